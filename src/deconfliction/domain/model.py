@@ -1,0 +1,220 @@
+"""Frozen value types of the domain core.
+
+Batches of aircraft are struct-of-arrays (one numpy array per field, shape ``(n,)``)
+so that the kernels stay vectorised. Every physical quantity carries its unit in its
+name. Positions are WGS-84 geodetic latitude and longitude in degrees; altitudes are
+pressure altitudes in feet and are compared with each other only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+StrArray = npt.NDArray[np.str_]
+
+
+@dataclass(frozen=True, slots=True)
+class AircraftStates:
+    """A snapshot of aircraft states, one entry per aircraft.
+
+    Attributes:
+        ids: aircraft identifiers, unique within the snapshot.
+        party: the party each aircraft belongs to.
+        lat_deg: WGS-84 latitude.
+        lon_deg: WGS-84 longitude.
+        alt_ft: altitude.
+        gs_kt: ground speed.
+        trk_deg: track angle over the ground, degrees clockwise from true north.
+        vs_fpm: vertical rate, positive climbing.
+    """
+
+    ids: StrArray
+    party: StrArray
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    alt_ft: FloatArray
+    gs_kt: FloatArray
+    trk_deg: FloatArray
+    vs_fpm: FloatArray
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        for name in ("party", "lat_deg", "lon_deg", "alt_ft", "gs_kt", "trk_deg", "vs_fpm"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(
+                    f"AircraftStates.{name} has {len(getattr(self, name))} entries, "
+                    f"ids has {n}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_columns(
+        cls,
+        ids: Any,
+        lat_deg: Any,
+        lon_deg: Any,
+        alt_ft: Any,
+        gs_kt: Any,
+        trk_deg: Any,
+        vs_fpm: Any,
+        party: Any | None = None,
+    ) -> AircraftStates:
+        """Build a snapshot from sequences; without ``party`` each aircraft is its own.
+
+        >>> s = AircraftStates.from_columns(["A"], [35.0], [38.0], [20000], [400], [90], [0])
+        >>> s.party.tolist(), len(s)
+        (['A'], 1)
+        """
+        ids_arr = np.asarray(ids, dtype=np.str_)
+        party_arr = ids_arr.copy() if party is None else np.asarray(party, dtype=np.str_)
+        return cls(
+            ids=ids_arr,
+            party=party_arr,
+            lat_deg=np.asarray(lat_deg, dtype=np.float64),
+            lon_deg=np.asarray(lon_deg, dtype=np.float64),
+            alt_ft=np.asarray(alt_ft, dtype=np.float64),
+            gs_kt=np.asarray(gs_kt, dtype=np.float64),
+            trk_deg=np.asarray(trk_deg, dtype=np.float64),
+            vs_fpm=np.asarray(vs_fpm, dtype=np.float64),
+        )
+
+    def take(self, index: Any) -> AircraftStates:
+        """The snapshot restricted to ``index`` (a boolean mask or integer indices)."""
+        return AircraftStates(
+            ids=self.ids[index],
+            party=self.party[index],
+            lat_deg=self.lat_deg[index],
+            lon_deg=self.lon_deg[index],
+            alt_ft=self.alt_ft[index],
+            gs_kt=self.gs_kt[index],
+            trk_deg=self.trk_deg[index],
+            vs_fpm=self.vs_fpm[index],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SeparationMinima:
+    """The separation two aircraft must keep: lost when both are breached at once."""
+
+    horizontal_nm: float
+    vertical_ft: float
+
+
+class AlertLevel(IntEnum):
+    """How urgent a predicted loss of separation is, in increasing order.
+
+    ``CONFLICT``: the protocol's minima will be breached within the lookahead.
+    ``ADVISORY``: also breaches the advisory band thresholds within its time to CPA
+    (modelled on the TCAS II traffic advisory). ``WARNING``: also the warning band
+    (modelled on the TCAS II resolution advisory).
+    """
+
+    CONFLICT = 1
+    ADVISORY = 2
+    WARNING = 3
+
+    @property
+    def label(self) -> str:
+        """Lower-case name used in files and APIs."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertBand:
+    """Thresholds of one alert level for aircraft in an altitude band.
+
+    A band applies to a pair whose higher aircraft is at or above ``floor_ft`` and
+    below ``ceiling_ft``. The level is raised when the pair's predicted loss of
+    ``(dmod_nm, zthr_ft)`` separation begins within ``tau_s``.
+    """
+
+    floor_ft: float
+    ceiling_ft: float
+    tau_s: float
+    dmod_nm: float
+    zthr_ft: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLevelSpec:
+    """One alert level and its bands, lowest band first."""
+
+    level: AlertLevel
+    bands: tuple[AlertBand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflicts:
+    """Predicted losses of separation, one entry per pair (struct of arrays).
+
+    Indices ``a_index`` and ``b_index`` point into the snapshot that was checked, with
+    ``ids[a_index] < ids[b_index]``; entries are sorted by (a id, b id).
+
+    Attributes:
+        tcpa_s: time to the horizontal closest point of approach, clipped to
+            ``[0, lookahead_s]``.
+        dcpa_nm: horizontal distance at that time.
+        dalt_ft_at_cpa: absolute vertical separation at that time.
+        tin_s: start of the predicted loss of separation (0 when already lost).
+        tout_s: its end, clipped to the lookahead.
+        level: :class:`AlertLevel` values.
+    """
+
+    a_index: IntArray
+    b_index: IntArray
+    tcpa_s: FloatArray
+    dcpa_nm: FloatArray
+    dalt_ft_at_cpa: FloatArray
+    tin_s: FloatArray
+    tout_s: FloatArray
+    level: IntArray
+
+    def __len__(self) -> int:
+        return len(self.a_index)
+
+    def records(self, states: AircraftStates) -> list[dict[str, Any]]:
+        """The conflicts as plain records (ids, parties, figures, level name)."""
+        out: list[dict[str, Any]] = []
+        for k in range(len(self)):
+            ia, ib = int(self.a_index[k]), int(self.b_index[k])
+            out.append(
+                {
+                    "a": str(states.ids[ia]),
+                    "b": str(states.ids[ib]),
+                    "party_a": str(states.party[ia]),
+                    "party_b": str(states.party[ib]),
+                    "tcpa_s": round(float(self.tcpa_s[k]), 3),
+                    "dcpa_nm": round(float(self.dcpa_nm[k]), 4),
+                    "dalt_ft_at_cpa": round(float(self.dalt_ft_at_cpa[k]), 1),
+                    "tin_s": round(float(self.tin_s[k]), 3),
+                    "tout_s": round(float(self.tout_s[k]), 3),
+                    "level": AlertLevel(int(self.level[k])).label,
+                }
+            )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionSettings:
+    """What tactical detection checks against.
+
+    Attributes:
+        minima: the separation to keep.
+        lookahead_s: how far ahead states are extrapolated.
+        alert_levels: advisory and warning specs (may be empty).
+        cross_party_only: only pairs of different parties (the default).
+    """
+
+    minima: SeparationMinima
+    lookahead_s: float
+    alert_levels: tuple[AlertLevelSpec, ...] = field(default=())
+    cross_party_only: bool = True

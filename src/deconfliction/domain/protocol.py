@@ -1,0 +1,186 @@
+"""The agreement between the parties, as frozen domain values.
+
+A :class:`Protocol` is what a protocol file says once it has been validated (see
+``deconfliction.adapters.protocol_file``). Nothing here reads files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from deconfliction.domain.model import (
+    AlertLevelSpec,
+    DetectionSettings,
+    SeparationMinima,
+)
+
+
+class SharingLevel(StrEnum):
+    """How much each party sees of the others, in increasing order.
+
+    ``zones``: zones and lines only. ``conflicts``: also the conflicts and violations
+    that involve the caller. ``plans``: also the others' planned volumes. ``full``:
+    also their live tracks.
+    """
+
+    ZONES = "zones"
+    CONFLICTS = "conflicts"
+    PLANS = "plans"
+    FULL = "full"
+
+    @property
+    def rank(self) -> int:
+        """0 for ``zones`` up to 3 for ``full``."""
+        return list(SharingLevel).index(self)
+
+    def allows(self, other: SharingLevel) -> bool:
+        """True when this level shares at least as much as ``other``.
+
+        >>> SharingLevel.PLANS.allows(SharingLevel.CONFLICTS)
+        True
+        >>> SharingLevel.ZONES.allows(SharingLevel.FULL)
+        False
+        """
+        return self.rank >= other.rank
+
+
+class LineSide(StrEnum):
+    """A side of a deconfliction line, relative to the order of its points."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A party to the agreement.
+
+    Attributes:
+        id: short identifier used everywhere (``coalition``).
+        name: full name.
+        language: the language its duty officers read (``en``, ``ru``, ``ar``).
+    """
+
+    id: str
+    name: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeconflictionLine:
+    """A line the parties keep to their own side of, with a buffer nobody enters.
+
+    Attributes:
+        id: identifier.
+        name: human-readable name.
+        lat_deg: latitudes of the polyline's points, in order.
+        lon_deg: longitudes of the polyline's points.
+        buffer_nm: half-width of the band along the line that no party enters.
+        sides: the side each party keeps, as resolved left/right of the point order.
+        declared_sides: the sides as the file wrote them (``east``, ``left``...).
+    """
+
+    id: str
+    name: str
+    lat_deg: tuple[float, ...]
+    lon_deg: tuple[float, ...]
+    buffer_nm: float
+    sides: dict[str, LineSide]
+    declared_sides: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A zone of responsibility: only its owner's aircraft may be inside.
+
+    The zone is the polygon extruded from ``floor_ft`` to ``ceiling_ft``.
+    """
+
+    id: str
+    name: str
+    owner: str
+    lat_deg: tuple[float, ...]
+    lon_deg: tuple[float, ...]
+    floor_ft: float
+    ceiling_ft: float
+
+
+@dataclass(frozen=True, slots=True)
+class HotlineRules:
+    """How the duty officers talk.
+
+    Attributes:
+        ack_deadline_s: acknowledgement deadline per message priority
+            (``routine``, ``urgent``, ``flash``).
+        daily_checkin_utc: ``HH:MM`` by which each party checks in every day, or None.
+    """
+
+    ack_deadline_s: dict[str, float]
+    daily_checkin_utc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConformanceRules:
+    """How conformance monitoring turns positions into violations.
+
+    Attributes:
+        exit_debounce_s: an excursion ends only after the aircraft has conformed for
+            this long; a return inside that time continues the same violation, so a
+            track jittering across a boundary opens one violation, not one per crossing.
+        max_gap_s: a gap in a track longer than this ends an open excursion at the
+            last sample seen (the aircraft is not assumed to have stayed out).
+    """
+
+    exit_debounce_s: float = 60.0
+    max_gap_s: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    """A version of the agreement.
+
+    Attributes:
+        id: identifier of the agreement (``euphrates-2017``).
+        version: increases with every change.
+        title: human-readable title.
+        sharing: the sharing level in effect under this version.
+        parties: the parties, by id.
+        minima: separation minima.
+        lookahead_s: how far ahead tactical detection looks.
+        alert_levels: advisory and warning thresholds.
+        lines: deconfliction lines.
+        zones: zones of responsibility.
+        hotline: hotline rules.
+        conformance: conformance rules.
+        detection_interval_s: how often live detection runs.
+        stale_after_s: a track with no position for this long is dropped.
+    """
+
+    id: str
+    version: int
+    title: str
+    sharing: SharingLevel
+    parties: dict[str, Party]
+    minima: SeparationMinima
+    lookahead_s: float
+    alert_levels: tuple[AlertLevelSpec, ...]
+    lines: tuple[DeconflictionLine, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    hotline: HotlineRules = field(
+        default_factory=lambda: HotlineRules(
+            ack_deadline_s={"routine": 3600.0, "urgent": 900.0, "flash": 300.0}
+        )
+    )
+    conformance: ConformanceRules = field(default_factory=ConformanceRules)
+    detection_interval_s: float = 5.0
+    stale_after_s: float = 60.0
+
+    def detection_settings(self, *, cross_party_only: bool = True) -> DetectionSettings:
+        """The tactical detection settings this protocol prescribes."""
+        return DetectionSettings(
+            minima=self.minima,
+            lookahead_s=self.lookahead_s,
+            alert_levels=self.alert_levels,
+            cross_party_only=cross_party_only,
+        )
