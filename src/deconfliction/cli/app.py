@@ -1,0 +1,30 @@
+"""The ``deconfliction`` command: parses options and calls the core or the services.
+
+Each command lives in its own module and is registered here; heavy imports happen
+inside the commands, so ``deconfliction --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="deconfliction",
+    help="Air-safety deconfliction between parties who share an airspace.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from deconfliction.cli import demo, detect
+
+    detect.register(app)
+    demo.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``deconfliction`` console script."""
+    _register()
+    app()
