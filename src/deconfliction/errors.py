@@ -4,11 +4,11 @@ Every error the package raises on purpose derives from :class:`DeconflictionErro
 and also from the builtin that fits it, so callers may catch either::
 
     DeconflictionError
-    ├── InputError (ValueError)             bad data from outside, with where it was
-    │   ├── ProtocolError                   a protocol file with one or more problems
-    │   └── StatesError                     an aircraft-state table with one or more problems
-    └── GeometryError (ValueError)          a position or shape the core refuses to handle
-        └── PolarRegionError                a position too close to a pole for headings to mean anything
+    ├── InputError (ValueError)      bad data from outside, with where it was
+    │   ├── ProtocolError            a protocol file with one or more problems
+    │   └── StatesError              an aircraft-state table with problems
+    └── GeometryError (ValueError)   a position or shape the core refuses to handle
+        └── PolarRegionError         a position too close to a pole for a track angle
 
 Exceptions build their own message and keep the offending values as attributes.
 """

@@ -31,9 +31,7 @@ def reported_errors() -> Iterator[None]:
         stderr.print(f"[bold red]error:[/] {exc}", markup=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        stderr.print(
-            f"[bold red]error:[/] {exc.filename}: {exc.strerror}", markup=True
-        )
+        stderr.print(f"[bold red]error:[/] {exc.filename}: {exc.strerror}", markup=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

@@ -21,9 +21,12 @@ from deconfliction.domain.model import AlertBand, AlertLevel, AlertLevelSpec
 
 _INF_FT = math.inf
 
-# (floor_ft, ceiling_ft, TA tau_s, TA dmod_nm, TA zthr_ft, RA tau_s, RA dmod_nm, RA zthr_ft)
+# Columns: floor_ft, ceiling_ft, then tau_s, dmod_nm, zthr_ft for TA, then for RA.
 # Sensitivity level 2 (below 1,000 ft) issues no RA: its RA columns are None.
-_TCAS_V71_BANDS: tuple[tuple[float, float, float, float, float, float | None, float | None, float | None], ...] = (  # noqa: E501
+_TCAS_V71_BANDS: tuple[
+    tuple[float, float, float, float, float, float | None, float | None, float | None],
+    ...,
+] = (
     (-_INF_FT, 1000.0, 20.0, 0.30, 850.0, None, None, None),
     (1000.0, 2350.0, 25.0, 0.33, 850.0, 15.0, 0.20, 600.0),
     (2350.0, 5000.0, 30.0, 0.48, 850.0, 20.0, 0.35, 600.0),
@@ -46,7 +49,9 @@ def default_alert_levels() -> tuple[AlertLevelSpec, ...]:
         for lo, hi, tau, dmod, zthr, *_ in _TCAS_V71_BANDS
     )
     warning = tuple(
-        AlertBand(floor_ft=lo, ceiling_ft=hi, tau_s=ra_tau, dmod_nm=ra_dmod, zthr_ft=ra_z)
+        AlertBand(
+            floor_ft=lo, ceiling_ft=hi, tau_s=ra_tau, dmod_nm=ra_dmod, zthr_ft=ra_z
+        )
         for lo, hi, _, _, _, ra_tau, ra_dmod, ra_z in _TCAS_V71_BANDS
         if ra_tau is not None and ra_dmod is not None and ra_z is not None
     )

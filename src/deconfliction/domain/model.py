@@ -46,7 +46,15 @@ class AircraftStates:
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        for name in ("party", "lat_deg", "lon_deg", "alt_ft", "gs_kt", "trk_deg", "vs_fpm"):
+        for name in (
+            "party",
+            "lat_deg",
+            "lon_deg",
+            "alt_ft",
+            "gs_kt",
+            "trk_deg",
+            "vs_fpm",
+        ):
             if len(getattr(self, name)) != n:
                 raise ValueError(
                     f"AircraftStates.{name} has {len(getattr(self, name))} entries, "
@@ -70,12 +78,15 @@ class AircraftStates:
     ) -> AircraftStates:
         """Build a snapshot from sequences; without ``party`` each aircraft is its own.
 
-        >>> s = AircraftStates.from_columns(["A"], [35.0], [38.0], [20000], [400], [90], [0])
+        >>> s = AircraftStates.from_columns(
+        ...     ["A"], [35.0], [38.0], [20000], [400], [90], [0])
         >>> s.party.tolist(), len(s)
         (['A'], 1)
         """
         ids_arr = np.asarray(ids, dtype=np.str_)
-        party_arr = ids_arr.copy() if party is None else np.asarray(party, dtype=np.str_)
+        party_arr = (
+            ids_arr.copy() if party is None else np.asarray(party, dtype=np.str_)
+        )
         return cls(
             ids=ids_arr,
             party=party_arr,

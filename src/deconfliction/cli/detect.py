@@ -1,0 +1,148 @@
+"""``deconfliction detect``: conflicts in one snapshot of aircraft states."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from deconfliction.cli._common import guarded
+
+OUTPUT_FIELDS: tuple[str, ...] = (
+    "a",
+    "b",
+    "party_a",
+    "party_b",
+    "tcpa_s",
+    "dcpa_nm",
+    "dalt_ft_at_cpa",
+    "tin_s",
+    "tout_s",
+    "level",
+)
+DEFAULT_HORIZONTAL_NM: float = 5.0  # en-route radar separation, as BlueSky's default
+DEFAULT_VERTICAL_FT: float = 1000.0  # RVSM vertical separation
+DEFAULT_LOOKAHEAD_S: float = 300.0  # BlueSky's default; STCA looks about 2 min ahead
+
+
+class OutputFormat(StrEnum):
+    """How ``detect`` writes its result."""
+
+    JSON = "json"
+    CSV = "csv"
+    TABLE = "table"
+
+
+@guarded
+def detect(
+    states_csv: Annotated[
+        Path, typer.Argument(help="CSV: id,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm[,party]")
+    ],
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            help="Protocol file, or the name of a shipped one (euphrates-2017). "
+            "Gives minima, lookahead and alert levels, and checks party names."
+        ),
+    ] = None,
+    horizontal_nm: Annotated[
+        float | None,
+        typer.Option(help=f"Horizontal minimum [default: {DEFAULT_HORIZONTAL_NM:g}]"),
+    ] = None,
+    vertical_ft: Annotated[
+        float | None,
+        typer.Option(help=f"Vertical minimum [default: {DEFAULT_VERTICAL_FT:g}]"),
+    ] = None,
+    lookahead_s: Annotated[
+        float | None,
+        typer.Option(help=f"Lookahead [default: {DEFAULT_LOOKAHEAD_S:g}]"),
+    ] = None,
+    all_pairs: Annotated[
+        bool, typer.Option("--all-pairs", help="Also pairs of the same party.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.JSON,
+) -> None:
+    """Find every pair predicted to lose separation within the lookahead."""
+    from deconfliction.adapters.states_csv import read_states
+    from deconfliction.domain.alerting import default_alert_levels
+    from deconfliction.domain.detect import detect_conflicts
+    from deconfliction.domain.model import DetectionSettings, SeparationMinima
+    from deconfliction.errors import Problem, StatesError
+
+    if protocol is not None:
+        from deconfliction.adapters.protocol_file import resolve_protocol
+
+        proto = resolve_protocol(protocol)
+        base = proto.detection_settings(cross_party_only=not all_pairs)
+        known_parties: list[str] | None = list(proto.parties)
+    else:
+        base = DetectionSettings(
+            minima=SeparationMinima(DEFAULT_HORIZONTAL_NM, DEFAULT_VERTICAL_FT),
+            lookahead_s=DEFAULT_LOOKAHEAD_S,
+            alert_levels=default_alert_levels(),
+            cross_party_only=not all_pairs,
+        )
+        known_parties = None
+    settings = DetectionSettings(
+        minima=SeparationMinima(
+            horizontal_nm if horizontal_nm is not None else base.minima.horizontal_nm,
+            vertical_ft if vertical_ft is not None else base.minima.vertical_ft,
+        ),
+        lookahead_s=lookahead_s if lookahead_s is not None else base.lookahead_s,
+        alert_levels=base.alert_levels,
+        cross_party_only=base.cross_party_only,
+    )
+    bad = [
+        Problem("command line", None, f"--{name}", f"must be positive, got {value:g}")
+        for name, value in (
+            ("horizontal-nm", settings.minima.horizontal_nm),
+            ("vertical-ft", settings.minima.vertical_ft),
+        )
+        if not value > 0
+    ]
+    if not settings.lookahead_s >= 0:
+        bad.append(
+            Problem(
+                "command line", None, "--lookahead-s", "must not be negative, got "
+                f"{settings.lookahead_s:g}"
+            )
+        )
+    if bad:
+        raise StatesError(bad)
+
+    states = read_states(states_csv, known_parties)
+    conflicts = detect_conflicts(states, settings)
+    records = conflicts.records(states)
+    _write(records, output_format)
+
+
+def _write(records: list[dict[str, Any]], output_format: OutputFormat) -> None:
+    if output_format is OutputFormat.JSON:
+        json.dump(records, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    elif output_format is OutputFormat.CSV:
+        writer = csv.DictWriter(sys.stdout, fieldnames=OUTPUT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{len(records)} conflicts")
+        for name in OUTPUT_FIELDS:
+            table.add_column(name, justify="left" if name in {"a", "b", "level"} else "right")
+        for rec in records:
+            table.add_row(*(str(rec[name]) for name in OUTPUT_FIELDS))
+        Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``detect`` command to ``app``."""
+    app.command("detect")(detect)
