@@ -28,6 +28,7 @@ from deconfliction.domain.model import (
     AircraftStates,
     AlertLevel,
     AlertLevelSpec,
+    BoolArray,
     Conflicts,
     DetectionSettings,
     FloatArray,
@@ -141,7 +142,7 @@ def _loss_interval(
 
 def _band_thresholds(
     spec: AlertLevelSpec, alt_ft: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray]:
     """Per-pair (applies, tau_s, dmod_nm, zthr_ft) for the band of ``alt_ft``."""
     n = len(alt_ft)
     applies = np.zeros(n, dtype=bool)
