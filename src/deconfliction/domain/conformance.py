@@ -1,0 +1,978 @@
+"""Conformance monitoring: aircraft positions against the protocol's lines and zones.
+
+A position is *non-conforming* with a :class:`DeconflictionLine` when its party is
+named in the line's ``sides`` and it is on the other side of the line, or on its own
+side but inside the line's buffer. It is non-conforming with a :class:`Zone` when it
+is inside the zone's polygon, between its floor and ceiling (both inclusive), and its
+party is not the owner. A violation is one continuous excursion of one aircraft
+across one boundary, never one per sample.
+
+Geometry is done in metres in a :class:`LocalProjection` (azimuthal equidistant):
+shapely never sees degrees, and a line or zone across the antimeridian projects
+without a seam. The side of a point is the sign of the cross product with the
+nearest segment of the line, whose first and last segments are extended by
+:data:`LINE_EXTENSION_M` so that points beyond the ends get the side (and the
+buffer) of a line that carries on straight. Beyond :data:`LINE_REACH_M` from the
+extended line a line says nothing about a position.
+
+Excursions, for each (aircraft, boundary), over the aircraft's samples in time order:
+
+* an excursion starts at the first non-conforming sample (``entry_t_s``); times are
+  sample times, never interpolated to the crossing;
+* it ends once the aircraft has conformed for ``exit_debounce_s``, measured from its
+  first conforming sample to a later conforming sample; a non-conforming sample
+  before that continues the same excursion, so jitter across a boundary makes one
+  violation. ``exit_t_s`` is the last non-conforming sample;
+* a gap longer than ``max_gap_s`` between two samples of the aircraft ends an open
+  excursion at its last non-conforming sample;
+* an excursion still running at the end of the data is ``is_open``.
+
+:func:`detect_violations` does this for a whole stream at once, vectorised over the
+samples; :class:`ConformanceMonitor` does the same incrementally, carrying at most
+three summary rows per open excursion from one chunk to the next, and gives the
+same violations as the batch function on the same data, whatever the chunking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from deconfliction.domain.geodesy import LocalProjection, geodesic_distance_nm
+from deconfliction.domain.model import FloatArray, IntArray, StrArray
+from deconfliction.domain.protocol import (
+    ConformanceRules,
+    DeconflictionLine,
+    LineSide,
+    Protocol,
+    Zone,
+)
+from deconfliction.errors import GeometryError, InputError, Problem
+from deconfliction.units import M_PER_NM
+
+BoolArray = npt.NDArray[np.bool_]
+
+LINE_EXTENSION_M: float = 2_000_000.0
+"""The first and last segments of a line are extended by 2,000 km so that a point
+beyond an end still gets a side: longer than any theatre, short enough to keep the
+azimuthal projection's scale error (about 1.6 % at 2,000 km) harmless for a sign."""
+
+LINE_REACH_M: float = 2_000_000.0
+"""A line says nothing about positions more than 2,000 km from it (extended): far
+away its side is meaningless and the projection around the line distorts."""
+
+SHARED_PROJECTION_RADIUS_M: float = 1_000_000.0
+"""When every vertex of every line and zone is within 1,000 km of their common
+centre, one projection serves them all (scale error under 0.4 %, 37 m on a 5 NM
+buffer at the far edge), so positions are projected once instead of once per
+boundary; otherwise each boundary gets a projection around its own vertices."""
+
+_SOURCE = "positions"
+
+
+class ViolationKind(StrEnum):
+    """What was violated: a deconfliction line or a zone of responsibility."""
+
+    LINE = "line"
+    ZONE = "zone"
+
+
+class ViolationEventKind(StrEnum):
+    """What happened to a violation in one :meth:`ConformanceMonitor.update`."""
+
+    OPENED = "opened"
+    UPDATED = "updated"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionStream:
+    """Time-ordered aircraft positions, any number of aircraft (struct of arrays).
+
+    Rows should be sorted by ``t_s`` (ties in any order); the batch function sorts
+    by (aircraft, time) itself, the monitor needs each aircraft's samples to arrive
+    in time order across updates.
+
+    Attributes:
+        ids: aircraft identifier of each sample.
+        party: party of the aircraft.
+        t_s: sample time, epoch seconds.
+        lat_deg: WGS-84 latitude.
+        lon_deg: WGS-84 longitude.
+        alt_ft: altitude.
+
+    Raises:
+        InputError: if the arrays are not one-dimensional and of one length, or a
+            time, position or altitude is not finite, or a latitude is outside
+            [-90, 90].
+    """
+
+    ids: StrArray
+    party: StrArray
+    t_s: FloatArray
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    alt_ft: FloatArray
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        n = len(self.ids)
+        for name in ("ids", "party", "t_s", "lat_deg", "lon_deg", "alt_ft"):
+            arr = getattr(self, name)
+            if np.ndim(arr) != 1:
+                problems.append(
+                    Problem(_SOURCE, None, name, f"must be 1-D, got {np.ndim(arr)}-D")
+                )
+            elif len(arr) != n:
+                problems.append(
+                    Problem(_SOURCE, None, name, f"has {len(arr)} rows, ids has {n}")
+                )
+        if problems:
+            raise InputError(problems)
+        for name in ("t_s", "lat_deg", "lon_deg", "alt_ft"):
+            bad = np.flatnonzero(~np.isfinite(getattr(self, name)))
+            if bad.size:
+                problems.append(
+                    Problem(
+                        _SOURCE,
+                        None,
+                        name,
+                        f"{bad.size} non-finite values (first at row {int(bad[0])})",
+                    )
+                )
+        bad = np.flatnonzero(np.abs(self.lat_deg) > 90.0)
+        if bad.size:
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    None,
+                    "lat_deg",
+                    f"{bad.size} values outside [-90, 90] (first at row {int(bad[0])})",
+                )
+            )
+        if problems:
+            raise InputError(problems)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_columns(
+        cls,
+        ids: Any,
+        party: Any,
+        t_s: Any,
+        lat_deg: Any,
+        lon_deg: Any,
+        alt_ft: Any,
+    ) -> PositionStream:
+        """Build a stream from sequences, converting to the expected dtypes.
+
+        >>> s = PositionStream.from_columns(["A"], ["red"], [0], [35.0], [38.0], [9e3])
+        >>> len(s), s.t_s.dtype.name
+        (1, 'float64')
+
+        Raises:
+            InputError: as the constructor.
+        """
+        return cls(
+            ids=np.asarray(ids, dtype=np.str_),
+            party=np.asarray(party, dtype=np.str_),
+            t_s=np.asarray(t_s, dtype=np.float64),
+            lat_deg=np.asarray(lat_deg, dtype=np.float64),
+            lon_deg=np.asarray(lon_deg, dtype=np.float64),
+            alt_ft=np.asarray(alt_ft, dtype=np.float64),
+        )
+
+    def take(self, index: Any) -> PositionStream:
+        """The stream restricted to ``index`` (a slice, boolean mask or indices)."""
+        return PositionStream(
+            ids=self.ids[index],
+            party=self.party[index],
+            t_s=self.t_s[index],
+            lat_deg=self.lat_deg[index],
+            lon_deg=self.lon_deg[index],
+            alt_ft=self.alt_ft[index],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One continuous excursion of one aircraft across one line or zone.
+
+    Attributes:
+        kind: line or zone.
+        aircraft_id: the aircraft.
+        party: its party (at the first non-conforming sample).
+        boundary_id: the line's or the zone's id.
+        entry_t_s: time of the first non-conforming sample.
+        exit_t_s: time of the last non-conforming sample so far.
+        duration_s: ``exit_t_s - entry_t_s``.
+        deepest_t_s: time of the deepest sample (the earliest, on a tie).
+        deepest_lat_deg: its latitude.
+        deepest_lon_deg: its longitude.
+        deepest_alt_ft: its altitude.
+        max_depth_nm: how far into the forbidden area at the deepest sample. Line:
+            ``buffer_nm`` plus the distance past the line on the wrong side, or
+            ``buffer_nm`` minus the distance from the line inside the buffer on the
+            aircraft's own side. Zone: horizontal distance inside from the boundary.
+        samples: number of non-conforming samples in the excursion.
+        is_open: still in progress at the end of the data.
+    """
+
+    kind: ViolationKind
+    aircraft_id: str
+    party: str
+    boundary_id: str
+    entry_t_s: float
+    exit_t_s: float
+    duration_s: float
+    deepest_t_s: float
+    deepest_lat_deg: float
+    deepest_lon_deg: float
+    deepest_alt_ft: float
+    max_depth_nm: float
+    samples: int
+    is_open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationEvent:
+    """A change in a violation, as reported by :class:`ConformanceMonitor`.
+
+    An excursion that starts and ends within one update gives an ``opened`` and a
+    ``closed`` event, both carrying the final violation.
+
+    Attributes:
+        kind: opened, updated (deeper than at the previous update) or closed.
+        t_s: when it happened: the entry sample (opened), the new deepest sample
+            (updated), the sample that completed the exit debounce or the first
+            sample after the gap (closed), or ``now_t_s`` for
+            :meth:`ConformanceMonitor.close_stale`.
+        violation: the violation as it stands after the update.
+    """
+
+    kind: ViolationEventKind
+    t_s: float
+    violation: Violation
+
+
+# --------------------------------------------------------------------------------------
+# Prepared geometry
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedLine:
+    line: DeconflictionLine
+    projection: LocalProjection
+    extended: shapely.LineString
+    seg_x0_m: FloatArray  # start of each segment of the extended line
+    seg_y0_m: FloatArray
+    seg_dx_m: FloatArray  # segment vector
+    seg_dy_m: FloatArray
+    seg_s0_m: FloatArray  # distance along the extended line at each segment start
+    buffer_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedZone:
+    zone: Zone
+    projection: LocalProjection
+    polygon: shapely.Polygon  # prepared for repeated point-in-polygon tests
+    ring: shapely.LinearRing
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedConformance:
+    """A protocol's lines and zones projected once, ready for many calls.
+
+    Build it with :meth:`from_protocol`; :func:`detect_violations` and
+    :class:`ConformanceMonitor` accept it in place of the protocol.
+    """
+
+    rules: ConformanceRules
+    lines: tuple[_PreparedLine, ...]
+    zones: tuple[_PreparedZone, ...]
+
+    @classmethod
+    def from_protocol(cls, protocol: Protocol) -> PreparedConformance:
+        """Project the protocol's lines and zones.
+
+        Raises:
+            GeometryError: if a line has fewer than two distinct points, a zone
+                fewer than three or a self-intersecting outline, or a zone's floor
+                is above its ceiling.
+        """
+        outlines = [(b.lat_deg, b.lon_deg) for b in protocol.lines] + [
+            (z.lat_deg, z.lon_deg) for z in protocol.zones
+        ]
+        all_lat = [v for lat, _ in outlines for v in lat]
+        all_lon = [v for _, lon in outlines for v in lon]
+        shared: LocalProjection | None = None
+        if all_lat:
+            center = LocalProjection.around(all_lat, all_lon)
+            reach_nm = geodesic_distance_nm(
+                np.full(len(all_lat), center.center_lat_deg),
+                np.full(len(all_lat), center.center_lon_deg),
+                np.asarray(all_lat, dtype=np.float64),
+                np.asarray(all_lon, dtype=np.float64),
+            )
+            if float(np.max(reach_nm)) * M_PER_NM <= SHARED_PROJECTION_RADIUS_M:
+                shared = center
+        return cls(
+            rules=protocol.conformance,
+            lines=tuple(_prepare_line(line, shared) for line in protocol.lines),
+            zones=tuple(_prepare_zone(zone, shared) for zone in protocol.zones),
+        )
+
+
+def _projection_for(
+    lat_deg: tuple[float, ...],
+    lon_deg: tuple[float, ...],
+    shared: LocalProjection | None,
+) -> LocalProjection:
+    return shared if shared is not None else LocalProjection.around(lat_deg, lon_deg)
+
+
+def _prepare_line(
+    line: DeconflictionLine, shared: LocalProjection | None
+) -> _PreparedLine:
+    if len(line.lat_deg) != len(line.lon_deg) or len(line.lat_deg) < 2:
+        raise GeometryError(f"line {line.id!r}: needs at least two points")
+    projection = _projection_for(line.lat_deg, line.lon_deg, shared)
+    x, y = projection.to_xy_m(
+        np.asarray(line.lat_deg, dtype=np.float64),
+        np.asarray(line.lon_deg, dtype=np.float64),
+    )
+    # Repeated points make zero-length segments, which have no direction.
+    keep = np.r_[True, np.hypot(np.diff(x), np.diff(y)) > 0.0]
+    x, y = x[keep], y[keep]
+    if x.size < 2:
+        raise GeometryError(f"line {line.id!r}: needs at least two distinct points")
+    first = np.array([x[0] - x[1], y[0] - y[1]])
+    last = np.array([x[-1] - x[-2], y[-1] - y[-2]])
+    start = np.array([x[0], y[0]]) + first / np.linalg.norm(first) * LINE_EXTENSION_M
+    end = np.array([x[-1], y[-1]]) + last / np.linalg.norm(last) * LINE_EXTENSION_M
+    ex = np.r_[start[0], x, end[0]]
+    ey = np.r_[start[1], y, end[1]]
+    dx, dy = np.diff(ex), np.diff(ey)
+    return _PreparedLine(
+        line=line,
+        projection=projection,
+        extended=shapely.LineString(np.column_stack([ex, ey])),
+        seg_x0_m=ex[:-1],
+        seg_y0_m=ey[:-1],
+        seg_dx_m=dx,
+        seg_dy_m=dy,
+        seg_s0_m=np.r_[0.0, np.cumsum(np.hypot(dx, dy))[:-1]],
+        buffer_m=line.buffer_nm * M_PER_NM,
+    )
+
+
+def _prepare_zone(zone: Zone, shared: LocalProjection | None) -> _PreparedZone:
+    if zone.floor_ft > zone.ceiling_ft:
+        raise GeometryError(
+            f"zone {zone.id!r}: floor {zone.floor_ft:g} ft is above "
+            f"ceiling {zone.ceiling_ft:g} ft"
+        )
+    if len(zone.lat_deg) != len(zone.lon_deg) or len(zone.lat_deg) < 3:
+        raise GeometryError(f"zone {zone.id!r}: needs at least three points")
+    projection = _projection_for(zone.lat_deg, zone.lon_deg, shared)
+    x, y = projection.to_xy_m(
+        np.asarray(zone.lat_deg, dtype=np.float64),
+        np.asarray(zone.lon_deg, dtype=np.float64),
+    )
+    polygon = shapely.Polygon(np.column_stack([x, y]))
+    if polygon.area <= 0.0 or not polygon.is_valid:
+        raise GeometryError(
+            f"zone {zone.id!r}: outline is degenerate or crosses itself "
+            f"({shapely.is_valid_reason(polygon)})"
+        )
+    shapely.prepare(polygon)
+    return _PreparedZone(
+        zone=zone, projection=projection, polygon=polygon, ring=polygon.exterior
+    )
+
+
+def _as_prepared(protocol: Protocol | PreparedConformance) -> PreparedConformance:
+    if isinstance(protocol, PreparedConformance):
+        return protocol
+    return PreparedConformance.from_protocol(protocol)
+
+
+# --------------------------------------------------------------------------------------
+# Per-sample assessment (vectorised)
+
+
+@dataclass(frozen=True, slots=True)
+class _Boundary:
+    """Non-conformance of every sample with one boundary."""
+
+    kind: ViolationKind
+    boundary_id: str
+    nc: BoolArray
+    depth_nm: FloatArray
+
+
+class _Samples:
+    """Samples sorted by (aircraft, time), with projections cached per call."""
+
+    def __init__(self, positions: PositionStream) -> None:
+        self.aircraft, key = np.unique(positions.ids, return_inverse=True)
+        order = np.lexsort((positions.t_s, key))
+        self.key: IntArray = key[order].astype(np.int64)
+        self.positions = positions.take(order)
+        self.parties, party_code = np.unique(self.positions.party, return_inverse=True)
+        self.party_code: IntArray = party_code.astype(np.int64)
+        self._xy: dict[LocalProjection, tuple[FloatArray, FloatArray]] = {}
+        self._points: dict[LocalProjection, npt.NDArray[np.object_]] = {}
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def xy_m(self, projection: LocalProjection) -> tuple[FloatArray, FloatArray]:
+        if projection not in self._xy:
+            p = self.positions
+            self._xy[projection] = projection.to_xy_m(p.lat_deg, p.lon_deg)
+        return self._xy[projection]
+
+    def points(self, projection: LocalProjection) -> npt.NDArray[np.object_]:
+        if projection not in self._points:
+            x_m, y_m = self.xy_m(projection)
+            self._points[projection] = np.asarray(shapely.points(x_m, y_m))
+        return self._points[projection]
+
+    def party_lookup(self, values: dict[str, int], default: int) -> IntArray:
+        """Per sample, ``values[party]`` (``default`` for a party not in it)."""
+        table = np.array(
+            [values.get(str(p), default) for p in self.parties], dtype=np.int64
+        )
+        return table[self.party_code] if len(self) else np.zeros(0, dtype=np.int64)
+
+
+def _assess_line(pl: _PreparedLine, samples: _Samples) -> _Boundary:
+    n = len(samples)
+    nc = np.zeros(n, dtype=np.bool_)
+    depth_nm = np.zeros(n, dtype=np.float64)
+    # +1: the party keeps to the left of the line (in point order); -1: right.
+    keeps = {p: 1 if s == LineSide.LEFT else -1 for p, s in pl.line.sides.items()}
+    required = samples.party_lookup(keeps, 0)
+    rows = np.flatnonzero(required != 0)
+    if rows.size:
+        x_all, y_all = samples.xy_m(pl.projection)
+        x, y = x_all[rows], y_all[rows]
+        points = samples.points(pl.projection)[rows]
+        along_m = shapely.line_locate_point(pl.extended, points)
+        dist_m = shapely.distance(pl.extended, points)
+        seg = np.clip(
+            np.searchsorted(pl.seg_s0_m, along_m, side="right") - 1,
+            0,
+            pl.seg_s0_m.size - 1,
+        )
+        # Positive left of the nearest segment (x east, y north), negative right.
+        cross = pl.seg_dx_m[seg] * (y - pl.seg_y0_m[seg]) - pl.seg_dy_m[seg] * (
+            x - pl.seg_x0_m[seg]
+        )
+        in_reach = np.isfinite(dist_m) & (dist_m <= LINE_REACH_M)
+        wrong_side = in_reach & (required[rows] * cross < 0.0)
+        in_buffer = in_reach & (dist_m < pl.buffer_m)
+        nc[rows] = wrong_side | in_buffer
+        depth_nm[rows] = np.where(
+            wrong_side,
+            (pl.buffer_m + dist_m) / M_PER_NM,
+            np.where(in_buffer, (pl.buffer_m - dist_m) / M_PER_NM, 0.0),
+        )
+    return _Boundary(ViolationKind.LINE, pl.line.id, nc, depth_nm)
+
+
+def _assess_zone(pz: _PreparedZone, samples: _Samples) -> _Boundary:
+    n = len(samples)
+    nc = np.zeros(n, dtype=np.bool_)
+    depth_nm = np.zeros(n, dtype=np.float64)
+    alt_ft = samples.positions.alt_ft
+    not_owner = samples.party_lookup({pz.zone.owner: 0}, 1).astype(np.bool_)
+    rows = np.flatnonzero(
+        not_owner & (alt_ft >= pz.zone.floor_ft) & (alt_ft <= pz.zone.ceiling_ft)
+    )
+    if rows.size:
+        x_all, y_all = samples.xy_m(pz.projection)
+        # The outline itself counts as inside, as floor and ceiling do.
+        inside = rows[shapely.intersects_xy(pz.polygon, x_all[rows], y_all[rows])]
+        nc[inside] = True
+        points = shapely.points(x_all[inside], y_all[inside])
+        depth_nm[inside] = shapely.distance(pz.ring, points) / M_PER_NM
+    return _Boundary(ViolationKind.ZONE, pz.zone.id, nc, depth_nm)
+
+
+def _assess(prepared: PreparedConformance, samples: _Samples) -> list[_Boundary]:
+    return [_assess_line(pl, samples) for pl in prepared.lines] + [
+        _assess_zone(pz, samples) for pz in prepared.zones
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Runs of non-conformance (vectorised)
+
+
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """Excursions found in rows sorted by (aircraft, time): row indices per run."""
+
+    first: IntArray  # first non-conforming row
+    last: IntArray  # last non-conforming row
+    deepest: IntArray  # first row of greatest depth
+    count: IntArray  # non-conforming samples
+    is_open: BoolArray
+    closed_at: IntArray  # row whose arrival closed the run (-1: open, or not asked)
+
+
+def _find_runs(
+    key: IntArray,
+    t_s: FloatArray,
+    starts: BoolArray,
+    nc: BoolArray,
+    depth_nm: FloatArray,
+    weight: IntArray,
+    debounce_s: float,
+    *,
+    with_closing_rows: bool,
+) -> _Runs:
+    """Group non-conforming rows into excursions.
+
+    Args:
+        key: aircraft of each row; rows of an aircraft are contiguous.
+        t_s: sample times, sorted within each aircraft.
+        starts: True where a row starts a new tracked segment: the first row of an
+            aircraft, or a row after a gap longer than ``max_gap_s``.
+        nc: non-conforming rows.
+        depth_nm: depth of each row (read only where ``nc``).
+        weight: how many samples each row stands for (the monitor's carried row
+            stands for the whole excursion so far).
+        debounce_s: how long the aircraft must conform to end an excursion.
+        with_closing_rows: also find the row that closed each closed run (a search
+            per closed run: the monitor needs it for its events, the batch does not).
+    """
+    idx = np.flatnonzero(nc)
+    n = t_s.size
+    if idx.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Runs(empty, empty, empty, empty, np.zeros(0, dtype=np.bool_), empty)
+    seg = np.cumsum(starts) - 1
+    seg_starts = np.flatnonzero(starts)
+    seg_end = np.r_[seg_starts[1:] - 1, n - 1]  # last row of each segment
+    p, q = idx[:-1], idx[1:]
+    # Between consecutive non-conforming rows p < q every row conforms; the aircraft
+    # conformed from row p + 1 at least until row q - 1.
+    debounced = (q > p + 1) & (t_s[q - 1] - t_s[np.minimum(p + 1, q)] >= debounce_s)
+    new = np.r_[True, (seg[p] != seg[q]) | debounced]
+    run_starts = np.flatnonzero(new)
+    first = idx[run_starts]
+    last = idx[np.r_[run_starts[1:] - 1, idx.size - 1]]
+    count = np.add.reduceat(weight[idx], run_starts)
+    run_id = np.cumsum(new) - 1
+    depth = depth_nm[idx]
+    max_depth = np.maximum.reduceat(depth, run_starts)
+    at_max = np.flatnonzero(depth == max_depth[run_id])
+    _, first_at_max = np.unique(run_id[at_max], return_index=True)
+    deepest = idx[at_max[first_at_max]]
+
+    # After the last non-conforming row: the run closes at the first row that
+    # completes the debounce within the segment, or else at the next segment's
+    # first row; with neither it is still open.
+    end = seg_end[seg[last]]
+    after = np.minimum(last + 1, end)
+    due_s = t_s[after] + debounce_s
+    debounce_done = (end > last) & (t_s[end] >= due_s)
+    closed_by_gap = ~debounce_done & (end + 1 < n)
+    closed_by_gap[closed_by_gap] = (
+        key[end[closed_by_gap] + 1] == key[last[closed_by_gap]]
+    )
+    closed_at = np.full(first.size, -1, dtype=np.int64)
+    closed_at[closed_by_gap] = end[closed_by_gap] + 1
+    if with_closing_rows:
+        # Rows are sorted by time within a segment, so a sorted search finds the row.
+        for k in np.flatnonzero(debounce_done):
+            lo, hi = int(after[k]), int(end[k]) + 1
+            closed_at[k] = lo + int(np.searchsorted(t_s[lo:hi], due_s[k], side="left"))
+    is_open = ~debounce_done & ~closed_by_gap
+    return _Runs(first, last, deepest, count, is_open, closed_at)
+
+
+# --------------------------------------------------------------------------------------
+# Rows: samples, plus (in the monitor) the rows carried over from earlier updates
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Rows sorted by (aircraft, time) for one boundary, ready for :func:`_find_runs`.
+
+    ``entry_t_s``, ``deepest_*`` and ``weight`` let a carried row stand for the part
+    of an excursion seen in earlier updates; for a sample they are its own values.
+    """
+
+    aircraft_id: StrArray
+    key: IntArray
+    party: StrArray
+    t_s: FloatArray
+    entry_t_s: FloatArray
+    deepest_t_s: FloatArray
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    alt_ft: FloatArray
+    nc: BoolArray
+    depth_nm: FloatArray
+    weight: IntArray
+    starts: BoolArray
+    is_carried: BoolArray
+
+
+def _segment_starts(
+    key: IntArray, t_s: FloatArray, max_gap_s: float, is_carried: BoolArray
+) -> BoolArray:
+    # Carried rows are summaries: the time between them is not a gap in the track.
+    new_aircraft: BoolArray = np.r_[True, key[1:] != key[:-1]]
+    gap: BoolArray = np.r_[False, np.diff(t_s) > max_gap_s] & ~is_carried
+    return new_aircraft | gap
+
+
+def _sample_rows(samples: _Samples, b: _Boundary, max_gap_s: float) -> _Rows:
+    p = samples.positions
+    n = len(samples)
+    not_carried = np.zeros(n, dtype=np.bool_)
+    return _Rows(
+        aircraft_id=p.ids,
+        key=samples.key,
+        party=p.party,
+        t_s=p.t_s,
+        entry_t_s=p.t_s,
+        deepest_t_s=p.t_s,
+        lat_deg=p.lat_deg,
+        lon_deg=p.lon_deg,
+        alt_ft=p.alt_ft,
+        nc=b.nc,
+        depth_nm=b.depth_nm,
+        weight=np.ones(n, dtype=np.int64),
+        starts=_segment_starts(samples.key, p.t_s, max_gap_s, not_carried),
+        is_carried=not_carried,
+    )
+
+
+def _violations(b: _Boundary, rows: _Rows, runs: _Runs) -> list[Violation]:
+    entry = rows.entry_t_s[runs.first]
+    exit_ = rows.t_s[runs.last]
+    d = runs.deepest
+    columns = zip(
+        rows.aircraft_id[runs.first].tolist(),
+        rows.party[runs.first].tolist(),
+        entry.tolist(),
+        exit_.tolist(),
+        (exit_ - entry).tolist(),
+        rows.deepest_t_s[d].tolist(),
+        rows.lat_deg[d].tolist(),
+        rows.lon_deg[d].tolist(),
+        rows.alt_ft[d].tolist(),
+        rows.depth_nm[d].tolist(),
+        runs.count.tolist(),
+        runs.is_open.tolist(),
+        strict=True,
+    )
+    return [
+        Violation(b.kind, aid, party, b.boundary_id, *rest)
+        for aid, party, *rest in columns
+    ]
+
+
+def _violation_order(v: Violation) -> tuple[float, str, str, str]:
+    return (v.entry_t_s, v.aircraft_id, v.boundary_id, v.kind.value)
+
+
+def detect_violations(
+    protocol: Protocol | PreparedConformance, positions: PositionStream
+) -> list[Violation]:
+    """Every excursion of every aircraft across the protocol's lines and zones.
+
+    Args:
+        protocol: the protocol, or its :class:`PreparedConformance` to skip the
+            projection of its lines and zones on repeated calls.
+        positions: the samples, in any order (they are sorted by aircraft and time).
+
+    Returns:
+        One violation per excursion, sorted by (entry time, aircraft, boundary);
+        ``is_open`` for excursions still running at the end of the data.
+
+    Raises:
+        GeometryError: if a line or zone of the protocol cannot be built (see
+            :meth:`PreparedConformance.from_protocol`).
+    """
+    prepared = _as_prepared(protocol)
+    if len(positions) == 0:
+        return []
+    samples = _Samples(positions)
+    rules = prepared.rules
+    out: list[Violation] = []
+    for b in _assess(prepared, samples):
+        rows = _sample_rows(samples, b, rules.max_gap_s)
+        runs = _find_runs(
+            rows.key,
+            rows.t_s,
+            rows.starts,
+            rows.nc,
+            rows.depth_nm,
+            rows.weight,
+            rules.exit_debounce_s,
+            with_closing_rows=False,
+        )
+        out.extend(_violations(b, rows, runs))
+    out.sort(key=_violation_order)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Incremental monitor
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenExcursion:
+    violation: Violation
+    conform_since_t_s: float | None  # first conforming sample after the last breach
+
+
+_EVENT_RANK = {
+    ViolationEventKind.OPENED: 0,
+    ViolationEventKind.UPDATED: 1,
+    ViolationEventKind.CLOSED: 2,
+}
+
+
+def _event_order(e: ViolationEvent) -> tuple[float, float, int, str, str, str]:
+    # At one instant a violation closed by a gap comes before the one it makes way
+    # for (earlier entry), and one violation's events come in their natural order.
+    v = e.violation
+    return (
+        e.t_s,
+        v.entry_t_s,
+        _EVENT_RANK[e.kind],
+        v.aircraft_id,
+        v.kind.value,
+        v.boundary_id,
+    )
+
+
+class ConformanceMonitor:
+    """Conformance monitoring over a live stream, one chunk of positions at a time.
+
+    Fed the same samples in chunks of any size, it finds the same violations as
+    :func:`detect_violations`: the closed ones in its ``closed`` events, the rest in
+    :meth:`open_violations`. Only the open excursions and each aircraft's last
+    sample time are kept between updates.
+
+    >>> from deconfliction.domain.model import SeparationMinima
+    >>> from deconfliction.domain.protocol import Protocol, SharingLevel, Zone
+    >>> zone = Zone("z", "Z", "blue", (0, 0, 1, 1), (0, 1, 1, 0), 0.0, 5e4)
+    >>> protocol = Protocol("p", 1, "P", SharingLevel.ZONES, {},
+    ...                     SeparationMinima(5.0, 1e3), 60.0, (), zones=(zone,))
+    >>> monitor = ConformanceMonitor(protocol)
+    >>> chunk = PositionStream.from_columns(["R1"], ["red"], [0.0], [0.5], [0.5], [1e4])
+    >>> [(e.kind.value, e.violation.boundary_id) for e in monitor.update(chunk)]
+    [('opened', 'z')]
+    >>> [e.kind.value for e in monitor.close_stale(1000.0)], monitor.open_violations()
+    (['closed'], [])
+    """
+
+    def __init__(self, protocol: Protocol | PreparedConformance) -> None:
+        """Prepare the protocol's geometry once for all updates.
+
+        Raises:
+            GeometryError: if a line or zone cannot be built.
+        """
+        self._prepared = _as_prepared(protocol)
+        self._last_t_s: dict[str, float] = {}
+        self._open: dict[tuple[str, int], _OpenExcursion] = {}
+
+    def update(self, positions: PositionStream) -> list[ViolationEvent]:
+        """Take the next chunk of positions.
+
+        Args:
+            positions: new samples; for each aircraft none older than its last
+                sample in earlier updates.
+
+        Returns:
+            What changed, sorted by event time (then entry time): violations
+            opened, grown deeper than at the previous update, or closed.
+
+        Raises:
+            InputError: if a sample of an aircraft is older than a sample of that
+                aircraft already taken (the chunk is then not taken at all).
+        """
+        if len(positions) == 0:
+            return []
+        samples = _Samples(positions)
+        p = samples.positions
+        key = samples.key
+        aircraft = [str(a) for a in samples.aircraft.tolist()]
+        first_rows = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+        last_rows = np.r_[first_rows[1:] - 1, len(key) - 1]
+        self._check_order(aircraft, p.t_s[first_rows])
+
+        rules = self._prepared.rules
+        events: list[ViolationEvent] = []
+        index_of = {aid: k for k, aid in enumerate(aircraft)}
+        for bi, b in enumerate(_assess(self._prepared, samples)):
+            carried = [
+                (index_of[aid], oe)
+                for (aid, obi), oe in self._open.items()
+                if obi == bi and aid in index_of
+            ]
+            rows = _sample_rows(samples, b, rules.max_gap_s)
+            if carried:
+                rows = self._with_carried(rows, carried, rules.max_gap_s)
+            runs = _find_runs(
+                rows.key,
+                rows.t_s,
+                rows.starts,
+                rows.nc,
+                rows.depth_nm,
+                rows.weight,
+                rules.exit_debounce_s,
+                with_closing_rows=True,
+            )
+            events.extend(self._advance(bi, b, rows, runs))
+        for aid, t_last in zip(aircraft, p.t_s[last_rows].tolist(), strict=True):
+            self._last_t_s[aid] = t_last
+        events.sort(key=_event_order)
+        return events
+
+    def close_stale(self, now_t_s: float) -> list[ViolationEvent]:
+        """Close the excursions of aircraft silent for more than ``max_gap_s``.
+
+        Such aircraft are forgotten: their next sample starts afresh, as after a
+        gap. ``now_t_s`` is taken as the present; a later sample older than it would
+        not reopen what was closed here.
+
+        Returns:
+            One ``closed`` event per excursion closed, at ``now_t_s``.
+        """
+        max_gap_s = self._prepared.rules.max_gap_s
+        silent = {a for a, t in self._last_t_s.items() if now_t_s - t > max_gap_s}
+        events: list[ViolationEvent] = []
+        for k in [k for k in self._open if k[0] in silent]:
+            v = replace(self._open.pop(k).violation, is_open=False)
+            events.append(ViolationEvent(ViolationEventKind.CLOSED, now_t_s, v))
+        for a in silent:
+            del self._last_t_s[a]
+        events.sort(key=_event_order)
+        return events
+
+    def open_violations(self) -> list[Violation]:
+        """The violations in progress, sorted by (entry time, aircraft, boundary)."""
+        return sorted(
+            (oe.violation for oe in self._open.values()), key=_violation_order
+        )
+
+    def _check_order(self, aircraft: list[str], first_t_s: FloatArray) -> None:
+        problems = [
+            Problem(
+                _SOURCE,
+                None,
+                "t_s",
+                f"aircraft {aid!r}: sample at {t:.3f} s is older than its last sample "
+                f"already taken ({self._last_t_s[aid]:.3f} s)",
+            )
+            for aid, t in zip(aircraft, first_t_s.tolist(), strict=True)
+            if aid in self._last_t_s and t < self._last_t_s[aid]
+        ]
+        if problems:
+            raise InputError(problems)
+
+    def _with_carried(
+        self,
+        rows: _Rows,
+        carried: list[tuple[int, _OpenExcursion]],
+        max_gap_s: float,
+    ) -> _Rows:
+        # Each open excursion continues from up to three rows: its last breach
+        # (standing for the whole excursion so far), the first conforming sample
+        # after it and the aircraft's last sample. That is all the run logic reads:
+        # the debounce runs from the first conforming sample, and a gap is measured
+        # from the last sample.
+        cols: dict[str, list[Any]] = {
+            name: []
+            for name in (
+                "aircraft_id", "key", "party", "t_s", "entry_t_s", "deepest_t_s",
+                "lat_deg", "lon_deg", "alt_ft", "nc", "depth_nm", "weight", "rank",
+            )
+        }  # fmt: skip
+
+        def add(k: int, v: Violation, t_s: float, rank: int, *, breach: bool) -> None:
+            values = (
+                v.aircraft_id, k, v.party, t_s, v.entry_t_s, v.deepest_t_s,
+                v.deepest_lat_deg, v.deepest_lon_deg, v.deepest_alt_ft, breach,
+                v.max_depth_nm, v.samples if breach else 0, rank,
+            )  # fmt: skip
+            for name, value in zip(cols, values, strict=True):
+                cols[name].append(value)
+
+        for k, oe in carried:
+            v = oe.violation
+            add(k, v, v.exit_t_s, -3, breach=True)
+            if oe.conform_since_t_s is not None:
+                add(k, v, oe.conform_since_t_s, -2, breach=False)
+                add(k, v, self._last_t_s[v.aircraft_id], -1, breach=False)
+        n_carried = len(cols["key"])
+        key = np.r_[np.asarray(cols["key"], dtype=np.int64), rows.key]
+        rank = np.r_[np.asarray(cols["rank"], dtype=np.int64), np.arange(len(rows.key))]
+        order = np.lexsort((rank, key))
+
+        def merged(name: str, dtype: Any) -> Any:
+            both = np.r_[np.asarray(cols[name], dtype=dtype), getattr(rows, name)]
+            return both[order]
+
+        is_carried = np.r_[np.ones(n_carried, np.bool_), rows.is_carried][order]
+        t_s = merged("t_s", np.float64)
+        return _Rows(
+            aircraft_id=merged("aircraft_id", np.str_),
+            key=key[order],
+            party=merged("party", np.str_),
+            t_s=t_s,
+            entry_t_s=merged("entry_t_s", np.float64),
+            deepest_t_s=merged("deepest_t_s", np.float64),
+            lat_deg=merged("lat_deg", np.float64),
+            lon_deg=merged("lon_deg", np.float64),
+            alt_ft=merged("alt_ft", np.float64),
+            nc=merged("nc", np.bool_),
+            depth_nm=merged("depth_nm", np.float64),
+            weight=merged("weight", np.int64),
+            starts=_segment_starts(key[order], t_s, max_gap_s, is_carried),
+            is_carried=is_carried,
+        )
+
+    def _advance(
+        self, bi: int, b: _Boundary, rows: _Rows, runs: _Runs
+    ) -> list[ViolationEvent]:
+        events: list[ViolationEvent] = []
+        n = len(rows.key)
+        violations = _violations(b, rows, runs)
+        for k, v in enumerate(violations):
+            slot = (v.aircraft_id, bi)
+            first, last = int(runs.first[k]), int(runs.last[k])
+            before = self._open.get(slot) if rows.is_carried[first] else None
+            if before is None:
+                events.append(ViolationEvent(ViolationEventKind.OPENED, v.entry_t_s, v))
+            elif v.max_depth_nm > before.violation.max_depth_nm:
+                events.append(
+                    ViolationEvent(ViolationEventKind.UPDATED, v.deepest_t_s, v)
+                )
+            if v.is_open:
+                follows = last + 1 < n and rows.key[last + 1] == rows.key[last]
+                since = float(rows.t_s[last + 1]) if follows else None
+                self._open[slot] = _OpenExcursion(v, since)
+            else:
+                self._open.pop(slot, None)
+                closed_t_s = float(rows.t_s[runs.closed_at[k]])
+                events.append(ViolationEvent(ViolationEventKind.CLOSED, closed_t_s, v))
+        return events
