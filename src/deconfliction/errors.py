@@ -7,8 +7,11 @@ and also from the builtin that fits it, so callers may catch either::
     ├── InputError (ValueError)      bad data from outside, with where it was
     │   ├── ProtocolError            a protocol file with one or more problems
     │   └── StatesError              an aircraft-state table with problems
-    └── GeometryError (ValueError)   a position or shape the core refuses to handle
-        └── PolarRegionError         a position too close to a pole for a track angle
+    ├── GeometryError (ValueError)   a position or shape the core refuses to handle
+    │   └── PolarRegionError         a position too close to a pole for a track angle
+    ├── NotFoundError (LookupError)  no such object, or none the caller may see
+    ├── ForbiddenError (PermissionError)  the role or party may not do this
+    └── ConflictError                a stale version or a clash with current state
 
 Exceptions build their own message and keep the offending values as attributes.
 """
@@ -81,3 +84,19 @@ class PolarRegionError(GeometryError):
             f"latitude {lat_deg:.4f} deg is within {90 - limit_deg:g} deg of a pole; "
             f"track angles are undefined there (accepted: |lat| <= {limit_deg:g} deg)"
         )
+
+
+class NotFoundError(DeconflictionError, LookupError):
+    """No such object, or none the caller may see (the two are not told apart)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"{what} not found")
+
+
+class ForbiddenError(DeconflictionError, PermissionError):
+    """The caller's role or party may not do this."""
+
+
+class ConflictError(DeconflictionError):
+    """The request conflicts with the current state (a stale version, a duplicate)."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from deconfliction.adapters.position_fields import check_number
 from deconfliction.domain.model import AircraftStates
 from deconfliction.errors import Problem, StatesError
 
@@ -32,16 +32,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 MAX_REPORTED_PROBLEMS: int = (
     50  # beyond this a file is plainly wrong; say how many more
 )
-
-# Plausible ranges: outside them a value is a unit or sign mistake, not an aircraft.
-_RANGES: dict[str, tuple[float, float]] = {
-    "lat": (-90.0, 90.0),
-    "lon": (-180.0, 180.0),
-    "alt_ft": (-2000.0, 100000.0),
-    "gs_kt": (0.0, 2500.0),
-    "trk_deg": (0.0, 360.0),
-    "vs_fpm": (-30000.0, 30000.0),
-}
 
 
 def read_states(
@@ -120,26 +110,11 @@ def parse_states(
         row_problems: list[Problem] = []
         values: dict[str, float] = {}
         for name in REQUIRED_COLUMNS[1:]:
-            raw = row[index[name]].strip()
-            try:
-                value = float(raw)
-            except ValueError:
-                row_problems.append(
-                    Problem(source, line, name, f"not a number: {raw!r}")
-                )
-                continue
-            low, high = _RANGES[name]
-            if not math.isfinite(value):
-                row_problems.append(
-                    Problem(source, line, name, f"not a finite number: {raw!r}")
-                )
-            elif not low <= value <= high:
-                row_problems.append(
-                    Problem(
-                        source, line, name, f"{value:g} is outside [{low:g}, {high:g}]"
-                    )
-                )
-            values[name] = value
+            value, problem = check_number(name, row[index[name]])
+            if problem is not None:
+                row_problems.append(Problem(source, line, name, problem))
+            elif value is not None:
+                values[name] = value
         ident = row[index["id"]].strip()
         if not ident:
             row_problems.append(Problem(source, line, "id", "empty id"))

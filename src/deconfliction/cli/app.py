@@ -18,10 +18,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from deconfliction.cli import demo, detect
+    from deconfliction.cli import demo, detect, server
 
     detect.register(app)
     demo.register(app)
+    server.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,40 @@
+"""Checks shared by every reader of aircraft positions: numbers and plausible ranges."""
+
+from __future__ import annotations
+
+import math
+
+# Plausible ranges: outside them a value is a unit or sign mistake, not an aircraft.
+RANGES: dict[str, tuple[float, float]] = {
+    "lat": (-90.0, 90.0),
+    "lon": (-180.0, 180.0),
+    "alt_ft": (-2000.0, 100000.0),
+    "gs_kt": (0.0, 2500.0),
+    "trk_deg": (0.0, 360.0),
+    "vs_fpm": (-30000.0, 30000.0),
+}
+NUMERIC_FIELDS: tuple[str, ...] = tuple(RANGES)
+
+
+def check_number(name: str, raw: object) -> tuple[float | None, str | None]:
+    """Parse and range-check one field; returns (value, None) or (None, problem).
+
+    >>> check_number("lat", "35.5")
+    (35.5, None)
+    >>> check_number("lat", "95")
+    (None, '95 is outside [-90, 90]')
+    >>> check_number("gs_kt", "nan")
+    (None, "not a finite number: 'nan'")
+    """
+    if isinstance(raw, bool):
+        return None, f"not a number: {raw!r}"
+    try:
+        value = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None, f"not a number: {raw!r}"
+    if not math.isfinite(value):
+        return None, f"not a finite number: {raw!r}"
+    low, high = RANGES[name]
+    if not low <= value <= high:
+        return None, f"{value:g} is outside [{low:g}, {high:g}]"
+    return value, None

@@ -1,0 +1,91 @@
+"""The FastAPI application: ``create_app(settings)`` builds everything, nothing
+happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from deconfliction import __version__
+from deconfliction.api import errors
+from deconfliction.api.deps import Context, Notifier
+from deconfliction.api.routes import (
+    alerts,
+    health,
+    incidents,
+    parties,
+    protocols,
+    tracks,
+)
+from deconfliction.api.ws import router as stream_router
+from deconfliction.config import Settings
+from deconfliction.service.clock import Clock, SystemClock
+from deconfliction.service.live import LiveDetection
+from deconfliction.store import engine as store_engine
+
+log = logging.getLogger(__name__)
+
+
+async def _run_detection(ctx: Context) -> None:
+    """Tick at the protocol's interval for as long as the server runs."""
+    while True:
+        started = time.monotonic()
+        try:
+            report = await asyncio.to_thread(ctx.live.tick)
+            ctx.live.last_error = None
+            if report.alert_events or report.violation_events:
+                ctx.notifier.notify()
+        except Exception as exc:  # keep detecting: a bad tick must not stop the loop
+            log.exception("detection tick failed")
+            ctx.live.last_error = f"{type(exc).__name__}: {exc}"
+        elapsed = time.monotonic() - started
+        await asyncio.sleep(max(0.0, ctx.live.interval_s - elapsed))
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the application for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    engine = store_engine.make_engine(settings.database_url)
+    ctx = Context(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        live=LiveDetection(engine, clock, settings.detection_interval_s),
+        notifier=Notifier(),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await asyncio.to_thread(store_engine.upgrade, engine)
+        ctx.notifier.bind(asyncio.get_running_loop())
+        task = (
+            asyncio.create_task(_run_detection(ctx)) if settings.run_detection else None
+        )
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            engine.dispose()
+
+    app = FastAPI(
+        title="Deconfliction",
+        version=__version__,
+        summary="Air-safety deconfliction between parties who share an airspace.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    for module in (parties, protocols, tracks, alerts, incidents, health):
+        app.include_router(module.router)
+    app.include_router(stream_router)
+    return app

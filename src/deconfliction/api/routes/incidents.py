@@ -1,0 +1,92 @@
+"""/v1/incidents: the registry, its lifecycle, remarks and daily counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.schemas import RemarkIn, StatusIn
+from deconfliction.errors import InputError, Problem
+from deconfliction.service import incidents, protocols
+from deconfliction.service.clock import parse_time_s
+
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+
+DAY_S: float = 86_400.0
+
+
+def _time(name: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_time_s(value)
+    except ValueError as exc:
+        raise InputError([Problem("request", None, name, str(exc))]) from None
+
+
+@router.get("")
+def list_incidents(
+    ctx: CtxDep,
+    who: WhoDep,
+    since: str | None = None,
+    until: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Incidents the caller may see, newest first."""
+    with ctx.engine.connect() as conn:
+        sharing = protocols.current_sharing(conn)
+        return incidents.list_visible(
+            conn, who, sharing, _time("since", since), _time("until", until), status
+        )
+
+
+@router.get("/stats")
+def stats(
+    ctx: CtxDep, who: WhoDep, since: str | None = None, until: str | None = None
+) -> dict[str, Any]:
+    """Incident counts per party at fault, UTC day and kind (default: last 7 days)."""
+    now = ctx.clock.now_t_s()
+    until_t_s = _time("until", until) or now
+    since_t_s = _time("since", since) or until_t_s - 7 * DAY_S
+    with ctx.engine.connect() as conn:
+        sharing = protocols.current_sharing(conn)
+        counts = incidents.daily_counts(conn, who, sharing, since_t_s, until_t_s)
+    return {"since_t_s": since_t_s, "until_t_s": until_t_s, "by_party": counts}
+
+
+@router.get("/{incident_id}")
+def get_incident(incident_id: int, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
+    """One incident with its evidence and remarks."""
+    with ctx.engine.connect() as conn:
+        sharing = protocols.current_sharing(conn)
+        return incidents.get_visible(conn, who, incident_id, sharing)
+
+
+@router.post("/{incident_id}/status")
+def set_status(
+    incident_id: int, body: StatusIn, ctx: CtxDep, who: WhoDep
+) -> dict[str, Any]:
+    """Move the incident along open, reported, acknowledged, resolved or disputed."""
+    with ctx.engine.begin() as conn:
+        sharing = protocols.current_sharing(conn)
+        out = incidents.set_status(
+            conn, who, incident_id, body.status, ctx.clock.now_t_s(), sharing
+        )
+    ctx.notifier.notify()
+    return out
+
+
+@router.post("/{incident_id}/remarks")
+def add_remark(
+    incident_id: int, body: RemarkIn, ctx: CtxDep, who: WhoDep
+) -> dict[str, Any]:
+    """Add a remark from the caller's party."""
+    with ctx.engine.begin() as conn:
+        sharing = protocols.current_sharing(conn)
+        out = incidents.add_remark(
+            conn, who, incident_id, body.text, ctx.clock.now_t_s(), sharing
+        )
+    ctx.notifier.notify()
+    return out

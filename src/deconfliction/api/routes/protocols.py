@@ -1,0 +1,161 @@
+"""/v1/protocols: propose, accept, read; the version in effect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+
+from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.schemas import ProtocolVersionOut
+from deconfliction.domain.protocol import Protocol
+from deconfliction.errors import InputError, NotFoundError, Problem
+from deconfliction.service import protocols
+
+router = APIRouter(prefix="/v1/protocols", tags=["protocols"])
+
+MAX_PROTOCOL_BYTES: int = 2_000_000
+
+
+def geometry(protocol: Protocol) -> dict[str, Any]:
+    """Lines and zones as GeoJSON features (lon, lat order)."""
+    features: list[dict[str, Any]] = []
+    for line in protocol.lines:
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [
+                        [lon, lat]
+                        for lat, lon in zip(line.lat_deg, line.lon_deg, strict=True)
+                    ],
+                },
+                "properties": {
+                    "kind": "line",
+                    "id": line.id,
+                    "name": line.name,
+                    "buffer_nm": line.buffer_nm,
+                    "sides": {p: s.value for p, s in line.sides.items()},
+                    "declared_sides": dict(line.declared_sides),
+                },
+            }
+        )
+    for zone in protocol.zones:
+        ring = [[lon, lat] for lat, lon in zip(zone.lat_deg, zone.lon_deg, strict=True)]
+        if ring and ring[0] != ring[-1]:
+            ring.append(ring[0])
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    "kind": "zone",
+                    "id": zone.id,
+                    "name": zone.name,
+                    "owner": zone.owner,
+                    "floor_ft": zone.floor_ft,
+                    "ceiling_ft": zone.ceiling_ft
+                    if zone.ceiling_ft != float("inf")
+                    else None,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _out(v: protocols.ProtocolVersion, full: bool) -> ProtocolVersionOut:
+    p = v.protocol
+    return ProtocolVersionOut(
+        protocol_id=p.id,
+        version=p.version,
+        title=p.title,
+        status=v.status,
+        sharing=p.sharing.value,
+        parties=list(p.parties),
+        accepted_by=list(v.accepted_by),
+        awaiting=list(v.awaiting),
+        proposed_by=v.proposed_by,
+        proposed_t_s=v.proposed_t_s,
+        effective_t_s=v.effective_t_s,
+        superseded_t_s=v.superseded_t_s,
+        sha256=v.sha256,
+        toml=v.toml_text if full else None,
+        geometry=geometry(p) if full else None,
+    )
+
+
+@router.get("", response_model=list[ProtocolVersionOut])
+def list_versions(ctx: CtxDep, who: WhoDep) -> list[ProtocolVersionOut]:
+    """Every version naming the caller's party, oldest first."""
+    with ctx.engine.connect() as conn:
+        return [_out(v, full=False) for v in protocols.list_visible(conn, who)]
+
+
+@router.post(
+    "",
+    response_model=ProtocolVersionOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/toml": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def propose(request: Request, ctx: CtxDep, who: WhoDep) -> ProtocolVersionOut:
+    """Propose a version (the TOML file as the body); counts as the proposer's
+    acceptance."""
+    raw = await request.body()
+    if len(raw) > MAX_PROTOCOL_BYTES:
+        raise InputError([Problem("request", None, "body", "protocol file too large")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError([Problem("request", None, "body", "not UTF-8 text")]) from None
+
+    def work() -> ProtocolVersionOut:
+        with ctx.engine.begin() as conn:
+            version = protocols.propose(conn, who, text, ctx.clock.now_t_s())
+            return _out(version, full=True)
+
+    import anyio
+
+    out = await anyio.to_thread.run_sync(work)
+    ctx.notifier.notify()
+    return out
+
+
+@router.get("/current", response_model=ProtocolVersionOut)
+def current(ctx: CtxDep, who: WhoDep) -> ProtocolVersionOut:
+    """The version in effect, with its text and geometry."""
+    with ctx.engine.connect() as conn:
+        effective = protocols.in_effect(conn)
+    if effective is None or who.party_id not in effective.protocol.parties:
+        raise NotFoundError("protocol in effect")
+    return _out(effective, full=True)
+
+
+@router.get("/{protocol_id}/versions/{version}", response_model=ProtocolVersionOut)
+def get_version(
+    protocol_id: str, version: int, ctx: CtxDep, who: WhoDep
+) -> ProtocolVersionOut:
+    """One version, with its text and geometry."""
+    with ctx.engine.connect() as conn:
+        return _out(protocols.get_visible(conn, who, protocol_id, version), full=True)
+
+
+@router.post(
+    "/{protocol_id}/versions/{version}/accept", response_model=ProtocolVersionOut
+)
+def accept(
+    protocol_id: str, version: int, ctx: CtxDep, who: WhoDep
+) -> ProtocolVersionOut:
+    """Accept a version for the caller's party; the last one makes it effective."""
+    with ctx.engine.begin() as conn:
+        out = _out(
+            protocols.accept(conn, who, protocol_id, version, ctx.clock.now_t_s()),
+            full=True,
+        )
+    ctx.notifier.notify()
+    return out

@@ -1,0 +1,249 @@
+"""/v1/tracks: post batches of positions; read the live picture and histories."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import and_, func, select
+
+from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.schemas import BatchOut, TrackPoint
+from deconfliction.errors import InputError, NotFoundError, Problem
+from deconfliction.service import disclosure, ingest, protocols
+from deconfliction.service.clock import parse_time_s
+from deconfliction.store.tables import positions
+
+router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
+
+MAX_BODY_BYTES: int = 20_000_000
+CSV_COLUMNS: tuple[str, ...] = (
+    "id",
+    "time",
+    "lat",
+    "lon",
+    "alt_ft",
+    "gs_kt",
+    "trk_deg",
+    "vs_fpm",
+)
+
+
+def _parse_body(
+    content_type: str, raw: bytes, batch_id: str | None
+) -> tuple[str, list[Any]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError([Problem("request", None, "body", "not UTF-8 text")]) from None
+    if content_type.startswith("text/csv"):
+        if not batch_id:
+            raise InputError(
+                [Problem("request", None, "batch_id", "a CSV batch needs ?batch_id=")]
+            )
+        reader = csv.DictReader(io.StringIO(text))
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        "request",
+                        1,
+                        ",".join(missing),
+                        "missing CSV column(s); need " + ",".join(CSV_COLUMNS),
+                    )
+                ]
+            )
+        return batch_id, list(reader)
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem("request", exc.lineno, "body", f"invalid JSON: {exc.msg}")]
+        ) from None
+    if not isinstance(body, dict) or not isinstance(body.get("positions"), list):
+        raise InputError(
+            [
+                Problem(
+                    "request",
+                    None,
+                    "positions",
+                    "expected {batch_id, positions: [...]}",
+                )
+            ]
+        )
+    bid = body.get("batch_id", batch_id)
+    if not isinstance(bid, str):
+        raise InputError([Problem("request", None, "batch_id", "must be a string")])
+    rows = [r if isinstance(r, dict) else {} for r in body["positions"]]
+    return bid, rows
+
+
+@router.post(
+    "",
+    response_model=BatchOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a batch id seen before: nothing new stored"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["batch_id", "positions"],
+                        "properties": {
+                            "batch_id": {"type": "string"},
+                            "positions": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        c: {
+                                            "type": "string"
+                                            if c in ("id", "time")
+                                            else "number"
+                                        }
+                                        for c in CSV_COLUMNS
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def post_batch(
+    request: Request,
+    response: Response,
+    ctx: CtxDep,
+    who: WhoDep,
+    batch_id: Annotated[str | None, Query(max_length=200)] = None,
+) -> BatchOut:
+    """Store a batch of the caller's party's positions, once per batch id.
+
+    JSON: ``{"batch_id": "...", "positions": [{"id", "time", "lat", "lon", "alt_ft",
+    "gs_kt", "trk_deg", "vs_fpm"}]}``; CSV with that header and ``?batch_id=``.
+    Times are RFC 3339 with a zone, or epoch seconds. A 201 or 200 means the batch
+    is committed.
+    """
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InputError(
+            [Problem("request", None, "body", "batch too large; split it")]
+        )
+    bid, rows = _parse_body(request.headers.get("content-type", ""), raw, batch_id)
+
+    def work() -> ingest.BatchResult:
+        with ctx.engine.begin() as conn:
+            return ingest.ingest_batch(
+                conn,
+                who,
+                bid,
+                rows,
+                ctx.clock.now_t_s(),
+                ctx.settings.future_tolerance_s,
+            )
+
+    result = await anyio.to_thread.run_sync(work)
+    if result.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return BatchOut.model_validate(result.as_json())
+
+
+def _point(row: Any) -> TrackPoint:
+    return TrackPoint(
+        party=row.party_id,
+        id=row.aircraft_id,
+        t_s=row.t_s,
+        lat_deg=row.lat_deg,
+        lon_deg=row.lon_deg,
+        alt_ft=row.alt_ft,
+        gs_kt=row.gs_kt,
+        trk_deg=row.trk_deg,
+        vs_fpm=row.vs_fpm,
+    )
+
+
+@router.get("", response_model=list[TrackPoint])
+def live_picture(
+    ctx: CtxDep,
+    who: WhoDep,
+    max_age_s: Annotated[float, Query(gt=0, le=86400)] = 60.0,
+) -> list[TrackPoint]:
+    """The newest position of every aircraft the caller may see, heard within
+    ``max_age_s``."""
+    now = ctx.clock.now_t_s()
+    with ctx.engine.connect() as conn:
+        sharing = protocols.current_sharing(conn)
+        latest = (
+            select(
+                positions.c.party_id,
+                positions.c.aircraft_id,
+                func.max(positions.c.t_s).label("t_s"),
+            )
+            .where(positions.c.t_s >= now - max_age_s)
+            .group_by(positions.c.party_id, positions.c.aircraft_id)
+            .subquery()
+        )
+        rows = conn.execute(
+            select(positions)
+            .join(
+                latest,
+                and_(
+                    positions.c.party_id == latest.c.party_id,
+                    positions.c.aircraft_id == latest.c.aircraft_id,
+                    positions.c.t_s == latest.c.t_s,
+                ),
+            )
+            .order_by(
+                positions.c.party_id, positions.c.aircraft_id, positions.c.id.desc()
+            )
+        ).all()
+    out: dict[tuple[str, str], TrackPoint] = {}
+    for row in rows:
+        if disclosure.tracks_visible(who.party_id, row.party_id, sharing):
+            out.setdefault((row.party_id, row.aircraft_id), _point(row))
+    return list(out.values())
+
+
+@router.get("/{party_id}/{aircraft_id}", response_model=list[TrackPoint])
+def history(
+    party_id: str,
+    aircraft_id: str,
+    ctx: CtxDep,
+    who: WhoDep,
+    since: str | None = None,
+    until: str | None = None,
+    limit: Annotated[int, Query(gt=0, le=100_000)] = 10_000,
+) -> list[TrackPoint]:
+    """Positions of one aircraft in time order, if the caller may see its tracks."""
+    try:
+        since_t_s = parse_time_s(since) if since is not None else None
+        until_t_s = parse_time_s(until) if until is not None else None
+    except ValueError as exc:
+        raise InputError([Problem("request", None, "since/until", str(exc))]) from None
+    with ctx.engine.connect() as conn:
+        sharing = protocols.current_sharing(conn)
+        if not disclosure.tracks_visible(who.party_id, party_id, sharing):
+            raise NotFoundError(f"aircraft {party_id}/{aircraft_id}")
+        query = select(positions).where(
+            positions.c.party_id == party_id, positions.c.aircraft_id == aircraft_id
+        )
+        if since_t_s is not None:
+            query = query.where(positions.c.t_s >= since_t_s)
+        if until_t_s is not None:
+            query = query.where(positions.c.t_s <= until_t_s)
+        rows = conn.execute(
+            query.order_by(positions.c.t_s, positions.c.id).limit(limit)
+        ).all()
+    if not rows:
+        raise NotFoundError(f"aircraft {party_id}/{aircraft_id}")
+    return [_point(r) for r in rows]

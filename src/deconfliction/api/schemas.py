@@ -1,0 +1,135 @@
+"""Request and response bodies of the API (pydantic lives here and in config only)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartyIn(_Strict):
+    """A party to register."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    language: Literal["en", "ru", "ar"] = "en"
+
+
+class PartyOut(BaseModel):
+    """A registered party."""
+
+    id: str
+    name: str
+    language: str
+
+
+class TokenIn(_Strict):
+    """A token to issue."""
+
+    role: Literal["officer", "observer", "admin"]
+    label: str = Field(default="", max_length=200)
+
+
+class TokenOut(BaseModel):
+    """A new token: shown once, stored only as a hash."""
+
+    party_id: str
+    role: str
+    token: str
+
+
+class WhoAmI(BaseModel):
+    """The caller."""
+
+    party_id: str
+    role: str
+
+
+class PositionIn(BaseModel):
+    """One position as posted. Checked row by row in the service, so that one bad
+    row does not sink the batch: hence loose types here."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Any = None
+    time: Any = None
+    lat: Any = None
+    lon: Any = None
+    alt_ft: Any = None
+    gs_kt: Any = None
+    trk_deg: Any = None
+    vs_fpm: Any = None
+
+
+class BatchIn(_Strict):
+    """A batch of positions with the client's id for it."""
+
+    batch_id: str = Field(min_length=1, max_length=200)
+    positions: list[dict[str, Any]]
+
+
+class RejectionOut(BaseModel):
+    """A rejected row."""
+
+    row: int
+    field: str
+    message: str
+
+
+class BatchOut(BaseModel):
+    """What happened to a batch."""
+
+    batch_id: str
+    accepted: int
+    rejected: list[RejectionOut]
+    duplicate: bool
+
+
+class ProtocolVersionOut(BaseModel):
+    """A protocol version and where it stands."""
+
+    protocol_id: str
+    version: int
+    title: str
+    status: Literal["proposed", "in_effect", "superseded"]
+    sharing: str
+    parties: list[str]
+    accepted_by: list[str]
+    awaiting: list[str]
+    proposed_by: str
+    proposed_t_s: float
+    effective_t_s: float | None
+    superseded_t_s: float | None
+    sha256: str
+    toml: str | None = None
+    geometry: dict[str, Any] | None = None
+
+
+class StatusIn(_Strict):
+    """A new incident status."""
+
+    status: Literal["open", "reported", "acknowledged", "resolved", "disputed"]
+
+
+class RemarkIn(_Strict):
+    """A remark on an incident."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TrackPoint(BaseModel):
+    """A position of an aircraft."""
+
+    party: str
+    id: str
+    t_s: float
+    lat_deg: float
+    lon_deg: float
+    alt_ft: float
+    gs_kt: float
+    trk_deg: float
+    vs_fpm: float

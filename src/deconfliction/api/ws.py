@@ -1,0 +1,54 @@
+"""/v1/stream: the live stream of events for one party, over a WebSocket.
+
+Connect with the token in an ``Authorization: Bearer`` header or, from a browser, as
+``?token=``; add ``?after=ID`` to resume after the last event id you processed. The
+server sends JSON messages ``{"id", "type", "t_s", "data"}`` with increasing ids, each
+event once, already reduced to what the party may see. Unauthenticated connections
+are closed with code 4401.
+"""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from deconfliction.api.deps import Context, bearer_token, principal_for
+from deconfliction.errors import DeconflictionError
+from deconfliction.service import events
+
+router = APIRouter(tags=["stream"])
+
+POLL_S: float = 0.5  # also picks up events written by other processes
+WS_UNAUTHORIZED: int = 4401  # 4000-4999 are for applications; 401 as in HTTP
+
+
+@router.websocket("/v1/stream")
+async def stream(
+    websocket: WebSocket, after: int = 0, token: str | None = None
+) -> None:
+    """Push the caller's events, resuming after ``after``."""
+    ctx: Context = websocket.app.state.ctx
+    try:
+        who = principal_for(
+            ctx, bearer_token(websocket.headers.get("authorization")) or token
+        )
+    except DeconflictionError:
+        await websocket.close(code=WS_UNAUTHORIZED)
+        return
+    await websocket.accept()
+    last = max(0, after)
+
+    def read(since: int) -> list[events.StreamEvent]:
+        with ctx.engine.connect() as conn:
+            return events.fetch(conn, who.party_id, since)
+
+    try:
+        while True:
+            batch = await anyio.to_thread.run_sync(read, last)
+            for event in batch:
+                await websocket.send_json(event.as_json())
+                last = event.id
+            if len(batch) < events.MAX_FETCH:
+                await ctx.notifier.wait(POLL_S)
+    except (WebSocketDisconnect, RuntimeError):
+        return

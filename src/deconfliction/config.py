@@ -1,0 +1,34 @@
+"""Settings of the server, from the command line or the environment.
+
+Environment variables start with ``DECONFLICTION_`` (``DECONFLICTION_DATABASE_URL``).
+The default store is a SQLite file in the working directory.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///deconfliction.db"
+
+
+class Settings(BaseSettings):
+    """Server settings.
+
+    Attributes:
+        database_url: SQLAlchemy URL; ``sqlite:///FILE`` or
+            ``postgresql+psycopg://USER@HOST:PORT/DB``.
+        future_tolerance_s: positions timed further than this ahead of the server's
+            clock are rejected (clock skew between a feed and the server).
+        run_detection: run the live detection loop in this process.
+        detection_interval_s: override of the protocol's interval (None: protocol).
+        migrate_on_start: apply database migrations when the server starts.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DECONFLICTION_", extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    future_tolerance_s: float = Field(default=5.0, ge=0)
+    run_detection: bool = True
+    detection_interval_s: float | None = Field(default=None, gt=0)
+    migrate_on_start: bool = True

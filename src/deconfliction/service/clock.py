@@ -1,0 +1,77 @@
+"""The clock, as a port: services take one, tests pass a manual one."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Something that tells the time in UTC epoch seconds."""
+
+    def now_t_s(self) -> float:
+        """The current time."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def now_t_s(self) -> float:
+        """Seconds since the epoch, UTC."""
+        return time.time()
+
+
+@dataclass
+class ManualClock:
+    """A clock that moves only when told to (tests, fast-time replays)."""
+
+    t_s: float = field(default=0.0)
+
+    def now_t_s(self) -> float:
+        """The time it was set to."""
+        return self.t_s
+
+    def advance(self, dt_s: float) -> None:
+        """Move forward by ``dt_s``."""
+        self.t_s += dt_s
+
+
+def to_rfc3339(t_s: float) -> str:
+    """Epoch seconds as RFC 3339 UTC with milliseconds and ``Z``.
+
+    >>> to_rfc3339(0.0)
+    '1970-01-01T00:00:00.000Z'
+    """
+    return (
+        datetime.fromtimestamp(t_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    )
+
+
+def parse_time_s(value: str | float | int) -> float:
+    """RFC 3339 text (a zone is required) or epoch seconds, to epoch seconds.
+
+    Raises:
+        ValueError: for text without a time zone or that is not a time.
+
+    >>> parse_time_s("2017-12-13T10:00:00Z")
+    1513159200.0
+    >>> parse_time_s(5)
+    5.0
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a time: {value!r}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"time without a zone: {value!r} (add Z for UTC)")
+    return parsed.timestamp()

@@ -1,0 +1,467 @@
+"""The incident registry: violations and losses of separation, with a lifecycle.
+
+Incidents are opened by live detection (a line violation, a zone incursion, an
+actual loss of separation) and then handled by people: reported (a complaint was
+sent), acknowledged (the other side received it), resolved, or disputed, with
+remarks from each side. Every change is an event on the stream, reduced by
+``disclosure`` for each party.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from deconfliction.domain.protocol import SharingLevel
+from deconfliction.errors import (
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    Problem,
+)
+from deconfliction.service import disclosure, events
+from deconfliction.service.auth import Principal
+from deconfliction.store.engine import inserted_pk
+from deconfliction.store.tables import (
+    incident_parties,
+    incident_remarks,
+    incidents,
+    positions,
+)
+
+EVIDENCE_MARGIN_S: float = 60.0  # track excerpt before the start and after the end
+MAX_EVIDENCE_POINTS: int = 2000  # per aircraft; longer excerpts are thinned evenly
+MAX_REMARK_CHARS: int = 4000
+
+
+class IncidentKind(StrEnum):
+    """What happened."""
+
+    LINE_VIOLATION = "line_violation"
+    ZONE_INCURSION = "zone_incursion"
+    LOSS_OF_SEPARATION = "loss_of_separation"
+
+
+class IncidentStatus(StrEnum):
+    """Where the incident stands in its handling."""
+
+    OPEN = "open"
+    REPORTED = "reported"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    DISPUTED = "disputed"
+
+
+ALLOWED_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    IncidentStatus.OPEN: frozenset(
+        {IncidentStatus.REPORTED, IncidentStatus.RESOLVED, IncidentStatus.DISPUTED}
+    ),
+    IncidentStatus.REPORTED: frozenset(
+        {IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED, IncidentStatus.DISPUTED}
+    ),
+    IncidentStatus.ACKNOWLEDGED: frozenset(
+        {IncidentStatus.RESOLVED, IncidentStatus.DISPUTED}
+    ),
+    IncidentStatus.DISPUTED: frozenset(
+        {IncidentStatus.RESOLVED, IncidentStatus.REPORTED}
+    ),
+    IncidentStatus.RESOLVED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AircraftPoint:
+    """An aircraft of an incident and its telling point (deepest, or closest)."""
+
+    party: str
+    aircraft_id: str
+    t_s: float
+    lat_deg: float
+    lon_deg: float
+    alt_ft: float
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored and wire form."""
+        return {
+            "party": self.party,
+            "id": self.aircraft_id,
+            "point": {
+                "t_s": self.t_s,
+                "lat_deg": round(self.lat_deg, 6),
+                "lon_deg": round(self.lon_deg, 6),
+                "alt_ft": round(self.alt_ft, 1),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFacts:
+    """What detection knows of an incident, written on open and on every update."""
+
+    source_key: str
+    kind: IncidentKind
+    party_id: str
+    involved: tuple[str, ...]
+    boundary_id: str | None
+    start_t_s: float
+    end_t_s: float | None
+    severity_nm: float
+    aircraft: tuple[AircraftPoint, ...]
+
+
+def _excerpt(
+    conn: Connection, party_id: str, aircraft_id: str, t0_s: float, t1_s: float
+) -> list[list[float]]:
+    rows = conn.execute(
+        select(
+            positions.c.t_s,
+            positions.c.lat_deg,
+            positions.c.lon_deg,
+            positions.c.alt_ft,
+        )
+        .where(
+            positions.c.party_id == party_id,
+            positions.c.aircraft_id == aircraft_id,
+            positions.c.t_s >= t0_s,
+            positions.c.t_s <= t1_s,
+        )
+        .order_by(positions.c.t_s)
+    ).all()
+    if len(rows) > MAX_EVIDENCE_POINTS:
+        step = len(rows) / MAX_EVIDENCE_POINTS
+        rows = [rows[int(k * step)] for k in range(MAX_EVIDENCE_POINTS)] + [rows[-1]]
+    return [
+        [r.t_s, round(r.lat_deg, 6), round(r.lon_deg, 6), round(r.alt_ft, 1)]
+        for r in rows
+    ]
+
+
+def _evidence(conn: Connection, facts: IncidentFacts, now_t_s: float) -> dict[str, Any]:
+    t0 = facts.start_t_s - EVIDENCE_MARGIN_S
+    t1 = (facts.end_t_s if facts.end_t_s is not None else now_t_s) + EVIDENCE_MARGIN_S
+    tracks: dict[str, dict[str, list[list[float]]]] = defaultdict(dict)
+    for ac in facts.aircraft:
+        tracks[ac.party][ac.aircraft_id] = _excerpt(
+            conn, ac.party, ac.aircraft_id, t0, t1
+        )
+    return {
+        "tracks": dict(tracks),
+        "window_t_s": [t0, t1],
+        "aircraft": [a.as_json() for a in facts.aircraft],
+        "involved": list(facts.involved),
+    }
+
+
+def record(
+    conn: Connection, facts: IncidentFacts, now_t_s: float, sharing: SharingLevel
+) -> int:
+    """Open or update the incident for ``facts.source_key``; publish the change."""
+    evidence = _evidence(conn, facts, now_t_s)
+    existing = conn.execute(
+        select(incidents.c.id).where(incidents.c.source_key == facts.source_key)
+    ).scalar()
+    values = {
+        "kind": facts.kind.value,
+        "party_id": facts.party_id,
+        "other_party_id": next(
+            (p for p in facts.involved if p != facts.party_id), None
+        ),
+        "aircraft_id": facts.aircraft[0].aircraft_id,
+        "other_aircraft_id": (
+            facts.aircraft[1].aircraft_id if len(facts.aircraft) > 1 else None
+        ),
+        "boundary_id": facts.boundary_id,
+        "start_t_s": facts.start_t_s,
+        "end_t_s": facts.end_t_s,
+        "severity_nm": facts.severity_nm,
+        "evidence_json": json.dumps(evidence, separators=(",", ":")),
+        "updated_t_s": now_t_s,
+    }
+    if existing is None:
+        incident_id = inserted_pk(
+            conn.execute(
+                insert(incidents).values(
+                    source_key=facts.source_key,
+                    status=IncidentStatus.OPEN.value,
+                    created_t_s=now_t_s,
+                    **values,
+                )
+            )
+        )
+        event_type = "incident.opened"
+    else:
+        incident_id = int(existing)
+        conn.execute(
+            update(incidents).where(incidents.c.id == incident_id).values(**values)
+        )
+        event_type = "incident.updated" if facts.end_t_s is None else "incident.closed"
+    named = {a.party for a in facts.aircraft} | set(facts.involved)
+    conn.execute(
+        delete(incident_parties).where(incident_parties.c.incident_id == incident_id)
+    )
+    conn.execute(
+        insert(incident_parties),
+        [{"incident_id": incident_id, "party_id": p} for p in sorted(named)],
+    )
+    _publish(conn, incident_id, event_type, now_t_s, sharing)
+    return incident_id
+
+
+def _publish(
+    conn: Connection,
+    incident_id: int,
+    event_type: str,
+    now_t_s: float,
+    sharing: SharingLevel,
+) -> None:
+    full = _load(conn, incident_id)
+    audience = {a["party"] for a in full["aircraft"]} | set(full["involved"])
+    events.publish(
+        conn,
+        event_type,
+        {p: disclosure.incident_view(p, full, sharing) for p in audience},
+        now_t_s,
+    )
+
+
+def _load(conn: Connection, incident_id: int) -> dict[str, Any]:
+    row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
+    if row is None:
+        raise NotFoundError(f"incident {incident_id}")
+    evidence = json.loads(row.evidence_json)
+    remarks = conn.execute(
+        select(incident_remarks)
+        .where(incident_remarks.c.incident_id == incident_id)
+        .order_by(incident_remarks.c.id)
+    ).all()
+    return {
+        "id": int(row.id),
+        "kind": row.kind,
+        "status": row.status,
+        "party_id": row.party_id,
+        "involved": evidence.pop("involved"),
+        "aircraft": evidence.pop("aircraft"),
+        "boundary_id": row.boundary_id,
+        "start_t_s": row.start_t_s,
+        "end_t_s": row.end_t_s,
+        "ongoing": row.end_t_s is None,
+        "severity_nm": row.severity_nm,
+        "evidence": evidence,
+        "remarks": [
+            {"party": r.party_id, "text": r.text, "t_s": r.created_t_s} for r in remarks
+        ],
+        "created_t_s": row.created_t_s,
+        "updated_t_s": row.updated_t_s,
+    }
+
+
+def _candidates(viewer_party: str) -> Any:
+    # Every incident that names the party; the disclosure view decides the rest.
+    return incidents.c.id.in_(
+        select(incident_parties.c.incident_id).where(
+            incident_parties.c.party_id == viewer_party
+        )
+    )
+
+
+def list_visible(
+    conn: Connection,
+    who: Principal,
+    sharing: SharingLevel,
+    since_t_s: float | None = None,
+    until_t_s: float | None = None,
+    status: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Incidents the caller may see, newest first."""
+    conditions = [_candidates(who.party_id)]
+    if since_t_s is not None:
+        conditions.append(incidents.c.start_t_s >= since_t_s)
+    if until_t_s is not None:
+        conditions.append(incidents.c.start_t_s < until_t_s)
+    if status is not None:
+        conditions.append(incidents.c.status == status)
+    ids = conn.execute(
+        select(incidents.c.id)
+        .where(and_(*conditions))
+        .order_by(incidents.c.start_t_s.desc(), incidents.c.id.desc())
+        .limit(limit)
+    ).scalars()
+    out = []
+    for incident_id in ids:
+        view = disclosure.incident_view(
+            who.party_id, _load(conn, int(incident_id)), sharing
+        )
+        if view is not None:
+            out.append(view)
+    return out
+
+
+def get_visible(
+    conn: Connection, who: Principal, incident_id: int, sharing: SharingLevel
+) -> dict[str, Any]:
+    """One incident as the caller may see it.
+
+    Raises:
+        NotFoundError: if it does not exist or the caller may not see it.
+    """
+    try:
+        full = _load(conn, incident_id)
+    except NotFoundError:
+        raise NotFoundError(f"incident {incident_id}") from None
+    view = disclosure.incident_view(who.party_id, full, sharing)
+    if view is None:
+        raise NotFoundError(f"incident {incident_id}")
+    return view
+
+
+def set_status(
+    conn: Connection,
+    who: Principal,
+    incident_id: int,
+    status: str,
+    now_t_s: float,
+    sharing: SharingLevel,
+) -> dict[str, Any]:
+    """Move an incident along its lifecycle.
+
+    Raises:
+        NotFoundError: if the caller may not see it.
+        ForbiddenError: for an observer.
+        InputError: for an unknown status.
+        ConflictError: for a transition the lifecycle does not allow.
+    """
+    current = get_visible(conn, who, incident_id, sharing)
+    if not who.can_write:
+        raise ForbiddenError("observers cannot change incidents")
+    try:
+        target = IncidentStatus(status)
+    except ValueError:
+        raise InputError(
+            [
+                Problem(
+                    "request",
+                    None,
+                    "status",
+                    f"unknown status {status!r}; one of "
+                    + ", ".join(s.value for s in IncidentStatus),
+                )
+            ]
+        ) from None
+    source = IncidentStatus(current["status"])
+    if target == source:
+        return current
+    if target not in ALLOWED_TRANSITIONS[source]:
+        raise ConflictError(
+            f"an incident cannot go from {source.value} to {target.value}"
+        )
+    conn.execute(
+        update(incidents)
+        .where(incidents.c.id == incident_id)
+        .values(status=target.value, updated_t_s=now_t_s)
+    )
+    _publish(conn, incident_id, "incident.status", now_t_s, sharing)
+    return get_visible(conn, who, incident_id, sharing)
+
+
+def add_remark(
+    conn: Connection,
+    who: Principal,
+    incident_id: int,
+    text: str,
+    now_t_s: float,
+    sharing: SharingLevel,
+) -> dict[str, Any]:
+    """Add the caller's remark to an incident it may see.
+
+    Raises:
+        NotFoundError: if the caller may not see it.
+        ForbiddenError: for an observer.
+        InputError: for an empty or overlong remark.
+    """
+    get_visible(conn, who, incident_id, sharing)
+    if not who.can_write:
+        raise ForbiddenError("observers cannot add remarks")
+    if not text.strip() or len(text) > MAX_REMARK_CHARS:
+        raise InputError(
+            [
+                Problem(
+                    "request",
+                    None,
+                    "text",
+                    f"must be 1 to {MAX_REMARK_CHARS} characters",
+                )
+            ]
+        )
+    conn.execute(
+        insert(incident_remarks).values(
+            incident_id=incident_id,
+            party_id=who.party_id,
+            text=text,
+            created_t_s=now_t_s,
+        )
+    )
+    conn.execute(
+        update(incidents)
+        .where(incidents.c.id == incident_id)
+        .values(updated_t_s=now_t_s)
+    )
+    _publish(conn, incident_id, "incident.remark", now_t_s, sharing)
+    return get_visible(conn, who, incident_id, sharing)
+
+
+def daily_counts(
+    conn: Connection,
+    who: Principal,
+    sharing: SharingLevel,
+    since_t_s: float,
+    until_t_s: float,
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Incident counts by day (UTC), party at fault and kind, as the caller may see."""
+    rows = conn.execute(
+        select(incidents.c.party_id, incidents.c.kind, incidents.c.start_t_s).where(
+            incidents.c.start_t_s >= since_t_s, incidents.c.start_t_s < until_t_s
+        )
+    ).all()
+    by_party: dict[str, dict[str, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
+    for r in rows:
+        day = datetime.fromtimestamp(r.start_t_s, tz=UTC).strftime("%Y-%m-%d")
+        by_party[r.party_id][day][r.kind] += 1
+    visible = disclosure.stats_view(
+        who.party_id,
+        {p: {d: dict(k) for d, k in days.items()} for p, days in by_party.items()},
+        sharing,
+    )
+    return visible
+
+
+def close_dangling(conn: Connection, now_t_s: float, sharing: SharingLevel) -> int:
+    """At start-up: end incidents a previous run left ongoing, at the last position."""
+    rows = conn.execute(
+        select(incidents.c.id, incidents.c.party_id, incidents.c.aircraft_id).where(
+            incidents.c.end_t_s.is_(None)
+        )
+    ).all()
+    for r in rows:
+        last = conn.execute(
+            select(func.max(positions.c.t_s)).where(
+                positions.c.party_id == r.party_id,
+                positions.c.aircraft_id == r.aircraft_id,
+            )
+        ).scalar()
+        conn.execute(
+            update(incidents)
+            .where(incidents.c.id == r.id)
+            .values(end_t_s=last if last is not None else now_t_s, updated_t_s=now_t_s)
+        )
+        _publish(conn, int(r.id), "incident.closed", now_t_s, sharing)
+    return len(rows)

@@ -1,0 +1,225 @@
+"""Track ingestion: batches of positions, idempotent by the client's batch id.
+
+Rules (documented in the README):
+
+* A batch is identified by ``(party, batch_id)``. Posting the same batch id again
+  stores nothing and returns the first result, so a client that lost a response may
+  simply retry.
+* A 2xx means the batch and its valid rows are committed (one transaction).
+* Invalid rows are rejected one by one, with row number, field and reason; the valid
+  rows of the batch are kept. A batch with no valid row is refused as a whole and
+  not recorded, so it can be corrected and sent again under the same id.
+* Positions timed more than ``future_tolerance_s`` after the server's clock are
+  rejected (a feed with a wrong clock must not create conflicts in the future).
+* Positions older than the aircraft's latest are stored as history (evidence,
+  reports) but never move the live picture backwards: live detection uses each
+  aircraft's newest position only, and conformance sees positions in time order as
+  they arrive (a late position is not re-evaluated).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from deconfliction.adapters.position_fields import NUMERIC_FIELDS, check_number
+from deconfliction.errors import ForbiddenError, InputError, Problem
+from deconfliction.service.auth import Principal
+from deconfliction.service.clock import parse_time_s
+from deconfliction.store.tables import ingest_batches, positions
+
+MAX_BATCH_ROWS: int = 50_000  # a larger batch should be split; it holds one transaction
+MAX_ID_LENGTH: int = 100  # matches positions.aircraft_id
+
+
+@dataclass(frozen=True, slots=True)
+class RowRejection:
+    """Why one row of a batch was rejected (row numbers start at 1)."""
+
+    row: int
+    field: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What happened to a batch."""
+
+    batch_id: str
+    accepted: int
+    rejected: tuple[RowRejection, ...] = field(default=())
+    duplicate: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The wire form."""
+        return {
+            "batch_id": self.batch_id,
+            "accepted": self.accepted,
+            "rejected": [
+                {"row": r.row, "field": r.field, "message": r.message}
+                for r in self.rejected
+            ],
+            "duplicate": self.duplicate,
+        }
+
+
+def validate_rows(
+    rows: Sequence[Mapping[str, Any]], now_t_s: float, future_tolerance_s: float
+) -> tuple[list[dict[str, Any]], list[RowRejection]]:
+    """Split rows into clean positions and rejections."""
+    clean: list[dict[str, Any]] = []
+    rejected: list[RowRejection] = []
+    for k, row in enumerate(rows, start=1):
+        problems: list[RowRejection] = []
+        ident = row.get("id")
+        if (
+            not isinstance(ident, str | int)
+            or isinstance(ident, bool)
+            or not str(ident).strip()
+        ):
+            problems.append(RowRejection(k, "id", "missing or empty id"))
+        elif len(str(ident)) > MAX_ID_LENGTH:
+            problems.append(
+                RowRejection(k, "id", f"longer than {MAX_ID_LENGTH} characters")
+            )
+        t_s: float | None = None
+        raw_time = row.get("time")
+        try:
+            if raw_time is None:
+                raise ValueError("missing time")
+            t_s = parse_time_s(raw_time)
+        except ValueError as exc:
+            problems.append(RowRejection(k, "time", str(exc)))
+        if t_s is not None and t_s > now_t_s + future_tolerance_s:
+            problems.append(
+                RowRejection(
+                    k,
+                    "time",
+                    f"{t_s - now_t_s:.1f} s in the future "
+                    f"(tolerance {future_tolerance_s:g} s)",
+                )
+            )
+        values: dict[str, float] = {}
+        for name in NUMERIC_FIELDS:
+            if name not in row or row[name] is None or row[name] == "":
+                problems.append(RowRejection(k, name, "missing"))
+                continue
+            value, problem = check_number(name, row[name])
+            if problem is not None:
+                problems.append(RowRejection(k, name, problem))
+            elif value is not None:
+                values[name] = value
+        if problems:
+            rejected.extend(problems)
+            continue
+        clean.append(
+            {
+                "aircraft_id": str(ident).strip(),
+                "t_s": t_s,
+                "lat_deg": values["lat"],
+                "lon_deg": values["lon"],
+                "alt_ft": values["alt_ft"],
+                "gs_kt": values["gs_kt"],
+                "trk_deg": values["trk_deg"] % 360.0,
+                "vs_fpm": values["vs_fpm"],
+            }
+        )
+    return clean, rejected
+
+
+def _stored_result(
+    conn: Connection, party_id: str, batch_id: str
+) -> BatchResult | None:
+    row = conn.execute(
+        select(ingest_batches.c.result_json).where(
+            ingest_batches.c.party_id == party_id, ingest_batches.c.batch_id == batch_id
+        )
+    ).first()
+    if row is None:
+        return None
+    data = json.loads(row.result_json)
+    return BatchResult(
+        batch_id=batch_id,
+        accepted=data["accepted"],
+        rejected=tuple(RowRejection(**r) for r in data["rejected"]),
+        duplicate=True,
+    )
+
+
+def ingest_batch(
+    conn: Connection,
+    who: Principal,
+    batch_id: str,
+    rows: Sequence[Mapping[str, Any]],
+    now_t_s: float,
+    future_tolerance_s: float,
+) -> BatchResult:
+    """Store a batch once. The caller commits the transaction.
+
+    Raises:
+        ForbiddenError: for an observer.
+        InputError: for an empty or oversized batch, a bad batch id, or a batch with
+            no valid row (nothing is stored then).
+    """
+    if not who.can_write:
+        raise ForbiddenError("observers cannot post tracks")
+    if not batch_id or len(batch_id) > 200:
+        raise InputError(
+            [Problem("batch", None, "batch_id", "must be 1 to 200 characters")]
+        )
+    previous = _stored_result(conn, who.party_id, batch_id)
+    if previous is not None:
+        return previous
+    if len(rows) > MAX_BATCH_ROWS:
+        raise InputError(
+            [
+                Problem(
+                    "batch",
+                    None,
+                    "positions",
+                    f"more than {MAX_BATCH_ROWS} rows; split it",
+                )
+            ]
+        )
+    clean, rejected = validate_rows(rows, now_t_s, future_tolerance_s)
+    if not clean:
+        problems = [Problem("batch", r.row, r.field, r.message) for r in rejected] or [
+            Problem("batch", None, "positions", "the batch holds no position")
+        ]
+        raise InputError(problems)
+    result = BatchResult(
+        batch_id=batch_id, accepted=len(clean), rejected=tuple(rejected)
+    )
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(ingest_batches).values(
+                    party_id=who.party_id,
+                    batch_id=batch_id,
+                    received_t_s=now_t_s,
+                    accepted=result.accepted,
+                    rejected=len(rejected),
+                    result_json=json.dumps(result.as_json()),
+                )
+            )
+    except IntegrityError:
+        # The same batch raced in on another connection and won: report its result.
+        stored = _stored_result(conn, who.party_id, batch_id)
+        if stored is None:  # pragma: no cover - the winner committed before we read
+            raise
+        return stored
+    for row in clean:
+        row["party_id"] = who.party_id
+        row["batch_id"] = batch_id
+        row["received_t_s"] = now_t_s
+    if conn.dialect.name == "postgresql":
+        # Inserts commit in id order, so live detection, reading new rows by id,
+        # never skips a row that commits late (SQLite has one writer anyway).
+        conn.execute(text("LOCK TABLE positions IN SHARE ROW EXCLUSIVE MODE"))
+    conn.execute(insert(positions), clean)
+    return result

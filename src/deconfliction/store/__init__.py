@@ -1,0 +1,1 @@
+"""Durable storage: SQLAlchemy 2 tables, engine set-up, Alembic migrations."""

@@ -1,0 +1,188 @@
+"""The database schema (SQLAlchemy Core tables).
+
+Column names carry units as everywhere else. Times are stored as epoch seconds
+(``*_t_s``, float, UTC) so that SQLite and PostgreSQL compare them the same way and the
+kernels need no conversion. JSON documents are stored as text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# One naming convention so that Alembic migrations name constraints the same way on
+# every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only makes INTEGER PRIMARY KEY an auto-incrementing rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("created_t_s", Float, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", String(64), ForeignKey("parties.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_t_s", Float, nullable=False),
+    Column("revoked_t_s", Float, nullable=True),
+)
+
+protocol_versions = Table(
+    "protocol_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("protocol_id", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("toml_text", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("proposed_by", String(64), ForeignKey("parties.id"), nullable=False),
+    Column("proposed_t_s", Float, nullable=False),
+    Column("effective_t_s", Float, nullable=True),
+    Column("superseded_t_s", Float, nullable=True),
+    UniqueConstraint("protocol_id", "version", name="uq_protocol_versions_id_version"),
+)
+
+protocol_acceptances = Table(
+    "protocol_acceptances",
+    metadata,
+    Column("version_pk", Id, ForeignKey("protocol_versions.id"), primary_key=True),
+    Column("party_id", String(64), ForeignKey("parties.id"), primary_key=True),
+    Column("accepted_t_s", Float, nullable=False),
+)
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("party_id", String(64), ForeignKey("parties.id"), primary_key=True),
+    Column("batch_id", String(200), primary_key=True),
+    Column("received_t_s", Float, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("result_json", Text, nullable=False),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", String(64), nullable=False),
+    Column("aircraft_id", String(100), nullable=False),
+    Column("t_s", Float, nullable=False),
+    Column("lat_deg", Float, nullable=False),
+    Column("lon_deg", Float, nullable=False),
+    Column("alt_ft", Float, nullable=False),
+    Column("gs_kt", Float, nullable=False),
+    Column("trk_deg", Float, nullable=False),
+    Column("vs_fpm", Float, nullable=False),
+    Column("batch_id", String(200), nullable=False),
+    Column("received_t_s", Float, nullable=False),
+    Index("ix_positions_aircraft_time", "party_id", "aircraft_id", "t_s"),
+    Index("ix_positions_time", "t_s"),
+    Index("ix_positions_received", "received_t_s"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("protocol_version_pk", Id, nullable=True),
+    Column("aircraft_a", String(100), nullable=False),
+    Column("aircraft_b", String(100), nullable=False),
+    Column("party_a", String(64), nullable=False),
+    Column("party_b", String(64), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("max_level", String(16), nullable=False),
+    Column("raised_t_s", Float, nullable=False),
+    Column("updated_t_s", Float, nullable=False),
+    Column("cleared_t_s", Float, nullable=True),
+    Column("tcpa_s", Float, nullable=False),
+    Column("dcpa_nm", Float, nullable=False),
+    Column("dalt_ft_at_cpa", Float, nullable=False),
+    Column("tin_s", Float, nullable=False),
+    Column("min_dcpa_nm", Float, nullable=False),
+    Column("detail_json", Text, nullable=False),
+    Index("ix_alerts_party_a", "party_a", "raised_t_s"),
+    Index("ix_alerts_party_b", "party_b", "raised_t_s"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("party_id", String(64), nullable=False),
+    Column("other_party_id", String(64), nullable=True),
+    Column("aircraft_id", String(100), nullable=False),
+    Column("other_aircraft_id", String(100), nullable=True),
+    Column("boundary_id", String(100), nullable=True),
+    Column("source_key", String(200), nullable=False, unique=True),
+    Column("start_t_s", Float, nullable=False),
+    Column("end_t_s", Float, nullable=True),
+    Column("severity_nm", Float, nullable=True),
+    Column("evidence_json", Text, nullable=False),
+    Column("created_t_s", Float, nullable=False),
+    Column("updated_t_s", Float, nullable=False),
+    Index("ix_incidents_party", "party_id", "start_t_s"),
+    Index("ix_incidents_other_party", "other_party_id", "start_t_s"),
+)
+
+incident_parties = Table(
+    "incident_parties",
+    metadata,
+    Column("incident_id", Id, ForeignKey("incidents.id"), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Index("ix_incident_parties_party", "party_id", "incident_id"),
+)
+
+incident_remarks = Table(
+    "incident_remarks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", Id, ForeignKey("incidents.id"), nullable=False),
+    Column("party_id", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_t_s", Float, nullable=False),
+    Index("ix_incident_remarks_incident", "incident_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("payload_json", Text, nullable=False),
+    Column("created_t_s", Float, nullable=False),
+    Index("ix_events_party_id", "party_id", "id"),
+)
