@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+
+
+_EPOCH_RE = re.compile(r"[+-]?\d+(\.\d*)?")
 
 
 class Clock(Protocol):
@@ -58,14 +62,16 @@ def parse_time_s(value: str | float | int) -> float:
 
     >>> parse_time_s("2017-12-13T10:00:00Z")
     1513159200.0
-    >>> parse_time_s(5)
-    5.0
+    >>> parse_time_s(5), parse_time_s("1513159200.5")
+    (5.0, 1513159200.5)
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"not a time: {value!r}")
     text = value.strip()
+    if _EPOCH_RE.fullmatch(text):
+        return float(text)
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:

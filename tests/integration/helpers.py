@@ -1,0 +1,121 @@
+"""Helpers for the API tests: protocols, positions, stream reading."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from websockets.sync.client import connect
+
+from deconfliction.adapters.protocol_file import builtin_protocol_path
+from deconfliction.domain import geodesy
+
+
+def protocol_text(version: int = 1, sharing: str = "conflicts") -> str:
+    """The shipped euphrates-2017 protocol at a given version and sharing level."""
+    text = builtin_protocol_path("euphrates-2017").read_text(encoding="utf-8")
+    lines = []
+    in_protocol = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_protocol = stripped == "[protocol]"
+        if in_protocol and stripped.startswith("version"):
+            line = f"version = {version}"
+        if in_protocol and stripped.startswith("sharing"):
+            line = f'sharing = "{sharing}"'
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def put_in_effect(
+    url: str, tokens: dict[str, str], version: int = 1, sharing: str = "conflicts"
+) -> None:
+    """Coalition proposes, Russia accepts."""
+    text = protocol_text(version, sharing)
+    r = httpx.post(
+        f"{url}/v1/protocols",
+        content=text.encode(),
+        headers={
+            "Authorization": f"Bearer {tokens['coalition']}",
+            "content-type": "application/toml",
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = httpx.post(
+        f"{url}/v1/protocols/euphrates-2017/versions/{version}/accept",
+        headers={"Authorization": f"Bearer {tokens['russia']}"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "in_effect"
+
+
+def flight(
+    ident: str,
+    lat_deg: float,
+    lon_deg: float,
+    trk_deg: float,
+    gs_kt: float,
+    alt_ft: float,
+    t0_s: float,
+    n: int,
+    step_s: float = 5.0,
+) -> list[dict[str, Any]]:
+    """A straight flight of ``n`` positions from (lat, lon) at ``t0_s``."""
+    out = []
+    for k in range(n):
+        lat, lon = geodesy.destination(
+            lat_deg, lon_deg, trk_deg, gs_kt * k * step_s / 3600
+        )
+        out.append(
+            {
+                "id": ident,
+                "time": t0_s + k * step_s,
+                "lat": float(lat),
+                "lon": float(lon),
+                "alt_ft": alt_ft,
+                "gs_kt": gs_kt,
+                "trk_deg": trk_deg,
+                "vs_fpm": 0.0,
+            }
+        )
+    return out
+
+
+def encounter(now_s: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """VIPER11 (coalition) flies on the Russian side of the Euphrates near Tabqa and
+    meets RF93 (russia) head-on: a line violation by the coalition and an alert."""
+    viper = flight("VIPER11", 35.70, 38.60, 0.0, 420.0, 25000.0, now_s - 25, 6)
+    rf = flight("RF93", 36.00, 38.60, 180.0, 420.0, 25000.0, now_s - 25, 6)
+    return viper, rf
+
+
+@dataclass
+class StreamReader:
+    """Collects a party's stream events until a condition holds."""
+
+    url: str
+    token: str
+    after: int = 0
+
+    def collect(self, until: Any, timeout_s: float = 20.0) -> list[dict[str, Any]]:
+        ws_url = self.url.replace("http://", "ws://") + f"/v1/stream?after={self.after}"
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout_s
+        with connect(
+            ws_url, additional_headers={"Authorization": f"Bearer {self.token}"}
+        ) as ws:
+            while time.monotonic() < deadline:
+                try:
+                    raw = ws.recv(timeout=max(0.05, deadline - time.monotonic()))
+                except TimeoutError:
+                    break
+                event = json.loads(raw)
+                got.append(event)
+                self.after = event["id"]
+                if until(got):
+                    return got
+        raise AssertionError(f"stream condition not met in {timeout_s} s; got {got!r}")
