@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-import re
 import dataclasses
 import importlib
 import inspect
 import pkgutil
+import re
 import sys
 import typing
 from pathlib import Path
@@ -114,7 +114,7 @@ class TestUnitsInNames:
             is_float = hint is float or "float64" in text or text.startswith("float")
             if is_float and field.name not in DIMENSIONLESS:
                 assert _UNIT_RE.search(field.name), (
-                    f"{cls.__qualname__}.{field.name} is a quantity without a unit suffix"
+                    f"{cls.__qualname__}.{field.name}: a quantity without a unit"
                 )
 
     @pytest.mark.parametrize("cls", _domain_dataclasses(), ids=lambda c: c.__qualname__)

@@ -23,7 +23,10 @@ def _problems(
 
 class TestParseStates:
     def test_reads_columns_in_any_order_with_party(self) -> None:
-        text = "party,vs_fpm,trk_deg,gs_kt,alt_ft,lon,lat,id,extra\nred,-500,90,400,20000,38,35,A,x\n"
+        text = (
+            "party,vs_fpm,trk_deg,gs_kt,alt_ft,lon,lat,id,extra\n"
+            "red,-500,90,400,20000,38,35,A,x\n"
+        )
         s = parse_states(text)
         assert s.ids.tolist() == ["A"]
         assert s.party.tolist() == ["red"]

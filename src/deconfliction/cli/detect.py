@@ -110,8 +110,10 @@ def detect(
     if not settings.lookahead_s >= 0:
         bad.append(
             Problem(
-                "command line", None, "--lookahead-s", "must not be negative, got "
-                f"{settings.lookahead_s:g}"
+                "command line",
+                None,
+                "--lookahead-s",
+                f"must not be negative, got {settings.lookahead_s:g}",
             )
         )
     if bad:
@@ -128,7 +130,9 @@ def _write(records: list[dict[str, Any]], output_format: OutputFormat) -> None:
         json.dump(records, sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif output_format is OutputFormat.CSV:
-        writer = csv.DictWriter(sys.stdout, fieldnames=OUTPUT_FIELDS, lineterminator="\n")
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=OUTPUT_FIELDS, lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(records)
     else:
@@ -137,7 +141,9 @@ def _write(records: list[dict[str, Any]], output_format: OutputFormat) -> None:
 
         table = Table(title=f"{len(records)} conflicts")
         for name in OUTPUT_FIELDS:
-            table.add_column(name, justify="left" if name in {"a", "b", "level"} else "right")
+            table.add_column(
+                name, justify="left" if name in {"a", "b", "level"} else "right"
+            )
         for rec in records:
             table.add_row(*(str(rec[name]) for name in OUTPUT_FIELDS))
         Console().print(table)

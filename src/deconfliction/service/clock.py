@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-
 _EPOCH_RE = re.compile(r"[+-]?\d+(\.\d*)?")
 
 
