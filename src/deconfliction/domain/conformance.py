@@ -10,10 +10,12 @@ across one boundary, never one per sample.
 Geometry is done in metres in a :class:`LocalProjection` (azimuthal equidistant):
 shapely never sees degrees, and a line or zone across the antimeridian projects
 without a seam. The side of a point is the sign of the cross product with the
-nearest segment of the line, whose first and last segments are extended by
-:data:`LINE_EXTENSION_M` so that points beyond the ends get the side (and the
-buffer) of a line that carries on straight. Beyond :data:`LINE_REACH_M` from the
-extended line a line says nothing about a position.
+nearest segment of the line. A line divides the airspace only along its own extent:
+a position whose nearest point on the line (carried on straight past its ends by
+:data:`LINE_EXTENSION_M`) lies beyond an end is on no side, and only the buffer
+applies there, as a round cap of ``buffer_nm`` around the end point. (An agreement
+that means the line to go on should give it more points.) Beyond
+:data:`LINE_REACH_M` a line says nothing about a position.
 
 Excursions, for each (aircraft, boundary), over the aircraft's samples in time order:
 
@@ -58,9 +60,9 @@ from deconfliction.units import M_PER_NM
 BoolArray = npt.NDArray[np.bool_]
 
 LINE_EXTENSION_M: float = 2_000_000.0
-"""The first and last segments of a line are extended by 2,000 km so that a point
-beyond an end still gets a side: longer than any theatre, short enough to keep the
-azimuthal projection's scale error (about 1.6 % at 2,000 km) harmless for a sign."""
+"""The first and last segments of a line are carried on by 2,000 km to tell whether a
+position's nearest point on the line is beyond an end (then it is on no side): longer
+than any theatre, short enough to keep the projection's scale error harmless."""
 
 LINE_REACH_M: float = 2_000_000.0
 """A line says nothing about positions more than 2,000 km from it (extended): far
@@ -271,6 +273,9 @@ class _PreparedLine:
     line: DeconflictionLine
     projection: LocalProjection
     extended: shapely.LineString
+    original: shapely.LineString
+    extent_start_m: float  # the line's own extent along the extended line
+    extent_end_m: float
     seg_x0_m: FloatArray  # start of each segment of the extended line
     seg_y0_m: FloatArray
     seg_dx_m: FloatArray  # segment vector
@@ -365,6 +370,9 @@ def _prepare_line(
         line=line,
         projection=projection,
         extended=shapely.LineString(np.column_stack([ex, ey])),
+        original=shapely.LineString(np.column_stack([x, y])),
+        extent_start_m=LINE_EXTENSION_M,
+        extent_end_m=float(np.sum(np.hypot(dx, dy))) - LINE_EXTENSION_M,
         seg_x0_m=ex[:-1],
         seg_y0_m=ey[:-1],
         seg_dx_m=dx,
@@ -479,13 +487,16 @@ def _assess_line(pl: _PreparedLine, samples: _Samples) -> _Boundary:
             x - pl.seg_x0_m[seg]
         )
         in_reach = np.isfinite(dist_m) & (dist_m <= LINE_REACH_M)
-        wrong_side = in_reach & (required[rows] * cross < 0.0)
-        in_buffer = in_reach & (dist_m < pl.buffer_m)
+        alongside = (along_m >= pl.extent_start_m) & (along_m <= pl.extent_end_m)
+        wrong_side = in_reach & alongside & (required[rows] * cross < 0.0)
+        # Alongside, the distance to the line; past an end, to the end point.
+        own_dist_m = shapely.distance(pl.original, points)
+        in_buffer = own_dist_m < pl.buffer_m
         nc[rows] = wrong_side | in_buffer
         depth_nm[rows] = np.where(
             wrong_side,
             (pl.buffer_m + dist_m) / M_PER_NM,
-            np.where(in_buffer, (pl.buffer_m - dist_m) / M_PER_NM, 0.0),
+            np.where(in_buffer, (pl.buffer_m - own_dist_m) / M_PER_NM, 0.0),
         )
     return _Boundary(ViolationKind.LINE, pl.line.id, nc, depth_nm)
 

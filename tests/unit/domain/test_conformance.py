@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconfliction.domain.conformance import (
-    LINE_EXTENSION_M,
     ConformanceMonitor,
     PositionStream,
     PreparedConformance,
@@ -414,26 +413,31 @@ class TestDetectViolations:
         assert detect_violations(PROTOCOL, shuffled) == detect_violations(PROTOCOL, a)
 
     @pytest.mark.parametrize("lat_deg", [37.0, 34.0])
-    def test_points_beyond_the_line_ends_get_the_extended_side(
-        self, lat_deg: float
-    ) -> None:
-        # A degree beyond either end of the line: west is still red's side.
-        west = [37.5, 37.5]
-        east = [38.5, 38.5]
+    def test_points_beyond_the_line_ends_are_on_no_side(self, lat_deg: float) -> None:
+        # A degree beyond either end of the line (along 38 E from 35 N to 36 N) the
+        # line divides nothing: a base there is not in violation, whichever party.
         got = detect_violations(
             PROTOCOL,
             merge(
-                track("B-west", "blue", [0.0, 10.0], west, lat_deg),
-                track("B-east", "blue", [0.0, 10.0], east, lat_deg),
-                track("R-west", "red", [0.0, 10.0], west, lat_deg),
-                track("R-east", "red", [0.0, 10.0], east, lat_deg),
+                track("B-west", "blue", [0.0, 10.0], [37.5, 37.5], lat_deg),
+                track("R-east", "red", [0.0, 10.0], [38.5, 38.5], lat_deg),
             ),
         )
-        assert sorted(v.aircraft_id for v in got) == ["B-west", "R-east"]
-        past_nm = float(geodesic_distance_nm(lat_deg, 37.5, lat_deg, 38.0))
-        for v in got:
-            # Depth from the extended line, as if it carried on along 38 E.
-            assert v.max_depth_nm == pytest.approx(BUFFER_NM + past_nm, rel=0.01)
+        assert got == []
+
+    @pytest.mark.parametrize("end_lat_deg", [36.0, 35.0])
+    def test_buffer_is_a_round_cap_beyond_the_ends(self, end_lat_deg: float) -> None:
+        beyond_deg = 3.0 / 60.0 if end_lat_deg == 36.0 else -3.0 / 60.0
+        lat = end_lat_deg + beyond_deg  # 3 NM past the end point, on the meridian
+        got = detect_violations(
+            PROTOCOL,
+            merge(
+                track("B", "blue", [0.0, 10.0], [38.0, 38.0], lat),
+                track("R", "red", [0.0, 10.0], [38.0, 38.0], lat + 3 * beyond_deg),
+            ),
+        )
+        assert [v.aircraft_id for v in got] == ["B"]
+        assert got[0].max_depth_nm == pytest.approx(BUFFER_NM - 3.0, abs=0.05)
 
     def test_positions_far_beyond_the_line_are_not_assessed(self) -> None:
         # Over Australia, and in mid-Atlantic: one of the two parties would be on
@@ -446,10 +450,6 @@ class TestDetectViolations:
             )
         )
         assert detect_violations(PROTOCOL, positions) == []
-        # Past the extension's end but within reach of it: still assessed.
-        past_end_deg = LINE_EXTENSION_M / 1852.0 / 60.0 + 2.0
-        near = track("B1", "blue", [0.0], [37.0], lat_deg=36.0 + past_end_deg)
-        assert len(detect_violations(PROTOCOL, near)) == 1
 
     def test_line_and_zone_across_the_antimeridian(self) -> None:
         # A line north along 180 E: west keeps left (west), east keeps right (east).
