@@ -101,13 +101,16 @@ class StreamReader:
     token: str
     after: int = 0
 
-    def collect(self, until: Any, timeout_s: float = 20.0) -> list[dict[str, Any]]:
+    def collect(
+        self, until: Any, timeout_s: float = 20.0, must: bool = True
+    ) -> list[dict[str, Any]]:
+        """Events from ``after`` on, until ``until(events)`` holds (or the timeout:
+        an error when ``must``, else what arrived)."""
         ws_url = self.url.replace("http://", "ws://") + f"/v1/stream?after={self.after}"
         got: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout_s
-        with connect(
-            ws_url, additional_headers={"Authorization": f"Bearer {self.token}"}
-        ) as ws:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with connect(ws_url, additional_headers=headers) as ws:
             while time.monotonic() < deadline:
                 try:
                     raw = ws.recv(timeout=max(0.05, deadline - time.monotonic()))
@@ -118,4 +121,12 @@ class StreamReader:
                 self.after = event["id"]
                 if until(got):
                     return got
-        raise AssertionError(f"stream condition not met in {timeout_s} s; got {got!r}")
+        if must:
+            raise AssertionError(
+                f"stream condition not met in {timeout_s} s; got {got!r}"
+            )
+        return got
+
+    def drain(self, seconds: float) -> list[dict[str, Any]]:
+        """Whatever arrives within ``seconds``."""
+        return self.collect(lambda got: False, seconds, must=False)

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from deconfliction.domain.protocol import SharingLevel
 from deconfliction.errors import NotFoundError
 from deconfliction.service import disclosure, events
 from deconfliction.service.auth import Principal
+from deconfliction.service.disclosure import Sharing
 from deconfliction.store.tables import alerts
 
 
@@ -49,7 +49,7 @@ def save(
     protocol_version_pk: int | None,
     event_type: str,
     now_t_s: float,
-    sharing: SharingLevel,
+    sharing: Sharing,
 ) -> None:
     """Insert or update an alert and publish the change to both parties."""
     values = {
@@ -89,7 +89,7 @@ def save(
 def list_visible(
     conn: Connection,
     who: Principal,
-    sharing: SharingLevel,
+    sharing: Sharing,
     active_only: bool = False,
     since_t_s: float | None = None,
     limit: int = 500,
@@ -112,7 +112,7 @@ def list_visible(
 
 
 def get_visible(
-    conn: Connection, who: Principal, alert_id: str, sharing: SharingLevel
+    conn: Connection, who: Principal, alert_id: str, sharing: Sharing
 ) -> dict[str, Any]:
     """One alert, if the caller may see it.
 

@@ -20,25 +20,51 @@ A party always sees its own aircraft and its own objects in full, at every level
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from deconfliction.domain.protocol import SharingLevel
 
 
-def tracks_visible(viewer_party: str, owner_party: str, sharing: SharingLevel) -> bool:
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """The sharing in effect: its level, and the parties bound by the protocol.
+
+    A party the protocol does not name gets ``zones`` whatever the level: it sees
+    its own data and nothing of anyone else.
+    """
+
+    level: SharingLevel
+    parties: frozenset[str] = field(default_factory=frozenset)
+
+    def for_party(self, party: str) -> SharingLevel:
+        """The level that applies to what ``party`` is shown.
+
+        >>> Sharing(SharingLevel.FULL, frozenset({"a"})).for_party("b").value
+        'zones'
+        """
+        return self.level if party in self.parties else SharingLevel.ZONES
+
+
+NOTHING_SHARED = Sharing(SharingLevel.ZONES)
+
+
+def tracks_visible(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
     """Whether ``viewer_party`` may see live tracks of ``owner_party``.
 
-    >>> tracks_visible("a", "b", SharingLevel.PLANS)
+    >>> tracks_visible("a", "b", Sharing(SharingLevel.PLANS, frozenset("ab")))
     False
-    >>> tracks_visible("a", "a", SharingLevel.ZONES)
+    >>> tracks_visible("a", "a", NOTHING_SHARED)
     True
     """
-    return viewer_party == owner_party or sharing.allows(SharingLevel.FULL)
+    level = sharing.for_party(viewer_party)
+    return viewer_party == owner_party or level.allows(SharingLevel.FULL)
 
 
-def plans_visible(viewer_party: str, owner_party: str, sharing: SharingLevel) -> bool:
+def plans_visible(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
     """Whether ``viewer_party`` may see planned operations of ``owner_party``."""
-    return viewer_party == owner_party or sharing.allows(SharingLevel.PLANS)
+    level = sharing.for_party(viewer_party)
+    return viewer_party == owner_party or level.allows(SharingLevel.PLANS)
 
 
 def _reduce_aircraft(side: dict[str, Any], point_key: str) -> dict[str, Any]:
@@ -47,18 +73,19 @@ def _reduce_aircraft(side: dict[str, Any], point_key: str) -> dict[str, Any]:
 
 
 def alert_view(
-    viewer_party: str, alert: dict[str, Any], sharing: SharingLevel
+    viewer_party: str, alert: dict[str, Any], sharing: Sharing
 ) -> dict[str, Any] | None:
     """An alert as ``viewer_party`` may see it, or None.
 
     ``alert["aircraft"]`` holds the two sides, each a dict with at least ``party``
     and ``cpa`` (the position at the closest approach).
     """
+    level = sharing.for_party(viewer_party)
     sides: list[dict[str, Any]] = alert["aircraft"]
     involved = any(side["party"] == viewer_party for side in sides)
-    if not involved or not sharing.allows(SharingLevel.CONFLICTS):
+    if not involved or not level.allows(SharingLevel.CONFLICTS):
         return None
-    if sharing.allows(SharingLevel.FULL):
+    if level.allows(SharingLevel.FULL):
         return alert
     return {
         **alert,
@@ -70,7 +97,7 @@ def alert_view(
 
 
 def incident_view(
-    viewer_party: str, incident: dict[str, Any], sharing: SharingLevel
+    viewer_party: str, incident: dict[str, Any], sharing: Sharing
 ) -> dict[str, Any] | None:
     """An incident as ``viewer_party`` may see it, or None.
 
@@ -79,14 +106,15 @@ def incident_view(
     party. A party sees its own violations at every level; another party's
     violations that concern it, and every loss of separation, from ``conflicts`` up.
     """
+    level = sharing.for_party(viewer_party)
     has_own_aircraft = any(
         side["party"] == viewer_party for side in incident["aircraft"]
     )
     if not has_own_aircraft and viewer_party not in incident["involved"]:
         return None
-    if sharing.allows(SharingLevel.FULL):
+    if level.allows(SharingLevel.FULL):
         return incident
-    if not sharing.allows(SharingLevel.CONFLICTS) and (
+    if not level.allows(SharingLevel.CONFLICTS) and (
         not has_own_aircraft or incident["kind"] == "loss_of_separation"
     ):
         return None
@@ -107,9 +135,9 @@ def incident_view(
 
 
 def stats_view(
-    viewer_party: str, counts: dict[str, Any], sharing: SharingLevel
+    viewer_party: str, counts: dict[str, Any], sharing: Sharing
 ) -> dict[str, Any]:
     """Incident counts per party and day: others' counts only from ``conflicts`` up."""
-    if sharing.allows(SharingLevel.CONFLICTS):
+    if sharing.for_party(viewer_party).allows(SharingLevel.CONFLICTS):
         return counts
     return {party: c for party, c in counts.items() if party == viewer_party}

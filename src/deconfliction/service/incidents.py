@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
-from deconfliction.domain.protocol import SharingLevel
 from deconfliction.errors import (
     ConflictError,
     ForbiddenError,
@@ -28,6 +27,7 @@ from deconfliction.errors import (
 )
 from deconfliction.service import disclosure, events
 from deconfliction.service.auth import Principal
+from deconfliction.service.disclosure import Sharing
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import (
     incident_parties,
@@ -160,7 +160,7 @@ def _evidence(conn: Connection, facts: IncidentFacts, now_t_s: float) -> dict[st
 
 
 def record(
-    conn: Connection, facts: IncidentFacts, now_t_s: float, sharing: SharingLevel
+    conn: Connection, facts: IncidentFacts, now_t_s: float, sharing: Sharing
 ) -> int:
     """Open or update the incident for ``facts.source_key``; publish the change."""
     evidence = _evidence(conn, facts, now_t_s)
@@ -219,7 +219,7 @@ def _publish(
     incident_id: int,
     event_type: str,
     now_t_s: float,
-    sharing: SharingLevel,
+    sharing: Sharing,
 ) -> None:
     full = _load(conn, incident_id)
     audience = {a["party"] for a in full["aircraft"]} | set(full["involved"])
@@ -274,7 +274,7 @@ def _candidates(viewer_party: str) -> Any:
 def list_visible(
     conn: Connection,
     who: Principal,
-    sharing: SharingLevel,
+    sharing: Sharing,
     since_t_s: float | None = None,
     until_t_s: float | None = None,
     status: str | None = None,
@@ -305,7 +305,7 @@ def list_visible(
 
 
 def get_visible(
-    conn: Connection, who: Principal, incident_id: int, sharing: SharingLevel
+    conn: Connection, who: Principal, incident_id: int, sharing: Sharing
 ) -> dict[str, Any]:
     """One incident as the caller may see it.
 
@@ -328,7 +328,7 @@ def set_status(
     incident_id: int,
     status: str,
     now_t_s: float,
-    sharing: SharingLevel,
+    sharing: Sharing,
 ) -> dict[str, Any]:
     """Move an incident along its lifecycle.
 
@@ -377,7 +377,7 @@ def add_remark(
     incident_id: int,
     text: str,
     now_t_s: float,
-    sharing: SharingLevel,
+    sharing: Sharing,
 ) -> dict[str, Any]:
     """Add the caller's remark to an incident it may see.
 
@@ -420,7 +420,7 @@ def add_remark(
 def daily_counts(
     conn: Connection,
     who: Principal,
-    sharing: SharingLevel,
+    sharing: Sharing,
     since_t_s: float,
     until_t_s: float,
 ) -> dict[str, dict[str, dict[str, int]]]:
@@ -444,7 +444,7 @@ def daily_counts(
     return visible
 
 
-def close_dangling(conn: Connection, now_t_s: float, sharing: SharingLevel) -> int:
+def close_dangling(conn: Connection, now_t_s: float, sharing: Sharing) -> int:
     """At start-up: end incidents a previous run left ongoing, at the last position."""
     rows = conn.execute(
         select(incidents.c.id, incidents.c.party_id, incidents.c.aircraft_id).where(

@@ -39,7 +39,7 @@ from deconfliction.domain.conformance import (
 )
 from deconfliction.domain.detect import detect_conflicts
 from deconfliction.domain.model import AircraftStates, Conflicts
-from deconfliction.domain.protocol import Protocol, SharingLevel
+from deconfliction.domain.protocol import Protocol
 from deconfliction.service import alerts as alert_store
 from deconfliction.service import incidents, protocols
 from deconfliction.service.clock import Clock
@@ -110,7 +110,7 @@ class LiveDetection:
     def _start(self, conn: Connection, now_t_s: float) -> None:
         """First tick of this process: settle what a previous run left open."""
         effective = protocols.in_effect(conn)
-        sharing = effective.protocol.sharing if effective else SharingLevel.ZONES
+        sharing = protocols.sharing_of(effective.protocol if effective else None)
         for alert in alert_store.open_alerts(conn):
             alert.update(cleared_t_s=now_t_s, updated_t_s=now_t_s, active=False)
             alert_store.save(conn, alert, None, "alert.cleared", now_t_s, sharing)
@@ -354,7 +354,7 @@ class LiveDetection:
             "min_dcpa_nm": round(alert.min_dcpa_nm, 4),
             "aircraft": sides,
         }
-        sharing = self._protocol.sharing if self._protocol else SharingLevel.ZONES
+        sharing = protocols.sharing_of(self._protocol)
         alert_store.save(conn, record, self._protocol_pk, event_type, now_t_s, sharing)
 
     # -- losses of separation ------------------------------------------------------
@@ -427,7 +427,7 @@ class LiveDetection:
             severity_nm=round(entry["min_nm"], 4),
             aircraft=aircraft,
         )
-        incidents.record(conn, facts, now_t_s, self._protocol.sharing)
+        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
 
     # -- conformance -------------------------------------------------------------
 
@@ -497,4 +497,4 @@ class LiveDetection:
                 ),
             ),
         )
-        incidents.record(conn, facts, now_t_s, self._protocol.sharing)
+        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))

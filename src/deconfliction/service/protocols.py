@@ -15,7 +15,7 @@ from functools import lru_cache
 from sqlalchemy import Connection, insert, select, update
 
 from deconfliction.adapters.protocol_file import parse_protocol
-from deconfliction.domain.protocol import Protocol, SharingLevel
+from deconfliction.domain.protocol import Protocol
 from deconfliction.errors import (
     ConflictError,
     ForbiddenError,
@@ -25,6 +25,7 @@ from deconfliction.errors import (
 )
 from deconfliction.service import events
 from deconfliction.service.auth import Principal
+from deconfliction.service.disclosure import NOTHING_SHARED, Sharing
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import parties, protocol_acceptances, protocol_versions
 
@@ -265,7 +266,14 @@ def get_visible(
     raise NotFoundError(f"protocol {protocol_id} version {version}")
 
 
-def current_sharing(conn: Connection) -> SharingLevel:
-    """The sharing level in effect; ``zones`` (the least) when no protocol is."""
+def sharing_of(protocol: Protocol | None) -> Sharing:
+    """What a protocol shares, and with whom; nothing without a protocol."""
+    if protocol is None:
+        return NOTHING_SHARED
+    return Sharing(protocol.sharing, frozenset(protocol.parties))
+
+
+def current_sharing(conn: Connection) -> Sharing:
+    """The sharing in effect (nothing is shared when no protocol is in effect)."""
     effective = in_effect(conn)
-    return effective.protocol.sharing if effective else SharingLevel.ZONES
+    return sharing_of(effective.protocol if effective else None)
