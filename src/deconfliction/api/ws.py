@@ -9,6 +9,8 @@ are closed with code 4401.
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -42,13 +44,24 @@ async def stream(
         with ctx.engine.connect() as conn:
             return events.fetch(conn, who.party_id, since)
 
+    async def until_disconnect() -> None:
+        # The client sends nothing; reading is how a closed connection is noticed
+        # while no event is due (otherwise the handler would outlive the client).
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    gone = asyncio.create_task(until_disconnect())
     try:
-        while True:
+        while not gone.done():
             batch = await anyio.to_thread.run_sync(read, last)
             for event in batch:
                 await websocket.send_json(event.as_json())
                 last = event.id
             if len(batch) < events.MAX_FETCH:
-                await ctx.notifier.wait(POLL_S)
+                waiting = asyncio.create_task(ctx.notifier.wait(POLL_S))
+                await asyncio.wait({gone, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
     except (WebSocketDisconnect, RuntimeError):
         return
+    finally:
+        gone.cancel()

@@ -18,6 +18,8 @@ DatabaseOpt = Annotated[
     ),
 ]
 
+GRACEFUL_SHUTDOWN_S: float = 5.0  # then open streams are cut; clients resume by id
+
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 party_app = typer.Typer(help="Manage parties and their tokens.", no_args_is_help=True)
 
@@ -48,7 +50,13 @@ def serve(
         run_detection=not no_detection,
     )
     stderr.print(f"Deconfliction on http://{host}:{port}  store: {_safe(database)}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
 
 
 def _safe(url: str) -> str:
