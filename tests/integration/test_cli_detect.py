@@ -178,3 +178,50 @@ class TestDetectProcess:
         assert err.returncode == 2
         assert "unknown party 'usa'" in err.stderr
         assert "Traceback" not in err.stderr
+
+
+class TestDetectWithProtocol:
+    def test_protocol_errors_exit_2_with_their_line(
+        self, states_file: Path, tmp_path: Path
+    ) -> None:
+        from deconfliction.adapters.protocol_file import builtin_protocol_path
+
+        text = builtin_protocol_path("euphrates-2017").read_text(encoding="utf-8")
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text.replace("horizontal_nm = 5.0", "horizontal_nm = -5.0"))
+        result = CliRunner().invoke(
+            _app(), ["detect", str(states_file), "--protocol", str(bad)]
+        )
+        assert result.exit_code == 2
+        assert (
+            f"{bad}:" in result.stderr and "separation.horizontal_nm" in result.stderr
+        )
+        assert "Traceback" not in result.output
+
+    def test_protocol_minima_apply_and_options_override(self, tmp_path: Path) -> None:
+        path = tmp_path / "parties.csv"
+        _write_catalogue(path, with_party=True)
+        runner = CliRunner()
+        proto = json.loads(
+            runner.invoke(
+                _app(), ["detect", str(path), "--protocol", "euphrates-2017"]
+            ).stdout
+        )
+        default = json.loads(runner.invoke(_app(), ["detect", str(path)]).stdout)
+        assert proto and [(r["a"], r["b"]) for r in proto] == [
+            (r["a"], r["b"]) for r in default
+        ]
+        narrow = json.loads(
+            runner.invoke(
+                _app(),
+                [
+                    "detect",
+                    str(path),
+                    "--protocol",
+                    "euphrates-2017",
+                    "--horizontal-nm",
+                    "2",
+                ],
+            ).stdout
+        )
+        assert len(narrow) < len(proto)

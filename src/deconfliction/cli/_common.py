@@ -30,9 +30,26 @@ def reported_errors() -> Iterator[None]:
     except DeconflictionError as exc:
         stderr.print(f"[bold red]error:[/] {exc}", markup=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except _database_errors() as exc:
+        stderr.print(
+            f"[bold red]error:[/] cannot use the database: {_first_line(exc)}",
+            markup=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         stderr.print(f"[bold red]error:[/] {exc.filename}: {exc.strerror}", markup=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    return (OperationalError, ArgumentError)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def guarded(fn: Callable[P, R]) -> Callable[P, R]:

@@ -72,8 +72,11 @@ def db_upgrade(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
     from deconfliction.store import engine as store_engine
 
     engine = store_engine.make_engine(database)
-    store_engine.upgrade(engine)
-    stderr.print(f"database at revision {store_engine.current_revision(engine)}")
+    try:
+        store_engine.upgrade(engine)
+        stderr.print(f"database at revision {store_engine.current_revision(engine)}")
+    finally:
+        engine.dispose()
 
 
 @party_app.command("add")
@@ -114,11 +117,14 @@ def party_add(
     if problems:
         raise InputError(problems)
     engine = store_engine.make_engine(database)
-    store_engine.upgrade(engine)
-    now = time.time()
-    with engine.begin() as conn:
-        created = auth.ensure_party(conn, party_id, name or party_id, language, now)
-        token = auth.issue_token(conn, party_id, auth.Role(role), now, label)
+    try:
+        store_engine.upgrade(engine)
+        now = time.time()
+        with engine.begin() as conn:
+            created = auth.ensure_party(conn, party_id, name or party_id, language, now)
+            token = auth.issue_token(conn, party_id, auth.Role(role), now, label)
+    finally:
+        engine.dispose()
     stderr.print(
         f"{'registered party' if created else 'party'} {party_id!r}; new {role} token "
         "(shown once, keep it safe):"

@@ -1,0 +1,82 @@
+"""``deconfliction party add`` and ``deconfliction db upgrade``, as users call them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from deconfliction.cli import server as server_cli
+from deconfliction.service import auth
+from deconfliction.store import engine as store_engine
+from deconfliction.store.tables import api_tokens, parties
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    server_cli.register(app)
+    return app
+
+
+class TestPartyAdd:
+    def test_prints_a_token_once_and_stores_its_hash(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'd.db'}"
+        result = CliRunner().invoke(
+            _app(),
+            [
+                "party",
+                "add",
+                "russia",
+                "--role",
+                "observer",
+                "--language",
+                "ru",
+                "--database",
+                url,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        token = result.stdout.strip()
+        assert len(token) >= 40
+        engine = store_engine.make_engine(url)
+        with engine.connect() as conn:
+            party = conn.execute(select(parties)).one()
+            stored = conn.execute(select(api_tokens.c.token_sha256)).scalar_one()
+            who = auth.authenticate(conn, token)
+        engine.dispose()
+        assert (party.id, party.language) == ("russia", "ru")
+        assert stored == auth.token_sha256(token) and token not in stored
+        assert who == auth.Principal("russia", auth.Role.OBSERVER)
+
+    def test_bad_arguments_exit_2(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'd.db'}"
+        result = CliRunner().invoke(
+            _app(), ["party", "add", "Bad Name", "--role", "general", "--database", url]
+        )
+        assert result.exit_code == 2
+        assert "NAME" in result.stderr and "--role" in result.stderr
+        assert "Traceback" not in result.output
+
+
+class TestDbUpgrade:
+    def test_upgrades_a_fresh_database(self, database_url: str) -> None:
+        result = CliRunner().invoke(
+            _app(), ["db", "upgrade", "--database", database_url]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"revision {store_engine.head_revision()}" in result.stderr
+
+    def test_unreachable_database_is_an_error_not_a_traceback(self) -> None:
+        result = CliRunner().invoke(
+            _app(),
+            [
+                "db",
+                "upgrade",
+                "--database",
+                "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+            ],
+        )
+        assert result.exit_code == 2
+        assert "Traceback" not in result.output
