@@ -18,7 +18,7 @@ DatabaseOpt = Annotated[
     ),
 ]
 
-GRACEFUL_SHUTDOWN_S: float = 5.0  # then open streams are cut; clients resume by id
+GRACEFUL_SHUTDOWN_S: int = 5  # then open streams are cut; clients resume by id
 
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 party_app = typer.Typer(help="Manage parties and their tokens.", no_args_is_help=True)
