@@ -7,11 +7,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import typer
 
 from deconfliction.cli._common import guarded
+
+if TYPE_CHECKING:
+    from deconfliction.domain.model import AircraftStates, Conflicts
 
 OUTPUT_FIELDS: tuple[str, ...] = (
     "a",
@@ -121,20 +125,43 @@ def detect(
 
     states = read_states(states_csv, known_parties)
     conflicts = detect_conflicts(states, settings)
-    records = conflicts.records(states)
-    _write(records, output_format)
+    if output_format is OutputFormat.CSV:
+        _write_csv(states, conflicts)
+        return
+    _write(conflicts.records(states), output_format)
+
+
+def _write_csv(states: AircraftStates, conflicts: Conflicts) -> None:
+    """Column by column: a hundred thousand conflicts in a fraction of a second."""
+    from deconfliction.domain.model import AlertLevel
+
+    a, b = conflicts.a_index, conflicts.b_index
+    labels = np.array([level.label for level in AlertLevel])
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(OUTPUT_FIELDS)
+    writer.writerows(
+        zip(
+            states.ids[a].tolist(),
+            states.ids[b].tolist(),
+            states.party[a].tolist(),
+            states.party[b].tolist(),
+            np.round(conflicts.tcpa_s, 3).tolist(),
+            np.round(conflicts.dcpa_nm, 4).tolist(),
+            np.round(conflicts.dalt_ft_at_cpa, 1).tolist(),
+            np.round(conflicts.tin_s, 3).tolist(),
+            np.round(conflicts.tout_s, 3).tolist(),
+            labels[conflicts.level - 1].tolist(),
+            strict=True,
+        )
+    )
 
 
 def _write(records: list[dict[str, Any]], output_format: OutputFormat) -> None:
     if output_format is OutputFormat.JSON:
-        json.dump(records, sys.stdout, indent=1)
-        sys.stdout.write("\n")
-    elif output_format is OutputFormat.CSV:
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=OUTPUT_FIELDS, lineterminator="\n"
-        )
-        writer.writeheader()
-        writer.writerows(records)
+        # One conflict per line: readable, and fast for a hundred thousand.
+        sys.stdout.write("[\n")
+        sys.stdout.write(",\n".join(json.dumps(r) for r in records))
+        sys.stdout.write("\n]\n" if records else "]\n")
     else:
         from rich.console import Console
         from rich.table import Table

@@ -195,24 +195,34 @@ class Conflicts:
 
     def records(self, states: AircraftStates) -> list[dict[str, Any]]:
         """The conflicts as plain records (ids, parties, figures, level name)."""
-        out: list[dict[str, Any]] = []
-        for k in range(len(self)):
-            ia, ib = int(self.a_index[k]), int(self.b_index[k])
-            out.append(
-                {
-                    "a": str(states.ids[ia]),
-                    "b": str(states.ids[ib]),
-                    "party_a": str(states.party[ia]),
-                    "party_b": str(states.party[ib]),
-                    "tcpa_s": round(float(self.tcpa_s[k]), 3),
-                    "dcpa_nm": round(float(self.dcpa_nm[k]), 4),
-                    "dalt_ft_at_cpa": round(float(self.dalt_ft_at_cpa[k]), 1),
-                    "tin_s": round(float(self.tin_s[k]), 3),
-                    "tout_s": round(float(self.tout_s[k]), 3),
-                    "level": AlertLevel(int(self.level[k])).label,
-                }
-            )
-        return out
+        a, b = self.a_index, self.b_index
+        labels = [level.label for level in AlertLevel]
+        columns = zip(
+            states.ids[a].tolist(),
+            states.ids[b].tolist(),
+            states.party[a].tolist(),
+            states.party[b].tolist(),
+            np.round(self.tcpa_s, 3).tolist(),
+            np.round(self.dcpa_nm, 4).tolist(),
+            np.round(self.dalt_ft_at_cpa, 1).tolist(),
+            np.round(self.tin_s, 3).tolist(),
+            np.round(self.tout_s, 3).tolist(),
+            (labels[k - 1] for k in self.level.tolist()),
+            strict=True,
+        )
+        keys = (
+            "a",
+            "b",
+            "party_a",
+            "party_b",
+            "tcpa_s",
+            "dcpa_nm",
+            "dalt_ft_at_cpa",
+            "tin_s",
+            "tout_s",
+            "level",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in columns]
 
 
 @dataclass(frozen=True, slots=True)
