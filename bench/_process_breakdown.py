@@ -1,0 +1,60 @@
+"""One cold run of what ``deconfliction detect --all-pairs --format csv`` does, timed.
+
+Run as a fresh process; prints a JSON object of step -> seconds. Only the standard
+library is imported before the first timer starts, so the import step counts
+everything the command loads (typer, numpy, scipy, pyproj, the domain).
+
+    python bench/_process_breakdown.py STATES.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+
+
+def main(argv: list[str]) -> int:
+    """Time the steps on the states file ``argv[0]``; returns the exit code."""
+    t0 = time.perf_counter()
+    import deconfliction.cli.detect  # noqa: F401
+    from deconfliction.adapters.states_csv import read_states
+    from deconfliction.domain.alerting import default_alert_levels
+    from deconfliction.domain.detect import detect_conflicts
+    from deconfliction.domain.model import DetectionSettings, SeparationMinima
+
+    t1 = time.perf_counter()
+    states = read_states(argv[0])
+    t2 = time.perf_counter()
+    settings = DetectionSettings(
+        SeparationMinima(5.0, 1000.0), 300.0, default_alert_levels(), False
+    )
+    conflicts = detect_conflicts(states, settings)
+    t3 = time.perf_counter()
+    records = conflicts.records(states)
+    t4 = time.perf_counter()
+    buffer = io.StringIO()
+    if records:
+        writer = csv.DictWriter(
+            buffer, fieldnames=list(records[0]), lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(records)
+    t5 = time.perf_counter()
+    json.dump(
+        {
+            "imports (typer, numpy, scipy, pyproj, domain)": t1 - t0,
+            "read_states": t2 - t1,
+            "detect_conflicts (cold: includes pyproj set-up)": t3 - t2,
+            "Conflicts.records": t4 - t3,
+            "csv writing": t5 - t4,
+        },
+        sys.stdout,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
