@@ -135,6 +135,8 @@ def start_server(
             str(port),
             "--detection-interval-s",
             str(detection_interval_s),
+            "--keys-dir",
+            str(log_path.parent / "keys"),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
         run_detection: run the live detection loop in this process.
         detection_interval_s: override of the protocol's interval (None: protocol).
         migrate_on_start: apply database migrations when the server starts.
+        keys_dir: where the parties' and the server's hotline signing keys are kept
+            (one PEM file each, mode 0600); back it up with the database.
     """
 
     model_config = SettingsConfigDict(env_prefix="DECONFLICTION_", extra="forbid")
@@ -32,3 +34,4 @@ class Settings(BaseSettings):
     run_detection: bool = True
     detection_interval_s: float | None = Field(default=None, gt=0)
     migrate_on_start: bool = True
+    keys_dir: str = "deconfliction-keys"

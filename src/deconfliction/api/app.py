@@ -22,9 +22,12 @@ from deconfliction.api.routes import (
     protocols,
     tracks,
 )
+from deconfliction.api.routes import hotline as hotline_routes
 from deconfliction.api.ws import router as stream_router
 from deconfliction.config import Settings
+from deconfliction.service import hotline
 from deconfliction.service.clock import Clock, SystemClock
+from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
 from deconfliction.store import engine as store_engine
 
@@ -37,14 +40,20 @@ async def _run_detection(ctx: Context) -> None:
         started = time.monotonic()
         try:
             report = await asyncio.to_thread(ctx.live.tick)
+            hotline_events = await asyncio.to_thread(_hotline_tick, ctx)
             ctx.live.last_error = None
-            if report.alert_events or report.violation_events:
+            if report.alert_events or report.violation_events or hotline_events:
                 ctx.notifier.notify()
         except Exception as exc:  # keep detecting: a bad tick must not stop the loop
             log.exception("detection tick failed")
             ctx.live.last_error = f"{type(exc).__name__}: {exc}"
         elapsed = time.monotonic() - started
         await asyncio.sleep(max(0.0, ctx.live.interval_s - elapsed))
+
+
+def _hotline_tick(ctx: Context) -> int:
+    with ctx.engine.begin() as conn:
+        return hotline.tick(conn, ctx.keys, ctx.clock.now_t_s())
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -58,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         clock=clock,
         live=LiveDetection(engine, clock, settings.detection_interval_s),
         notifier=Notifier(),
+        keys=KeyRing(settings.keys_dir),
     )
 
     @contextlib.asynccontextmanager
@@ -85,7 +95,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (parties, protocols, tracks, alerts, incidents, health):
+    for module in (
+        parties,
+        protocols,
+        tracks,
+        alerts,
+        incidents,
+        hotline_routes,
+        health,
+    ):
         app.include_router(module.router)
     app.include_router(stream_router)
     return app

@@ -14,6 +14,7 @@ from deconfliction.api.errors import Unauthorized
 from deconfliction.config import Settings
 from deconfliction.service import auth
 from deconfliction.service.clock import Clock
+from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
 
 
@@ -62,6 +63,7 @@ class Context:
     clock: Clock
     live: LiveDetection
     notifier: Notifier
+    keys: KeyRing
 
 
 def get_context(request: Request) -> Context:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from deconfliction.api.deps import Context, bearer_token, principal_for
 from deconfliction.errors import DeconflictionError
-from deconfliction.service import events
+from deconfliction.service import events, hotline
 
 router = APIRouter(tags=["stream"])
 
@@ -44,6 +44,12 @@ async def stream(
         with ctx.engine.connect() as conn:
             return events.fetch(conn, who.party_id, since)
 
+    def delivered(message_ids: list[int]) -> None:
+        with ctx.engine.begin() as conn:
+            hotline.mark_delivered(
+                conn, ctx.keys, who.party_id, message_ids, ctx.clock.now_t_s()
+            )
+
     async def until_disconnect() -> None:
         # The client sends nothing; reading is how a closed connection is noticed
         # while no event is due (otherwise the handler would outlive the client).
@@ -57,6 +63,15 @@ async def stream(
             for event in batch:
                 await websocket.send_json(event.as_json())
                 last = event.id
+            received = [
+                int(e.data["message"]["id"])
+                for e in batch
+                if e.type == "hotline.sent"
+                and e.data["message"]["from"] != who.party_id
+            ]
+            if received:
+                await anyio.to_thread.run_sync(delivered, received)
+                ctx.notifier.notify()
             if len(batch) < events.MAX_FETCH:
                 waiting = asyncio.create_task(ctx.notifier.wait(POLL_S))
                 await asyncio.wait({gone, waiting}, return_when=asyncio.FIRST_COMPLETED)

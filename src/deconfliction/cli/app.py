@@ -18,11 +18,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from deconfliction.cli import demo, detect, server
+    from deconfliction.cli import demo, detect, hotline, server
 
     detect.register(app)
     demo.register(app)
     server.register(app)
+    hotline.register(app)
 
 
 def main() -> None:

@@ -37,6 +37,13 @@ def serve(
         bool,
         typer.Option("--no-detection", help="Serve the API without live detection."),
     ] = False,
+    keys_dir: Annotated[
+        str,
+        typer.Option(
+            envvar="DECONFLICTION_KEYS_DIR",
+            help="Where the hotline signing keys are kept (back it up too).",
+        ),
+    ] = "deconfliction-keys",
 ) -> None:
     """Start the HTTP API and live detection (migrates the database first)."""
     import uvicorn
@@ -48,6 +55,7 @@ def serve(
         database_url=database,
         detection_interval_s=detection_interval_s,
         run_detection=not no_detection,
+        keys_dir=keys_dir,
     )
     stderr.print(f"Deconfliction on http://{host}:{port}  store: {_safe(database)}")
     uvicorn.run(

@@ -371,6 +371,29 @@ def set_status(
     return get_visible(conn, who, incident_id, sharing)
 
 
+def advance_status(
+    conn: Connection,
+    incident_id: int,
+    target: IncidentStatus,
+    now_t_s: float,
+    sharing: Sharing,
+) -> bool:
+    """Move an incident on because of a hotline event (a complaint sent, or
+    acknowledged); does nothing where the lifecycle does not allow the step."""
+    status = conn.execute(
+        select(incidents.c.status).where(incidents.c.id == incident_id)
+    ).scalar()
+    if status is None or target not in ALLOWED_TRANSITIONS[IncidentStatus(status)]:
+        return False
+    conn.execute(
+        update(incidents)
+        .where(incidents.c.id == incident_id)
+        .values(status=target.value, updated_t_s=now_t_s)
+    )
+    _publish(conn, incident_id, "incident.status", now_t_s, sharing)
+    return True
+
+
 def add_remark(
     conn: Connection,
     who: Principal,

@@ -41,7 +41,7 @@ from deconfliction.domain.detect import detect_conflicts
 from deconfliction.domain.model import AircraftStates, Conflicts
 from deconfliction.domain.protocol import Protocol
 from deconfliction.service import alerts as alert_store
-from deconfliction.service import incidents, protocols
+from deconfliction.service import hotline, incidents, protocols
 from deconfliction.service.clock import Clock
 from deconfliction.service.incidents import AircraftPoint, IncidentFacts, IncidentKind
 from deconfliction.store.tables import positions
@@ -95,6 +95,7 @@ class LiveDetection:
         self._fed_t_s: dict[str, float] = {}
         self._los_open: dict[str, dict[str, Any]] = {}
         self._started = False
+        self._agreement_suspended = False
         self.last_tick: TickReport | None = None
         self.last_error: str | None = None
 
@@ -190,6 +191,7 @@ class LiveDetection:
             conflicts = detect_conflicts(states, protocol.detection_settings())
             n_alert_events = self._alerts(conn, now_t_s, states, conflicts)
             self._losses_of_separation(conn, now_t_s, states, conflicts)
+            self._agreement_suspended = hotline.protocol_suspended(conn)
             n_violation_events = self._conformance(conn, new, now_t_s)
             report = TickReport(
                 t_s=now_t_s,
@@ -468,6 +470,8 @@ class LiveDetection:
         self, conn: Connection, v: Violation, now_t_s: float, closed: bool
     ) -> None:
         assert self._protocol is not None
+        if self._agreement_suspended:
+            return  # lines and zones are not binding while the protocol is suspended
         party, aircraft = _split(v.aircraft_id)
         if v.kind is ViolationKind.LINE:
             line = next(ln for ln in self._protocol.lines if ln.id == v.boundary_id)

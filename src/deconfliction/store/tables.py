@@ -186,3 +186,87 @@ events = Table(
     Column("created_t_s", Float, nullable=False),
     Index("ix_events_party_id", "party_id", "id"),
 )
+
+# -- hotline -------------------------------------------------------------------------
+
+hotline_messages = Table(
+    "hotline_messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sender_party", String(64), ForeignKey("parties.id"), nullable=False),
+    Column("sender_label", String(200), nullable=False, default=""),
+    Column("recipient", String(64), nullable=False),  # a party id, or "*" for all
+    Column("kind", String(40), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("facts_json", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("incident_id", Id, nullable=True),
+    Column("alert_id", String(64), nullable=True),
+    Column("operation_id", String(100), nullable=True),
+    Column("reply_to", Id, nullable=True),
+    Column("sent_t_s", Float, nullable=False),
+    Index("ix_hotline_messages_sender", "sender_party", "sent_t_s"),
+)
+
+hotline_receipts = Table(
+    "hotline_receipts",
+    metadata,
+    Column("message_id", Id, ForeignKey("hotline_messages.id"), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Column("deadline_t_s", Float, nullable=False),
+    Column("delivered_t_s", Float, nullable=True),
+    Column("acknowledged_t_s", Float, nullable=True),
+    Column("acknowledged_by", String(200), nullable=True),
+    Column("escalated_t_s", Float, nullable=True),
+    Index("ix_hotline_receipts_party", "party_id", "acknowledged_t_s"),
+    Index(
+        "ix_hotline_receipts_deadline",
+        "acknowledged_t_s",
+        "escalated_t_s",
+        "deadline_t_s",
+    ),
+)
+
+hotline_log = Table(
+    "hotline_log",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=False),
+    Column("t_s", Float, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("signer", String(64), nullable=False),
+    Column("body_json", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("signature", String(200), nullable=False),
+    Index("ix_hotline_log_t", "t_s"),
+    # One successor per entry: a fork of the chain cannot be stored.
+    UniqueConstraint("prev_hash", name="uq_hotline_log_prev_hash"),
+)
+
+party_keys = Table(
+    "party_keys",
+    metadata,
+    Column("party_id", String(64), primary_key=True),
+    Column("public_key", String(200), nullable=False),
+    Column("created_t_s", Float, nullable=False),
+)
+
+hotline_suspensions = Table(
+    "hotline_suspensions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", String(64), ForeignKey("parties.id"), nullable=False),
+    Column("scope", String(16), nullable=False),  # channel | protocol
+    Column("reason", Text, nullable=False),
+    Column("start_t_s", Float, nullable=False),
+    Column("end_t_s", Float, nullable=True),
+)
+
+hotline_checkins_missed = Table(
+    "hotline_checkins_missed",
+    metadata,
+    Column("party_id", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("t_s", Float, nullable=False),
+)

@@ -1,0 +1,1037 @@
+"""The hotline: acknowledged messages between duty officers, on a signed record.
+
+Rules (documented in the README):
+
+* A message goes from one party to another, or to all parties of the protocol in
+  effect (``to = "*"``). Each recipient party must acknowledge it explicitly; its
+  deadline is set at sending from the protocol's ``hotline.ack_deadline_s`` for the
+  message's priority.
+* A message not acknowledged by its deadline escalates once: an ``escalated`` event
+  to both sides, and it shows as overdue until acknowledged.
+* Where the protocol sets ``daily_checkin_utc``, every party must send a
+  ``daily_checkin`` in the 24 hours before that time each day; a missed check-in is an
+  event to all parties.
+* Templated kinds are stored as facts and rendered in any language on reading; free
+  text stays as written.
+* Suspension: a party may suspend the ``channel`` or the whole ``protocol`` and later
+  resume it. While the channel is suspended, no message can be sent (acknowledging
+  is still possible), deadlines stand still and no check-in is due; on resumption the
+  deadlines of unacknowledged messages move on by the time the channel was suspended.
+  While the protocol is suspended, tactical detection and alerts go on (safety of
+  flight is never suspended) but line and zone violations are not recorded as
+  incidents, since the lines and zones are not binding.
+* Every hotline event (sent, delivered, acknowledged, escalated, missed check-in,
+  suspended, resumed) is appended to the signed hash chain (``hotline.record``) in the
+  transaction that makes it, and its hash goes out with the stream event, so each
+  party keeps its own copy of the chain's hashes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, or_, select, text, update
+
+from deconfliction.domain.protocol import Protocol
+from deconfliction.errors import (
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    Problem,
+)
+from deconfliction.hotline import record, templates
+from deconfliction.service import events, incidents, protocols
+from deconfliction.service.auth import Principal
+from deconfliction.service.clock import to_rfc3339
+from deconfliction.service.keys import SERVER_SIGNER, KeyRing
+from deconfliction.store.engine import inserted_pk
+from deconfliction.store.tables import (
+    hotline_checkins_missed,
+    hotline_log,
+    hotline_messages,
+    hotline_receipts,
+    hotline_suspensions,
+    parties,
+)
+
+ALL_PARTIES: str = "*"
+MAX_TEXT_CHARS: int = 8000
+DAY_S: float = 86_400.0
+
+
+class MessageKind(StrEnum):
+    """What a message is."""
+
+    NOTICE_OF_OPERATION = "notice_of_operation"
+    VIOLATION_COMPLAINT = "violation_complaint"
+    REQUEST_FOR_INFORMATION = "request_for_information"
+    REPLY = "reply"
+    DAILY_CHECKIN = "daily_checkin"
+    FREE_TEXT = "free_text"
+
+
+class Priority(StrEnum):
+    """How fast an acknowledgement is due."""
+
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    FLASH = "flash"
+
+
+class SuspensionScope(StrEnum):
+    """What a suspension stops."""
+
+    CHANNEL = "channel"
+    PROTOCOL = "protocol"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message as a duty officer writes it."""
+
+    to: str
+    kind: MessageKind
+    priority: Priority
+    facts: dict[str, Any]
+    text: str = ""
+    lang: str | None = None
+    incident_id: int | None = None
+    alert_id: str | None = None
+    operation_id: str | None = None
+    reply_to: int | None = None
+
+
+# -- the record --------------------------------------------------------------------
+
+
+def _last_entry(conn: Connection) -> record.LogEntry | None:
+    row = conn.execute(
+        select(hotline_log).order_by(hotline_log.c.seq.desc()).limit(1)
+    ).first()
+    return None if row is None else _entry(row)
+
+
+def _entry(row: Any) -> record.LogEntry:
+    return record.LogEntry(
+        seq=int(row.seq),
+        t_s=row.t_s,
+        event=row.event,
+        signer=row.signer,
+        body=json.loads(row.body_json),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        signature=row.signature,
+    )
+
+
+def append_record(
+    conn: Connection,
+    keys: KeyRing,
+    event: str,
+    signer: str,
+    body: dict[str, Any],
+    now_t_s: float,
+) -> record.LogEntry:
+    """Append one signed entry to the chain (serialised across writers)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE hotline_log IN EXCLUSIVE MODE"))
+    previous = _last_entry(conn)
+    entry = record.make_entry(
+        previous, now_t_s, event, signer, body, keys.private_key(conn, signer, now_t_s)
+    )
+    conn.execute(
+        insert(hotline_log).values(
+            seq=entry.seq,
+            t_s=entry.t_s,
+            event=entry.event,
+            signer=entry.signer,
+            body_json=record.canonical_json(entry.body).decode("utf-8"),
+            prev_hash=entry.prev_hash,
+            hash=entry.hash,
+            signature=entry.signature,
+        )
+    )
+    return entry
+
+
+def log_entries(
+    conn: Connection, since_t_s: float | None = None, until_t_s: float | None = None
+) -> list[record.LogEntry]:
+    """Entries of the record in sequence order, optionally within a time window."""
+    query = select(hotline_log).order_by(hotline_log.c.seq)
+    if since_t_s is not None:
+        query = query.where(hotline_log.c.t_s >= since_t_s)
+    if until_t_s is not None:
+        query = query.where(hotline_log.c.t_s < until_t_s)
+    return [_entry(r) for r in conn.execute(query).all()]
+
+
+def previous_hash(conn: Connection, before_seq: int) -> str | None:
+    """The hash of the entry before ``before_seq`` (the anchor of an excerpt)."""
+    return conn.execute(
+        select(hotline_log.c.hash).where(hotline_log.c.seq == before_seq - 1)
+    ).scalar()
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _party_language(conn: Connection, party_id: str) -> str:
+    lang = conn.execute(
+        select(parties.c.language).where(parties.c.id == party_id)
+    ).scalar()
+    return lang if lang in templates.LANGUAGES else "en"
+
+
+def _protocol(conn: Connection) -> Protocol:
+    effective = protocols.in_effect(conn)
+    if effective is None:
+        raise ConflictError(
+            "no protocol is in effect: the hotline follows the protocol"
+        )
+    return effective.protocol
+
+
+def active_suspensions(
+    conn: Connection, scope: SuspensionScope | None = None
+) -> list[Any]:
+    """Suspensions not yet resumed."""
+    query = select(hotline_suspensions).where(hotline_suspensions.c.end_t_s.is_(None))
+    if scope is not None:
+        query = query.where(hotline_suspensions.c.scope == scope.value)
+    return list(conn.execute(query.order_by(hotline_suspensions.c.id)).all())
+
+
+def channel_suspended(conn: Connection) -> bool:
+    """Whether any party has the channel (or the whole protocol's channel) suspended."""
+    return bool(active_suspensions(conn, SuspensionScope.CHANNEL))
+
+
+def protocol_suspended(conn: Connection) -> bool:
+    """Whether any party has suspended the protocol."""
+    return bool(active_suspensions(conn, SuspensionScope.PROTOCOL))
+
+
+def _render(row: Any, lang: str) -> templates.Rendered | None:
+    if row.kind == MessageKind.FREE_TEXT.value:
+        return None
+    return templates.render(row.kind, json.loads(row.facts_json), lang)
+
+
+def _view(
+    conn: Connection, row: Any, viewer: str, lang: str | None, now_t_s: float
+) -> dict[str, Any]:
+    receipts = conn.execute(
+        select(hotline_receipts)
+        .where(hotline_receipts.c.message_id == row.id)
+        .order_by(hotline_receipts.c.party_id)
+    ).all()
+    suspended = channel_suspended(conn)
+    shown = [
+        {
+            "party": r.party_id,
+            "deadline_t_s": r.deadline_t_s,
+            "delivered_t_s": r.delivered_t_s,
+            "acknowledged_t_s": r.acknowledged_t_s,
+            "acknowledged_by": r.acknowledged_by,
+            "escalated_t_s": r.escalated_t_s,
+            "overdue": r.acknowledged_t_s is None
+            and (
+                r.escalated_t_s is not None
+                or (not suspended and now_t_s > r.deadline_t_s)
+            ),
+        }
+        for r in receipts
+        if row.sender_party == viewer or r.party_id == viewer
+    ]
+    want = lang if lang in templates.LANGUAGES else row.lang
+    rendered = _render(row, want)
+    original = _render(row, row.lang)
+    if rendered is None:
+        free = templates.render("free_text", {"text": row.text}, row.lang)
+        subject, body, bidi, shown_lang = "", row.text, free.text_bidi, row.lang
+        direction = free.direction  # free text reads the way it was written
+    else:
+        subject, body, bidi, shown_lang = (
+            rendered.subject,
+            rendered.body,
+            rendered.text_bidi,
+            want,
+        )
+        direction = rendered.direction
+    return {
+        "id": int(row.id),
+        "from": row.sender_party,
+        "from_label": row.sender_label,
+        "to": row.recipient,
+        "kind": row.kind,
+        "priority": row.priority,
+        "sent_t_s": row.sent_t_s,
+        "sent": to_rfc3339(row.sent_t_s),
+        "lang": shown_lang,
+        "dir": direction,
+        "subject": subject,
+        "text": body,
+        "text_bidi": bidi,
+        "original_lang": row.lang,
+        "original_text": (original.body if original else row.text),
+        "remarks": row.text if rendered is not None else "",
+        "facts": json.loads(row.facts_json),
+        "incident_id": row.incident_id,
+        "alert_id": row.alert_id,
+        "operation_id": row.operation_id,
+        "reply_to": row.reply_to,
+        "receipts": shown,
+        "overdue": any(r["overdue"] for r in shown),
+    }
+
+
+def _visible_row(conn: Connection, who: Principal, message_id: int) -> Any:
+    row = conn.execute(
+        select(hotline_messages).where(hotline_messages.c.id == message_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"message {message_id}")
+    if row.sender_party != who.party_id:
+        receipt = conn.execute(
+            select(hotline_receipts.c.party_id).where(
+                hotline_receipts.c.message_id == message_id,
+                hotline_receipts.c.party_id == who.party_id,
+            )
+        ).first()
+        if receipt is None:
+            raise NotFoundError(f"message {message_id}")
+    return row
+
+
+def _publish(
+    conn: Connection,
+    event_type: str,
+    row: Any,
+    audience: set[str],
+    entry: record.LogEntry,
+    now_t_s: float,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    per_party = {}
+    for party in audience:
+        view = _view(conn, row, party, _party_language(conn, party), now_t_s)
+        per_party[party] = {
+            "message": view,
+            "record": {"seq": entry.seq, "hash": entry.hash},
+            **(extra or {}),
+        }
+    events.publish(conn, event_type, per_party, now_t_s)
+
+
+def _audience(conn: Connection, row: Any) -> set[str]:
+    recipients = conn.execute(
+        select(hotline_receipts.c.party_id).where(
+            hotline_receipts.c.message_id == row.id
+        )
+    ).scalars()
+    return {row.sender_party, *recipients}
+
+
+# -- sending and acknowledging -------------------------------------------------------
+
+
+def send(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    message: Outgoing,
+    now_t_s: float,
+    sender_label: str = "",
+) -> dict[str, Any]:
+    """Send a message; returns it as the sender sees it.
+
+    Raises:
+        ForbiddenError: for an observer.
+        ConflictError: if no protocol is in effect or the channel is suspended.
+        InputError: for missing or bad facts, an unknown recipient, a bad reference.
+    """
+    if not who.can_write:
+        raise ForbiddenError("observers cannot send hotline messages")
+    protocol = _protocol(conn)
+    if channel_suspended(conn):
+        by = ", ".join(
+            s.party_id for s in active_suspensions(conn, SuspensionScope.CHANNEL)
+        )
+        raise ConflictError(f"the hotline channel is suspended (by {by})")
+    if who.party_id not in protocol.parties:
+        raise ForbiddenError(
+            f"party {who.party_id!r} is not named in the protocol in effect"
+        )
+    if message.to == ALL_PARTIES:
+        recipients = [p for p in protocol.parties if p != who.party_id]
+    elif message.to in protocol.parties and message.to != who.party_id:
+        recipients = [message.to]
+    else:
+        raise InputError(
+            [
+                Problem(
+                    "message",
+                    None,
+                    "to",
+                    f"no other party {message.to!r} in the protocol",
+                )
+            ]
+        )
+    lang = message.lang or _party_language(conn, who.party_id)
+    if lang not in templates.LANGUAGES:
+        raise InputError(
+            [Problem("message", None, "lang", f"unknown language {lang!r}")]
+        )
+    text_ = message.text.strip()
+    if len(text_) > MAX_TEXT_CHARS:
+        raise InputError([Problem("message", None, "text", "too long")])
+    if message.kind is MessageKind.FREE_TEXT:
+        if not text_:
+            raise InputError(
+                [Problem("message", None, "text", "free text needs a text")]
+            )
+    else:
+        templates.render(message.kind.value, message.facts, lang)  # validates the facts
+    if message.reply_to is not None:
+        _visible_row(conn, who, message.reply_to)
+    if message.incident_id is not None:
+        incidents.get_visible(
+            conn, who, message.incident_id, protocols.current_sharing(conn)
+        )
+    deadline_s = protocol.hotline.ack_deadline_s.get(message.priority.value)
+    if deadline_s is None:
+        raise InputError(
+            [
+                Problem(
+                    "message", None, "priority", f"no deadline for {message.priority}"
+                )
+            ]
+        )
+    message_id = inserted_pk(
+        conn.execute(
+            insert(hotline_messages).values(
+                sender_party=who.party_id,
+                sender_label=sender_label,
+                recipient=message.to,
+                kind=message.kind.value,
+                priority=message.priority.value,
+                lang=lang,
+                facts_json=json.dumps(message.facts, sort_keys=True),
+                text=text_,
+                incident_id=message.incident_id,
+                alert_id=message.alert_id,
+                operation_id=message.operation_id,
+                reply_to=message.reply_to,
+                sent_t_s=now_t_s,
+            )
+        )
+    )
+    conn.execute(
+        insert(hotline_receipts),
+        [
+            {
+                "message_id": message_id,
+                "party_id": p,
+                "deadline_t_s": now_t_s + deadline_s,
+            }
+            for p in recipients
+        ],
+    )
+    row = conn.execute(
+        select(hotline_messages).where(hotline_messages.c.id == message_id)
+    ).one()
+    original = _render(row, lang)
+    entry = append_record(
+        conn,
+        keys,
+        "sent",
+        who.party_id,
+        {
+            "message_id": message_id,
+            "from": who.party_id,
+            "to": message.to,
+            "recipients": recipients,
+            "kind": message.kind.value,
+            "priority": message.priority.value,
+            "lang": lang,
+            "facts": message.facts,
+            **({"rendered": original.as_json()} if original else {"text": text_}),
+            "remarks": text_ if original else "",
+            "deadline_t_s": now_t_s + deadline_s,
+            "incident_id": message.incident_id,
+            "reply_to": message.reply_to,
+        },
+        now_t_s,
+    )
+    _publish(conn, "hotline.sent", row, _audience(conn, row), entry, now_t_s)
+    if (
+        message.kind is MessageKind.VIOLATION_COMPLAINT
+        and message.incident_id is not None
+    ):
+        incidents.advance_status(
+            conn,
+            message.incident_id,
+            incidents.IncidentStatus.REPORTED,
+            now_t_s,
+            protocols.current_sharing(conn),
+        )
+    return _view(conn, row, who.party_id, lang, now_t_s)
+
+
+def acknowledge(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    message_id: int,
+    now_t_s: float,
+    by_label: str = "",
+) -> dict[str, Any]:
+    """Acknowledge a message sent to the caller's party (idempotent).
+
+    Raises:
+        NotFoundError: if it was not sent to the caller's party.
+        ForbiddenError: for an observer.
+    """
+    row = _visible_row(conn, who, message_id)
+    receipt = conn.execute(
+        select(hotline_receipts).where(
+            hotline_receipts.c.message_id == message_id,
+            hotline_receipts.c.party_id == who.party_id,
+        )
+    ).first()
+    if receipt is None:
+        raise NotFoundError(f"message {message_id} to {who.party_id}")
+    if not who.can_write:
+        raise ForbiddenError("observers cannot acknowledge messages")
+    if receipt.acknowledged_t_s is not None:
+        return _view(conn, row, who.party_id, None, now_t_s)
+    by = by_label or f"{who.party_id} {who.role.value}"
+    conn.execute(
+        update(hotline_receipts)
+        .where(
+            hotline_receipts.c.message_id == message_id,
+            hotline_receipts.c.party_id == who.party_id,
+        )
+        .values(
+            acknowledged_t_s=now_t_s,
+            acknowledged_by=by,
+            delivered_t_s=func.coalesce(hotline_receipts.c.delivered_t_s, now_t_s),
+        )
+    )
+    entry = append_record(
+        conn,
+        keys,
+        "acknowledged",
+        who.party_id,
+        {
+            "message_id": message_id,
+            "party": who.party_id,
+            "by": by,
+            "late": now_t_s > receipt.deadline_t_s,
+        },
+        now_t_s,
+    )
+    _publish(
+        conn,
+        "hotline.acknowledged",
+        row,
+        _audience(conn, row),
+        entry,
+        now_t_s,
+        {"by": who.party_id},
+    )
+    if (
+        row.kind == MessageKind.VIOLATION_COMPLAINT.value
+        and row.incident_id is not None
+    ):
+        incidents.advance_status(
+            conn,
+            int(row.incident_id),
+            incidents.IncidentStatus.ACKNOWLEDGED,
+            now_t_s,
+            protocols.current_sharing(conn),
+        )
+    return _view(conn, row, who.party_id, None, now_t_s)
+
+
+def mark_delivered(
+    conn: Connection,
+    keys: KeyRing,
+    party_id: str,
+    message_ids: list[int],
+    now_t_s: float,
+) -> None:
+    """Record that messages reached the party (first time only)."""
+    if not message_ids:
+        return
+    pending = (
+        conn.execute(
+            select(hotline_receipts.c.message_id).where(
+                hotline_receipts.c.party_id == party_id,
+                hotline_receipts.c.message_id.in_(message_ids),
+                hotline_receipts.c.delivered_t_s.is_(None),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for message_id in sorted(pending):
+        conn.execute(
+            update(hotline_receipts)
+            .where(
+                hotline_receipts.c.message_id == message_id,
+                hotline_receipts.c.party_id == party_id,
+            )
+            .values(delivered_t_s=now_t_s)
+        )
+        row = conn.execute(
+            select(hotline_messages).where(hotline_messages.c.id == message_id)
+        ).one()
+        entry = append_record(
+            conn,
+            keys,
+            "delivered",
+            SERVER_SIGNER,
+            {"message_id": int(message_id), "party": party_id},
+            now_t_s,
+        )
+        _publish(
+            conn, "hotline.delivered", row, {row.sender_party, party_id}, entry, now_t_s
+        )
+
+
+def list_messages(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    now_t_s: float,
+    lang: str | None = None,
+    box: str = "all",
+    overdue_only: bool = False,
+    since_t_s: float | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Messages sent by or to the caller's party, newest first; reading them marks
+    those sent to the party as delivered."""
+    inbox = hotline_messages.c.id.in_(
+        select(hotline_receipts.c.message_id).where(
+            hotline_receipts.c.party_id == who.party_id
+        )
+    )
+    outbox = hotline_messages.c.sender_party == who.party_id
+    where = {"in": inbox, "out": outbox}.get(box, or_(inbox, outbox))
+    query = select(hotline_messages).where(where)
+    if since_t_s is not None:
+        query = query.where(hotline_messages.c.sent_t_s >= since_t_s)
+    rows = conn.execute(query.order_by(hotline_messages.c.id.desc()).limit(limit)).all()
+    received = [int(r.id) for r in rows if r.sender_party != who.party_id]
+    mark_delivered(conn, keys, who.party_id, received, now_t_s)
+    views = [_view(conn, r, who.party_id, lang, now_t_s) for r in rows]
+    return [v for v in views if v["overdue"]] if overdue_only else views
+
+
+def get_message(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    message_id: int,
+    now_t_s: float,
+    lang: str | None = None,
+) -> dict[str, Any]:
+    """One message as the caller may see it.
+
+    Raises:
+        NotFoundError: if it was neither sent by nor to the caller's party.
+    """
+    row = _visible_row(conn, who, message_id)
+    if row.sender_party != who.party_id:
+        mark_delivered(conn, keys, who.party_id, [message_id], now_t_s)
+    return _view(conn, row, who.party_id, lang, now_t_s)
+
+
+# -- from an incident to a complaint --------------------------------------------------
+
+
+def complaint_from_incident(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    incident_id: int,
+    priority: Priority,
+    now_t_s: float,
+    remarks: str = "",
+) -> dict[str, Any]:
+    """Send a violation complaint to the offending party, filled from the evidence.
+
+    Raises:
+        NotFoundError: if the caller may not see the incident.
+        InputError: if the incident is the caller's own, or not a violation.
+    """
+    sharing = protocols.current_sharing(conn)
+    incident = incidents.get_visible(conn, who, incident_id, sharing)
+    if incident["party_id"] == who.party_id:
+        raise InputError(
+            [
+                Problem(
+                    "incident",
+                    None,
+                    "party_id",
+                    "a party does not complain about itself",
+                )
+            ]
+        )
+    if incident["kind"] not in ("line_violation", "zone_incursion"):
+        raise InputError(
+            [
+                Problem(
+                    "incident",
+                    None,
+                    "kind",
+                    "complaints are about line or zone violations",
+                )
+            ]
+        )
+    protocol = _protocol(conn)
+    boundary = incident["boundary_id"]
+    names = {ln.id: ln.name for ln in protocol.lines} | {
+        z.id: z.name for z in protocol.zones
+    }
+    side = incident["aircraft"][0]
+    point = side.get("point") or {}
+    end_t_s = incident["end_t_s"]
+    facts: dict[str, Any] = {
+        "incident_id": incident_id,
+        "offending_party": incident["party_id"],
+        "boundary_kind": "line" if incident["kind"] == "line_violation" else "zone",
+        "boundary_id": boundary,
+        "boundary_name": names.get(boundary, boundary),
+        "entry_t_s": incident["start_t_s"],
+        "exit_t_s": end_t_s,
+        "duration_s": (end_t_s - incident["start_t_s"])
+        if end_t_s is not None
+        else None,
+        "lat_deg": point.get("lat_deg"),
+        "lon_deg": point.get("lon_deg"),
+        "alt_ft": point.get("alt_ft"),
+        "depth_nm": incident["severity_nm"],
+        "aircraft_id": side.get("id"),
+    }
+    facts = {k: v for k, v in facts.items() if v is not None}
+    return send(
+        conn,
+        keys,
+        who,
+        Outgoing(
+            to=incident["party_id"],
+            kind=MessageKind.VIOLATION_COMPLAINT,
+            priority=priority,
+            facts=facts,
+            text=remarks,
+            incident_id=incident_id,
+        ),
+        now_t_s,
+    )
+
+
+# -- deadlines, check-ins, suspension --------------------------------------------------
+
+
+def escalate_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
+    """Escalate every receipt past its deadline and not acknowledged (once each)."""
+    if channel_suspended(conn):
+        return 0
+    due = conn.execute(
+        select(hotline_receipts)
+        .where(
+            hotline_receipts.c.acknowledged_t_s.is_(None),
+            hotline_receipts.c.escalated_t_s.is_(None),
+            hotline_receipts.c.deadline_t_s < now_t_s,
+        )
+        .order_by(hotline_receipts.c.deadline_t_s, hotline_receipts.c.message_id)
+    ).all()
+    for receipt in due:
+        conn.execute(
+            update(hotline_receipts)
+            .where(
+                hotline_receipts.c.message_id == receipt.message_id,
+                hotline_receipts.c.party_id == receipt.party_id,
+            )
+            .values(escalated_t_s=now_t_s)
+        )
+        row = conn.execute(
+            select(hotline_messages).where(hotline_messages.c.id == receipt.message_id)
+        ).one()
+        entry = append_record(
+            conn,
+            keys,
+            "escalated",
+            SERVER_SIGNER,
+            {
+                "message_id": int(receipt.message_id),
+                "party": receipt.party_id,
+                "deadline_t_s": receipt.deadline_t_s,
+                "priority": row.priority,
+            },
+            now_t_s,
+        )
+        _publish(
+            conn,
+            "hotline.escalated",
+            row,
+            {row.sender_party, receipt.party_id},
+            entry,
+            now_t_s,
+            {"overdue_party": receipt.party_id},
+        )
+    return len(due)
+
+
+def _due_checkin_t_s(protocol: Protocol, now_t_s: float) -> tuple[str, float] | None:
+    """The latest check-in due time not after ``now_t_s``, with its UTC day."""
+    hhmm = protocol.hotline.daily_checkin_utc
+    if not hhmm:
+        return None
+    hours, minutes = (int(v) for v in hhmm.split(":"))
+    now = datetime.fromtimestamp(now_t_s, tz=UTC)
+    due = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    if due > now:
+        due -= timedelta(days=1)
+    return due.strftime("%Y-%m-%d"), due.timestamp()
+
+
+def check_missed_checkins(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
+    """Record each party that has not checked in by today's due time (once a day)."""
+    effective = protocols.in_effect(conn)
+    if effective is None or effective.effective_t_s is None or channel_suspended(conn):
+        return 0
+    due = _due_checkin_t_s(effective.protocol, now_t_s)
+    if due is None:
+        return 0
+    day, due_t_s = due
+    if due_t_s < effective.effective_t_s:
+        return 0  # nothing was due before the protocol took effect
+    missed = 0
+    for party in effective.protocol.parties:
+        done = conn.execute(
+            select(hotline_checkins_missed.c.day).where(
+                hotline_checkins_missed.c.party_id == party,
+                hotline_checkins_missed.c.day == day,
+            )
+        ).first()
+        if done is not None:
+            continue
+        sent = conn.execute(
+            select(func.count())
+            .select_from(hotline_messages)
+            .where(
+                hotline_messages.c.sender_party == party,
+                hotline_messages.c.kind == MessageKind.DAILY_CHECKIN.value,
+                hotline_messages.c.sent_t_s > due_t_s - DAY_S,
+                hotline_messages.c.sent_t_s <= due_t_s,
+            )
+        ).scalar_one()
+        if sent:
+            continue
+        conn.execute(
+            insert(hotline_checkins_missed).values(party_id=party, day=day, t_s=now_t_s)
+        )
+        entry = append_record(
+            conn,
+            keys,
+            "checkin_missed",
+            SERVER_SIGNER,
+            {"party": party, "day": day, "due_t_s": due_t_s},
+            now_t_s,
+        )
+        payload = {
+            "party": party,
+            "day": day,
+            "due_t_s": due_t_s,
+            "record": {"seq": entry.seq, "hash": entry.hash},
+        }
+        events.publish(
+            conn,
+            "hotline.checkin_missed",
+            dict.fromkeys(effective.protocol.parties, payload),
+            now_t_s,
+        )
+        missed += 1
+    return missed
+
+
+def suspend(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    scope: SuspensionScope,
+    reason: str,
+    now_t_s: float,
+) -> dict[str, Any]:
+    """Suspend the channel or the protocol for the caller's party.
+
+    Raises:
+        ForbiddenError: for an observer, or a party not in the protocol.
+        ConflictError: if the party already has that suspension in force.
+    """
+    if not who.can_write:
+        raise ForbiddenError("observers cannot suspend")
+    protocol = _protocol(conn)
+    if who.party_id not in protocol.parties:
+        raise ForbiddenError(
+            f"party {who.party_id!r} is not named in the protocol in effect"
+        )
+    current = [s for s in active_suspensions(conn, scope) if s.party_id == who.party_id]
+    if current:
+        raise ConflictError(f"{who.party_id} already suspended the {scope.value}")
+    sid = inserted_pk(
+        conn.execute(
+            insert(hotline_suspensions).values(
+                party_id=who.party_id,
+                scope=scope.value,
+                reason=reason,
+                start_t_s=now_t_s,
+            )
+        )
+    )
+    entry = append_record(
+        conn,
+        keys,
+        "suspended",
+        who.party_id,
+        {
+            "suspension_id": sid,
+            "party": who.party_id,
+            "scope": scope.value,
+            "reason": reason,
+        },
+        now_t_s,
+    )
+    out = _suspension_view(conn, sid)
+    events.publish(
+        conn,
+        "hotline.suspended",
+        {
+            p: {**out, "record": {"seq": entry.seq, "hash": entry.hash}}
+            for p in protocol.parties
+        },
+        now_t_s,
+    )
+    return out
+
+
+def resume(
+    conn: Connection, keys: KeyRing, who: Principal, suspension_id: int, now_t_s: float
+) -> dict[str, Any]:
+    """End a suspension the caller's party made.
+
+    Raises:
+        NotFoundError: if it is not the caller's party's suspension.
+        ConflictError: if it has ended already.
+    """
+    row = conn.execute(
+        select(hotline_suspensions).where(hotline_suspensions.c.id == suspension_id)
+    ).first()
+    if row is None or row.party_id != who.party_id:
+        raise NotFoundError(f"suspension {suspension_id}")
+    if not who.can_write:
+        raise ForbiddenError("observers cannot resume")
+    if row.end_t_s is not None:
+        raise ConflictError(f"suspension {suspension_id} has ended")
+    conn.execute(
+        update(hotline_suspensions)
+        .where(hotline_suspensions.c.id == suspension_id)
+        .values(end_t_s=now_t_s)
+    )
+    if row.scope == SuspensionScope.CHANNEL.value and not channel_suspended(conn):
+        # Deadlines stood still while the channel was down: move them on.
+        paused_s = now_t_s - row.start_t_s
+        conn.execute(
+            update(hotline_receipts)
+            .where(
+                hotline_receipts.c.acknowledged_t_s.is_(None),
+                hotline_receipts.c.escalated_t_s.is_(None),
+            )
+            .values(deadline_t_s=hotline_receipts.c.deadline_t_s + paused_s)
+        )
+    entry = append_record(
+        conn,
+        keys,
+        "resumed",
+        who.party_id,
+        {"suspension_id": suspension_id, "party": who.party_id, "scope": row.scope},
+        now_t_s,
+    )
+    out = _suspension_view(conn, suspension_id)
+    audience = set(_protocol(conn).parties)
+    events.publish(
+        conn,
+        "hotline.resumed",
+        {
+            p: {**out, "record": {"seq": entry.seq, "hash": entry.hash}}
+            for p in audience
+        },
+        now_t_s,
+    )
+    return out
+
+
+def _suspension_view(conn: Connection, suspension_id: int) -> dict[str, Any]:
+    row = conn.execute(
+        select(hotline_suspensions).where(hotline_suspensions.c.id == suspension_id)
+    ).one()
+    return {
+        "id": int(row.id),
+        "party": row.party_id,
+        "scope": row.scope,
+        "reason": row.reason,
+        "start_t_s": row.start_t_s,
+        "end_t_s": row.end_t_s,
+        "active": row.end_t_s is None,
+    }
+
+
+def list_suspensions(conn: Connection) -> list[dict[str, Any]]:
+    """Every suspension, newest first (public to the parties: it is on the record)."""
+    ids = conn.execute(
+        select(hotline_suspensions.c.id).order_by(hotline_suspensions.c.id.desc())
+    ).scalars()
+    return [_suspension_view(conn, int(i)) for i in ids]
+
+
+def tick(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
+    """The hotline's periodic work: escalations and missed check-ins."""
+    return escalate_due(conn, keys, now_t_s) + check_missed_checkins(
+        conn, keys, now_t_s
+    )
+
+
+__all__ = [
+    "ALL_PARTIES",
+    "MessageKind",
+    "Outgoing",
+    "Priority",
+    "SuspensionScope",
+    "acknowledge",
+    "active_suspensions",
+    "append_record",
+    "channel_suspended",
+    "check_missed_checkins",
+    "complaint_from_incident",
+    "escalate_due",
+    "get_message",
+    "list_messages",
+    "list_suspensions",
+    "log_entries",
+    "mark_delivered",
+    "protocol_suspended",
+    "resume",
+    "send",
+    "suspend",
+    "tick",
+]
