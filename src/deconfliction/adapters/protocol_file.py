@@ -57,6 +57,7 @@ from deconfliction.domain.protocol import (
     HotlineRules,
     LineSide,
     Party,
+    PlanningRules,
     Protocol,
     SharingLevel,
     Zone,
@@ -635,7 +636,7 @@ class _Builder:
             root,
             (),
             required=("protocol", "parties", "separation"),
-            optional=("alerts", "lines", "zones", "hotline", "conformance"),
+            optional=("alerts", "lines", "zones", "hotline", "conformance", "planning"),
             what="top-level key",
         )
         head = self._head(root.get("protocol"))
@@ -646,6 +647,7 @@ class _Builder:
         zones = self._zones(root.get("zones"), party_ids, line_ids)
         hotline = self._hotline(root.get("hotline"))
         conformance = self._conformance(root.get("conformance"))
+        planning = self._planning(root.get("planning"))
         if self.r.problems or head is None or minima is None:
             problems = sorted(
                 self.r.problems, key=lambda p: (p.line is None, p.line or 0)
@@ -664,6 +666,7 @@ class _Builder:
             zones=zones,
             hotline=hotline,
             conformance=conformance,
+            planning=planning,
             detection_interval_s=head.detection_interval_s,
             stale_after_s=head.stale_after_s,
         )
@@ -1181,6 +1184,80 @@ class _Builder:
             max_gap_s=default.max_gap_s if max_gap_s is None else max_gap_s,
         )
 
+    # [planning] ------------------------------------------------------------------
+
+    def _planning(self, value: Any) -> PlanningRules:
+        default = PlanningRules()
+        path: _Path = ("planning",)
+        table = self.r.table(
+            value,
+            path,
+            optional=(
+                "min_lead_time_s",
+                "notice_priority",
+                "accept_on_deadline",
+                "allow_conflicted_activation",
+            ),
+        )
+        if table is None:
+            return default
+        lead_times = dict(default.min_lead_time_s)
+        lead_path = (*path, "min_lead_time_s")
+        given = table.get("min_lead_time_s")
+        if given is not None:
+            if not isinstance(given, dict):
+                self.r.report(lead_path, "must be a table of operation kind = seconds")
+            else:
+                for kind in given:
+                    if kind != "default" and kind not in OPERATION_KINDS:
+                        self.r.report(
+                            (*lead_path, kind),
+                            _unknown(
+                                "operation kind", kind, ("default", *OPERATION_KINDS)
+                            ),
+                        )
+                        continue
+                    number = self.r.number(given, lead_path, kind, at_least=0.0)
+                    if number is not None:
+                        lead_times[kind] = number
+        priority = self.r.string(table, path, "notice_priority")
+        if priority is not None and priority not in PRIORITIES:
+            self.r.report(
+                (*path, "notice_priority"), _unknown("priority", priority, PRIORITIES)
+            )
+            priority = None
+        flags = {}
+        for name in ("accept_on_deadline", "allow_conflicted_activation"):
+            flag = table.get(name)
+            if flag is not None and not isinstance(flag, bool):
+                self.r.report((*path, name), "must be true or false")
+                flag = None
+            flags[name] = flag
+        return PlanningRules(
+            min_lead_time_s=lead_times,
+            notice_priority=priority or default.notice_priority,
+            accept_on_deadline=default.accept_on_deadline
+            if flags["accept_on_deadline"] is None
+            else bool(flags["accept_on_deadline"]),
+            allow_conflicted_activation=default.allow_conflicted_activation
+            if flags["allow_conflicted_activation"] is None
+            else bool(flags["allow_conflicted_activation"]),
+        )
+
+
+OPERATION_KINDS: tuple[str, ...] = (
+    "air_patrol",
+    "reconnaissance",
+    "air_refuelling",
+    "airlift",
+    "search_and_rescue",
+    "medical_evacuation",
+    "humanitarian_airdrop",
+    "uav_flight",
+    "training_flight",
+    "air_operations",
+)
+"""Kinds of planned operation (the hotline's notice templates name each one)."""
 
 # ------------------------------------------------------------------------- helpers
 

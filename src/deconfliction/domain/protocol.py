@@ -137,6 +137,38 @@ class ConformanceRules:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanningRules:
+    """How planned operations are filed and notified.
+
+    Attributes:
+        min_lead_time_s: the least notice before an operation starts, by operation
+            kind; ``default`` for kinds not listed. Filed later, an operation is
+            ``short_notice``, visible as such to everyone.
+        notice_priority: the hotline priority of a notice of operation.
+        accept_on_deadline: an operation is accepted when every notified party has
+            acknowledged its notice, or (when True) when the notice's deadline has
+            passed without acknowledgement.
+        allow_conflicted_activation: whether an operation whose check found
+            conflicts may still be activated.
+    """
+
+    min_lead_time_s: dict[str, float] = field(
+        default_factory=lambda: {"default": 3600.0}
+    )
+    notice_priority: str = "urgent"
+    accept_on_deadline: bool = True
+    allow_conflicted_activation: bool = False
+
+    def lead_time_s(self, kind: str) -> float:
+        """The minimum lead time for an operation kind.
+
+        >>> PlanningRules({"default": 60.0, "airlift": 600.0}).lead_time_s("airlift")
+        600.0
+        """
+        return self.min_lead_time_s.get(kind, self.min_lead_time_s.get("default", 0.0))
+
+
+@dataclass(frozen=True, slots=True)
 class Protocol:
     """A version of the agreement.
 
@@ -153,6 +185,7 @@ class Protocol:
         zones: zones of responsibility.
         hotline: hotline rules.
         conformance: conformance rules.
+        planning: rules for planned operations and their advance notice.
         detection_interval_s: how often live detection runs.
         stale_after_s: a track with no position for this long is dropped.
     """
@@ -173,6 +206,7 @@ class Protocol:
         )
     )
     conformance: ConformanceRules = field(default_factory=ConformanceRules)
+    planning: PlanningRules = field(default_factory=PlanningRules)
     detection_interval_s: float = 5.0
     stale_after_s: float = 60.0
 
