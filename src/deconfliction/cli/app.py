@@ -18,12 +18,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from deconfliction.cli import demo, detect, hotline, server
+    from deconfliction.cli import demo, detect, hotline, plan, server
 
     detect.register(app)
     demo.register(app)
     server.register(app)
     hotline.register(app)
+    plan.register(app)
 
 
 def main() -> None:
