@@ -23,9 +23,10 @@ from deconfliction.api.routes import (
     tracks,
 )
 from deconfliction.api.routes import hotline as hotline_routes
+from deconfliction.api.routes import operations as operations_routes
 from deconfliction.api.ws import router as stream_router
 from deconfliction.config import Settings
-from deconfliction.service import hotline
+from deconfliction.service import hotline, planning
 from deconfliction.service.clock import Clock, SystemClock
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
@@ -53,7 +54,8 @@ async def _run_detection(ctx: Context) -> None:
 
 def _hotline_tick(ctx: Context) -> int:
     with ctx.engine.begin() as conn:
-        return hotline.tick(conn, ctx.keys, ctx.clock.now_t_s())
+        now = ctx.clock.now_t_s()
+        return hotline.tick(conn, ctx.keys, now) + planning.tick(conn, now)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         alerts,
         incidents,
         hotline_routes,
+        operations_routes,
         health,
     ):
         app.include_router(module.router)

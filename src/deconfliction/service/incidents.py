@@ -47,6 +47,7 @@ class IncidentKind(StrEnum):
     LINE_VIOLATION = "line_violation"
     ZONE_INCURSION = "zone_incursion"
     LOSS_OF_SEPARATION = "loss_of_separation"
+    OPERATION_NONCONFORMANCE = "operation_nonconformance"
 
 
 class IncidentStatus(StrEnum):

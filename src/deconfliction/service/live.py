@@ -39,9 +39,10 @@ from deconfliction.domain.conformance import (
 )
 from deconfliction.domain.detect import detect_conflicts
 from deconfliction.domain.model import AircraftStates, Conflicts
+from deconfliction.domain.plan_conformance import positions_inside
 from deconfliction.domain.protocol import Protocol
 from deconfliction.service import alerts as alert_store
-from deconfliction.service import hotline, incidents, protocols
+from deconfliction.service import hotline, incidents, planning, protocols
 from deconfliction.service.clock import Clock
 from deconfliction.service.incidents import AircraftPoint, IncidentFacts, IncidentKind
 from deconfliction.store.tables import positions
@@ -96,6 +97,8 @@ class LiveDetection:
         self._los_open: dict[str, dict[str, Any]] = {}
         self._started = False
         self._agreement_suspended = False
+        # Per flying operation out of its volumes: the open excursion.
+        self._plan_out: dict[str, dict[str, Any]] = {}
         self.last_tick: TickReport | None = None
         self.last_error: str | None = None
 
@@ -193,6 +196,7 @@ class LiveDetection:
             self._losses_of_separation(conn, now_t_s, states, conflicts)
             self._agreement_suspended = hotline.protocol_suspended(conn)
             n_violation_events = self._conformance(conn, new, now_t_s)
+            n_violation_events += self._plan_conformance(conn, new, now_t_s)
             report = TickReport(
                 t_s=now_t_s,
                 protocol=f"{protocol.id} v{protocol.version}",
@@ -498,6 +502,103 @@ class LiveDetection:
                     v.deepest_lat_deg,
                     v.deepest_lon_deg,
                     v.deepest_alt_ft,
+                ),
+            ),
+        )
+        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
+
+    # -- conformance to planned operations ------------------------------------------
+
+    def _plan_conformance(
+        self, conn: Connection, rows: Sequence[Any], now_t_s: float
+    ) -> int:
+        """Activated operations whose aircraft leave their volumes turn nonconforming
+        (an incident) and conforming again after ``exit_debounce_s`` inside."""
+        assert self._protocol is not None
+        debounce_s = self._protocol.conformance.exit_debounce_s
+        changes = 0
+        flying_ids = set()
+        for op, aircraft in planning.flying(conn):
+            flying_ids.add(op.id)
+            mine = [
+                r
+                for r in rows
+                if r.party_id == op.party and r.aircraft_id in set(aircraft)
+            ]
+            if not mine:
+                continue
+            mine.sort(key=lambda r: r.t_s)
+            inside = positions_inside(
+                op,
+                np.array([r.lat_deg for r in mine]),
+                np.array([r.lon_deg for r in mine]),
+                np.array([r.alt_ft for r in mine]),
+                np.array([r.t_s for r in mine]),
+            )
+            state = self._plan_out.get(op.id)
+            for r, ok in zip(mine, inside.tolist(), strict=True):
+                if not ok:
+                    if state is None:
+                        state = {"start_t_s": r.t_s, "point": r, "since_in_t_s": None}
+                        self._plan_out[op.id] = state
+                        planning.set_conformance(
+                            conn,
+                            op.id,
+                            False,
+                            now_t_s,
+                            f"{r.aircraft_id} left the volumes",
+                        )
+                        self._record_plan_incident(
+                            conn, op.id, op.party, state, None, now_t_s
+                        )
+                        changes += 1
+                    state["since_in_t_s"] = None
+                    state["last_out"] = r
+                elif state is not None:
+                    if state["since_in_t_s"] is None:
+                        state["since_in_t_s"] = r.t_s
+                    elif r.t_s - state["since_in_t_s"] >= debounce_s:
+                        planning.set_conformance(
+                            conn, op.id, True, now_t_s, "back inside its volumes"
+                        )
+                        end = state.get("last_out", state["point"]).t_s
+                        self._record_plan_incident(
+                            conn, op.id, op.party, state, end, now_t_s
+                        )
+                        del self._plan_out[op.id]
+                        state = None
+                        changes += 1
+        for op_id in [k for k in self._plan_out if k not in flying_ids]:
+            state = self._plan_out.pop(op_id)
+            end = state.get("last_out", state["point"]).t_s
+            self._record_plan_incident(
+                conn, op_id, state["point"].party_id, state, end, now_t_s
+            )
+        return changes
+
+    def _record_plan_incident(
+        self,
+        conn: Connection,
+        op_id: str,
+        party: str,
+        state: dict[str, Any],
+        end_t_s: float | None,
+        now_t_s: float,
+    ) -> None:
+        assert self._protocol is not None
+        r = state["point"]
+        facts = IncidentFacts(
+            source_key=f"plan|{op_id}|{state['start_t_s']:.3f}",
+            kind=IncidentKind.OPERATION_NONCONFORMANCE,
+            party_id=party,
+            involved=tuple(sorted(p for p in self._protocol.parties if p != party)),
+            boundary_id=op_id,
+            start_t_s=state["start_t_s"],
+            end_t_s=end_t_s,
+            severity_nm=0.0,
+            aircraft=(
+                AircraftPoint(
+                    party, r.aircraft_id, r.t_s, r.lat_deg, r.lon_deg, r.alt_ft
                 ),
             ),
         )

@@ -270,3 +270,48 @@ hotline_checkins_missed = Table(
     Column("day", String(10), primary_key=True),
     Column("t_s", Float, nullable=False),
 )
+
+# -- planned operations ----------------------------------------------------------------
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("pk", Id, primary_key=True, autoincrement=True),
+    Column("id", String(100), nullable=False, unique=True),
+    Column("party_id", String(64), ForeignKey("parties.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("ovn", String(64), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("short_notice", Integer, nullable=False, default=0),
+    Column("conflicted", Integer, nullable=False, default=0),
+    Column("body_json", Text, nullable=False),
+    Column("aircraft_json", Text, nullable=False),
+    Column("check_json", Text, nullable=False),
+    Column("time_start_t_s", Float, nullable=False),
+    Column("time_end_t_s", Float, nullable=False),
+    Column("filed_t_s", Float, nullable=False),
+    Column("updated_t_s", Float, nullable=False),
+    Index("ix_operations_party", "party_id", "time_start_t_s"),
+    Index("ix_operations_state", "state", "time_end_t_s"),
+)
+
+# The spatial and temporal index: (0.5 deg cell, UTC hour) keys of every volume.
+operation_cells = Table(
+    "operation_cells",
+    metadata,
+    Column("cell", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("op_pk", Id, ForeignKey("operations.pk"), primary_key=True),
+    Index("ix_operation_cells_op", "op_pk"),
+)
+
+operation_notices = Table(
+    "operation_notices",
+    metadata,
+    Column("op_pk", Id, ForeignKey("operations.pk"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Column("message_id", Id, ForeignKey("hotline_messages.id"), nullable=False),
+    Column("approved_t_s", Float, nullable=True),
+)

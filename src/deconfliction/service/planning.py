@@ -1,0 +1,823 @@
+"""Planned operations: filed, checked, notified, accepted, flown, ended.
+
+Rules (documented in the README and docs/planning.md):
+
+* Filing or updating an operation checks it against the other parties' operations
+  in force (found through the store's cell/hour index), the zones it may not enter
+  and the lines it may not cross (``domain.volumes.check_operation``). With
+  conflicts it is stored ``conflicted``; the protocol's
+  ``planning.allow_conflicted_activation`` says whether it may still be activated.
+* Filing sends a notice of operation over the hotline to every other party of the
+  protocol, in its language. Notified, acknowledged and approved are three separate
+  facts per party: acknowledged says the notice was received; approved (optional,
+  ``POST …/approve``) says the party concurs. The operation goes from ``pending`` to
+  ``accepted`` when every notice of its current version is acknowledged, or, where
+  the protocol says so (``accept_on_deadline``), when the notice's deadline passes.
+* Filed later than the protocol's lead time for its kind, an operation is
+  ``short_notice``, visible as such to everyone who sees it.
+* An update names the version it replaces (a stale one gets 409), is checked again,
+  and sends new notices: notices belong to one version and expire with their
+  operation.
+* ``activated`` by its party (when accepted, or conflicted if allowed), then
+  ``nonconforming`` while its aircraft are outside its volumes (an incident), back
+  to ``activated`` when they return, ``ended`` by its party or when its last volume
+  ends; ``cancelled`` at any time before. Every change is an event on the stream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, delete, insert, select, tuple_, update
+
+from deconfliction.adapters.operation_file import (
+    conflict_view_to_json,
+    operation_from_json,
+    operation_to_json,
+    volume_to_json,
+)
+from deconfliction.domain import geodesy
+from deconfliction.domain.protocol import Protocol, SharingLevel
+from deconfliction.domain.volumes import (
+    Circle,
+    LineConflict,
+    Operation,
+    OperationState,
+    Place,
+    Polygon,
+    Volume4D,
+    VolumeConflict,
+    ZoneConflict,
+    check_operation,
+    index_cells,
+    redact_for,
+)
+from deconfliction.errors import ConflictError, ForbiddenError, NotFoundError
+from deconfliction.service import disclosure, events, hotline, protocols
+from deconfliction.service.auth import Principal
+from deconfliction.service.keys import KeyRing
+from deconfliction.store.engine import inserted_pk
+from deconfliction.store.tables import (
+    hotline_messages,
+    hotline_receipts,
+    operation_cells,
+    operation_notices,
+    operations,
+)
+
+MAX_INDEX_KEYS_PER_QUERY: int = 500  # keys per IN (...) list; SQLite caps variables
+IN_FORCE = tuple(s.value for s in OperationState if s.is_in_force)
+EDITABLE = (
+    OperationState.PENDING.value,
+    OperationState.ACCEPTED.value,
+    OperationState.CONFLICTED.value,
+    OperationState.SHORT_NOTICE.value,
+    OperationState.ACTIVATED.value,
+)
+
+
+def _protocol(conn: Connection) -> Protocol:
+    effective = protocols.in_effect(conn)
+    if effective is None:
+        raise ConflictError("no protocol is in effect: operations follow the protocol")
+    return effective.protocol
+
+
+def _row(conn: Connection, op_id: str) -> Any:
+    return conn.execute(select(operations).where(operations.c.id == op_id)).first()
+
+
+def _load(row: Any) -> Operation:
+    op = operation_from_json(json.loads(row.body_json), f"operation {row.id}")
+    return Operation(
+        id=row.id,
+        party=row.party_id,
+        kind=row.kind,
+        volumes=op.volumes,
+        version=row.version,
+        ovn=row.ovn,
+        state=OperationState(row.state),
+    )
+
+
+def _candidates(conn: Connection, op: Operation, protocol: Protocol) -> list[Operation]:
+    """Other parties' operations in force that share an index key with ``op``."""
+    keys: set[tuple[int, int]] = set()
+    for volume in op.volumes:
+        keys.update(index_cells(volume, protocol.minima.horizontal_nm))
+    ordered = sorted(keys)
+    pks: set[int] = set()
+    for start in range(0, len(ordered), MAX_INDEX_KEYS_PER_QUERY):
+        chunk = ordered[start : start + MAX_INDEX_KEYS_PER_QUERY]
+        pks.update(
+            int(pk)
+            for pk in conn.execute(
+                select(operation_cells.c.op_pk)
+                .where(
+                    tuple_(operation_cells.c.cell, operation_cells.c.bucket).in_(chunk)
+                )
+                .distinct()
+            ).scalars()
+        )
+    if not pks:
+        return []
+    rows = conn.execute(
+        select(operations).where(
+            operations.c.pk.in_(sorted(pks)),
+            operations.c.party_id != op.party,
+            operations.c.id != op.id,
+            operations.c.state.in_(IN_FORCE),
+        )
+    ).all()
+    return [_load(r) for r in rows]
+
+
+def _index(conn: Connection, pk: int, op: Operation) -> None:
+    conn.execute(delete(operation_cells).where(operation_cells.c.op_pk == pk))
+    keys = sorted({key for v in op.volumes for key in index_cells(v, 0.0)})
+    conn.execute(
+        insert(operation_cells),
+        [{"cell": cell, "bucket": bucket, "op_pk": pk} for cell, bucket in keys],
+    )
+
+
+def _area_facts(op: Operation) -> dict[str, float]:
+    """A circle holding every volume: the notice's coarse area."""
+    lats: list[float] = []
+    lons: list[float] = []
+    for v in op.volumes:
+        outline = v.volume.outline
+        if isinstance(outline, Circle):
+            lat, lon = geodesy.destination(
+                np.full(8, outline.center_lat_deg),
+                np.full(8, outline.center_lon_deg),
+                np.arange(8) * 45.0,
+                np.full(8, outline.radius_nm),
+            )
+            lats += [float(x) for x in lat]
+            lons += [float(x) for x in lon]
+        else:
+            lats += list(outline.vertices_lat_deg)
+            lons += list(outline.vertices_lon_deg)
+    center = geodesy.LocalProjection.around(lats, lons)
+    radius_nm = float(
+        np.max(
+            geodesy.geodesic_distance_nm(
+                np.full(len(lats), center.center_lat_deg),
+                np.full(len(lats), center.center_lon_deg),
+                np.asarray(lats),
+                np.asarray(lons),
+            )
+        )
+    )
+    return {
+        "lat_deg": round(center.center_lat_deg, 4),
+        "lon_deg": round(center.center_lon_deg, 4),
+        "radius_nm": round(radius_nm + 0.05, 1),
+    }
+
+
+def _notice_facts(op: Operation, aircraft: Sequence[str]) -> dict[str, Any]:
+    return {
+        "operation_id": op.id,
+        "operation_kind": op.kind,
+        "floor_ft": min(v.volume.altitude_lower_ft for v in op.volumes),
+        "ceiling_ft": max(v.volume.altitude_upper_ft for v in op.volumes),
+        "start_t_s": op.time_start_t_s,
+        "end_t_s": op.time_end_t_s,
+        "aircraft_count": max(1, len(aircraft)),
+        **_area_facts(op),
+    }
+
+
+def _send_notices(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    pk: int,
+    op: Operation,
+    aircraft: Sequence[str],
+    protocol: Protocol,
+    now_t_s: float,
+) -> None:
+    facts = _notice_facts(op, aircraft)
+    for party in protocol.parties:
+        if party == op.party:
+            continue
+        sent = hotline.send(
+            conn,
+            keys,
+            who,
+            hotline.Outgoing(
+                to=party,
+                kind=hotline.MessageKind.NOTICE_OF_OPERATION,
+                priority=hotline.Priority(protocol.planning.notice_priority),
+                facts=facts,
+                operation_id=op.id,
+            ),
+            now_t_s,
+        )
+        conn.execute(
+            insert(operation_notices).values(
+                op_pk=pk, version=op.version, party_id=party, message_id=sent["id"]
+            )
+        )
+
+
+def _state_after_check(conflicted: bool) -> OperationState:
+    return OperationState.CONFLICTED if conflicted else OperationState.PENDING
+
+
+def _check(
+    conn: Connection, op: Operation, protocol: Protocol
+) -> tuple[bool, dict[str, Any]]:
+    result = check_operation(op, _candidates(conn, op, protocol), protocol)
+    return (not result.is_clear), {
+        "operations": [_conflict_record(c) for c in result.operations],
+        "zones": [_conflict_record(c) for c in result.zones],
+        "lines": [_conflict_record(c) for c in result.lines],
+    }
+
+
+def _volume_json(volume: Volume4D) -> dict[str, Any]:
+    return volume_to_json(volume)
+
+
+def _volume_from_json(data: dict[str, Any]) -> Volume4D:
+    op = operation_from_json(
+        {
+            "id": "stored",
+            "party": "stored",
+            "kind": "air_operations",
+            "volumes": [data],
+        },
+        "stored conflict",
+    )
+    return op.volumes[0]
+
+
+def _place_json(place: Place) -> dict[str, Any]:
+    return {
+        "polygons": [
+            [list(p.vertices_lat_deg), list(p.vertices_lon_deg)] for p in place.polygons
+        ],
+        "centroid": [place.centroid_lat_deg, place.centroid_lon_deg],
+    }
+
+
+def _place_from_json(data: dict[str, Any]) -> Place:
+    return Place(
+        polygons=tuple(
+            Polygon(tuple(lat), tuple(lon)) for lat, lon in data["polygons"]
+        ),
+        centroid_lat_deg=data["centroid"][0],
+        centroid_lon_deg=data["centroid"][1],
+    )
+
+
+_CONFLICT_TYPES: dict[str, type] = {
+    "VolumeConflict": VolumeConflict,
+    "ZoneConflict": ZoneConflict,
+    "LineConflict": LineConflict,
+}
+
+
+def _conflict_record(
+    conflict: VolumeConflict | ZoneConflict | LineConflict,
+) -> dict[str, Any]:
+    """The server's full copy of a conflict; every reader gets it through
+    :func:`redact_for`."""
+    data: dict[str, Any] = {}
+    for field in dataclasses.fields(conflict):
+        value = getattr(conflict, field.name)
+        if isinstance(value, Volume4D):
+            value = _volume_json(value)
+        elif isinstance(value, Place):
+            value = _place_json(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[field.name] = value
+    return {"type": type(conflict).__name__, "data": data}
+
+
+def _rebuild(item: dict[str, Any]) -> VolumeConflict | ZoneConflict | LineConflict:
+    cls = _CONFLICT_TYPES[item["type"]]
+    kwargs: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        value = item["data"][field.name]
+        if field.name in ("volume", "other_volume"):
+            value = _volume_from_json(value)
+        elif field.name == "place":
+            value = _place_from_json(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[field.name] = value
+    conflict: VolumeConflict | ZoneConflict | LineConflict = cls(**kwargs)
+    return conflict
+
+
+def _views_of_check(
+    check: dict[str, Any], viewer: str, sharing: disclosure.Sharing
+) -> list[dict[str, Any]]:
+    level = sharing.for_party(viewer)
+    out: list[dict[str, Any]] = []
+    for group in ("operations", "zones", "lines"):
+        for item in check.get(group, []):
+            view = redact_for(viewer, _rebuild(item), level)
+            if view is not None:
+                out.append(conflict_view_to_json(view))
+    return out
+
+
+# -- views -----------------------------------------------------------------------------
+
+
+def _notices(conn: Connection, row: Any, viewer: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(operation_notices, hotline_receipts, hotline_messages.c.sent_t_s)
+        .join(
+            hotline_receipts,
+            (hotline_receipts.c.message_id == operation_notices.c.message_id)
+            & (hotline_receipts.c.party_id == operation_notices.c.party_id),
+        )
+        .join(hotline_messages, hotline_messages.c.id == operation_notices.c.message_id)
+        .where(operation_notices.c.op_pk == row.pk)
+        .order_by(operation_notices.c.version, operation_notices.c.party_id)
+    ).all()
+    expired = not OperationState(row.state).is_in_force
+    return [
+        {
+            "party": r.party_id,
+            "version": r.version,
+            "message_id": int(r.message_id),
+            "notified_t_s": r.sent_t_s,
+            "deadline_t_s": r.deadline_t_s,
+            "acknowledged_t_s": r.acknowledged_t_s,
+            "approved_t_s": r.approved_t_s,
+            "current": r.version == row.version and not expired,
+            "expired": expired or r.version != row.version,
+        }
+        for r in rows
+        if viewer in (row.party_id, r.party_id)
+    ]
+
+
+def _view(
+    conn: Connection, row: Any, viewer: str, sharing: disclosure.Sharing
+) -> dict[str, Any] | None:
+    own = row.party_id == viewer
+    if not own and not disclosure.plans_visible(viewer, row.party_id, sharing):
+        return None
+    check = json.loads(row.check_json)
+    level = sharing.for_party(viewer)
+    view: dict[str, Any] = {
+        "id": row.id,
+        "party": row.party_id,
+        "kind": row.kind,
+        "version": row.version,
+        "state": row.state,
+        "short_notice": bool(row.short_notice),
+        "conflicted": bool(row.conflicted),
+        "time_start_t_s": row.time_start_t_s,
+        "time_end_t_s": row.time_end_t_s,
+        "filed_t_s": row.filed_t_s,
+        "updated_t_s": row.updated_t_s,
+        "operation": json.loads(row.body_json),
+        "conflicts": _views_of_check(check, viewer, sharing),
+        "notices": _notices(conn, row, viewer),
+    }
+    if own:
+        view["ovn"] = row.ovn
+    if own or level.allows(SharingLevel.FULL):
+        view["aircraft"] = json.loads(row.aircraft_json)
+    return view
+
+
+def _publish(
+    conn: Connection,
+    row_id: str,
+    event_type: str,
+    now_t_s: float,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    row = _row(conn, row_id)
+    sharing = protocols.current_sharing(conn)
+    audience = set(sharing.parties) | {row.party_id}
+    per_party = {}
+    for party in audience:
+        view = _view(conn, row, party, sharing)
+        per_party[party] = (
+            None if view is None else {"operation": view, **(extra or {})}
+        )
+    events.publish(conn, event_type, per_party, now_t_s)
+    # Parties whose own operations conflict with this one hear of it, as far as
+    # their level lets them, even when they may not see the operation itself.
+    check = json.loads(row.check_json)
+    touched = {
+        item["data"]["other_party"]
+        for item in check.get("operations", [])
+        if item["data"].get("other_party") not in (None, row.party_id)
+    }
+    for party in sorted(touched):
+        views = _views_of_check(check, party, sharing)
+        if views:
+            events.publish(
+                conn, "operation.conflict", {party: {"conflicts": views}}, now_t_s
+            )
+
+
+def list_visible(
+    conn: Connection, who: Principal, include_ended: bool = False
+) -> list[dict[str, Any]]:
+    """Operations the caller may see: its own, and others' from ``plans`` up."""
+    sharing = protocols.current_sharing(conn)
+    query = select(operations).order_by(operations.c.time_start_t_s, operations.c.id)
+    if not include_ended:
+        query = query.where(operations.c.state.in_(IN_FORCE))
+    out = []
+    for row in conn.execute(query).all():
+        view = _view(conn, row, who.party_id, sharing)
+        if view is not None:
+            out.append(view)
+    return out
+
+
+def get_visible(conn: Connection, who: Principal, op_id: str) -> dict[str, Any]:
+    """One operation, if the caller may see it.
+
+    Raises:
+        NotFoundError: otherwise, whether or not it exists.
+    """
+    row = _row(conn, op_id)
+    view = (
+        None
+        if row is None
+        else _view(conn, row, who.party_id, protocols.current_sharing(conn))
+    )
+    if view is None:
+        raise NotFoundError(f"operation {op_id}")
+    return view
+
+
+# -- filing and updating -------------------------------------------------------------
+
+
+def file(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    op: Operation,
+    aircraft: Sequence[str],
+    now_t_s: float,
+) -> dict[str, Any]:
+    """File a new operation of the caller's party.
+
+    Raises:
+        ForbiddenError: for an observer, or an operation of another party.
+        ConflictError: if the id is taken, no protocol is in effect, or the hotline
+            channel is suspended (notices could not go out).
+        InputError / GeometryError: for volumes the checks refuse.
+    """
+    if not who.can_write:
+        raise ForbiddenError("observers cannot file operations")
+    if op.party != who.party_id:
+        raise ForbiddenError(f"party {who.party_id!r} cannot file for {op.party!r}")
+    protocol = _protocol(conn)
+    if who.party_id not in protocol.parties:
+        raise ForbiddenError(f"party {who.party_id!r} is not named in the protocol")
+    if _row(conn, op.id) is not None:
+        raise ConflictError(f"operation id {op.id!r} is taken")
+    conflicted, check = _check(conn, op, protocol)
+    short_notice = op.time_start_t_s < now_t_s + protocol.planning.lead_time_s(op.kind)
+    ovn = secrets.token_hex(16)
+    stored = Operation(
+        op.id, op.party, op.kind, op.volumes, 1, ovn, _state_after_check(conflicted)
+    )
+    pk = inserted_pk(
+        conn.execute(
+            insert(operations).values(
+                id=op.id,
+                party_id=op.party,
+                kind=op.kind,
+                version=1,
+                ovn=ovn,
+                state=stored.state.value,
+                short_notice=int(short_notice),
+                conflicted=int(conflicted),
+                body_json=json.dumps(operation_to_json(stored)),
+                aircraft_json=json.dumps(list(aircraft)),
+                check_json=json.dumps(check),
+                time_start_t_s=op.time_start_t_s,
+                time_end_t_s=op.time_end_t_s,
+                filed_t_s=now_t_s,
+                updated_t_s=now_t_s,
+            )
+        )
+    )
+    _index(conn, pk, stored)
+    _send_notices(conn, keys, who, pk, stored, aircraft, protocol, now_t_s)
+    _publish(conn, op.id, "operation.filed", now_t_s)
+    _accept_if_ready(conn, _row(conn, op.id), protocol, now_t_s)
+    return get_visible(conn, who, op.id)
+
+
+def update_operation(
+    conn: Connection,
+    keys: KeyRing,
+    who: Principal,
+    op_id: str,
+    replaces_version: int,
+    op: Operation,
+    aircraft: Sequence[str],
+    now_t_s: float,
+) -> dict[str, Any]:
+    """Replace version ``replaces_version`` of an operation by ``op``.
+
+    Raises:
+        NotFoundError: if the caller may not see it.
+        ForbiddenError: if it is another party's.
+        ConflictError: for a stale version, or an operation ended or cancelled.
+    """
+    row = _row(conn, op_id)
+    if row is None or row.party_id != who.party_id:
+        get_visible(conn, who, op_id)  # 404 unless visible
+        raise ForbiddenError(
+            f"operation {op_id} belongs to {row.party_id if row else '?'}"
+        )
+    if not who.can_write:
+        raise ForbiddenError("observers cannot update operations")
+    if row.state not in EDITABLE:
+        raise ConflictError(f"operation {op_id} is {row.state}; it cannot change")
+    if row.version != replaces_version:
+        raise ConflictError(
+            f"operation {op_id} is at version {row.version}, not {replaces_version}: "
+            "someone changed it; read it again"
+        )
+    protocol = _protocol(conn)
+    new_version = row.version + 1
+    candidate = Operation(
+        op_id,
+        row.party_id,
+        op.kind,
+        op.volumes,
+        new_version,
+        "",
+        OperationState.PENDING,
+    )
+    conflicted, check = _check(conn, candidate, protocol)
+    state = (
+        OperationState.ACTIVATED
+        if row.state == OperationState.ACTIVATED.value
+        else _state_after_check(conflicted)
+    )
+    ovn = secrets.token_hex(16)
+    stored = Operation(
+        op_id, row.party_id, op.kind, op.volumes, new_version, ovn, state
+    )
+    short_notice = bool(row.short_notice) or (
+        op.time_start_t_s < now_t_s + protocol.planning.lead_time_s(op.kind)
+        and state is not OperationState.ACTIVATED
+    )
+    changed = conn.execute(
+        update(operations)
+        .where(operations.c.pk == row.pk, operations.c.version == replaces_version)
+        .values(
+            kind=op.kind,
+            version=new_version,
+            ovn=ovn,
+            state=state.value,
+            short_notice=int(short_notice),
+            conflicted=int(conflicted),
+            body_json=json.dumps(operation_to_json(stored)),
+            aircraft_json=json.dumps(list(aircraft)),
+            check_json=json.dumps(check),
+            time_start_t_s=op.time_start_t_s,
+            time_end_t_s=op.time_end_t_s,
+            updated_t_s=now_t_s,
+        )
+    ).rowcount
+    if changed != 1:  # another writer won between our read and our write
+        raise ConflictError(f"operation {op_id} changed meanwhile; read it again")
+    _index(conn, int(row.pk), stored)
+    _send_notices(conn, keys, who, int(row.pk), stored, aircraft, protocol, now_t_s)
+    _publish(conn, op_id, "operation.updated", now_t_s)
+    _accept_if_ready(conn, _row(conn, op_id), protocol, now_t_s)
+    return get_visible(conn, who, op_id)
+
+
+# -- lifecycle ---------------------------------------------------------------------
+
+
+def _set_state(
+    conn: Connection, row: Any, state: OperationState, now_t_s: float, reason: str = ""
+) -> None:
+    if row.state == state.value:
+        return
+    conn.execute(
+        update(operations)
+        .where(operations.c.pk == row.pk)
+        .values(state=state.value, updated_t_s=now_t_s)
+    )
+    _publish(
+        conn,
+        row.id,
+        "operation.state",
+        now_t_s,
+        {"from": row.state, "to": state.value, "reason": reason},
+    )
+
+
+def _own_row(conn: Connection, who: Principal, op_id: str) -> Any:
+    row = _row(conn, op_id)
+    if row is None or row.party_id != who.party_id:
+        get_visible(conn, who, op_id)
+        raise ForbiddenError(f"operation {op_id} is another party's")
+    if not who.can_write:
+        raise ForbiddenError("observers cannot change operations")
+    return row
+
+
+def activate(
+    conn: Connection, who: Principal, op_id: str, now_t_s: float
+) -> dict[str, Any]:
+    """Start flying an operation.
+
+    Raises:
+        ConflictError: unless it is accepted (or conflicted where the protocol
+            allows), or if its time is over.
+    """
+    row = _own_row(conn, who, op_id)
+    protocol = _protocol(conn)
+    allowed = {OperationState.ACCEPTED.value}
+    if protocol.planning.allow_conflicted_activation:
+        allowed.add(OperationState.CONFLICTED.value)
+    if row.state not in allowed:
+        raise ConflictError(
+            f"operation {op_id} is {row.state}; it can be activated when accepted"
+            + (
+                ""
+                if protocol.planning.allow_conflicted_activation
+                else " (the protocol does not allow activating a conflicted operation)"
+            )
+        )
+    if now_t_s > row.time_end_t_s:
+        raise ConflictError(f"operation {op_id} has ended")
+    _set_state(conn, row, OperationState.ACTIVATED, now_t_s, "activated by its party")
+    return get_visible(conn, who, op_id)
+
+
+def end(conn: Connection, who: Principal, op_id: str, now_t_s: float) -> dict[str, Any]:
+    """End an activated operation.
+
+    Raises:
+        ConflictError: if it is not flying.
+    """
+    row = _own_row(conn, who, op_id)
+    if row.state not in (
+        OperationState.ACTIVATED.value,
+        OperationState.NONCONFORMING.value,
+    ):
+        raise ConflictError(f"operation {op_id} is {row.state}; only a flying one ends")
+    _set_state(conn, row, OperationState.ENDED, now_t_s, "ended by its party")
+    return get_visible(conn, who, op_id)
+
+
+def cancel(
+    conn: Connection, who: Principal, op_id: str, now_t_s: float
+) -> dict[str, Any]:
+    """Withdraw an operation; its notices expire.
+
+    Raises:
+        ConflictError: if it has ended or was cancelled already.
+    """
+    row = _own_row(conn, who, op_id)
+    if not OperationState(row.state).is_in_force:
+        raise ConflictError(f"operation {op_id} is {row.state}")
+    _set_state(conn, row, OperationState.CANCELLED, now_t_s, "cancelled by its party")
+    return get_visible(conn, who, op_id)
+
+
+def approve(
+    conn: Connection, who: Principal, op_id: str, now_t_s: float
+) -> dict[str, Any]:
+    """A notified party concurs with the current version (distinct from having
+    acknowledged its notice).
+
+    Raises:
+        NotFoundError: if the caller was not notified of this operation.
+        ForbiddenError: for an observer.
+    """
+    row = _row(conn, op_id)
+    notice = None
+    if row is not None:
+        notice = conn.execute(
+            select(operation_notices).where(
+                operation_notices.c.op_pk == row.pk,
+                operation_notices.c.version == row.version,
+                operation_notices.c.party_id == who.party_id,
+            )
+        ).first()
+    if row is None or notice is None:
+        raise NotFoundError(f"operation {op_id}")
+    if not who.can_write:
+        raise ForbiddenError("observers cannot approve")
+    if notice.approved_t_s is None:
+        conn.execute(
+            update(operation_notices)
+            .where(
+                operation_notices.c.op_pk == row.pk,
+                operation_notices.c.version == row.version,
+                operation_notices.c.party_id == who.party_id,
+            )
+            .values(approved_t_s=now_t_s)
+        )
+        _publish(conn, op_id, "operation.approved", now_t_s, {"by": who.party_id})
+    sharing = protocols.current_sharing(conn)
+    view = _view(conn, _row(conn, op_id), who.party_id, sharing)
+    return view if view is not None else {"id": op_id, "approved": True}
+
+
+def _accept_if_ready(
+    conn: Connection, row: Any, protocol: Protocol, now_t_s: float
+) -> None:
+    if row.state != OperationState.PENDING.value:
+        return
+    receipts = conn.execute(
+        select(hotline_receipts.c.acknowledged_t_s, hotline_receipts.c.deadline_t_s)
+        .select_from(operation_notices)
+        .join(
+            hotline_receipts,
+            (hotline_receipts.c.message_id == operation_notices.c.message_id)
+            & (hotline_receipts.c.party_id == operation_notices.c.party_id),
+        )
+        .where(
+            operation_notices.c.op_pk == row.pk,
+            operation_notices.c.version == row.version,
+        )
+    ).all()
+    acknowledged = all(r.acknowledged_t_s is not None for r in receipts)
+    lapsed = protocol.planning.accept_on_deadline and all(
+        r.acknowledged_t_s is not None or r.deadline_t_s < now_t_s for r in receipts
+    )
+    if acknowledged or lapsed:
+        reason = (
+            "every notice acknowledged" if acknowledged else "notice deadline passed"
+        )
+        _set_state(conn, row, OperationState.ACCEPTED, now_t_s, reason)
+
+
+def tick(conn: Connection, now_t_s: float) -> int:
+    """Accept operations whose notices are settled; end those whose time is over."""
+    effective = protocols.in_effect(conn)
+    if effective is None:
+        return 0
+    changed = 0
+    for row in conn.execute(
+        select(operations).where(operations.c.state == OperationState.PENDING.value)
+    ).all():
+        _accept_if_ready(conn, row, effective.protocol, now_t_s)
+        changed += int(_row(conn, row.id).state != row.state)
+    for row in conn.execute(
+        select(operations).where(
+            operations.c.state.in_(
+                (OperationState.ACTIVATED.value, OperationState.NONCONFORMING.value)
+            ),
+            operations.c.time_end_t_s < now_t_s,
+        )
+    ).all():
+        _set_state(conn, row, OperationState.ENDED, now_t_s, "its time is over")
+        changed += 1
+    return changed
+
+
+def flying(conn: Connection) -> list[tuple[Operation, list[str]]]:
+    """Activated and nonconforming operations with their aircraft."""
+    rows = conn.execute(
+        select(operations).where(
+            operations.c.state.in_(
+                (OperationState.ACTIVATED.value, OperationState.NONCONFORMING.value)
+            )
+        )
+    ).all()
+    return [(_load(r), json.loads(r.aircraft_json)) for r in rows]
+
+
+def set_conformance(
+    conn: Connection, op_id: str, conforming: bool, now_t_s: float, reason: str
+) -> bool:
+    """Live detection's verdict: nonconforming while its aircraft are outside."""
+    row = _row(conn, op_id)
+    if row is None:
+        return False
+    if conforming and row.state == OperationState.NONCONFORMING.value:
+        _set_state(conn, row, OperationState.ACTIVATED, now_t_s, reason)
+        return True
+    if not conforming and row.state == OperationState.ACTIVATED.value:
+        _set_state(conn, row, OperationState.NONCONFORMING, now_t_s, reason)
+        return True
+    return False
