@@ -33,7 +33,7 @@ RUSSIA = Principal("russia", Role.OFFICER)
 
 # East of the Euphrates near al-Hawl (coalition side) and west of it near Hama.
 EAST = (36.30, 41.00)
-WEST = (35.20, 37.00)
+FAR_EAST = (36.05, 42.10)  # 60 NM further east, still the coalition's side
 
 
 class Desk:
@@ -501,9 +501,9 @@ class TestThroughTheApi:
             assert filed.status_code == 201, filed.text
             assert filed.json()["state"] == "conflicted"
             assert "r1" in str(filed.json()["conflicts"])  # plans: the other op's id
-            moved = c.put("/v1/operations/c1", json=body("c1", *shifted(EAST, 60.0), version=1))
+            moved = c.put("/v1/operations/c1", json=body("c1", *FAR_EAST, version=1))
             assert moved.status_code == 200 and moved.json()["state"] == "pending"
-            stale = c.put("/v1/operations/c1", json=body("c1", *shifted(EAST, 60.0), version=1))
+            stale = c.put("/v1/operations/c1", json=body("c1", *FAR_EAST, version=1))
             assert stale.status_code == 409
             bad = c.post("/v1/operations", json={"id": "x", "kind": "air_patrol"})
             assert bad.status_code == 422
