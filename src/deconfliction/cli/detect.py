@@ -13,22 +13,11 @@ import numpy as np
 import typer
 
 from deconfliction.cli._common import guarded
+from deconfliction.domain.model import CONFLICT_FIELDS as OUTPUT_FIELDS
 
 if TYPE_CHECKING:
     from deconfliction.domain.model import AircraftStates, Conflicts
 
-OUTPUT_FIELDS: tuple[str, ...] = (
-    "a",
-    "b",
-    "party_a",
-    "party_b",
-    "tcpa_s",
-    "dcpa_nm",
-    "dalt_ft_at_cpa",
-    "tin_s",
-    "tout_s",
-    "level",
-)
 DEFAULT_HORIZONTAL_NM: float = 5.0  # en-route radar separation, as BlueSky's default
 DEFAULT_VERTICAL_FT: float = 1000.0  # RVSM vertical separation
 DEFAULT_LOOKAHEAD_S: float = 300.0  # BlueSky's default; STCA looks about 2 min ahead

@@ -164,6 +164,21 @@ class AlertLevelSpec:
     bands: tuple[AlertBand, ...]
 
 
+CONFLICT_FIELDS: tuple[str, ...] = (
+    "a",
+    "b",
+    "party_a",
+    "party_b",
+    "tcpa_s",
+    "dcpa_nm",
+    "dalt_ft_at_cpa",
+    "tin_s",
+    "tout_s",
+    "level",
+)
+"""The fields of a conflict record, in the order files and APIs write them."""
+
+
 @dataclass(frozen=True, slots=True)
 class Conflicts:
     """Predicted losses of separation, one entry per pair (struct of arrays).
@@ -210,19 +225,7 @@ class Conflicts:
             (labels[k - 1] for k in self.level.tolist()),
             strict=True,
         )
-        keys = (
-            "a",
-            "b",
-            "party_a",
-            "party_b",
-            "tcpa_s",
-            "dcpa_nm",
-            "dalt_ft_at_cpa",
-            "tin_s",
-            "tout_s",
-            "level",
-        )
-        return [dict(zip(keys, row, strict=True)) for row in columns]
+        return [dict(zip(CONFLICT_FIELDS, row, strict=True)) for row in columns]
 
 
 @dataclass(frozen=True, slots=True)
