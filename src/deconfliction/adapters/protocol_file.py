@@ -636,7 +636,17 @@ class _Builder:
             root,
             (),
             required=("protocol", "parties", "separation"),
-            optional=("alerts", "lines", "zones", "hotline", "conformance", "planning"),
+            optional=(
+                "alerts",
+                "lines",
+                "zones",
+                "hotline",
+                "conformance",
+                "planning",
+                # Blind detection's settings: checked by `deconfliction blind`.
+                "blind",
+                "peers",
+            ),
             what="top-level key",
         )
         head = self._head(root.get("protocol"))

@@ -18,13 +18,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from deconfliction.cli import demo, detect, hotline, plan, server
+    from deconfliction.cli import blind, demo, detect, hotline, plan, server
 
     detect.register(app)
     demo.register(app)
     server.register(app)
     hotline.register(app)
     plan.register(app)
+    blind.register(app)
 
 
 def main() -> None:
