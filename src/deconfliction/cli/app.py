@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from deconfliction.cli import blind, demo, detect, hotline, plan, server
+    from deconfliction.cli import blind, demo, detect, hotline, interop, plan, server
 
     detect.register(app)
     demo.register(app)
@@ -26,6 +26,7 @@ def _register() -> None:
     hotline.register(app)
     plan.register(app)
     blind.register(app)
+    interop.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,361 @@
+"""Live sources and sinks: the feeds as their users run them, on asyncio.
+
+Sources, each yielding the same :class:`TrackRecord` values as the file readers:
+
+* :class:`TcpSource`: a TCP client of a feed: SBS-1 from dump1090 or readsb (port
+  30003, :func:`sbs_source`), AVR or Beast-style hex (port 30002,
+  :func:`avr_source`), CoT from a TAK server (port 8087, :func:`cot_tcp_source`).
+  It reconnects with exponential backoff when the connection fails or drops.
+* :class:`CotUdpListener`: CoT over UDP, unicast or multicast (the TAK default is
+  239.2.3.1:6969).
+
+A bad frame never stops a feed: decoders count it and go on, and a decoder failing
+unexpectedly is counted as ``decoder error`` and logged. Counts are in each source's
+``stats``.
+
+Sink: :class:`CotSender` sends CoT events (see ``adapters/cot.py``) to a TAK server
+or client over TCP, TLS or UDP, through PyTAK's connection factory (so TLS client
+certificates are configured as PyTAK documents them: ``PYTAK_TLS_CLIENT_CERT``...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from deconfliction.adapters.cot import CotDecoder
+from deconfliction.adapters.modes import ModeSDecoder
+from deconfliction.adapters.sbs import SbsDecoder
+from deconfliction.adapters.track_stream import PartyRules, ReadStats, TrackRecord
+
+log = logging.getLogger(__name__)
+
+SBS_PORT: int = 30003
+AVR_PORT: int = 30002
+COT_TCP_PORT: int = 8087
+COT_UDP_PORT: int = 6969
+COT_MULTICAST_GROUP: str = "239.2.3.1"
+READ_BYTES: int = 1 << 16
+MAX_DATAGRAM_QUEUE: int = 10_000  # about a minute of a busy CoT multicast
+
+
+class Decoder(Protocol):
+    """What a source needs of a decoder (SbsDecoder, ModeSDecoder, CotDecoder)."""
+
+    stats: ReadStats
+
+    def feed(self, data: bytes) -> list[TrackRecord]:
+        """Records completed by ``data``."""
+        ...
+
+    def reset_stream(self) -> None:
+        """The connection dropped: forget a partial frame."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnection delays: ``initial_s``, then times ``factor``, up to ``max_s``.
+
+    >>> list(zip(range(5), Backoff(0.5, 4.0).delays_s()))
+    [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 4.0)]
+    """
+
+    initial_s: float = 0.5
+    max_s: float = 30.0
+    factor: float = 2.0
+
+    def delays_s(self) -> Iterator[float]:
+        """Successive delays, forever."""
+        delay = self.initial_s
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.max_s)
+
+
+def _safe_feed(
+    decoder: Decoder, feed: Callable[[bytes], list[TrackRecord]], data: bytes
+) -> list[TrackRecord]:
+    try:
+        return feed(data)
+    except Exception:
+        # The decoders count bad input themselves; reaching here is a bug, but the
+        # feed must go on.
+        log.exception("decoder failed on %d bytes", len(data))
+        decoder.stats.read += 1
+        decoder.stats.reject("decoder error", None, "", f"{len(data)} bytes dropped")
+        return []
+
+
+class TcpSource:
+    """A TCP client of a feed, reconnecting with backoff.
+
+    Args:
+        host: the feed's host.
+        port: its port.
+        decoder: turns the bytes into records.
+        backoff: delays between connection attempts.
+        connect_timeout_s: how long one attempt may take.
+        sleep: the sleep to wait with (tests pass a fast one).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        decoder: Decoder,
+        *,
+        backoff: Backoff = Backoff(),
+        connect_timeout_s: float = 10.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.decoder = decoder
+        self.backoff = backoff
+        self.connect_timeout_s = connect_timeout_s
+        self.sleep = sleep
+        self.connections = 0
+        self.last_error: str | None = None
+
+    @property
+    def stats(self) -> ReadStats:
+        """The decoder's counts."""
+        return self.decoder.stats
+
+    async def records(self) -> AsyncIterator[TrackRecord]:
+        """Records as they arrive, forever (cancel the task, or stop iterating)."""
+        delays = self.backoff.delays_s()
+        while True:
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(self.host, self.port),
+                    self.connect_timeout_s,
+                )
+            except (OSError, TimeoutError) as exc:
+                self.last_error = f"connect: {exc or type(exc).__name__}"
+                log.info("%s:%s: %s", self.host, self.port, self.last_error)
+                await self.sleep(next(delays))
+                continue
+            self.connections += 1
+            delays = self.backoff.delays_s()
+            try:
+                while True:
+                    data = await reader.read(READ_BYTES)
+                    if not data:
+                        self.last_error = "closed by the feed"
+                        break
+                    for record in _safe_feed(self.decoder, self.decoder.feed, data):
+                        yield record
+            except OSError as exc:
+                self.last_error = f"read: {exc}"
+            finally:
+                self.decoder.reset_stream()
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+            await self.sleep(next(delays))
+
+
+def sbs_source(
+    host: str,
+    port: int = SBS_PORT,
+    *,
+    timezone: str = "UTC",
+    rules: PartyRules | None = None,
+    backoff: Backoff = Backoff(),
+) -> TcpSource:
+    """An SBS-1 feed (dump1090, readsb: port 30003)."""
+    decoder = SbsDecoder(f"sbs://{host}:{port}", timezone, rules)
+    return TcpSource(host, port, decoder, backoff=backoff)
+
+
+def avr_source(
+    host: str,
+    port: int = AVR_PORT,
+    *,
+    reference: tuple[float, float] | None = None,
+    rules: PartyRules | None = None,
+    backoff: Backoff = Backoff(),
+) -> TcpSource:
+    """A raw hex feed (AVR or Beast-style hex lines: port 30002)."""
+    decoder = ModeSDecoder(f"avr://{host}:{port}", reference=reference, rules=rules)
+    return TcpSource(host, port, decoder, backoff=backoff)
+
+
+def cot_tcp_source(
+    host: str,
+    port: int = COT_TCP_PORT,
+    *,
+    rules: PartyRules | None = None,
+    backoff: Backoff = Backoff(),
+) -> TcpSource:
+    """CoT streamed by a TAK server over plain TCP (port 8087)."""
+    return TcpSource(
+        host, port, CotDecoder(f"cot+tcp://{host}:{port}", rules), backoff=backoff
+    )
+
+
+class _DatagramQueue(asyncio.DatagramProtocol):
+    def __init__(self, queue: asyncio.Queue[bytes], stats: ReadStats) -> None:
+        self.queue = queue
+        self.stats = stats
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self.queue.full():
+            # Keep the newest: an old position is worth less than a new one.
+            self.queue.get_nowait()
+            self.stats.read += 1
+            self.stats.reject("overflow", None, "", "datagram dropped: queue full")
+        self.queue.put_nowait(data)
+
+
+class CotUdpListener:
+    """CoT over UDP: one or more events per datagram, unicast or multicast.
+
+    Args:
+        host: the address to bind (``0.0.0.0`` for all).
+        port: the port (0: any free one; see :attr:`bound_port`).
+        group: a multicast group to join (``239.2.3.1`` for TAK's default).
+        rules: party rules for the positions.
+    """
+
+    def __init__(
+        self,
+        host: str = "0.0.0.0",
+        port: int = COT_UDP_PORT,
+        *,
+        group: str | None = None,
+        rules: PartyRules | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.group = group
+        self.decoder = CotDecoder(f"cot+udp://{host}:{port}", rules)
+        self.bound_port: int | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(MAX_DATAGRAM_QUEUE)
+
+    @property
+    def stats(self) -> ReadStats:
+        """The decoder's counts."""
+        return self.decoder.stats
+
+    async def start(self) -> int:
+        """Bind (and join the group); returns the bound port.
+
+        Raises:
+            OSError: if the address cannot be bound.
+        """
+        if self._transport is not None:
+            assert self.bound_port is not None
+            return self.bound_port
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host if self.group is None else "", self.port))
+        if self.group is not None:
+            membership = struct.pack(
+                "4s4s", socket.inet_aton(self.group), socket.inet_aton("0.0.0.0")
+            )
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _DatagramQueue(self._queue, self.decoder.stats), sock=sock
+        )
+        self._transport = transport
+        self.bound_port = int(sock.getsockname()[1])
+        return self.bound_port
+
+    def close(self) -> None:
+        """Stop listening."""
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    async def records(self) -> AsyncIterator[TrackRecord]:
+        """Positions as datagrams arrive, forever."""
+        await self.start()
+        try:
+            while True:
+                data = await self._queue.get()
+                for record in _safe_feed(
+                    self.decoder, self.decoder.feed_datagram, data
+                ):
+                    yield record
+        finally:
+            self.close()
+
+
+# --------------------------------------------------------------------------------------
+# Sending CoT
+
+
+def _pytak() -> Any:
+    with warnings.catch_warnings():
+        # PyTAK warns at import that aiohttp (for its WebSocket and Marti clients)
+        # is missing; the plain TCP, TLS and UDP clients used here do not need it.
+        warnings.filterwarnings("ignore", message=".*aiohttp.*")
+        import pytak  # type: ignore[import-untyped]
+    return pytak
+
+
+class CotSender:
+    """Sends CoT events to a TAK server or client.
+
+    ``url`` is PyTAK's ``COT_URL``: ``tcp://host:8087``, ``tls://host:8089`` (with
+    ``PYTAK_TLS_CLIENT_CERT``, ``PYTAK_TLS_CLIENT_KEY``, ``PYTAK_TLS_CLIENT_CAFILE``
+    in ``config``) or ``udp://239.2.3.1:6969``.
+
+    Use as ``async with CotSender(url) as sender: await sender.send(event_bytes)``.
+    """
+
+    def __init__(self, url: str, config: Mapping[str, str] | None = None) -> None:
+        scheme = url.split("://", 1)[0].lower()
+        if scheme.startswith("udp") and "+wo" not in scheme:
+            url = scheme + "+wo://" + url.split("://", 1)[1]  # send only
+        self.url = url
+        self.config = dict(config or {})
+        self._writer: Any = None
+        self.sent = 0
+
+    async def __aenter__(self) -> CotSender:
+        from configparser import ConfigParser
+
+        pytak = _pytak()
+        parser = ConfigParser(interpolation=None)
+        parser["deconfliction"] = {"COT_URL": self.url, **self.config}
+        _, self._writer = await pytak.protocol_factory(parser["deconfliction"])
+        return self
+
+    async def send(self, event: bytes) -> None:
+        """Send one event (bytes from ``cot.to_bytes``).
+
+        Raises:
+            OSError: if the connection fails.
+        """
+        writer = self._writer
+        if writer is None:
+            raise OSError("CotSender is not connected (use `async with`)")
+        if hasattr(writer, "send"):  # PyTAK's datagram client
+            await writer.send(event)
+        else:
+            writer.write(event)
+            await writer.drain()
+        self.sent += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        if hasattr(writer, "close"):
+            writer.close()
+        if hasattr(writer, "wait_closed"):
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()

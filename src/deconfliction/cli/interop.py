@@ -1,0 +1,375 @@
+"""``deconfliction tracks`` and ``deconfliction replay``: the field's track formats in,
+the normalised track stream out, or played into a running server."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from deconfliction.cli._common import guarded, stderr
+
+MAX_PRINTED_PROBLEMS: int = 12  # the first problems, by reason; the counts say the rest
+
+
+class InputFormat(StrEnum):
+    """What ``--input-format`` accepts."""
+
+    SBS = "sbs"
+    AVR = "avr"
+    BEAST = "beast"
+    COT = "cot"
+    OPENSKY = "opensky"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class TrackFormat(StrEnum):
+    """What ``tracks --format`` writes."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    GEOJSON = "geojson"
+    KML = "kml"
+    COT = "cot"
+
+
+def _options(
+    party_rules: Path | None,
+    sbs_timezone: str,
+    reference: str | None,
+    start_time: str | None = None,
+) -> Any:
+    from deconfliction.adapters.modes import parse_reference
+    from deconfliction.adapters.sbs import resolve_timezone
+    from deconfliction.adapters.track_files import ReadOptions
+    from deconfliction.adapters.track_stream import PartyRules, parse_rfc3339_s
+    from deconfliction.errors import InputError, Problem
+
+    resolve_timezone(sbs_timezone)  # a bad zone is an error before any reading
+    start_t_s = None
+    if start_time is not None:
+        try:
+            start_t_s = parse_rfc3339_s(start_time)
+        except ValueError as exc:
+            raise InputError(
+                [Problem("command line", None, "--start-time", str(exc))]
+            ) from None
+    rules = PartyRules.load(party_rules) if party_rules is not None else None
+    return ReadOptions(
+        rules=rules,
+        sbs_timezone=sbs_timezone,
+        reference=parse_reference(reference) if reference is not None else None,
+        start_t_s=start_t_s,
+    )
+
+
+def _report(all_stats: list[Any]) -> None:
+    """Per source: read, accepted, ignored and rejected by reason, then examples."""
+    printed = 0
+    for stats in all_stats:
+        stderr.print(stats.summary(), markup=False)
+        if stats.ignored:
+            ignored = ", ".join(f"{n} {r}" for r, n in stats.ignored.most_common())
+            stderr.print(f"  ignored: {ignored}", markup=False)
+        for problem in stats.examples:
+            if printed >= MAX_PRINTED_PROBLEMS:
+                break
+            stderr.print(f"  {problem}", markup=False)
+            printed += 1
+
+
+def _read_all(
+    sources: list[Path], input_format: InputFormat | None, options: Any
+) -> tuple[Any, list[Any]]:
+    from deconfliction.adapters.track_files import read_track_file
+    from deconfliction.adapters.track_stream import TrackBatch
+
+    batches = []
+    all_stats = []
+    for path in sources:
+        batch, stats = read_track_file(
+            path, input_format.value if input_format else None, options
+        )
+        batches.append(batch)
+        all_stats.append(stats)
+    return TrackBatch.concat(batches).sorted_by_time(), all_stats
+
+
+def _garbage(all_stats: list[Any]) -> bool:
+    """Nothing usable but something rejected: the input is not what it claims."""
+    return all(s.accepted == 0 for s in all_stats) and any(
+        s.rejected_total for s in all_stats
+    )
+
+
+def _write(
+    batch: Any, output_format: TrackFormat, out: Path | None, cot_options: Any
+) -> None:
+    if output_format in (TrackFormat.CSV, TrackFormat.PARQUET):
+        from deconfliction.adapters.tabular import write_tracks
+
+        write_tracks(out, batch, output_format.value)
+        return
+    if output_format is TrackFormat.GEOJSON:
+        import json
+
+        from deconfliction.adapters.geojson_io import feature_collection, write_geojson
+
+        document = feature_collection(tracks=batch)
+        if out is None:
+            sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
+        else:
+            write_geojson(out, document)
+        return
+    if output_format is TrackFormat.KML:
+        import xml.etree.ElementTree as ET
+
+        from deconfliction.adapters.kml import kml_document, write_kml
+
+        root = kml_document(tracks=batch)
+        if out is None:
+            ET.indent(root, space=" ")
+            sys.stdout.write(ET.tostring(root, encoding="unicode") + "\n")
+        else:
+            write_kml(out, root)
+        return
+    from deconfliction.adapters.cot import to_bytes, track_event
+
+    data = b"".join(to_bytes(track_event(r, cot_options)) for r in batch.records())
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(data)
+
+
+@guarded
+def tracks(
+    sources: Annotated[
+        list[Path], typer.Argument(help="Recorded files (any supported format).")
+    ],
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(help="Format of the sources (default: detected from content)."),
+    ] = None,
+    output_format: Annotated[
+        TrackFormat, typer.Option("--format", help="Output format.")
+    ] = TrackFormat.CSV,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output file (default: standard output; Parquet needs one)."),
+    ] = None,
+    party_rules: Annotated[
+        Path | None, typer.Option(help="Party rules (TOML, see docs/interop.md).")
+    ] = None,
+    sbs_timezone: Annotated[
+        str,
+        typer.Option(help="Zone of SBS times: UTC, local or a name (Asia/Damascus)."),
+    ] = "UTC",
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="LAT,LON of the receiver, for Mode-S positions from one message "
+            "(within 180 NM of every aircraft)."
+        ),
+    ] = None,
+    start_time: Annotated[
+        str | None,
+        typer.Option(
+            help="Time of the first MLAT-timed Beast line (@...), RFC 3339 "
+            "(default: the time of reading)."
+        ),
+    ] = None,
+    own_party: Annotated[
+        str | None,
+        typer.Option(
+            help="For --format cot: this party's aircraft are friends; the others' "
+            "take the rules' [cot] other_affiliation (unknown by default)."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 2 if any message was rejected.")
+    ] = False,
+) -> None:
+    """Read track files and write the normalised track stream, one row per position.
+
+    Columns: id,time,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm,party,callsign,icao24,
+    squawk,source (time RFC 3339 UTC; an unknown value is empty). Standard error
+    gets what was read, accepted and rejected, by reason.
+    """
+    from deconfliction.errors import InputError, Problem
+
+    if output_format is TrackFormat.PARQUET and out is None:
+        raise InputError(
+            [Problem("command line", None, "--out", "Parquet needs a file")]
+        )
+    options = _options(party_rules, sbs_timezone, reference, start_time)
+    batch, all_stats = _read_all(sources, input_format, options)
+    _report(all_stats)
+    if _garbage(all_stats):
+        raise InputError(
+            [Problem(str(s.source), None, "", "no valid message") for s in all_stats]
+        )
+    from deconfliction.adapters.cot import CotOptions
+    from deconfliction.adapters.track_stream import PartyRules
+
+    cot_options = CotOptions.from_rules(options.rules or PartyRules(), own_party)
+    _write(batch, output_format, out, cot_options)
+    if strict and any(s.rejected_total for s in all_stats):
+        raise typer.Exit(2)
+
+
+@guarded
+def replay(
+    source: Annotated[
+        Path, typer.Argument(help="A recorded file (any supported format).")
+    ],
+    speed: Annotated[
+        float,
+        typer.Option(
+            help="Times real time; 0 for as fast as the server takes it.", min=0.0
+        ),
+    ] = 1.0,
+    to: Annotated[
+        str, typer.Option(help="The server's base URL.")
+    ] = "http://127.0.0.1:8000",
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token of an officer."),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(help="Most positions per batch.", min=1, max=50_000)
+    ] = 500,
+    retime: Annotated[
+        bool,
+        typer.Option(
+            help="Send the time of playing (so replayed traffic is live), not the "
+            "recorded time (history)."
+        ),
+    ] = True,
+    flush_s: Annotated[
+        float,
+        typer.Option(
+            help="Shortest time between two posts while positions come.", min=0.01
+        ),
+    ] = 1.0,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(help="Format of the source (default: detected from content)."),
+    ] = None,
+    party_rules: Annotated[
+        Path | None, typer.Option(help="Party rules (TOML, see docs/interop.md).")
+    ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option(
+            help="Send only this party's aircraft (from --party-rules, or the "
+            "source's party column)."
+        ),
+    ] = None,
+    sbs_timezone: Annotated[str, typer.Option(help="Zone of SBS times.")] = "UTC",
+    reference: Annotated[
+        str | None, typer.Option(help="LAT,LON of the receiver (Mode-S).")
+    ] = None,
+    start_time: Annotated[
+        str | None,
+        typer.Option(help="Time of the first MLAT-timed Beast line, RFC 3339."),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Batch ids are replay-RUN-000001...: the same run id is "
+            "stored once (default: random)."
+        ),
+    ] = None,
+) -> None:
+    """Play a recorded file into a running server, keeping its timing.
+
+    Posts batches to URL/v1/tracks with client-chosen batch ids (retries are
+    idempotent). With --retime (the default) positions carry the time they are
+    played at, so they appear in the live picture; --no-retime sends the recorded
+    times. Ends with what was read, sent, accepted and rejected, and why.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from deconfliction.cli._replay import HttpPoster, Replayer
+    from deconfliction.errors import InputError, Problem
+
+    if not token:
+        raise InputError(
+            [
+                Problem(
+                    "command line", None, "--token", "needed (or DECONFLICTION_TOKEN)"
+                )
+            ]
+        )
+    options = _options(party_rules, sbs_timezone, reference, start_time)
+    batch, all_stats = _read_all([source], input_format, options)
+    _report(all_stats)
+    if _garbage(all_stats):
+        raise InputError([Problem(str(source), None, "", "no valid message")])
+    skipped_party = 0
+    if party is not None:
+        keep = batch.party == party
+        skipped_party = int(len(batch) - keep.sum())
+        batch = batch.take(keep)
+    with (
+        HttpPoster(to, token) as poster,
+        Progress(
+            TextColumn("replay"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=False,
+        ) as progress,
+    ):
+        task = progress.add_task("replay", total=len(batch))
+        replayer = Replayer(
+            poster,
+            speed=speed,
+            batch_size=batch_size,
+            flush_s=flush_s,
+            retime=retime,
+            run_id=run_id or uuid.uuid4().hex[:12],
+            on_posted=lambda done: progress.update(task, completed=done),
+        )
+        result = replayer.run(batch)
+    result.retries = poster.retries
+    rejected = result.sent - result.accepted
+    line = (
+        f"replayed {result.positions} positions in {result.elapsed_s:.1f} s: "
+        f"{result.sent} sent in {result.batches} batches, {result.accepted} accepted, "
+        f"{rejected} rejected by the server"
+    )
+    if result.retries:
+        line += f", {result.retries} retries"
+    stderr.print(line, markup=False)
+    if result.rejected:
+        reasons = ", ".join(f"{n} {r}" for r, n in result.rejected.most_common())
+        stderr.print(f"  rejected: {reasons}", markup=False)
+        for problem in result.examples[:MAX_PRINTED_PROBLEMS]:
+            stderr.print(f"  {problem}", markup=False)
+    not_sent = dict(result.not_sent)
+    if skipped_party:
+        not_sent[f"not party {party}"] = skipped_party
+    if not_sent:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(not_sent.items()))
+        stderr.print(f"  not sent: {reasons}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``tracks`` and ``replay`` commands to ``app``."""
+    app.command("tracks")(tracks)
+    app.command("replay")(replay)
