@@ -993,3 +993,33 @@ def line_event(line: DeconflictionLine, t_s: float, options: CotOptions) -> ET.E
             "sides": ";".join(f"{p}={s.value}" for p, s in sorted(line.sides.items())),
         },
     )
+
+
+def marker_event(
+    uid: str,
+    t_s: float,
+    stale_t_s: float,
+    lat_deg: float,
+    lon_deg: float,
+    alt_ft: float,
+    callsign: str,
+    remarks: str,
+    argb: str,
+    facts: Mapping[str, Any],
+) -> ET.Element:
+    """A point of interest (an alert or a violation as the server's stream shows it);
+    a ``stale_t_s`` equal to ``t_s`` withdraws it at once.
+
+    >>> e = marker_event("DCF-x", 0.0, 60.0, 35.0, 39.0, 25000.0, "WARNING", "r",
+    ...                  "-65536", {"kind": "alert"})
+    >>> e.get("type"), e.find("point").get("lat")
+    ('b-m-p-s-p-i', '35.0000000')
+    """
+    event, detail = _event(
+        uid, _AIR_POI_TYPE, t_s, stale_t_s, lat_deg, lon_deg, alt_ft * M_PER_FT
+    )
+    ET.SubElement(detail, "contact", {"callsign": callsign})
+    ET.SubElement(detail, "remarks").text = remarks
+    ET.SubElement(detail, "color", {"argb": argb})
+    _facts(detail, facts)
+    return event

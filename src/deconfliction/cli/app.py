@@ -18,7 +18,16 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from deconfliction.cli import blind, demo, detect, hotline, interop, plan, server
+    from deconfliction.cli import (
+        blind,
+        bridge,
+        demo,
+        detect,
+        hotline,
+        interop,
+        plan,
+        server,
+    )
 
     detect.register(app)
     demo.register(app)
@@ -27,6 +36,7 @@ def _register() -> None:
     plan.register(app)
     blind.register(app)
     interop.register(app)
+    bridge.register(app)
 
 
 def main() -> None:

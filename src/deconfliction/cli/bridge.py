@@ -1,0 +1,346 @@
+"""``deconfliction feed`` and ``deconfliction tak``: live bridges to and from a server.
+
+``feed`` reads a live source (an SBS or raw Mode-S receiver, a TAK server's CoT) and
+posts the party's positions to the server in idempotent batches. ``tak`` follows the
+server's stream for one party and sends its alerts, violations, zones and lines to a
+TAK server or client as Cursor-on-Target events; a cleared alert or a closed violation
+is sent again marked stale, so TAK removes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+
+from deconfliction.cli._common import guarded, stderr
+from deconfliction.errors import InputError, Problem
+
+FEED_SCHEMES = ("sbs", "avr", "cot+tcp", "cot+udp")
+LEVEL_ARGB: dict[str, str] = {
+    "conflict": "-256",
+    "advisory": "-23296",
+    "warning": "-65536",
+}
+
+
+def _address(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    if parts.scheme not in FEED_SCHEMES:
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "SOURCE",
+                    f"{url!r}: expected one of "
+                    + ", ".join(s + "://host:port" for s in FEED_SCHEMES),
+                )
+            ]
+        )
+    return parts.scheme, parts.hostname or "0.0.0.0", parts.port
+
+
+def _source(
+    url: str, rules: Any, sbs_timezone: str, reference: tuple[float, float] | None
+) -> Any:
+    from deconfliction.adapters import live
+
+    scheme, host, port = _address(url)
+    if scheme == "sbs":
+        return live.sbs_source(
+            host, port or live.SBS_PORT, timezone=sbs_timezone, rules=rules
+        )
+    if scheme == "avr":
+        return live.avr_source(
+            host, port or live.AVR_PORT, reference=reference, rules=rules
+        )
+    if scheme == "cot+tcp":
+        return live.cot_tcp_source(host, port or live.COT_TCP_PORT, rules=rules)
+    return live.CotUdpListener(
+        host, port if port is not None else live.COT_UDP_PORT, rules=rules
+    )
+
+
+@guarded
+def feed(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="sbs://HOST:30003, avr://HOST:30002, "
+            "cot+tcp://HOST:8087 or cot+udp://HOST:6969"
+        ),
+    ],
+    to: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")],
+    token: Annotated[
+        str, typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token")
+    ],
+    party: Annotated[
+        str | None,
+        typer.Option(help="Post only this party's aircraft (by the party rules)."),
+    ] = None,
+    party_rules: Annotated[
+        str | None, typer.Option(help="Party rules file (docs/interop.md).")
+    ] = None,
+    sbs_timezone: Annotated[str, typer.Option(help="Zone of SBS times.")] = "UTC",
+    reference: Annotated[
+        str | None, typer.Option(help="LAT,LON of the receiver (raw Mode-S).")
+    ] = None,
+    flush_s: Annotated[float, typer.Option(help="Seconds between batches.")] = 1.0,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
+    ] = None,
+) -> None:
+    """Post a live feed's positions to a server as they arrive."""
+    from deconfliction.adapters.track_stream import PartyRules
+    from deconfliction.cli._replay import HttpPoster
+
+    rules = PartyRules.load(party_rules) if party_rules else None
+    ref = None
+    if reference:
+        try:
+            lat, lon = (float(v) for v in reference.split(","))
+        except ValueError:
+            raise InputError(
+                [Problem("command line", None, "--reference", "expected LAT,LON")]
+            ) from None
+        ref = (lat, lon)
+    src = _source(source, rules, sbs_timezone, ref)
+    run_id = secrets.token_hex(4)
+    counts = {"records": 0, "posted": 0, "accepted": 0, "rejected": 0, "skipped": 0}
+
+    async def pump(poster: HttpPoster) -> None:
+        pending: list[dict[str, Any]] = []
+        seq = 0
+        last_flush = time.monotonic()
+        started = time.monotonic()
+        if hasattr(src, "start"):
+            await src.start()
+        iterator = src.records().__aiter__()
+        while max_seconds is None or time.monotonic() - started < max_seconds:
+            try:
+                record = await asyncio.wait_for(iterator.__anext__(), timeout=flush_s)
+            except TimeoutError:
+                record = None
+            except StopAsyncIteration:
+                break
+            if record is not None:
+                counts["records"] += 1
+                who = rules.party_of(record) if rules else record.party
+                if (party is not None and who != party) or not record.is_complete:
+                    counts["skipped"] += 1
+                else:
+                    pending.append(_position(record))
+            if pending and time.monotonic() - last_flush >= flush_s:
+                seq += 1
+                result = await asyncio.to_thread(
+                    poster, f"feed-{run_id}-{seq}", pending
+                )
+                counts["posted"] += len(pending)
+                counts["accepted"] += result.accepted
+                counts["rejected"] += len(result.rejected)
+                pending = []
+                last_flush = time.monotonic()
+        if pending:
+            seq += 1
+            result = await asyncio.to_thread(poster, f"feed-{run_id}-{seq}", pending)
+            counts["posted"] += len(pending)
+            counts["accepted"] += result.accepted
+            counts["rejected"] += len(result.rejected)
+
+    with HttpPoster(to, token) as poster:
+        try:
+            asyncio.run(pump(poster))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if hasattr(src, "close"):
+                src.close()
+    stderr.print(
+        f"feed {source}: {counts['records']} positions read, "
+        f"{counts['posted']} posted, "
+        f"{counts['accepted']} accepted, {counts['rejected']} rejected, "
+        f"{counts['skipped']} skipped (other party or incomplete)"
+    )
+
+
+def _position(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "time": record.t_s,
+        "lat": record.lat_deg,
+        "lon": record.lon_deg,
+        "alt_ft": record.alt_ft,
+        "gs_kt": record.gs_kt,
+        "trk_deg": record.trk_deg % 360.0,
+        "vs_fpm": record.vs_fpm,
+    }
+
+
+# -- the server's stream to TAK -------------------------------------------------------
+
+
+def alert_marker(alert: dict[str, Any], t_s: float, options: Any) -> Any:
+    """A CoT point of interest for an alert as the party's stream shows it."""
+    from deconfliction.adapters import cot
+
+    cleared = not alert.get("active", True) or alert.get("cleared_t_s") is not None
+    sides = alert["aircraft"]
+    point = sides[0].get("cpa") or {}
+    names = "/".join(side.get("id") or side["party"] for side in sides)
+    level = alert["level"]
+    stale = t_s if cleared else t_s + options.marker_stale_s
+    return cot.marker_event(
+        f"{options.uid_prefix}-alert-{alert['id']}",
+        t_s,
+        stale,
+        point.get("lat_deg", 0.0),
+        point.get("lon_deg", 0.0),
+        point.get("alt_ft", 0.0),
+        f"{'CLEARED' if cleared else level.upper()} {names}",
+        f"{level} conflict {names}: predicted miss {alert['dcpa_nm']:.2f} NM and "
+        f"{alert['dalt_ft_at_cpa']:.0f} ft in {alert['tcpa_s']:.0f} s"
+        + (" - cleared" if cleared else ""),
+        LEVEL_ARGB.get(level, "-256"),
+        {"kind": "alert", "cleared": cleared, "level": level, "alert_id": alert["id"]},
+    )
+
+
+def incident_marker(incident: dict[str, Any], t_s: float, options: Any) -> Any | None:
+    """A CoT point of interest for a violation (None for other incident kinds)."""
+    from deconfliction.adapters import cot
+
+    if incident["kind"] not in ("line_violation", "zone_incursion"):
+        return None
+    side = incident["aircraft"][0]
+    point = side.get("point") or {}
+    closed = incident.get("end_t_s") is not None
+    who = side.get("id") or side["party"]
+    return cot.marker_event(
+        f"{options.uid_prefix}-incident-{incident['id']}",
+        t_s,
+        t_s if closed else t_s + options.marker_stale_s,
+        point.get("lat_deg", 0.0),
+        point.get("lon_deg", 0.0),
+        point.get("alt_ft", 0.0),
+        f"{'CLOSED' if closed else 'VIOLATION'} {who}",
+        f"{incident['kind'].replace('_', ' ')} of {incident['boundary_id']} by {who} "
+        f"({side['party']}): {incident['severity_nm']:.1f} NM deep"
+        + (" - closed" if closed else ""),
+        "-65536",
+        {"kind": "violation", "closed": closed, "incident_id": incident["id"]},
+    )
+
+
+@guarded
+def tak(
+    server: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")],
+    token: Annotated[
+        str, typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            help="TAK: tcp://HOST:8087, tls://HOST:8089 or udp://239.2.3.1:6969"
+        ),
+    ],
+    other_affiliation: Annotated[
+        str, typer.Option(help="CoT affiliation of other parties: u (unknown) or n.")
+    ] = "u",
+    after: Annotated[int, typer.Option(help="Resume after this stream event id.")] = 0,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
+    ] = None,
+) -> None:
+    """Send the party's alerts, violations, zones and lines to TAK as CoT."""
+    import httpx
+
+    from deconfliction.adapters import cot
+    from deconfliction.adapters.live import CotSender
+    from deconfliction.adapters.protocol_file import parse_protocol
+
+    if other_affiliation not in ("u", "n"):
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--other-affiliation",
+                    "u or n: another party's aircraft are never shown hostile here",
+                )
+            ]
+        )
+    headers = {"Authorization": f"Bearer {token}"}
+    me = httpx.get(f"{server.rstrip('/')}/v1/parties/me", headers=headers, timeout=30)
+    if me.status_code != 200:
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--token",
+                    f"the server answered {me.status_code}",
+                )
+            ]
+        )
+    options = cot.CotOptions(
+        own_party=me.json()["party_id"], other_affiliation=other_affiliation
+    )
+    sent = {"events": 0}
+
+    async def run() -> None:
+        from websockets.asyncio.client import connect
+
+        async with CotSender(to) as sender:
+
+            async def send(element: Any) -> None:
+                await sender.send(cot.to_bytes(element))
+                sent["events"] += 1
+
+            current = httpx.get(
+                f"{server.rstrip('/')}/v1/protocols/current", headers=headers
+            )
+            if current.status_code == 200:
+                protocol = parse_protocol(current.json()["toml"], "protocol in effect")
+                now = time.time()
+                for zone in protocol.zones:
+                    await send(cot.zone_event(zone, now, options))
+                for line in protocol.lines:
+                    await send(cot.line_event(line, now, options))
+            ws_url = (
+                server.rstrip("/").replace("http", "ws", 1)
+                + f"/v1/stream?after={after}"
+            )
+            started = time.monotonic()
+            async with connect(ws_url, additional_headers=headers) as ws:
+                while max_seconds is None or time.monotonic() - started < max_seconds:
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    event = json.loads(raw)
+                    kind, data, t_s = event["type"], event["data"], event["t_s"]
+                    if kind.startswith("alert."):
+                        await send(alert_marker(data, t_s, options))
+                    elif kind.startswith("incident."):
+                        marker = incident_marker(data, t_s, options)
+                        if marker is not None:
+                            await send(marker)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    stderr.print(f"tak: {sent['events']} CoT events sent to {to}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``feed`` and ``tak`` to ``app``."""
+    app.command("feed")(feed)
+    app.command("tak")(tak)
