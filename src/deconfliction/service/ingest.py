@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from deconfliction.adapters.position_fields import NUMERIC_FIELDS, check_number
-from deconfliction.errors import ForbiddenError, InputError, Problem
+from deconfliction.errors import ConflictError, ForbiddenError, InputError, Problem
 from deconfliction.service.auth import Principal
 from deconfliction.service.clock import parse_time_s
 from deconfliction.store.tables import ingest_batches, positions
@@ -195,23 +195,30 @@ def ingest_batch(
     result = BatchResult(
         batch_id=batch_id, accepted=len(clean), rejected=tuple(rejected)
     )
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(ingest_batches).values(
-                    party_id=who.party_id,
-                    batch_id=batch_id,
-                    received_t_s=now_t_s,
-                    accepted=result.accepted,
-                    rejected=len(rejected),
-                    result_json=json.dumps(result.as_json()),
-                )
-            )
-    except IntegrityError:
+    # INSERT ... ON CONFLICT DO NOTHING, not a savepoint: on SQLite (pysqlite) a
+    # SAVEPOINT opened before the first write starts the transaction and its
+    # RELEASE commits it, so the batch record would commit without its positions.
+    dialect_insert = (
+        postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    )
+    inserted = conn.execute(
+        dialect_insert(ingest_batches)
+        .values(
+            party_id=who.party_id,
+            batch_id=batch_id,
+            received_t_s=now_t_s,
+            accepted=result.accepted,
+            rejected=len(rejected),
+            result_json=json.dumps(result.as_json()),
+        )
+        .on_conflict_do_nothing(index_elements=["party_id", "batch_id"])
+        .returning(ingest_batches.c.batch_id)
+    ).first()
+    if inserted is None:
         # The same batch raced in on another connection and won: report its result.
         stored = _stored_result(conn, who.party_id, batch_id)
         if stored is None:  # pragma: no cover - the winner committed before we read
-            raise
+            raise ConflictError(f"batch {batch_id!r} is being stored; retry")
         return stored
     for row in clean:
         row["party_id"] = who.party_id
