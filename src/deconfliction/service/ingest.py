@@ -228,5 +228,32 @@ def ingest_batch(
         # Inserts commit in id order, so live detection, reading new rows by id,
         # never skips a row that commits late (SQLite has one writer anyway).
         conn.execute(text("LOCK TABLE positions IN SHARE ROW EXCLUSIVE MODE"))
+        _copy_positions(conn, clean)
+        return result
     conn.execute(insert(positions), clean)
     return result
+
+
+_COPY_COLUMNS: tuple[str, ...] = (
+    "party_id",
+    "aircraft_id",
+    "t_s",
+    "lat_deg",
+    "lon_deg",
+    "alt_ft",
+    "gs_kt",
+    "trk_deg",
+    "vs_fpm",
+    "batch_id",
+    "received_t_s",
+)
+
+
+def _copy_positions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL COPY: one round trip instead of one INSERT per row (about twice
+    as fast per row in ``bench/bench_service.py``)."""
+    dbapi = conn.connection.driver_connection
+    sql = f"COPY positions ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    with dbapi.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in _COPY_COLUMNS))
