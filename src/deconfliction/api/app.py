@@ -22,6 +22,7 @@ from deconfliction.api.routes import (
     protocols,
     tracks,
 )
+from deconfliction.api.routes import console as console_routes
 from deconfliction.api.routes import hotline as hotline_routes
 from deconfliction.api.routes import operations as operations_routes
 from deconfliction.api.ws import router as stream_router
@@ -109,4 +110,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ):
         app.include_router(module.router)
     app.include_router(stream_router)
+    app.include_router(console_routes.router)
     return app

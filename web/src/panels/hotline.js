@@ -1,0 +1,294 @@
+// The hotline: inbox and sent messages, rendered by the server in the console's
+// language (?lang=), deadlines counting down, acknowledgement; the composer with the
+// templated kinds (facts forms) and free text.
+import { problemLines } from "../api.js";
+import { label, t } from "../i18n.js";
+import { clock, countdownText, fromInputValue, timeEl, toInputValue, utcText } from "../time.js";
+import { $, $$, fill, h, keyedList } from "../util.js";
+
+const KINDS = ["free_text", "request_for_information", "reply", "daily_checkin"];
+const PRIORITIES = ["routine", "urgent", "flash"];
+const PRIORITY_RANK = { flash: 3, urgent: 2, routine: 1 };
+const SUBJECT_KINDS = ["incident", "conflict_alert", "operation", "aircraft", "message"];
+const QUESTIONS = [
+  "identity_of_aircraft",
+  "intentions",
+  "confirm_position",
+  "confirm_altitude",
+  "confirm_operation_ended",
+  "status_of_investigation",
+];
+const ANSWERS = ["received", "will_investigate", "corrective_action_taken", "dispute", "not_our_aircraft", "no_information"];
+
+export function myReceipt(app, m) {
+  return m.receipts.find((r) => r.party === app.me.party_id) || null;
+}
+
+export function isIncoming(app, m) {
+  return m.from !== app.me.party_id;
+}
+
+/** Incoming messages the caller's party has not acknowledged, most urgent first. */
+export function pendingMessages(app) {
+  return app.messages
+    .filter((m) => isIncoming(app, m) && myReceipt(app, m) && !myReceipt(app, m).acknowledged_t_s)
+    .sort(
+      (a, b) =>
+        (PRIORITY_RANK[b.priority] || 0) - (PRIORITY_RANK[a.priority] || 0) ||
+        myReceipt(app, a).deadline_t_s - myReceipt(app, b).deadline_t_s,
+    );
+}
+
+export async function acknowledgeMessage(app, id) {
+  try {
+    await app.api.post(`/v1/hotline/messages/${id}/ack`);
+    app.toast(t("hotline.acked", { id }));
+    await app.refresh("messages");
+  } catch (error) {
+    app.toast(problemLines(error).join("; "), "error");
+  }
+}
+
+function receiptLine(app, m, r) {
+  const who = app.partyName(r.party);
+  if (r.acknowledged_t_s) {
+    return h("div", { class: "receipt ok" }, "✓ ", t("hotline.acked_by", { party: who }), " ", timeEl(r.acknowledged_t_s, app.lang()));
+  }
+  return h(
+    "div",
+    { class: `receipt pending${r.overdue ? " overdue" : ""}` },
+    r.overdue ? t("hotline.overdue") : t("hotline.awaiting", { party: who }),
+    " · ",
+    t("hotline.deadline"),
+    " ",
+    timeEl(r.deadline_t_s, app.lang(), { date: false }),
+    " ",
+    h("span", { class: "countdown", dir: "ltr", "data-deadline": String(r.deadline_t_s) }, ""),
+  );
+}
+
+function messageRow(app, m) {
+  const incoming = isIncoming(app, m);
+  const mine = myReceipt(app, m);
+  const pending = incoming && mine && !mine.acknowledged_t_s;
+  const receipts = incoming ? (mine ? [mine] : []) : m.receipts;
+  return h(
+    "li",
+    {
+      class: `message priority-${m.priority}${incoming ? " incoming" : " outgoing"}${pending ? " pending" : ""}${m.overdue ? " overdue" : ""}`,
+      "data-id": m.id,
+    },
+    h(
+      "div",
+      { class: "row-head" },
+      h("span", { class: `priority ${m.priority}` }, label("priority", m.priority)),
+      h(
+        "bdi",
+        { class: "route" },
+        incoming
+          ? `${t("hotline.from")} ${app.partyName(m.from)}`
+          : `${t("hotline.to")} ${m.to === "*" ? t("hotline.all_parties") : app.partyName(m.to)}`,
+      ),
+      h("span", { class: "kind" }, label("kind", m.kind)),
+      h("span", { class: "msg-id", dir: "ltr" }, `#${m.id}`),
+      timeEl(m.sent_t_s, app.lang()),
+    ),
+    m.subject ? h("div", { class: "subject", dir: m.dir, lang: m.lang }, m.subject) : null,
+    // text_bidi: the text with Unicode isolates, so times and numbers keep their order
+    h("div", { class: "body", dir: m.dir, lang: m.lang }, m.text_bidi || m.text),
+    m.remarks ? h("div", { class: "remarks", dir: "auto" }, t("hotline.remarks"), ": ", m.remarks) : null,
+    m.lang !== m.original_lang ? h("div", { class: "hint" }, t("hotline.translated", { lang: label("language", m.original_lang) })) : null,
+    receipts.map((r) => receiptLine(app, m, r)),
+    h(
+      "div",
+      { class: "row-actions" },
+      pending
+        ? h("button", { type: "button", class: "ack", title: t("hotline.ack_hint"), onclick: () => acknowledgeMessage(app, m.id) }, t("hotline.ack"))
+        : null,
+      incoming ? h("button", { type: "button", class: "secondary", onclick: () => startReply(app, m) }, t("hotline.reply")) : null,
+    ),
+  );
+}
+
+export function renderMessages(app) {
+  const box = $("input[name=hotline-box]:checked")?.value || "all";
+  const shown = app.messages.filter((m) => box === "all" || (box === "in") === isIncoming(app, m));
+  const pending = pendingMessages(app);
+  const overdue = pending.filter((m) => myReceipt(app, m).overdue).length;
+  $("#hotline-count").textContent = pending.length ? `${pending.length}${overdue ? "!" : ""}` : "";
+  $("#hotline-count").classList.toggle("danger", overdue > 0);
+  const ol = $("#messages-list");
+  if (!shown.length) {
+    fill(ol, h("li", { class: "empty" }, t("hotline.none")));
+  } else {
+    keyedList(
+      ol,
+      shown,
+      (m) => m.id,
+      (m) => JSON.stringify([m.lang, m.receipts, m.overdue, app.lang()]),
+      (m) => messageRow(app, m),
+    );
+  }
+  tickMessages();
+  refreshReplyChoices(app);
+}
+
+/** Once a second: deadlines count down; past them, red. */
+export function tickMessages() {
+  const now = clock.now();
+  for (const el of document.querySelectorAll("[data-deadline]")) {
+    const left = Number(el.dataset.deadline) - now;
+    el.textContent = left >= 0 ? `(${countdownText(left)})` : `(${t("hotline.late", { time: countdownText(-left) })})`;
+    el.closest(".receipt")?.classList.toggle("overdue", left < 0);
+  }
+}
+
+// -- the composer -------------------------------------------------------------------
+
+function field(name, labelText, control, hint) {
+  control.name = name;
+  control.id = `composer-${name}`;
+  return h("div", { class: "field", "data-field": name }, h("label", { for: control.id }, labelText), control, hint ? h("small", {}, hint) : null);
+}
+
+function select(options, value, labelOf) {
+  return h("select", {}, options.map((o) => h("option", { value: o, selected: o === value ? true : null }, labelOf(o))));
+}
+
+function kindFields(app, kind) {
+  const now = clock.now();
+  switch (kind) {
+    case "free_text":
+      return [field("text", t("composer.text"), h("textarea", { rows: 4, required: true, dir: "auto" }))];
+    case "request_for_information":
+      return [
+        field("subject_kind", t("composer.subject_kind"), select(SUBJECT_KINDS, "aircraft", (c) => label("subject", c))),
+        field("subject_id", t("composer.subject_id"), h("input", { type: "text", required: true, dir: "ltr" })),
+        field("question", t("composer.question"), select(QUESTIONS, "intentions", (c) => label("question", c))),
+        field("t_s", t("composer.time_utc"), h("input", { type: "datetime-local", value: toInputValue(now), required: true })),
+        field("remarks_text", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
+      ];
+    case "reply":
+      return [
+        field("reply_to_id", t("composer.reply_to"), h("select", { required: true })),
+        field("answer", t("composer.answer"), select(ANSWERS, "received", (c) => label("answer", c))),
+        field("remarks", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
+      ];
+    case "daily_checkin": {
+      const openIncidents = [...app.incidents.values()].filter((i) => i.status === "open").length;
+      return [
+        field("date", t("composer.date_utc"), h("input", { type: "date", value: utcText(now, { seconds: false }).slice(0, 10), required: true })),
+        field("open_incidents", t("composer.open_incidents"), h("input", { type: "number", min: 0, step: 1, value: String(openIncidents) })),
+        field(
+          "unacknowledged_messages",
+          t("composer.unacknowledged"),
+          h("input", { type: "number", min: 0, step: 1, value: String(pendingMessages(app).length) }),
+        ),
+        field("remarks_text", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+function refreshReplyChoices(app, chosen) {
+  const sel = $("#composer-reply_to_id");
+  if (!sel) return;
+  const keep = chosen ?? sel.value;
+  const incoming = app.messages.filter((m) => isIncoming(app, m));
+  fill(
+    sel,
+    incoming.map((m) => h("option", { value: String(m.id) }, `#${m.id} ${app.partyName(m.from)}: ${m.subject || label("kind", m.kind)}`)),
+  );
+  if (keep && incoming.some((m) => String(m.id) === String(keep))) sel.value = String(keep);
+}
+
+export function renderComposer(app, kind = app.composerKind || "free_text") {
+  app.composerKind = kind;
+  const form = $("#composer");
+  const others = (app.protocol?.parties || []).filter((p) => p !== app.me.party_id);
+  const to = select([...others, "*"], others[0], (p) => (p === "*" ? t("hotline.all_parties") : app.partyName(p)));
+  const kindSelect = select(KINDS, kind, (k) => label("kind", k));
+  kindSelect.addEventListener("change", () => renderComposer(app, kindSelect.value));
+  fill(
+    form,
+    h(
+      "div",
+      { class: "field-row" },
+      field("to", t("composer.to"), to),
+      field("kind", t("composer.kind"), kindSelect),
+      field("priority", t("composer.priority"), select(PRIORITIES, "routine", (p) => label("priority", p))),
+    ),
+    kindFields(app, kind),
+    h("div", { class: "form-actions" }, h("button", { type: "submit", id: "composer-send" }, t("composer.send"))),
+    h("div", { class: "errors", id: "composer-errors", role: "alert" }),
+  );
+  refreshReplyChoices(app);
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    send(app, form);
+  };
+}
+
+function startReply(app, m) {
+  $("#composer-box").open = true;
+  renderComposer(app, "reply");
+  refreshReplyChoices(app, m.id);
+  const to = $("#composer-to");
+  if (to && [...to.options].some((o) => o.value === m.from)) to.value = m.from;
+  $("#composer-answer")?.focus();
+}
+
+function collect(app, form) {
+  const data = new FormData(form);
+  const kind = data.get("kind");
+  const body = { to: data.get("to"), kind, priority: data.get("priority"), lang: app.lang(), facts: {}, text: "" };
+  const intOrNull = (v) => (v === null || v === "" ? null : Number.parseInt(v, 10));
+  if (kind === "free_text") body.text = String(data.get("text") || "");
+  if (kind === "request_for_information") {
+    body.facts = {
+      subject_kind: data.get("subject_kind"),
+      subject_id: String(data.get("subject_id") || "").trim(),
+      question: data.get("question"),
+      t_s: fromInputValue(data.get("t_s")),
+    };
+  }
+  if (kind === "reply") {
+    const replyTo = intOrNull(data.get("reply_to_id"));
+    body.reply_to = replyTo;
+    body.facts = { reply_to_id: replyTo === null ? "" : String(replyTo), answer: data.get("answer") };
+    const remarks = String(data.get("remarks") || "").trim();
+    if (remarks) body.facts.remarks = remarks;
+  }
+  if (kind === "daily_checkin") {
+    body.facts = { party: app.me.party_id, date: data.get("date") };
+    for (const k of ["open_incidents", "unacknowledged_messages"]) {
+      const v = intOrNull(data.get(k));
+      if (v !== null && !Number.isNaN(v)) body.facts[k] = v;
+    }
+  }
+  if (kind !== "free_text" && kind !== "reply") body.text = String(data.get("remarks_text") || "").trim();
+  return body;
+}
+
+async function send(app, form) {
+  const errors = $("#composer-errors");
+  fill(errors);
+  const button = $("#composer-send");
+  button.disabled = true;
+  try {
+    const sent = await app.api.post("/v1/hotline/messages", collect(app, form));
+    app.toast(t("composer.sent", { id: sent.id }));
+    renderComposer(app, app.composerKind);
+    await app.refresh("messages");
+  } catch (error) {
+    fill(errors, problemLines(error).map((line) => h("div", {}, line)));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function bindHotline(app) {
+  for (const radio of $$("input[name=hotline-box]")) radio.addEventListener("change", () => renderMessages(app));
+}

@@ -1,0 +1,98 @@
+// Times: always UTC first (as the hotline and the record write them), local beside.
+import { h } from "./util.js";
+
+const pad = (n, w = 2) => String(n).padStart(w, "0");
+
+/**
+ * The server's clock as seen from here. Countdowns (time to CPA, acknowledgement
+ * deadlines) are computed against the server's time: both sides then count down
+ * the same, whatever this workstation's clock says.
+ * `observe(serverT, receivedLocalT)` takes a lower bound of the offset
+ * (server time minus local time): an event stamped t_s cannot arrive before t_s.
+ */
+export const clock = {
+  offsetS: 0,
+  known: false,
+  since: 0,
+  now() {
+    return Date.now() / 1000 + this.offsetS;
+  },
+  observe(serverT, localT) {
+    const bound = serverT - localT;
+    const fresh = this.known && localT - this.since < 600; // clocks drift: start afresh now and then
+    if (fresh) {
+      this.offsetS = Math.max(this.offsetS, bound);
+    } else {
+      this.offsetS = bound;
+      this.known = true;
+      this.since = localT;
+    }
+  },
+};
+
+/** "2017-12-13 10:00:00Z" (or without seconds / without the date). */
+export function utcText(tS, { seconds = true, date = true } = {}) {
+  const d = new Date(tS * 1000);
+  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  const time = seconds ? `${hm}:${pad(d.getUTCSeconds())}` : hm;
+  return `${date ? day + " " : ""}${time}Z`;
+}
+
+let localFormat = null;
+let localLang = "";
+
+/** "13:00 GMT+3" in the UI language, Latin digits. */
+export function localText(tS, lang) {
+  if (!localFormat || localLang !== lang) {
+    localLang = lang;
+    localFormat = new Intl.DateTimeFormat(`${lang}-u-nu-latn`, {
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+    });
+  }
+  return localFormat.format(new Date(tS * 1000));
+}
+
+/** A <time> element: UTC, and the local time beside it. */
+export function timeEl(tS, lang, opts = {}) {
+  if (tS === null || tS === undefined) return h("span", { class: "t" }, "–");
+  return h(
+    "time",
+    { class: "t", datetime: new Date(tS * 1000).toISOString(), dir: "ltr" },
+    h("span", { class: "utc" }, utcText(tS, opts)),
+    " ",
+    h("span", { class: "local" }, `(${localText(tS, lang)})`),
+  );
+}
+
+/** "4:59", "1:02:03", "-0:12" for a number of seconds. */
+export function countdownText(seconds) {
+  const neg = seconds < 0;
+  let s = Math.floor(Math.abs(seconds));
+  const hh = Math.floor(s / 3600);
+  s -= hh * 3600;
+  const mm = Math.floor(s / 60);
+  const ss = s - mm * 60;
+  const body = hh > 0 ? `${hh}:${pad(mm)}:${pad(ss)}` : `${mm}:${pad(ss)}`;
+  return (neg ? "-" : "") + body;
+}
+
+/** "2017-12-13T10:00" for an <input type=datetime-local> holding UTC. */
+export function toInputValue(tS) {
+  return utcText(tS, { seconds: false }).replace(" ", "T").replace("Z", "");
+}
+
+/** Back from such an input (read as UTC) to epoch seconds, or NaN. */
+export function fromInputValue(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
+  if (!m) return NaN;
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) / 1000;
+}
+
+/** RFC 3339 UTC with Z, whole seconds. */
+export function rfc3339(tS) {
+  return new Date(Math.round(tS) * 1000).toISOString().replace(".000Z", "Z");
+}
