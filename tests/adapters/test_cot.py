@@ -3,13 +3,17 @@ round trips, stale marking, affiliations, and hostile or broken XML."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deconfliction.adapters import cot
 from deconfliction.adapters.cot import (
     MAX_EVENT_BYTES,
     CotDecoder,
@@ -22,7 +26,7 @@ from deconfliction.adapters.cot import (
     violation_event,
     zone_event,
 )
-from deconfliction.adapters.track_stream import PartyRules, TrackRecord
+from deconfliction.adapters.track_stream import PartyRules, ReadStats, TrackRecord
 from deconfliction.units import M_PER_FT, MPS_PER_KT
 from tests.adapters.interop_samples import euphrates, sample_alert, sample_violation
 
@@ -153,6 +157,38 @@ class TestHostileAndBrokenXml:
         assert d.stats.rejected == {"hostile XML": 1}
         assert d.stats.examples[0].line == 2
 
+    @pytest.mark.parametrize("hostile", [BILLION_LAUGHS, EXTERNAL])
+    def test_a_dtd_is_refused_before_parsing(
+        self, hostile: bytes, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        parse = cot._parse
+
+        def no_dtd(document: bytes) -> list[dict[str, Any]]:
+            assert b"<!DOCTYPE" not in document, "a DTD reached the parser"
+            return parse(document)
+
+        monkeypatch.setattr(cot, "_parse", no_dtd)
+        d = CotDecoder("feed")
+        records = d.feed(_event("A") + hostile + _event("B") + hostile + _event("C"))
+        assert [r.id for r in records] == ["A", "B", "C"]
+        assert d.stats.rejected == {"hostile XML": 2}
+        assert "DOCTYPE" in d.stats.examples[0].message
+
+    @pytest.mark.parametrize("learn", [True, False])
+    def test_one_bad_event_among_many_keeps_every_good_one(self, learn: bool) -> None:
+        good = [_event(f"G{k}") for k in range(40)]
+        bad = [
+            b'<event uid="x" type="a-n-A"><point lat="1" lon="2"/></evnt></event>',
+            self.BILLION_LAUGHS,
+            _event("x", time="yesterday"),
+        ]
+        data = b"\n".join(good[:10] + bad[:1] + good[10:25] + bad[1:] + good[25:])
+        d = CotDecoder("feed", learn_layouts=learn)
+        records = d.feed(data) + d.finish()
+        assert [r.id for r in records] == [f"G{k}" for k in range(40)]
+        assert d.stats.rejected == {"malformed XML": 1, "hostile XML": 1, "bad time": 1}
+        assert [p.line for p in d.stats.examples] == [11, 27, 28]
+
     def test_huge_event_is_refused_unparsed(self) -> None:
         d = CotDecoder()
         huge = b'<event uid="big" type="a-n-A"><detail><remarks>' + b"x" * (
@@ -183,6 +219,7 @@ class TestHostileAndBrokenXml:
                 "",
             ),
             (_event("").replace(b'uid=""', b""), "missing field", "uid"),
+            (_event(" "), "missing field", "uid"),
             (_event("x", type=""), "missing field", "type"),
             (
                 b'<event uid="x" type="a-n-A" time="2017-12-13T10:00:00Z"></event>',
@@ -340,3 +377,193 @@ class TestWriteAndReadBack:
         root = ET.fromstring(data)
         assert root.tag == "event" and root.get("version") == "2.0"
         assert {c.tag for c in root} == {"point", "detail"}
+
+
+# --------------------------------------------------------------------------------------
+# Learned layouts (the fast path) against the parser
+
+
+def _stats_key(stats: ReadStats) -> tuple[Any, ...]:
+    return (
+        stats.read,
+        stats.accepted,
+        stats.positions,
+        dict(stats.ignored),
+        dict(stats.rejected),
+        [(p.line, p.field, p.message) for p in stats.examples],
+    )
+
+
+def _values_key(value: Any) -> tuple[Any, ...]:
+    """A dataclass as a tuple in which NaN equals NaN."""
+    return tuple(
+        "NaN" if isinstance(v, float) and math.isnan(v) else v
+        for v in dataclasses.astuple(value)
+    )
+
+
+def _decode(
+    data: bytes, cuts: list[int], learn: bool, events: bool = False
+) -> tuple[list[tuple[Any, ...]], tuple[Any, ...]]:
+    d = CotDecoder("s", learn_layouts=learn)
+    feed: Callable[[bytes], list[Any]] = d.feed_events if events else d.feed
+    out: list[Any] = []
+    start = 0
+    for cut in [*sorted(min(c, len(data)) for c in cuts), len(data)]:
+        out += feed(data[start:cut])
+        start = cut
+    out += d.finish()
+    return [_values_key(x) for x in out], _stats_key(d.stats)
+
+
+# Layouts as producers write them: the writer's own, a gateway's, spaced, quoted.
+_TEMPLATES = (
+    to_bytes(track_event(_record(), CotOptions())).decode(),
+    STANDARD.decode()
+    .replace('"VIPER11"', '"{callsign}"')
+    .replace('uid="DCF-A-VIPER11"', 'uid="{uid}"'),
+    "<event version='2.0' uid='{uid}' type='{type}' how='m-g' time='{time}' "
+    "start='{start}' stale='{stale}'>\r\n <point lat='{lat}' lon='{lon}' "
+    "hae='{hae}' ce='9.0' le='9.0' />\r\n <detail>\r\n  <remarks>{remarks}"
+    "</remarks>\r\n  <contact callsign='{callsign}'/>\r\n </detail>\r\n</event>",
+    '<?xml version="1.0" standalone="yes"?>\n<event uid="{uid}" type="{type}" '
+    'time="{time}" start="{start}" stale="{stale}"><point lat="{lat}" lon="{lon}"/>'
+    '<detail><track course="{course}" speed="{speed}"/><__deconfliction '
+    'kind="{kind}" id="{id}" vs_fpm="{vs}"/><remarks/></detail></event>',
+)
+_PLAIN = {
+    "uid": "U1",
+    "type": "a-f-A-M-F",
+    "time": "2017-12-13T10:00:00Z",
+    "start": "2017-12-13T10:00:00Z",
+    "stale": "2017-12-13T10:02:00.5Z",
+    "lat": "35.95",
+    "lon": "39.01",
+    "hae": "7620",
+    "course": "135",
+    "speed": "230",
+    "callsign": "VIPER11",
+    "remarks": "on task",
+    "kind": "track",
+    "id": "V11",
+    "vs": "-500",
+}
+# What breaks a layout, or a parser, or both: quotes, markup, entities, control
+# characters, line ends, non-characters, bytes that are not UTF-8 ("\udcff").
+_PIECES = st.sampled_from(
+    [
+        *["", " ", "0", "35.5", "-1", "1e3", "nan", "inf", "9999999", "400", " 12 "],
+        *["a-f-A", "a-u-A-C", "a-h-G", "b-m-p-s-p-i", "ICAO-4CA2D6", "track", "zone"],
+        *["2017-12-13T10:00:00Z", "2017-12-13T10:01:00Z", "yesterday", "é", "\xa0"],
+        *['"', "'", "<", ">", "/>", "&", "&amp;", "&#65;", "&lol;", "]]>", "<!--"],
+        *["\t", "\n", "\r\n", "\x00", "\x0b", "\x1f", "\x7f", "\ufffe", "\udcff"],
+    ]
+)
+
+
+def _layout_event(template: int, values: dict[str, str]) -> bytes:
+    text = _TEMPLATES[template].format(**{**_PLAIN, **values})
+    return text.encode("utf-8", "surrogateescape")
+
+
+_EVENTS = st.builds(
+    _layout_event,
+    st.integers(0, len(_TEMPLATES) - 1),
+    st.dictionaries(
+        st.sampled_from(sorted(_PLAIN)),
+        st.lists(_PIECES, max_size=3).map("".join),
+        max_size=3,
+    ),
+)
+
+
+class TestLayouts:
+    """The learned layouts read every event exactly as the hardened parser does."""
+
+    @settings(max_examples=120, deadline=None)
+    @given(
+        st.lists(_EVENTS, min_size=1, max_size=12),
+        st.lists(st.integers(0, 6000), max_size=4),
+        st.booleans(),
+    )
+    def test_same_results_as_the_parser(
+        self, events: list[bytes], cuts: list[int], as_events: bool
+    ) -> None:
+        # Plain events first and last, so that layouts are learned and then used.
+        plain = [_layout_event(k, {}) for k in range(len(_TEMPLATES))]
+        data = b"\n".join([*plain, *events, *plain])
+        fast = _decode(data, cuts, learn=True, events=as_events)
+        parsed = _decode(data, cuts, learn=False, events=as_events)
+        assert fast == parsed
+
+    def test_an_event_of_a_known_layout_is_not_parsed_again(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        parsed: list[bytes] = []
+        parse = cot._parse
+
+        def counting(document: bytes) -> list[dict[str, Any]]:
+            parsed.append(document)
+            return parse(document)
+
+        monkeypatch.setattr(cot, "_parse", counting)
+        data = b"".join(
+            to_bytes(track_event(_record(id=f"X{k}", t_s=T0 + k), CotOptions()))
+            for k in range(100)
+        )
+        d = CotDecoder()
+        records = d.feed(data[:5000]) + d.feed(data[5000:]) + d.finish()
+        assert [r.id for r in records] == [f"X{k}" for k in range(100)]
+        assert len(parsed) == 1  # the first, to learn its layout
+        assert [r.t_s for r in records] == [T0 + k for k in range(100)]
+
+    def test_values_with_entities_take_the_parser(self) -> None:
+        plain = _event("A")
+        # The same layout, but a value the parser must decode.
+        coded = _event("B&amp;C")
+        undefined = _event("D&lol;")
+        d = CotDecoder()
+        records = d.feed(plain + coded + undefined + _event("E"))
+        assert [r.id for r in records] == ["A", "B&C", "E"]
+        assert d.stats.rejected == {"malformed XML": 1}
+
+    def test_bytes_not_utf8_in_a_known_layout_are_rejected(self) -> None:
+        d = CotDecoder()
+        bad = _event("B").replace(b'uid="B"', b'uid="B\xff"')  # not UTF-8
+        records = d.feed(_event("A") + _event("B") + bad + _event("C"))
+        assert [r.id for r in records] == ["A", "B", "C"]
+        assert d.stats.rejected == {"malformed XML": 1}
+        assert d.stats.examples[0].line == 3
+
+    def test_an_oversized_event_of_a_known_layout_is_refused(self) -> None:
+        def with_remarks(uid: str, text: str) -> bytes:
+            return _event(uid).replace(
+                b"<detail/>", f"<detail><remarks>{text}</remarks></detail>".encode()
+            )
+
+        d = CotDecoder()
+        records = d.feed(
+            with_remarks("A", "a")
+            + with_remarks("big", "y" * MAX_EVENT_BYTES)
+            + with_remarks("B", "b")
+        )
+        assert [r.id for r in records] == ["A", "B"]
+        assert d.stats.rejected == {"event too large": 1}
+
+    @pytest.mark.parametrize("learn", [True, False])
+    def test_remarks_are_the_text_of_the_element(self, learn: bool) -> None:
+        event = _event("A").replace(
+            b"<detail/>", b"<detail><remarks> on task </remarks>after<x/></detail>"
+        )
+        d = CotDecoder(learn_layouts=learn)
+        first, second = d.feed_events(event + event)
+        assert first.remarks == second.remarks == "on task"
+
+    def test_a_partial_event_arriving_byte_by_byte(self) -> None:
+        d = CotDecoder()
+        assert [r.id for r in d.feed(_event("A"))] == ["A"]
+        records: list[TrackRecord] = []
+        for byte in _event("B") + _event("C"):
+            records += d.feed(bytes([byte]))
+        assert [r.id for r in records] == ["B", "C"]
+        assert d.stats.read == 3 and not d.stats.rejected

@@ -3,12 +3,16 @@ alerts, violations, zones and lines for TAK servers and clients.
 
 Reading. A stream (a file, a TCP connection, UDP datagrams) is a sequence of
 ``<event>`` documents, each optionally with its own XML declaration. The stream is
-cut into documents at ``</event>``; each document is parsed with defusedxml's
-hardened expat parser (no DTD, no entity declarations, no external references:
-entity-expansion attacks are refused), and a document larger than
-:data:`MAX_EVENT_BYTES` is refused before any parsing. A bad document is counted and
-skipped; the events around it are kept. For speed, the documents of one read are
-parsed in one pass, and one by one only when that pass fails.
+cut into documents at ``</event>``; a document larger than :data:`MAX_EVENT_BYTES`
+is refused before any parsing, and so is one that opens with a DTD. The others are
+parsed with defusedxml's hardened expat parser (no DTD, no entity declarations, no
+external references: entity-expansion attacks are refused). A bad document is
+counted and skipped; the events around it are kept. For speed, an event laid out
+like one already parsed (the same elements and attributes, in the same order and
+spacing) is read by a regular expression learned from that one, which admits only
+plain, well-formed XML (no DTD, entity reference, comment, CDATA or namespace);
+the documents of one read that are not are parsed in one pass, and one by one only
+when that pass fails.
 
 An event is an aircraft track when its type is an atom in the air (``a-?-A...``):
 ``uid`` is the track id, ``time`` its time, ``point`` its position (``hae`` in
@@ -158,7 +162,7 @@ class _Collector:
 
     Only element starts are handled (each callback costs): an ``event`` start
     begins a new event, and the text of ``remarks`` is collected until the next
-    element starts, by switching the text callback on and off.
+    element starts or ends, by switching the text and end callbacks on and off.
     """
 
     __slots__ = ("current", "events", "expat", "remarks")
@@ -171,9 +175,7 @@ class _Collector:
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if self.remarks is not None:
-            self.current["remarks"] = "".join(self.remarks).strip()
-            self.remarks = None
-            self.expat.CharacterDataHandler = None
+            self.finish()
         if tag == "event":
             self.current = {"event": attrs}
             self.events.append(self.current)
@@ -189,11 +191,17 @@ class _Collector:
         elif tag == "remarks" and self.events:
             self.remarks = []
             self.expat.CharacterDataHandler = self.remarks.append
+            self.expat.EndElementHandler = self.end
+
+    def end(self, tag: str) -> None:
+        self.finish()
 
     def finish(self) -> None:
         if self.remarks is not None:
             self.current["remarks"] = "".join(self.remarks).strip()
             self.remarks = None
+            self.expat.CharacterDataHandler = None
+            self.expat.EndElementHandler = None
 
 
 def _parse(document: bytes) -> list[dict[str, Any]]:
@@ -231,6 +239,9 @@ def _why(exc: Exception) -> tuple[str, str]:
 
 _DECLARATION_RE = re.compile(rb"<\?xml[^<>]*\?>\s*")
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE\s[^\[<>]*(\[.*\])?\s*>\s*", re.DOTALL)
+# A document that opens with a DTD is refused before any parsing: entity expansion
+# and external entities need one. (defusedxml would refuse it too.)
+_DTD_FIRST_RE = re.compile(rb"(?:<\?xml[^<>]*\?>\s*)?<!DOCTYPE")
 
 
 def _prolog_start(region: bytes) -> int:
@@ -254,7 +265,11 @@ def _prolog_start(region: bytes) -> int:
 
 
 class CotFramer:
-    """Cuts a byte stream into event documents at ``</event>``."""
+    """Cuts a byte stream into event documents at ``</event>``.
+
+    :meth:`feed` frames everything; :meth:`begin`, :meth:`step` and :meth:`keep`
+    are its parts, for a reader that recognises some documents itself.
+    """
 
     _END = b"</event>"
 
@@ -265,48 +280,57 @@ class CotFramer:
     def feed(self, data: bytes) -> list[bytes | tuple[str, str]]:
         """In stream order: complete documents, and (reason, message) problems for
         what had to be cut away."""
-        buf = self._buf + data
         out: list[bytes | tuple[str, str]] = []
-        pos = 0
-        if self._skipping:
-            # Inside a refused oversized event: resume at its end or at the next
-            # event, whichever comes first.
-            end = buf.find(self._END)
-            start = buf.find(b"<event")
-            if end < 0 and start < 0:
-                self._buf = buf[-16:]
-                return out
-            if start >= 0 and (end < 0 or start < end):
-                pos = start
-            else:
-                pos = end + len(self._END)
-            self._skipping = False
-        while True:
-            end = buf.find(self._END, pos)
-            if end < 0:
-                break
-            stop = end + len(self._END)
-            doc_start = buf.rfind(b"<event", pos, end)
-            if doc_start < 0:
-                out.append(("malformed XML", "</event> without <event"))
-                pos = stop
-                continue
-            doc_start = pos + _prolog_start(buf[pos:doc_start])
-            junk = buf[pos:doc_start]
-            if junk.strip():
-                out.append(
-                    (
-                        "malformed XML",
-                        f"{len(junk)} bytes between events: {junk[:40]!r}",
-                    )
-                )
-            if stop - doc_start > MAX_EVENT_BYTES:
-                out.append(
-                    ("event too large", f"{stop - doc_start} bytes > {MAX_EVENT_BYTES}")
-                )
-            else:
-                out.append(buf[doc_start:stop])
+        buf, pos = self.begin(data)
+        while (stop := self.step(buf, pos, out)) >= 0:
             pos = stop
+        self.keep(buf, pos, out)
+        return out
+
+    def begin(self, data: bytes) -> tuple[bytes, int]:
+        """The buffer with ``data`` appended, and where framing resumes in it."""
+        buf = self._buf + data
+        if not self._skipping:
+            return buf, 0
+        # Inside a refused oversized event: resume at its end or at the next
+        # event, whichever comes first.
+        end = buf.find(self._END)
+        start = buf.find(b"<event")
+        if end < 0 and start < 0:
+            return buf, max(0, len(buf) - 16)
+        self._skipping = False
+        if start >= 0 and (end < 0 or start < end):
+            return buf, start
+        return buf, end + len(self._END)
+
+    def step(self, buf: bytes, pos: int, out: list[Any]) -> int:
+        """Frame the next document from ``pos``: append it, or the problems met, to
+        ``out``; where the next one starts, or -1 when no document ends in ``buf``."""
+        end = buf.find(self._END, pos)
+        if end < 0:
+            return -1
+        stop = end + len(self._END)
+        doc_start = buf.rfind(b"<event", pos, end)
+        if doc_start < 0:
+            out.append(("malformed XML", "</event> without <event"))
+            return stop
+        doc_start = pos + _prolog_start(buf[pos:doc_start])
+        junk = buf[pos:doc_start]
+        if junk.strip():
+            out.append(
+                ("malformed XML", f"{len(junk)} bytes between events: {junk[:40]!r}")
+            )
+        if stop - doc_start > MAX_EVENT_BYTES:
+            out.append(
+                ("event too large", f"{stop - doc_start} bytes > {MAX_EVENT_BYTES}")
+            )
+        else:
+            out.append(buf[doc_start:stop])
+        return stop
+
+    def keep(self, buf: bytes, pos: int, out: list[Any]) -> None:
+        """Keep what follows ``pos`` for the next feed (an oversized rest is cut
+        away and reported in ``out``)."""
         rest = buf[pos:]
         if len(rest) > MAX_EVENT_BYTES:
             out.append(
@@ -318,7 +342,6 @@ class CotFramer:
             self._skipping = True
             rest = rest[-16:]
         self._buf = rest
-        return out
 
     def remainder(self) -> bytes:
         """What is left unframed (cleared)."""
@@ -327,20 +350,268 @@ class CotFramer:
         return b"" if skipping else rest
 
 
+# --------------------------------------------------------------------------------------
+# Learned layouts: the fast path
+#
+# A producer writes all its events the same way: the same elements and attributes
+# in the same order, only the values change. The first event of a layout is parsed
+# by the hardened parser; if it is well-formed, plain XML (no DTD, comment, CDATA,
+# processing instruction, namespace or entity reference), a regular expression is
+# compiled from it that matches, at a position in the stream, exactly the events of
+# that layout and captures the values the reader uses. Whatever it matches is
+# well-formed XML that means the same to a parser: values and text cannot hold
+# "<", "&", control characters or (in text) ">", the declaration must say version
+# 1.0 and UTF-8, and the matched bytes are checked to be UTF-8 without U+FFFE or
+# U+FFFF. So nothing a DTD, an entity or an oversized event needs can pass: those
+# always go to the hardened parser, and so does every event no layout matches.
+
+_LAYOUT_DECLARATION = (
+    rb"<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:\"1\.0\"|'1\.0')"
+    rb"(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:\"(?i:utf-8)\"|'(?i:utf-8)'))?"
+    rb"(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:\"(?:yes|no)\"|'(?:yes|no)'))?"
+    rb"[ \t\r\n]*\?>[ \t\r\n]*"
+)
+_LAYOUT_DECLARATION_RE = re.compile(_LAYOUT_DECLARATION)
+_NAME = rb"[A-Za-z_][A-Za-z0-9_.\-]*"  # no ":": namespaces go to the parser
+_TOKEN_RE = re.compile(
+    rb"<(/?)(" + _NAME + rb")((?:[ \t\r\n]+" + _NAME + rb"[ \t\r\n]*=[ \t\r\n]*"
+    rb"(?:\"[^\"<&]*\"|'[^'<&]*'))*)[ \t\r\n]*(/?)>|[^<&]+"
+)
+_ATTRIBUTE_RE = re.compile(
+    rb"[ \t\r\n]+(" + _NAME + rb")[ \t\r\n]*=[ \t\r\n]*(?:\"([^\"]*)\"|'([^']*)')"
+)
+# Text between elements: no markup, no entity, no control character, and no ">"
+# (so no "]]>"). The text of remarks is captured, without "\r" (which a parser
+# would turn into "\n").
+_GAP = rb"[^<&>\x00-\x08\x0b\x0c\x0e-\x1f]*"
+_REMARKS_GAP = rb"([^<&>\x00-\x08\x0b-\x1f]*)"
+# Elements whose attributes the reader uses (the others are matched, not captured).
+_CAPTURED = frozenset(
+    ("event", "point", "contact", "track", "_aircot_", DETAIL_TAG, "link")
+)
+# Attributes read as numbers or times: an empty one goes to the full path, which
+# reports it; so in a layout a captured "" always means "absent".
+_NON_EMPTY = frozenset(
+    (
+        ("event", "uid"),
+        ("event", "type"),
+        ("event", "time"),
+        ("event", "start"),
+        ("event", "stale"),
+        ("point", "lat"),
+        ("point", "lon"),
+        ("point", "hae"),
+        ("point", "ce"),
+        ("point", "le"),
+        ("track", "course"),
+        ("track", "speed"),
+        (DETAIL_TAG, "vs_fpm"),
+    )
+)
+# The values of the track fast path, in the order of CotDecoder._layout_track.
+_FAST_FIELDS = (
+    ("event", "uid"),
+    ("event", "type"),
+    ("event", "time"),
+    ("event", "start"),
+    ("event", "stale"),
+    ("point", "lat"),
+    ("point", "lon"),
+    ("point", "hae"),
+    ("point", "ce"),
+    ("point", "le"),
+    ("track", "course"),
+    ("track", "speed"),
+    ("contact", "callsign"),
+    (DETAIL_TAG, "kind"),
+    (DETAIL_TAG, "id"),
+    (DETAIL_TAG, "party"),
+    (DETAIL_TAG, "icao24"),
+    (DETAIL_TAG, "vs_fpm"),
+)
+_DOC_GROUP = 1  # the document (declaration and event) within a match
+_ABSENT_GROUP = 2  # an empty group: the value of an attribute the layout lacks
+_LAYOUTS_ACTIVE = 8  # layouts tried at each event, most recently used first
+_LAYOUT_MAX_BYTES = 4096  # larger events (shapes of many vertices) are not learned:
+# compiling a long pattern costs more than parsing a few such events
+_LAYOUTS_LEARNED_MAX = 64  # layouts compiled per decoder, at most: a stream whose
+# events all differ costs a bounded number of compilations, then goes the full path
+
+
+class _Layout:
+    """One learned layout: its regular expression and where its values are."""
+
+    __slots__ = ("facts", "fast", "match", "plan")
+
+    def __init__(
+        self,
+        regex: re.Pattern[bytes],
+        plan: tuple[tuple[str, tuple[str, ...], int], ...],
+    ) -> None:
+        self.match = regex.match
+        # (element, attribute names, group of the first) per captured element, in
+        # document order; for remarks, the group of its text (0: empty element).
+        self.plan = plan
+        first: dict[str, tuple[tuple[str, ...], int]] = {}
+        for tag, names, group in plan:
+            first.setdefault(tag, (names, group))
+        groups: list[int] = []
+        for tag, name in _FAST_FIELDS:
+            names, group = first.get(tag, ((), 0))
+            groups.append(group + names.index(name) if name in names else _ABSENT_GROUP)
+        required = groups[:7]  # uid, type, times, lat, lon
+        links = any(tag == "link" and "point" in names for tag, names, _ in plan)
+        fast = _ABSENT_GROUP not in required and "_aircot_" not in first and not links
+        # The groups of the fast path's values, or None: every event of this
+        # layout takes the full path (a shape, an ADS-B gateway's event...).
+        self.fast: tuple[int, ...] | None = tuple(groups) if fast else None
+        # Whether the first __deconfliction element has attributes.
+        self.facts = bool(first.get(DETAIL_TAG, ((), 0))[0])
+
+    def raw(self, match: re.Match[bytes]) -> dict[str, Any]:
+        """The event as the parser's callbacks would have collected it."""
+        values = match.groups()
+        raw: dict[str, Any] = {}
+        for tag, names, group in self.plan:
+            if tag == "remarks":
+                raw["remarks"] = values[group - 1].decode().strip() if group else ""
+                continue
+            attrs = {
+                name: values[group - 1 + k].decode() for k, name in enumerate(names)
+            }
+            if tag == "link":
+                if "point" in attrs:
+                    raw.setdefault("links", []).append(attrs["point"])
+            else:
+                raw.setdefault(tag, attrs)
+        return raw
+
+
+def _layout_pattern(
+    document: bytes,
+) -> tuple[bytes, tuple[tuple[str, tuple[str, ...], int], ...]] | None:
+    """The regular expression of the layout of one well-formed ``document`` and its
+    plan (see :class:`_Layout`); None when the document is not plain enough.
+
+    The layout is the document with its attribute values and its text left open:
+    the markup, with its spacing, must be the same byte for byte.
+    """
+    declaration = _LAYOUT_DECLARATION_RE.match(document)
+    pos = declaration.end() if declaration else 0
+    # Group 1 is the document, group 2 the empty group of absent attributes. The
+    # learned declaration is tried first (the fast way), then any other one.
+    seen = document[:pos].rstrip(b" \t\r\n")
+    parts = [
+        rb"\s*(()(?:(?:"
+        + re.escape(seen)
+        + rb"[ \t\r\n]*|"
+        + _LAYOUT_DECLARATION
+        + rb"))?"
+        if seen
+        else rb"\s*(()(?:" + _LAYOUT_DECLARATION + rb")?"
+    ]
+    plan: list[tuple[str, tuple[str, ...], int]] = []
+    group = _ABSENT_GROUP
+    gap = b""  # the pattern of the text before the next element
+    for token in _TOKEN_RE.finditer(document, pos):
+        if token.start() != pos:
+            return None  # something the tokens do not cover (the parser reads it)
+        pos = token.end()
+        name = token.group(2)
+        if name is None:
+            continue  # text: every gap between elements admits text
+        if not gap and (name != b"event" or token.group(1)):
+            return None
+        parts.append(gap)
+        gap = _GAP
+        if token.group(1):
+            parts.append(re.escape(token.group()))
+            continue
+        tag = name.decode("ascii")
+        captured = tag in _CAPTURED
+        names: list[str] = []
+        markup = token.start()
+        for attribute in _ATTRIBUTE_RE.finditer(document, *token.span(3)):
+            attr = attribute.group(1).decode("ascii")
+            if attr.startswith("xmlns"):
+                return None
+            quoted = 2 if attribute.group(2) is not None else 3
+            quote = b'"' if quoted == 2 else b"'"
+            value = b"[^" + quote + rb"<&\x00-\x1f]"
+            value += b"+" if (tag, attr) in _NON_EMPTY else b"*"
+            if captured:
+                value = b"(" + value + b")"
+                names.append(attr)
+            parts.append(re.escape(document[markup : attribute.start(quoted)]))
+            parts.append(value)
+            markup = attribute.end(quoted)
+        parts.append(re.escape(document[markup : token.end()]))
+        empty = bool(token.group(4))
+        if captured:
+            plan.append((tag, tuple(names), group + 1))
+            group += len(names)
+        if tag == "remarks":
+            if not empty:
+                gap = _REMARKS_GAP
+                group += 1
+            plan.append(("remarks", (), 0 if empty else group))
+    if pos != len(document) or not document.endswith(b"</event>"):
+        return None
+    parts.append(b")")
+    return b"".join(parts), tuple(plan)
+
+
+def _is_plain_utf8(data: bytes) -> bool:
+    """True when ``data`` is UTF-8 without U+FFFE or U+FFFF (not XML characters)."""
+    if data.isascii():
+        return True
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return b"\xef\xbf\xbe" not in data and b"\xef\xbf\xbf" not in data
+
+
+# One framed event, numbered in the stream: (number, layout, its match) when a
+# layout matched; (number, None, document) for the parser, or (number, None, raw
+# event) once parsed; (number, reason, message) for a problem.
+_Entry = tuple[int, Any, Any]
+
+
 class CotDecoder:
     """Decodes a CoT byte stream into events, and air tracks into positions.
+
+    Every event is checked as the hardened parser would: an event of a layout
+    already seen (the same elements and attributes in the same order) is read
+    by that layout's regular expression, which admits only plain, well-formed XML
+    (see the comment above :class:`_Layout`); anything else is parsed by
+    defusedxml.
 
     Args:
         source: the file or feed name, for problems.
         rules: party rules applied to each position (by affiliation, uid, ...).
+        learn_layouts: False parses every event with defusedxml (slower; the
+            results are the same).
     """
 
-    def __init__(self, source: str = "<cot>", rules: PartyRules | None = None) -> None:
+    def __init__(
+        self,
+        source: str = "<cot>",
+        rules: PartyRules | None = None,
+        *,
+        learn_layouts: bool = True,
+    ) -> None:
         self.stats = ReadStats(source=source)
         self.rules = rules or PartyRules()
         self.framer = CotFramer()
         self.event_no = 0
         self._times: dict[str, float] = {}
+        self._byte_times: dict[bytes, float] = {}
+        self._icao24s: dict[bytes, str] = {}
+        self._air_types: dict[bytes, str] = {}
+        self._layouts: list[_Layout] = []
+        self._patterns: dict[bytes, _Layout] = {}
+        self._learnable = _LAYOUTS_LEARNED_MAX if learn_layouts else 0
 
     # -- events --------------------------------------------------------------------
 
@@ -349,39 +620,178 @@ class CotDecoder:
         self.event_no += 1
         self.stats.reject(reason, self.event_no, field_name, message)
 
-    def _documents(self, docs: list[bytes]) -> list[tuple[int, dict[str, Any]]]:
-        """Raw events with their number in the stream; bad documents counted."""
-        out: list[tuple[int, dict[str, Any]]] = []
-        batchable = [
-            b"<!" not in d and (not d.startswith(b"<?xml") or b"?>" in d) for d in docs
-        ]
-        if len(docs) > 1 and all(batchable):
-            body = b"".join(
-                d[d.index(b"?>") + 2 :] if d.startswith(b"<?xml") else d for d in docs
-            )
+    def _documents(self, docs: list[tuple[int, bytes]], out: list[_Entry]) -> None:
+        """Parse numbered documents into raw events onto ``out``; bad ones counted."""
+        # A batch is read as UTF-8 without declarations: only documents that mean
+        # the same so (no declaration, or version 1.0 in UTF-8) and have no DTD.
+        bodies = []
+        for _, d in docs:
+            declaration = _LAYOUT_DECLARATION_RE.match(d)
+            if (declaration is None and d.startswith(b"<?")) or b"<!" in d:
+                break
+            bodies.append(d[declaration.end() :] if declaration else d)
+        if len(docs) > 1 and len(bodies) == len(docs):
+            body = b"".join(bodies)
             try:
                 raw = _parse(b"<batch>" + body + b"</batch>")
             except Exception:
                 raw = None
             if raw is not None and len(raw) == len(docs):
-                for event in raw:
-                    self.stats.read += 1
-                    self.event_no += 1
-                    out.append((self.event_no, event))
-                return out
-        for doc in docs:
+                out.extend(
+                    (n, None, event) for (n, _), event in zip(docs, raw, strict=True)
+                )
+                return
+        reject = self.stats.reject
+        for number, doc in docs:
+            if _DTD_FIRST_RE.match(doc):
+                reject(
+                    "hostile XML",
+                    number,
+                    "",
+                    "a DOCTYPE: DTDs and entity declarations are refused unparsed",
+                )
+                continue
             try:
                 raw = _parse(doc)
             except Exception as exc:
                 reason, message = _why(exc)
-                self._reject(reason, message)
+                reject(reason, number, "", message)
                 continue
             if len(raw) != 1:
-                self._reject("malformed XML", "the document is not one <event>")
+                reject("malformed XML", number, "", "the document is not one <event>")
                 continue
-            self.stats.read += 1
-            self.event_no += 1
-            out.append((self.event_no, raw[0]))
+            out.append((number, None, raw[0]))
+
+    def _learn(
+        self, buf: bytes, stop: int, doc: bytes
+    ) -> tuple[_Layout, re.Match[bytes]] | None:
+        """Learn the layout of ``doc`` (ending at ``stop`` in ``buf``) when it is a
+        plain, well-formed event: the layout and its match of ``doc``, or None."""
+        declarations = 1 if doc.startswith(b"<?xml") else 0
+        if (
+            len(doc) > _LAYOUT_MAX_BYTES
+            or b"&" in doc
+            or b"<!" in doc
+            or doc.count(b"<?") > declarations
+        ):
+            return None
+        self._learnable -= 1
+        try:
+            events = _parse(doc)
+        except Exception:
+            return None
+        if len(events) != 1:
+            return None
+        learned = _layout_pattern(doc)
+        if learned is None:
+            return None
+        pattern, plan = learned
+        layout = self._patterns.get(pattern)
+        if layout is None:
+            layout = self._patterns[pattern] = _Layout(re.compile(pattern), plan)
+        match = layout.match(buf, stop - len(doc))
+        if match is None or match.end() != stop:
+            return None
+        self._layouts.insert(0, layout)
+        del self._layouts[_LAYOUTS_ACTIVE:]
+        return layout, match
+
+    def _scan(self, data: bytes) -> tuple[list[_Entry], bool]:
+        """Frame ``data`` into numbered entries, in stream order, and whether all
+        are layout hits."""
+        framer = self.framer
+        buf, pos = framer.begin(data)
+        start = pos
+        entries: list[_Entry] = []
+        framed: list[Any] = []
+        layouts = self._layouts
+        number = self.event_no
+        hits = others = 0
+        # A layout is tried only where an event can end in the buffer: a partial
+        # event arriving in small pieces is not scanned again at each piece.
+        last_end = buf.rfind(b"</event>")
+        layout = layouts[0] if layouts else None
+        while True:
+            match = None
+            if pos < last_end and layout is not None:
+                # The layout of the last event first: a producer repeats itself.
+                match = layout.match(buf, pos)
+                if match is None:
+                    for other in layouts[1:]:
+                        match = other.match(buf, pos)
+                        if match is not None:
+                            layouts.remove(other)
+                            layouts.insert(0, other)
+                            layout = other
+                            break
+            if match is not None and (
+                match.end() - pos <= MAX_EVENT_BYTES
+                or match.end(_DOC_GROUP) - match.start(_DOC_GROUP) <= MAX_EVENT_BYTES
+            ):
+                number += 1
+                entries.append((number, layout, match))
+                hits += 1
+                pos = match.end()
+                continue
+            stop = framer.step(buf, pos, framed)
+            if stop < 0:
+                break
+            for item in framed:
+                number += 1
+                if type(item) is bytes:
+                    hit = self._learn(buf, stop, item) if self._learnable > 0 else None
+                    if hit is not None:
+                        entries.append((number, *hit))
+                        hits += 1
+                        layout = layouts[0]
+                        continue
+                    entries.append((number, None, item))
+                else:
+                    entries.append((number, *item))
+                others += 1
+            framed.clear()
+            pos = stop
+        framer.keep(buf, pos, framed)
+        for item in framed:  # an oversized rest
+            number += 1
+            entries.append((number, *item))
+            others += 1
+        self.stats.read += number - self.event_no
+        self.event_no = number
+        if hits and not _is_plain_utf8(buf[start:pos]):
+            # Some bytes are not UTF-8 (or not XML characters): the hits with any
+            # such byte go to the parser, which reports them.
+            for k, (number, layout, match) in enumerate(entries):
+                if type(layout) is _Layout:
+                    doc = match.group(_DOC_GROUP)
+                    if not _is_plain_utf8(doc):
+                        entries[k] = (number, None, doc)
+                        others += 1
+        return entries, not others
+
+    def _raw_events(self, data: bytes) -> list[_Entry]:
+        """Events completed by ``data``, in order and numbered: (number, layout, its
+        match) or (number, None, the parser's raw event); bad ones counted."""
+        entries, all_hits = self._scan(data)
+        if all_hits:
+            return entries
+        out: list[_Entry] = []
+        run: list[tuple[int, bytes]] = []
+        reject = self.stats.reject
+        for entry in entries:
+            number, kind, item = entry
+            if kind is None:
+                run.append((number, item))
+                continue
+            if run:
+                self._documents(run, out)
+                run = []
+            if type(kind) is str:
+                reject(kind, number, "", item)
+            else:
+                out.append(entry)
+        if run:
+            self._documents(run, out)
         return out
 
     def _time(self, text: str | None) -> float | None:
@@ -509,24 +919,41 @@ class CotDecoder:
             facts=dict(facts),
         )
 
-    def _raw_events(self, data: bytes) -> list[tuple[int, dict[str, Any]]]:
-        """Parsed events completed by ``data``, in order; bad documents counted."""
-        out: list[tuple[int, dict[str, Any]]] = []
-        run: list[bytes] = []
-        for item in [*self.framer.feed(data), None]:
-            if isinstance(item, bytes):
-                run.append(item)
-                continue
-            out.extend(self._documents(run))
-            run = []
-            if item is not None:
-                self._reject(*item)
-        return out
+    def _byte_time(self, text: bytes) -> float | None:
+        """:meth:`_time` of a layout's value (cached by its bytes)."""
+        value = self._time(text.decode())
+        if value is not None:
+            if len(self._byte_times) >= _TIME_CACHE_MAX:
+                self._byte_times.clear()
+            self._byte_times[text] = value
+        return value
+
+    def _icao24(self, text: bytes) -> str | None:
+        """:func:`icao24_of` of a layout's value (cached by its bytes when valid)."""
+        value = icao24_of(text.decode())
+        if value is not None:
+            if len(self._icao24s) >= _TIME_CACHE_MAX:
+                self._icao24s.clear()
+            self._icao24s[text] = value
+        return value
+
+    def _air_type(self, text: bytes) -> str:
+        """A layout's CoT type, decoded, when it is an air atom (``a-?-A...``);
+        else "" (cached by its bytes)."""
+        value = ""
+        # "a-" + one affiliation letter + "-A", then "-..." or nothing.
+        if text[:2] == b"a-" and text[3:5] == b"-A" and text[5:6] in b"-":
+            value = text.decode()
+        if len(self._air_types) >= _TIME_CACHE_MAX:
+            self._air_types.clear()
+        self._air_types[text] = value
+        return value
 
     def feed_events(self, data: bytes) -> list[CotEvent]:
         """Every valid event completed by ``data`` (each counted as accepted)."""
         events = []
-        for number, raw in self._raw_events(data):
+        for number, layout, item in self._raw_events(data):
+            raw = layout.raw(item) if layout is not None else item
             event = self._event(number, raw)
             if event is not None:
                 events.append(event)
@@ -592,6 +1019,8 @@ class CotDecoder:
         if aircot is not None or (facts and facts.get("kind") != "track"):
             return None  # rarer forms: the full path
         ident = uid.strip()
+        if not ident:
+            return None  # the full path reports it
         party = None
         vs_fpm = math.nan
         icao = None
@@ -622,13 +1051,122 @@ class CotDecoder:
             cot_type,
         )
 
+    def _layout_track(
+        self, layout: _Layout, match: re.Match[bytes]
+    ) -> TrackRecord | None:
+        """:meth:`_fast_track` of an event read by a layout: the same checks on the
+        matched bytes, without the raw event."""
+        assert layout.fast is not None
+        (
+            uid,
+            cot_type,
+            time_text,
+            start_text,
+            stale_text,
+            lat_text,
+            lon_text,
+            hae_text,
+            ce_text,
+            le_text,
+            course_text,
+            speed_text,
+            callsign,
+            kind,
+            fact_id,
+            fact_party,
+            fact_icao24,
+            fact_vs,
+        ) = match.group(*layout.fast)
+        # Absent attributes read b"" (a layout admits no empty number or time).
+        air_type = self._air_types.get(cot_type)
+        if air_type is None:
+            air_type = self._air_type(cot_type)
+        if not air_type:
+            return None
+        times = self._byte_times
+        t_s = times.get(time_text)
+        if t_s is None:
+            t_s = self._byte_time(time_text)
+        stale_t_s = times.get(stale_text)
+        if stale_t_s is None:
+            stale_t_s = self._byte_time(stale_text)
+        if (
+            t_s is None
+            or stale_t_s is None
+            or stale_t_s <= t_s
+            or (start_text not in times and self._byte_time(start_text) is None)
+        ):
+            return None
+        try:
+            lat = float(lat_text)
+            lon = float(lon_text)
+            hae = float(hae_text) if hae_text else UNKNOWN_M
+            if ce_text:
+                float(ce_text)
+            if le_text:
+                float(le_text)
+            course = float(course_text) if course_text else math.nan
+            speed = float(speed_text) if speed_text else math.nan
+            vs_fpm = float(fact_vs) if fact_vs else math.nan
+        except ValueError:
+            return None
+        if (
+            not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0)
+            or course < 0.0  # NaN (absent) passes these two
+            or course > 360.0
+            or speed < 0.0
+            or speed > 2000.0
+            or not math.isfinite(hae)
+        ):
+            return None
+        ident = uid.decode().strip()
+        if not ident:
+            return None  # the full path reports it
+        party = None
+        icao = None
+        if layout.facts:
+            if kind != b"track":
+                return None  # rarer forms: the full path
+            ident = fact_id.decode() or ident
+            party = fact_party.decode() or None
+            if fact_icao24:
+                icao = self._icao24s.get(fact_icao24)
+                if icao is None:
+                    icao = self._icao24(fact_icao24)
+        elif ident[:5].upper() == "ICAO-":
+            icao = icao24_of(ident[5:])
+        return TrackRecord(
+            ident,
+            t_s,
+            lat,
+            lon,
+            hae / M_PER_FT if hae < UNKNOWN_M else math.nan,
+            speed / MPS_PER_KT,
+            course % 360.0,
+            vs_fpm,
+            callsign.decode().strip() or None,
+            icao,
+            None,
+            SOURCE_NAME,
+            party,
+            air_type,
+        )
+
     def feed(self, data: bytes) -> list[TrackRecord]:
         """The air-track positions completed by ``data``; other events are ignored."""
         out: list[TrackRecord] = []
         stats = self.stats
-        rules = self.rules
-        for number, raw in self._raw_events(data):
-            record = self._fast_track(raw)
+        apply = self.rules.apply
+        for number, layout, item in self._raw_events(data):
+            record = None
+            if layout is None:
+                raw = item
+                record = self._fast_track(raw)
+            else:
+                if layout.fast is not None:
+                    record = self._layout_track(layout, item)
+                if record is None:
+                    raw = layout.raw(item)
             if record is None:
                 event = self._event(number, raw)
                 if event is None:
@@ -640,9 +1178,9 @@ class CotDecoder:
                     stats.ignore("stale event (track ended)")
                     continue
                 record = event.track_record()
-            stats.accepted += 1
-            stats.positions += 1
-            out.append(rules.apply(record))
+            out.append(apply(record))
+        stats.accepted += len(out)
+        stats.positions += len(out)
         return out
 
     def feed_datagram(self, data: bytes) -> list[TrackRecord]:
