@@ -260,7 +260,12 @@ def _convert(array: Any, factor: float) -> Column | None:
     if array is None:
         return None
     column = float_column(array)
-    return Column(column.values * factor, column.missing, column.bad)
+    # A value so large that the unit conversion overflows is as bad as any other
+    # impossible value: count it, do not warn.
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = column.values * factor
+    overflow = ~np.isfinite(values) & ~column.missing
+    return Column(values, column.missing, column.bad | overflow)
 
 
 def _take(column: Column, mask: Any) -> Column:
