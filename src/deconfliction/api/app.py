@@ -25,6 +25,7 @@ from deconfliction.api.routes import (
 from deconfliction.api.routes import console as console_routes
 from deconfliction.api.routes import hotline as hotline_routes
 from deconfliction.api.routes import operations as operations_routes
+from deconfliction.api.routes import reports as reports_routes
 from deconfliction.api.ws import router as stream_router
 from deconfliction.config import Settings
 from deconfliction.service import hotline, planning
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         incidents,
         hotline_routes,
         operations_routes,
+        reports_routes,
         health,
     ):
         app.include_router(module.router)

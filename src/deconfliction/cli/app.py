@@ -19,6 +19,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from deconfliction.cli import (
+        analyze,
         blind,
         bridge,
         demo,
@@ -26,7 +27,9 @@ def _register() -> None:
         hotline,
         interop,
         plan,
+        report,
         server,
+        whatif,
     )
 
     detect.register(app)
@@ -37,6 +40,9 @@ def _register() -> None:
     blind.register(app)
     interop.register(app)
     bridge.register(app)
+    report.register(app)
+    whatif.register(app)
+    analyze.register(app)
 
 
 def main() -> None:

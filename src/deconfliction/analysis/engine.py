@@ -1,0 +1,924 @@
+"""The single-machine engine: conflicts, losses of separation and violations in a
+track table, as the live server would have found them.
+
+**Detection instants** are the multiples of the protocol's ``detection_interval_s``
+(epoch seconds), so any two runs over the same data, whole or in pieces, look at the
+same instants. At an instant ``t`` each aircraft's state is its newest position at or
+before ``t``, dropped when older than ``stale_after_s`` and otherwise carried along
+its track to ``t`` (dead reckoning, as the live server does); a position exactly at
+``t`` is used as it is. Instants run from the first position to the last plus the
+stale time.
+
+**Conflicts** are what :func:`deconfliction.domain.detect.detect_conflicts` finds at
+each instant, one row per instant and pair. A **loss of separation** is a conflict
+whose loss has already begun at the instant (``tin_s`` 0: both minima breached now).
+**Violations** are those of :func:`deconfliction.domain.conformance.detect_violations`
+over every position.
+
+Speed: calling ``detect_conflicts`` once per instant costs about a millisecond of
+overhead each time. :func:`find_conflicts` therefore screens many instants at once
+(the instants stacked far apart in altitude so that no pair spans two of them, one
+time-sliced KD-tree over all, and a vectorised closest-approach test with slightly
+widened minima) and calls ``detect_conflicts`` only on the aircraft the screen keeps,
+per instant. The screen keeps every pair the exact test would find, so the result is
+that of ``detect_conflicts`` on each whole snapshot (a test checks it); the figures
+come from ``detect_conflicts`` itself.
+
+For violations found piece by piece (``analyze``), :func:`conformance_rows` reduces a
+stretch of positions to the few that decide the violations: every non-conforming
+position, its neighbours in its track, and the first and last position of each
+aircraft in each ``max_gap_s`` bucket of time (which keeps every gap, and no false
+one). Fed in time order to one :class:`ConformanceMonitor`, those rows give the
+violations of the whole data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from deconfliction.analysis.tracks import TrackTable
+from deconfliction.domain import broadphase, geodesy
+from deconfliction.domain import detect as _detect
+from deconfliction.domain.conformance import (
+    PositionStream,
+    PreparedConformance,
+    Violation,
+    detect_violations,
+)
+from deconfliction.domain.detect import detect_conflicts
+from deconfliction.domain.model import (
+    AircraftStates,
+    BoolArray,
+    DetectionSettings,
+    FloatArray,
+    IntArray,
+    StrArray,
+)
+from deconfliction.domain.protocol import LineSide, Protocol
+from deconfliction.units import (
+    M_PER_FT,
+    M_PER_NM,
+    MPS_PER_FPM,
+    MPS_PER_KT,
+    S_PER_H,
+    S_PER_MIN,
+)
+
+SCREEN_POINTS: int = 200_000
+"""States screened at once: big enough to spread the fixed cost of a KD-tree over
+many instants, small enough (some 100 MB of temporaries) for any worker."""
+
+SCREEN_SLICE_S: float = 300.0
+"""Time slice of the screen's KD-tree. Longer than the exact test's 30 s: the screen
+builds fewer trees and tests more candidate pairs, which it does cheaply."""
+
+INSTANT_STACK_FT: float = 1.0e6
+"""Altitude between two stacked instants in the screen: far beyond any reach, so the
+KD-tree never pairs aircraft of different instants (and a pair that still did is
+dropped by its instant)."""
+
+SCREEN_MARGIN_M: float = 1.0
+"""The screen widens both minima by 1 m: far more than the rounding of stacked
+altitudes (under a micrometre) and of its own arithmetic, so it never drops a pair
+the exact test would keep."""
+
+_MIN_CLOSURE_MPS2: float = 1e-6  # as in domain.detect: below this, moving together
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRows:
+    """Conflicts at detection instants, one row per instant and pair (struct of
+    arrays), sorted by (time, a, b) with ``a < b``.
+
+    Attributes:
+        t_s: the instant.
+        a: first aircraft of the pair.
+        b: second aircraft.
+        party_a: party of ``a``.
+        party_b: party of ``b``.
+        tcpa_s: time to the closest point of approach.
+        dcpa_nm: predicted horizontal miss distance.
+        dalt_ft_at_cpa: predicted vertical separation then.
+        tin_s: start of the predicted loss of separation (0: lost now).
+        tout_s: its end, within the lookahead.
+        level: alert level (1 conflict, 2 advisory, 3 warning).
+        a_lat_deg: position of ``a`` at the instant.
+        a_lon_deg: its longitude.
+        a_alt_ft: its altitude.
+        b_lat_deg: position of ``b`` at the instant.
+        b_lon_deg: its longitude.
+        b_alt_ft: its altitude.
+    """
+
+    t_s: FloatArray
+    a: StrArray
+    b: StrArray
+    party_a: StrArray
+    party_b: StrArray
+    tcpa_s: FloatArray
+    dcpa_nm: FloatArray
+    dalt_ft_at_cpa: FloatArray
+    tin_s: FloatArray
+    tout_s: FloatArray
+    level: IntArray
+    a_lat_deg: FloatArray
+    a_lon_deg: FloatArray
+    a_alt_ft: FloatArray
+    b_lat_deg: FloatArray
+    b_lon_deg: FloatArray
+    b_alt_ft: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    @classmethod
+    def concat(cls, parts: list[ConflictRows]) -> ConflictRows:
+        """The rows of several parts, in order."""
+        if not parts:
+            return _empty_rows()
+        return cls(
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in _ROW_FIELDS)
+        )
+
+    def take(self, index: IntArray | BoolArray) -> ConflictRows:
+        """The rows selected by ``index``."""
+        return ConflictRows(*(getattr(self, name)[index] for name in _ROW_FIELDS))
+
+    def losses(self) -> ConflictRows:
+        """The rows where separation is already lost at the instant."""
+        return self.take(self.tin_s <= 0.0)
+
+    def horizontal_nm(self) -> FloatArray:
+        """Geodesic distance between the pair at the instant."""
+        if len(self) == 0:
+            return np.zeros(0)
+        return np.atleast_1d(
+            geodesy.geodesic_distance_nm(
+                self.a_lat_deg, self.a_lon_deg, self.b_lat_deg, self.b_lon_deg
+            )
+        )
+
+
+_ROW_FIELDS: tuple[str, ...] = tuple(ConflictRows.__dataclass_fields__)
+
+
+def _empty_rows() -> ConflictRows:
+    f = np.zeros(0, dtype=np.float64)
+    s = np.zeros(0, dtype=np.str_)
+    return ConflictRows(
+        f, s, s, s, s, f, f, f, f, f, np.zeros(0, dtype=np.int64), f, f, f, f, f, f
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Instants and states
+
+
+def instant_range(
+    t_first_s: float, t_last_s: float, interval_s: float, stale_after_s: float
+) -> tuple[int, int]:
+    """Instant numbers ``[k0, k1)`` (instant ``k`` is at ``k * interval_s``) from the
+    first position to the last plus the stale time.
+
+    >>> instant_range(12.0, 20.0, 5.0, 10.0)
+    (3, 7)
+    """
+    k0 = _first_at_or_after(np.array([t_first_s]), interval_s)[0]
+    k1 = _last_at_or_before(np.array([t_last_s + stale_after_s]), interval_s)[0] + 1
+    return int(k0), int(max(k0, k1))
+
+
+def _first_at_or_after(t_s: FloatArray, interval_s: float) -> IntArray:
+    k = np.ceil(t_s / interval_s)
+    # Guard the division's rounding: the instant must really be at or after t.
+    k = np.where((k - 1.0) * interval_s >= t_s, k - 1.0, k)
+    k = np.where(k * interval_s < t_s, k + 1.0, k)
+    return k.astype(np.int64)
+
+
+def _last_at_or_before(t_s: FloatArray, interval_s: float) -> IntArray:
+    k = np.floor(t_s / interval_s)
+    k = np.where((k + 1.0) * interval_s <= t_s, k + 1.0, k)
+    k = np.where(k * interval_s > t_s, k - 1.0, k)
+    return k.astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class InstantStates:
+    """Aircraft states at many instants, grouped by instant (struct of arrays).
+
+    Attributes:
+        instant: instant number of each state (sorted).
+        t_s: its time.
+        row: the table row the state comes from.
+        lat_deg: position at the instant (extrapolated when the row is older).
+        lon_deg: its longitude.
+        alt_ft: its altitude.
+    """
+
+    instant: IntArray
+    t_s: FloatArray
+    row: IntArray
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    alt_ft: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.instant)
+
+
+class Timeline:
+    """A table prepared for states at instants: sorted once, then read block by block.
+
+    Args:
+        table: the positions, in any order; every position an instant may use must
+            be in it (those within ``stale_after_s`` before the first instant asked).
+        interval_s: time between instants.
+        stale_after_s: a position older than this is not used.
+    """
+
+    def __init__(self, table: TrackTable, interval_s: float, stale_after_s: float):
+        self.table = table
+        self.interval_s = interval_s
+        self.stale_after_s = stale_after_s
+        n = len(table)
+        _, code = np.unique(table.ids, return_inverse=True)
+        by_aircraft = np.lexsort((table.t_s, code))
+        c = code[by_aircraft]
+        t = table.t_s[by_aircraft]
+        same_next = np.r_[c[1:] == c[:-1], False]
+        t_next = np.full(n, np.inf)
+        t_next[by_aircraft] = np.where(same_next, np.r_[t[1:], np.inf], np.inf)
+        self._code = code.astype(np.int64)
+        self._by_time = np.argsort(table.t_s, kind="stable")
+        self._t_sorted = table.t_s[self._by_time]
+        self._t_next = t_next
+
+    def states(self, k_from: int, k_to: int) -> InstantStates:
+        """Each aircraft's state at every instant ``k_from <= k < k_to``.
+
+        Returns:
+            The states, sorted by instant then aircraft.
+        """
+        if k_to <= k_from or len(self.table) == 0:
+            return _no_states()
+        dt = self.interval_s
+        # Only positions from the stale time before the first instant to the last.
+        lo_t = k_from * dt - self.stale_after_s - dt
+        hi_t = (k_to - 1) * dt
+        a = int(np.searchsorted(self._t_sorted, lo_t, side="left"))
+        b = int(np.searchsorted(self._t_sorted, hi_t, side="right"))
+        rows = self._by_time[a:b]
+        if rows.size == 0:
+            return _no_states()
+        table = self.table
+        t = table.t_s[rows]
+        t_next = self._t_next[rows]
+        # A position serves the instants from its time to just before the next
+        # position of its aircraft, at most stale_after_s after it.
+        lo = np.maximum(_first_at_or_after(t, dt), k_from)
+        finite = np.isfinite(t_next)
+        before_next = np.full(rows.size, np.iinfo(np.int64).max // 2)
+        before_next[finite] = _first_at_or_after(t_next[finite], dt) - 1
+        hi = np.minimum(
+            np.minimum(before_next, _last_at_or_before(t + self.stale_after_s, dt)),
+            k_to - 1,
+        )
+        count = np.maximum(hi - lo + 1, 0)
+        total = int(count.sum())
+        if total == 0:
+            return _no_states()
+        src = np.repeat(rows, count)
+        start = np.repeat(np.cumsum(count) - count, count)
+        instant = np.repeat(lo, count) + (np.arange(total) - start)
+        order = np.lexsort((self._code[src], instant))
+        src, instant = src[order], instant[order]
+        t_instant = instant.astype(np.float64) * dt
+        age_s = t_instant - table.t_s[src]
+        lat = table.lat_deg[src].copy()
+        lon = table.lon_deg[src].copy()
+        alt = table.alt_ft[src].copy()
+        moved = np.flatnonzero(age_s > 0.0)
+        if moved.size:
+            r = src[moved]
+            lat_now, lon_now = geodesy.destination(
+                table.lat_deg[r],
+                table.lon_deg[r],
+                table.trk_deg[r],
+                table.gs_kt[r] * age_s[moved] / S_PER_H,
+            )
+            lat[moved] = lat_now
+            lon[moved] = (np.asarray(lon_now) + 180.0) % 360.0 - 180.0
+            alt[moved] += table.vs_fpm[r] * age_s[moved] / S_PER_MIN
+        return InstantStates(instant, t_instant, src, lat, lon, alt)
+
+
+def states_at_instants(
+    table: TrackTable,
+    interval_s: float,
+    stale_after_s: float,
+    k_from: int,
+    k_to: int,
+) -> InstantStates:
+    """Each aircraft's state at every instant ``k_from <= k < k_to`` (see
+    :class:`Timeline`)."""
+    return Timeline(table, interval_s, stale_after_s).states(k_from, k_to)
+
+
+def _no_states() -> InstantStates:
+    f = np.zeros(0, dtype=np.float64)
+    i = np.zeros(0, dtype=np.int64)
+    return InstantStates(i, f, i, f, f, f)
+
+
+def _groups(instant: IntArray) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each run of one instant in a sorted array."""
+    if instant.size == 0:
+        return
+    cuts = np.flatnonzero(instant[1:] != instant[:-1]) + 1
+    starts = np.r_[0, cuts]
+    ends = np.r_[cuts, instant.size]
+    yield from zip(starts.tolist(), ends.tolist(), strict=True)
+
+
+# --------------------------------------------------------------------------------------
+# Conflicts
+
+
+def find_conflicts(
+    table: TrackTable,
+    protocol: Protocol,
+    k_from: int | None = None,
+    k_to: int | None = None,
+    *,
+    screen: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ConflictRows:
+    """Every conflict at every detection instant of the protocol.
+
+    Args:
+        table: the positions (see :func:`states_at_instants` for what must be in it).
+        protocol: gives the minima, lookahead, alert levels, detection interval and
+            stale time.
+        k_from: first instant number (default: from the data, see
+            :func:`instant_range`).
+        k_to: instant number after the last.
+        screen: screen many instants at once (see the module docstring); False calls
+            ``detect_conflicts`` on every whole snapshot (the reference).
+        progress: called as ``progress(done, total)`` in instants.
+
+    Returns:
+        The conflicts, sorted by (time, a, b).
+
+    Raises:
+        PolarRegionError: if a position is too close to a pole.
+    """
+    interval_s = protocol.detection_interval_s
+    stale_s = protocol.stale_after_s
+    if len(table) == 0:
+        return _empty_rows()
+    if k_from is None or k_to is None:
+        k0, k1 = instant_range(
+            float(table.t_s.min()), float(table.t_s.max()), interval_s, stale_s
+        )
+        k_from = k0 if k_from is None else k_from
+        k_to = k1 if k_to is None else k_to
+    settings = protocol.detection_settings()
+    parts: list[ConflictRows] = []
+    # Work through the instants in blocks so that states never fill memory.
+    rows_per_instant = max(
+        1.0, len(table) * interval_s / max(_span_s(table), interval_s)
+    )
+    block = max(1, int(SCREEN_POINTS / rows_per_instant))
+    total = k_to - k_from
+    timeline = Timeline(table, interval_s, stale_s)
+    for k in range(k_from, k_to, block):
+        states = timeline.states(k, min(k + block, k_to))
+        if screen:
+            parts.append(_screened(table, states, settings))
+        else:
+            parts.append(_exact(table, states, settings, None))
+        if progress is not None:
+            progress(min(k + block, k_to) - k_from, total)
+    return ConflictRows.concat(parts)
+
+
+def _span_s(table: TrackTable) -> float:
+    return float(table.t_s.max() - table.t_s.min()) if len(table) else 0.0
+
+
+def _snapshot(
+    table: TrackTable, states: InstantStates, lo: int, hi: int
+) -> AircraftStates:
+    rows = states.row[lo:hi]
+    return AircraftStates(
+        ids=table.ids[rows],
+        party=table.party[rows],
+        lat_deg=states.lat_deg[lo:hi],
+        lon_deg=states.lon_deg[lo:hi],
+        alt_ft=states.alt_ft[lo:hi],
+        gs_kt=table.gs_kt[rows],
+        trk_deg=table.trk_deg[rows],
+        vs_fpm=table.vs_fpm[rows],
+    )
+
+
+def _exact(
+    table: TrackTable,
+    states: InstantStates,
+    settings: DetectionSettings,
+    keep: BoolArray | None,
+) -> ConflictRows:
+    """``detect_conflicts`` per instant, on the states kept (all by default)."""
+    parts: list[ConflictRows] = []
+    index = np.arange(len(states)) if keep is None else np.flatnonzero(keep)
+    if index.size == 0:
+        return _empty_rows()
+    sub = InstantStates(
+        states.instant[index],
+        states.t_s[index],
+        states.row[index],
+        states.lat_deg[index],
+        states.lon_deg[index],
+        states.alt_ft[index],
+    )
+    for lo, hi in _groups(sub.instant):
+        if hi - lo < 2:
+            continue
+        snap = _snapshot(table, sub, lo, hi)
+        found = detect_conflicts(snap, settings)
+        if len(found) == 0:
+            continue
+        a, b = found.a_index, found.b_index
+        parts.append(
+            ConflictRows(
+                t_s=np.full(len(found), sub.t_s[lo]),
+                a=snap.ids[a],
+                b=snap.ids[b],
+                party_a=snap.party[a],
+                party_b=snap.party[b],
+                tcpa_s=found.tcpa_s,
+                dcpa_nm=found.dcpa_nm,
+                dalt_ft_at_cpa=found.dalt_ft_at_cpa,
+                tin_s=found.tin_s,
+                tout_s=found.tout_s,
+                level=found.level,
+                a_lat_deg=snap.lat_deg[a],
+                a_lon_deg=snap.lon_deg[a],
+                a_alt_ft=snap.alt_ft[a],
+                b_lat_deg=snap.lat_deg[b],
+                b_lon_deg=snap.lon_deg[b],
+                b_alt_ft=snap.alt_ft[b],
+            )
+        )
+    return ConflictRows.concat(parts)
+
+
+def _screened(
+    table: TrackTable, states: InstantStates, settings: DetectionSettings
+) -> ConflictRows:
+    """The screen over all instants at once, then the exact test on what it keeps."""
+    if len(states) < 2:
+        return _empty_rows()
+    i, j = screen_pairs(table, states, settings)
+    return _exact_pairs(table, states, settings, i, j)
+
+
+def _exact_pairs(
+    table: TrackTable,
+    states: InstantStates,
+    settings: DetectionSettings,
+    i: IntArray,
+    j: IntArray,
+) -> ConflictRows:
+    """The exact test of ``detect_conflicts`` on candidate pairs of states, all
+    instants at once: the same kernels (``domain.detect``), pair by pair, so the same
+    figures as ``detect_conflicts`` on each instant's snapshot (a test checks it),
+    without its fixed cost per call."""
+    if i.size == 0:
+        return _empty_rows()
+    snap = _snapshot(table, states, 0, len(states))
+    minima = settings.minima
+    horizontal_m = minima.horizontal_nm * M_PER_NM
+    vertical_m = minima.vertical_ft * M_PER_FT
+    kin = _detect._kinematics(snap)
+    geo = _detect._pair_geometry(kin, i, j)
+    t_in, t_out = _detect._loss_interval(
+        geo, horizontal_m, vertical_m, settings.lookahead_s
+    )
+    hit = t_in <= t_out
+    i, j, t_in, t_out = i[hit], j[hit], t_in[hit], t_out[hit]
+    geo = _detect._PairGeometry(
+        geo.dh_m[hit], geo.vh_mps[hit], geo.dz_m[hit], geo.vz_mps[hit]
+    )
+    a2 = np.einsum("ij,ij->i", geo.vh_mps, geo.vh_mps)
+    b = np.einsum("ij,ij->i", geo.dh_m, geo.vh_mps)
+    tcpa_s = np.where(a2 > _MIN_CLOSURE_MPS2, -b / np.where(a2 > 0, a2, 1.0), 0.0)
+    tcpa_s = np.clip(tcpa_s, 0.0, settings.lookahead_s)
+    dcpa_nm = np.linalg.norm(geo.dh_m + geo.vh_mps * tcpa_s[:, None], axis=1) / M_PER_NM
+    dalt_ft = np.abs(geo.dz_m + geo.vz_mps * tcpa_s) / M_PER_FT
+    pair_alt_ft = np.maximum(snap.alt_ft[i], snap.alt_ft[j])
+    level = _detect._alert_levels(geo, pair_alt_ft, settings.alert_levels)
+    swap = snap.ids[j] < snap.ids[i]
+    a = np.where(swap, j, i)
+    b_index = np.where(swap, i, j)
+    order = np.lexsort((snap.ids[b_index], snap.ids[a], states.instant[a]))
+    a, b_index = a[order], b_index[order]
+    return ConflictRows(
+        t_s=states.t_s[a],
+        a=snap.ids[a],
+        b=snap.ids[b_index],
+        party_a=snap.party[a],
+        party_b=snap.party[b_index],
+        tcpa_s=tcpa_s[order],
+        dcpa_nm=dcpa_nm[order],
+        dalt_ft_at_cpa=dalt_ft[order],
+        tin_s=t_in[order],
+        tout_s=t_out[order],
+        level=level[order].astype(np.int64),
+        a_lat_deg=snap.lat_deg[a],
+        a_lon_deg=snap.lon_deg[a],
+        a_alt_ft=snap.alt_ft[a],
+        b_lat_deg=snap.lat_deg[b_index],
+        b_lon_deg=snap.lon_deg[b_index],
+        b_alt_ft=snap.alt_ft[b_index],
+    )
+
+
+def screen_states(
+    table: TrackTable, states: InstantStates, settings: DetectionSettings
+) -> BoolArray:
+    """States that may be in a conflict at their instant (a superset of those that
+    are): the screen of the module docstring.
+
+    Returns:
+        One flag per state.
+    """
+    i, j = screen_pairs(table, states, settings)
+    keep = np.zeros(len(states), dtype=np.bool_)
+    keep[i] = True
+    keep[j] = True
+    return keep
+
+
+def screen_pairs(
+    table: TrackTable, states: InstantStates, settings: DetectionSettings
+) -> tuple[IntArray, IntArray]:
+    """Pairs of states, each at one instant, that may be in conflict then (a
+    superset of those that are), as indices into ``states``."""
+    rows = states.row
+    n = len(states)
+    geodesy.check_latitudes(states.lat_deg)
+    pos_m = geodesy.ecef_surface_m(states.lat_deg, states.lon_deg)
+    east, north, up = geodesy.enu_basis(states.lat_deg, states.lon_deg)
+    trk_rad = np.radians(table.trk_deg[rows])
+    gs_mps = table.gs_kt[rows] * MPS_PER_KT
+    vel_mps = (gs_mps * np.sin(trk_rad))[:, None] * east + (gs_mps * np.cos(trk_rad))[
+        :, None
+    ] * north
+    alt_m = states.alt_ft * M_PER_FT
+    vs_mps = table.vs_fpm[rows] * MPS_PER_FPM
+    first = int(states.instant[0]) if n else 0
+    stacked_m = alt_m + (states.instant - first).astype(np.float64) * (
+        INSTANT_STACK_FT * M_PER_FT
+    )
+    horizontal_m = settings.minima.horizontal_nm * M_PER_NM + SCREEN_MARGIN_M
+    vertical_m = settings.minima.vertical_ft * M_PER_FT + SCREEN_MARGIN_M
+    cand = broadphase.candidate_pairs(
+        pos_m,
+        vel_mps,
+        stacked_m,
+        vs_mps,
+        horizontal_m,
+        vertical_m,
+        settings.lookahead_s,
+        slice_s=SCREEN_SLICE_S,
+    )
+    i, j = cand.i, cand.j
+    ok = states.instant[i] == states.instant[j]
+    if settings.cross_party_only:
+        party = table.party[rows]
+        ok &= party[i] != party[j]
+    i, j = i[ok], j[ok]
+    hit = _may_conflict(
+        pos_m,
+        vel_mps,
+        up,
+        alt_m,
+        vs_mps,
+        i,
+        j,
+        horizontal_m,
+        vertical_m,
+        settings.lookahead_s,
+    )
+    return i[hit], j[hit]
+
+
+def _may_conflict(
+    pos_m: FloatArray,
+    vel_mps: FloatArray,
+    up: FloatArray,
+    alt_m: FloatArray,
+    vs_mps: FloatArray,
+    i: IntArray,
+    j: IntArray,
+    horizontal_m: float,
+    vertical_m: float,
+    lookahead_s: float,
+) -> BoolArray:
+    """The closest-approach test of ``detect`` on candidate pairs, with the widened
+    minima: True where the pair may lose separation within the lookahead."""
+    if i.size == 0:
+        return np.zeros(0, dtype=np.bool_)
+    u = up[i] + up[j]
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    d = pos_m[j] - pos_m[i]
+    v = vel_mps[j] - vel_mps[i]
+    dh = d - np.einsum("ij,ij->i", d, u)[:, None] * u
+    vh = v - np.einsum("ij,ij->i", v, u)[:, None] * u
+    a = np.einsum("ij,ij->i", vh, vh)
+    b = np.einsum("ij,ij->i", dh, vh)
+    c = np.einsum("ij,ij->i", dh, dh)
+    r2 = horizontal_m * horizontal_m
+    moving = a > _MIN_CLOSURE_MPS2
+    safe_a = np.where(moving, a, 1.0)
+    disc = b * b - a * (c - r2)
+    root = np.sqrt(np.maximum(disc, 0.0))
+    h_in = np.where(moving, (-b - root) / safe_a, -np.inf)
+    h_out = np.where(moving, (-b + root) / safe_a, np.inf)
+    never_h = np.where(moving, disc <= 0.0, c >= r2)
+    # Where the quadratic is ill-conditioned (barely moving, or a grazing pass),
+    # keep the pair: the exact test decides.
+    fragile = (a < 1e3 * _MIN_CLOSURE_MPS2) | (np.abs(disc) <= 1e-9 * (b * b + 1.0))
+    dz = alt_m[j] - alt_m[i]
+    vz = vs_mps[j] - vs_mps[i]
+    climbing = np.abs(vz) > 1e-9
+    safe_vz = np.where(climbing, vz, 1.0)
+    t1 = (-vertical_m - dz) / safe_vz
+    t2 = (vertical_m - dz) / safe_vz
+    v_inside = np.abs(dz) < vertical_m
+    v_in = np.where(climbing, np.minimum(t1, t2), np.where(v_inside, -np.inf, np.inf))
+    v_out = np.where(climbing, np.maximum(t1, t2), np.where(v_inside, np.inf, -np.inf))
+    t_in = np.maximum(np.maximum(np.where(never_h, np.inf, h_in), v_in), 0.0)
+    t_out = np.minimum(
+        np.minimum(np.where(never_h, -np.inf, h_out), v_out), lookahead_s
+    )
+    slack_s = 1e-6 * max(lookahead_s, 1.0)
+    vertical_ok = v_in <= v_out
+    hit: BoolArray = (t_in <= t_out + slack_s) | (fragile & vertical_ok)
+    return hit
+
+
+# --------------------------------------------------------------------------------------
+# Violations
+
+
+def find_violations(
+    protocol: Protocol | PreparedConformance, table: TrackTable
+) -> list[Violation]:
+    """Every violation in the table: :func:`detect_violations` over all its rows.
+
+    Raises:
+        GeometryError: if a line or zone cannot be built.
+        InputError: if a position is not finite.
+    """
+    return detect_violations(protocol, table.positions())
+
+
+SCREEN_SCALE_ERROR: float = 0.02
+"""The conformance screen measures in a spherical azimuthal equidistant frame, not
+the ellipsoidal one of the exact test: positions and lines may sit up to about 0.8 %
+of their distance from the centre away from where the exact test puts them; the
+screen allows 2 % of that distance, plus :data:`SCREEN_MARGIN_CONFORMANCE_M`."""
+
+SCREEN_MARGIN_CONFORMANCE_M: float = 2_000.0
+SCREEN_REACH_M: float = 1_500_000.0
+"""Positions further than this from the centre of the lines and zones go to the
+exact test unscreened (the spherical frame drifts with distance)."""
+
+_EARTH_RADIUS_M: float = 6_371_008.8  # mean radius (IUGG): the screen's sphere
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A spherical azimuthal equidistant frame centred on the lines and zones."""
+
+    lat0_rad: float
+    lon0_rad: float
+
+    def xy_m(
+        self, lat_deg: FloatArray, lon_deg: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """East, north and distance from the centre, metres."""
+        lat = np.radians(lat_deg)
+        dlon = np.radians(lon_deg) - self.lon0_rad
+        sin0, cos0 = math.sin(self.lat0_rad), math.cos(self.lat0_rad)
+        cos_c = np.clip(
+            sin0 * np.sin(lat) + cos0 * np.cos(lat) * np.cos(dlon), -1.0, 1.0
+        )
+        c = np.arccos(cos_c)
+        k = np.where(c > 1e-12, c / np.maximum(np.sin(c), 1e-300), 1.0)
+        x = _EARTH_RADIUS_M * k * np.cos(lat) * np.sin(dlon)
+        y = (
+            _EARTH_RADIUS_M
+            * k
+            * (cos0 * np.sin(lat) - sin0 * np.cos(lat) * np.cos(dlon))
+        )
+        return x, y, _EARTH_RADIUS_M * c
+
+
+def _segment_distance(
+    x: FloatArray, y: FloatArray, x0: float, y0: float, x1: float, y1: float
+) -> tuple[FloatArray, FloatArray]:
+    """Distance from points to a segment, and the cross product that tells the side
+    (positive left of the segment's direction)."""
+    dx, dy = x1 - x0, y1 - y0
+    length2 = dx * dx + dy * dy
+    u = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0.0, 1.0)
+    dist = np.hypot(x - (x0 + u * dx), y - (y0 + u * dy))
+    cross = dx * (y - y0) - dy * (x - x0)
+    return dist, cross
+
+
+def screen_conformance(protocol: Protocol, table: TrackTable) -> BoolArray:
+    """Positions that may be non-conforming (a superset of those that are).
+
+    Cheap geometry in a spherical frame, with margins (:data:`SCREEN_SCALE_ERROR`)
+    that cover its difference from the exact test: a position is cleared only when
+    it is outside every zone's box by the margin (or exempt from it), and for every
+    line it must keep to is further than the buffer plus the margin from the line
+    and on its own side of every part of the line about as near as the nearest.
+
+    Returns:
+        One flag per position.
+    """
+    n = len(table)
+    maybe = np.zeros(n, dtype=np.bool_)
+    outlines = [(ln.lat_deg, ln.lon_deg) for ln in protocol.lines] + [
+        (z.lat_deg, z.lon_deg) for z in protocol.zones
+    ]
+    if n == 0 or not outlines:
+        return maybe
+    centre = geodesy.LocalProjection.around(
+        [v for lat, _ in outlines for v in lat], [v for _, lon in outlines for v in lon]
+    )
+    frame = _Frame(
+        math.radians(centre.center_lat_deg), math.radians(centre.center_lon_deg)
+    )
+    x, y, r = frame.xy_m(table.lat_deg, table.lon_deg)
+    far = r > SCREEN_REACH_M
+    maybe |= far
+    for zone in protocol.zones:
+        subject = (
+            (table.party != zone.owner)
+            & (table.alt_ft >= zone.floor_ft)
+            & (table.alt_ft <= zone.ceiling_ft)
+        )
+        if not subject.any():
+            continue
+        zx, zy, zr = frame.xy_m(
+            np.asarray(zone.lat_deg, dtype=np.float64),
+            np.asarray(zone.lon_deg, dtype=np.float64),
+        )
+        margin = (
+            SCREEN_SCALE_ERROR * np.maximum(r, zr.max()) + SCREEN_MARGIN_CONFORMANCE_M
+        )
+        inside_box = (
+            (x >= zx.min() - margin)
+            & (x <= zx.max() + margin)
+            & (y >= zy.min() - margin)
+            & (y <= zy.max() + margin)
+        )
+        maybe |= subject & inside_box
+    for line in protocol.lines:
+        keeps = {p: 1.0 if s == LineSide.LEFT else -1.0 for p, s in line.sides.items()}
+        required = np.zeros(n)
+        for party, sign in keeps.items():
+            required[table.party == party] = sign
+        rows = np.flatnonzero((required != 0.0) & ~far)
+        if rows.size == 0:
+            continue
+        lx, ly, lr = frame.xy_m(
+            np.asarray(line.lat_deg, dtype=np.float64),
+            np.asarray(line.lon_deg, dtype=np.float64),
+        )
+        # The first and last segments carried on, as the exact test does.
+        keep = np.r_[True, np.hypot(np.diff(lx), np.diff(ly)) > 0.0]
+        lx, ly = lx[keep], ly[keep]
+        ends = []
+        for a, b in ((0, 1), (-1, -2)):
+            d = np.array([lx[a] - lx[b], ly[a] - ly[b]])
+            ends.append(np.array([lx[a], ly[a]]) + d / np.linalg.norm(d) * 2_000_000.0)
+        ex = np.r_[ends[0][0], lx, ends[1][0]]
+        ey = np.r_[ends[0][1], ly, ends[1][1]]
+        px, py = x[rows], y[rows]
+        dists = []
+        crosses = []
+        for k in range(len(ex) - 1):
+            d, c = _segment_distance(px, py, ex[k], ey[k], ex[k + 1], ey[k + 1])
+            dists.append(d)
+            crosses.append(c)
+        dist = np.vstack(dists)
+        cross = np.vstack(crosses)
+        own = required[rows][None, :] * cross > 0.0
+        margin = (
+            SCREEN_SCALE_ERROR * np.maximum(r[rows], lr.max())
+            + SCREEN_MARGIN_CONFORMANCE_M
+        )
+        nearest = dist.min(axis=0)
+        near = (
+            dist
+            <= nearest[None, :] * (1.0 + 2 * SCREEN_SCALE_ERROR) + 2 * margin[None, :]
+        )
+        cleared = (nearest > line.buffer_nm * M_PER_NM + margin) & np.all(
+            own | ~near, axis=0
+        )
+        maybe[rows[~cleared]] = True
+    return maybe
+
+
+def nonconforming(
+    protocol: Protocol, table: TrackTable, prepared: PreparedConformance | None = None
+) -> BoolArray:
+    """Which positions are non-conforming with some line or zone.
+
+    :func:`screen_conformance` clears most positions cheaply; the rest are judged by
+    the exact test, each alone: they go to ``detect_violations`` as one aircraft
+    whose samples are more than ``max_gap_s`` apart, so that every non-conforming
+    position is a violation of its own, which names its row.
+
+    Raises:
+        InputError: if a position is not finite.
+    """
+    n = len(table)
+    out = np.zeros(n, dtype=np.bool_)
+    if n == 0 or not (protocol.lines or protocol.zones):
+        return out
+    prepared = prepared or PreparedConformance.from_protocol(protocol)
+    rows = np.flatnonzero(screen_conformance(protocol, table))
+    if rows.size == 0:
+        return out
+    spacing_s = prepared.rules.max_gap_s + 1.0
+    stream = PositionStream(
+        ids=np.full(rows.size, "x"),
+        party=table.party[rows],
+        t_s=np.arange(rows.size, dtype=np.float64) * spacing_s,
+        lat_deg=table.lat_deg[rows],
+        lon_deg=table.lon_deg[rows],
+        alt_ft=table.alt_ft[rows],
+    )
+    for v in detect_violations(prepared, stream):
+        out[rows[round(v.entry_t_s / spacing_s)]] = True
+    return out
+
+
+def conformance_rows(
+    protocol: Protocol, table: TrackTable, prepared: PreparedConformance | None = None
+) -> TrackTable:
+    """The rows of a stretch of time that decide its violations (module docstring).
+
+    The stretch must start and end on multiples of ``max_gap_s`` (so that buckets do
+    not straddle stretches) and hold every position in it.
+
+    Returns:
+        The rows kept, sorted by (aircraft, time).
+
+    Raises:
+        InputError: if a position is not finite.
+    """
+    n = len(table)
+    if n == 0 or not (protocol.lines or protocol.zones):
+        return TrackTable.empty()
+    _, code = np.unique(table.ids, return_inverse=True)
+    order = np.lexsort((table.t_s, code))
+    t = table.t_s[order]
+    c = code[order]
+    nc = nonconforming(protocol, table, prepared)[order]
+    bucket = np.floor(t / protocol.conformance.max_gap_s)
+    new_group = np.r_[True, (c[1:] != c[:-1]) | (bucket[1:] != bucket[:-1])]
+    last_of_group = np.r_[new_group[1:], True]
+    same_prev = np.r_[False, c[1:] == c[:-1]]
+    same_next = np.r_[c[1:] == c[:-1], False]
+    prev_nc = np.r_[False, nc[:-1]] & same_prev
+    next_nc = np.r_[nc[1:], False] & same_next
+    keep = nc | prev_nc | next_nc | new_group | last_of_group
+    return table.take(order[keep])
+
+
+def violation_order(v: Violation) -> tuple[float, str, str, str]:
+    """The order of ``detect_violations``: entry, aircraft, boundary, kind."""
+    return (v.entry_t_s, v.aircraft_id, v.boundary_id, v.kind.value)
+
+
+def ceil_to(value_s: float, step_s: float) -> float:
+    """The smallest multiple of ``step_s`` not below ``value_s``.
+
+    >>> ceil_to(301.0, 300.0), ceil_to(300.0, 300.0)
+    (600.0, 300.0)
+    """
+    return math.ceil(value_s / step_s) * step_s

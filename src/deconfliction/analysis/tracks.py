@@ -1,0 +1,699 @@
+"""Track tables in and out: the demo's ``tracks.csv`` and Parquet with its columns.
+
+One row per position, columns ``id,party,time,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm``
+(any order, other columns ignored). ``time`` is RFC 3339 with a zone
+(``2017-12-13T10:00:00Z``, as the demo writes it), epoch seconds, or in Parquet a
+timestamp column (one without a zone is taken as UTC). ``id`` names one aircraft and
+is flown by one party.
+
+Everything is read column by column with pyarrow and checked at once: every problem
+is reported with its line (CSV) or row (Parquet), up to :data:`MAX_PROBLEMS`.
+:func:`read_parquet_window` reads only the row groups of a Parquet file that overlap
+a time window, one at a time, so that a worker never holds more than its window.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from deconfliction.domain.conformance import PositionStream
+from deconfliction.domain.model import AircraftStates, FloatArray, IntArray, StrArray
+from deconfliction.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from deconfliction.scenario.traffic import Traffic
+
+TRACK_COLUMNS: tuple[str, ...] = (
+    "id",
+    "party",
+    "time",
+    "lat",
+    "lon",
+    "alt_ft",
+    "gs_kt",
+    "trk_deg",
+    "vs_fpm",
+)
+_NUMERIC_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("lat", "lat_deg"),
+    ("lon", "lon_deg"),
+    ("alt_ft", "alt_ft"),
+    ("gs_kt", "gs_kt"),
+    ("trk_deg", "trk_deg"),
+    ("vs_fpm", "vs_fpm"),
+)
+MAX_PROBLEMS: int = 20  # more than this many bad rows: the file is wrong, not a row
+PARQUET_MAGIC: bytes = b"PAR1"
+_NS_PER_S: float = 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class TrackTable:
+    """Positions of any number of aircraft, one row per position (struct of arrays).
+
+    Attributes:
+        ids: aircraft identifier of each row.
+        party: party of the aircraft.
+        t_s: time of the position, epoch seconds (UTC).
+        lat_deg: WGS-84 latitude.
+        lon_deg: WGS-84 longitude.
+        alt_ft: altitude.
+        gs_kt: ground speed.
+        trk_deg: track angle.
+        vs_fpm: vertical rate.
+
+    Raises:
+        ValueError: if the columns differ in length.
+    """
+
+    ids: StrArray
+    party: StrArray
+    t_s: FloatArray
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    alt_ft: FloatArray
+    gs_kt: FloatArray
+    trk_deg: FloatArray
+    vs_fpm: FloatArray
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        for name in (
+            "party",
+            "t_s",
+            "lat_deg",
+            "lon_deg",
+            "alt_ft",
+            "gs_kt",
+            "trk_deg",
+            "vs_fpm",
+        ):
+            if len(getattr(self, name)) != n:
+                raise ValueError(
+                    f"TrackTable.{name} has {len(getattr(self, name))} rows, "
+                    f"ids has {n}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def empty(cls) -> TrackTable:
+        """A table with no rows."""
+        f = np.zeros(0, dtype=np.float64)
+        s = np.zeros(0, dtype=np.str_)
+        return cls(s, s, f, f, f, f, f, f, f)
+
+    @classmethod
+    def from_columns(
+        cls,
+        ids: Any,
+        party: Any,
+        t_s: Any,
+        lat_deg: Any,
+        lon_deg: Any,
+        alt_ft: Any,
+        gs_kt: Any,
+        trk_deg: Any,
+        vs_fpm: Any,
+    ) -> TrackTable:
+        """Build a table from sequences.
+
+        >>> t = TrackTable.from_columns(["A"], ["red"], [0], [35], [38], [9e3],
+        ...                             [400], [90], [0])
+        >>> len(t), t.t_s.dtype.name
+        (1, 'float64')
+        """
+
+        def f(values: Any) -> FloatArray:
+            return np.asarray(values, dtype=np.float64)
+
+        return cls(
+            ids=np.asarray(ids, dtype=np.str_),
+            party=np.asarray(party, dtype=np.str_),
+            t_s=f(t_s),
+            lat_deg=f(lat_deg),
+            lon_deg=f(lon_deg),
+            alt_ft=f(alt_ft),
+            gs_kt=f(gs_kt),
+            trk_deg=f(trk_deg),
+            vs_fpm=f(vs_fpm),
+        )
+
+    @classmethod
+    def from_traffic(cls, traffic: Traffic) -> TrackTable:
+        """The positions of simulated traffic (the demo's ``tracks.csv``)."""
+        return cls(
+            ids=traffic.ids,
+            party=traffic.party,
+            t_s=traffic.t_s,
+            lat_deg=traffic.lat_deg,
+            lon_deg=traffic.lon_deg,
+            alt_ft=traffic.alt_ft,
+            gs_kt=traffic.gs_kt,
+            trk_deg=traffic.trk_deg,
+            vs_fpm=traffic.vs_fpm,
+        )
+
+    @classmethod
+    def concat(cls, tables: Sequence[TrackTable]) -> TrackTable:
+        """The rows of several tables, in order."""
+        if not tables:
+            return cls.empty()
+        return cls(
+            *(np.concatenate([getattr(t, name) for t in tables]) for name in _FIELDS)
+        )
+
+    def take(self, index: Any) -> TrackTable:
+        """The rows selected by ``index`` (a slice, boolean mask or indices)."""
+        return TrackTable(*(getattr(self, name)[index] for name in _FIELDS))
+
+    def in_time_order(self) -> TrackTable:
+        """The rows sorted by time, then aircraft (ties keep their order)."""
+        return self.take(np.lexsort((self.ids, self.t_s)))
+
+    def positions(self) -> PositionStream:
+        """The rows as a conformance :class:`PositionStream`.
+
+        Raises:
+            InputError: as :class:`PositionStream`.
+        """
+        return PositionStream(
+            self.ids, self.party, self.t_s, self.lat_deg, self.lon_deg, self.alt_ft
+        )
+
+    def states(self, index: Any = slice(None)) -> AircraftStates:
+        """The rows selected by ``index`` as a detection snapshot (ids must be unique
+        among them)."""
+        return AircraftStates(
+            ids=self.ids[index],
+            party=self.party[index],
+            lat_deg=self.lat_deg[index],
+            lon_deg=self.lon_deg[index],
+            alt_ft=self.alt_ft[index],
+            gs_kt=self.gs_kt[index],
+            trk_deg=self.trk_deg[index],
+            vs_fpm=self.vs_fpm[index],
+        )
+
+    def parties(self) -> tuple[str, ...]:
+        """The parties present, sorted."""
+        return tuple(str(p) for p in np.unique(self.party).tolist())
+
+
+_FIELDS: tuple[str, ...] = (
+    "ids",
+    "party",
+    "t_s",
+    "lat_deg",
+    "lon_deg",
+    "alt_ft",
+    "gs_kt",
+    "trk_deg",
+    "vs_fpm",
+)
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+
+
+def is_parquet(path: str | os.PathLike[str]) -> bool:
+    """True when the file starts with Parquet's magic bytes.
+
+    Raises:
+        OSError: if the file cannot be read.
+    """
+    with Path(path).open("rb") as f:
+        return f.read(4) == PARQUET_MAGIC
+
+
+def read_tracks(path: str | os.PathLike[str]) -> TrackTable:
+    """Read a whole track file, CSV or Parquet (told apart by its first bytes).
+
+    Args:
+        path: the file.
+
+    Returns:
+        Every row, in file order.
+
+    Raises:
+        InputError: if a column is missing or rows are bad (every problem, with its
+            line or row, up to :data:`MAX_PROBLEMS`).
+        OSError: if the file cannot be read.
+    """
+    source = os.fspath(path)
+    if is_parquet(path):
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        schema = pq.read_schema(source)
+        _check_columns(schema.names, source)
+        table = pq.read_table(source, columns=list(TRACK_COLUMNS))
+        return tracks_from_arrow(table, source, first_line=1, line_word="row")
+    import pyarrow as pa
+    import pyarrow.csv as pcsv  # type: ignore[import-untyped]
+
+    try:
+        table = pcsv.read_csv(
+            source,
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.string() for name in TRACK_COLUMNS},
+                strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputError(
+            [Problem(source, None, "", f"not a CSV table: {exc}")]
+        ) from None
+    _check_columns(table.column_names, source)
+    return tracks_from_arrow(table, source, first_line=2, line_word="line")
+
+
+def _check_columns(names: Sequence[str], source: str) -> None:
+    missing = [c for c in TRACK_COLUMNS if c not in names]
+    if missing:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    c,
+                    "missing column (needed: " + ",".join(TRACK_COLUMNS) + ")",
+                )
+                for c in missing
+            ]
+        )
+
+
+def tracks_from_arrow(
+    table: pa.Table, source: str, first_line: int, line_word: str = "line"
+) -> TrackTable:
+    """Check and convert an Arrow table with the track columns.
+
+    Args:
+        table: the table (other columns are ignored).
+        source: the file name, for problems.
+        first_line: the line (or row) number of the table's first row.
+        line_word: ``line`` (CSV) or ``row`` (Parquet), in messages.
+
+    Returns:
+        The rows as a :class:`TrackTable`.
+
+    Raises:
+        InputError: listing every bad row, up to :data:`MAX_PROBLEMS`.
+    """
+    problems: list[Problem] = []
+    ids, id_codes = _text_column(table, "id", source, first_line, problems)
+    party, party_codes = _text_column(table, "party", source, first_line, problems)
+    t_s = time_seconds(table.column("time"), source, first_line, problems)
+    numbers = {
+        field: _float_column(table, column, source, first_line, problems)
+        for column, field in _NUMERIC_COLUMNS
+    }
+    _check_ranges(numbers, source, first_line, problems)
+    if not problems:
+        _check_one_party(ids, party, source, problems, id_codes, party_codes)
+    if problems:
+        raise InputError(_capped(problems, line_word))
+    return TrackTable(ids=ids, party=party, t_s=t_s, **numbers)
+
+
+def _capped(problems: list[Problem], line_word: str) -> list[Problem]:
+    if line_word != "line":
+        problems = [
+            Problem(p.source, None, p.field, f"row {p.line}: {p.message}")
+            if p.line is not None
+            else p
+            for p in problems
+        ]
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return [
+        *problems[:MAX_PROBLEMS],
+        Problem(problems[0].source, None, "", f"and {more} more problems"),
+    ]
+
+
+def _text_column(
+    table: pa.Table, name: str, source: str, first_line: int, problems: list[Problem]
+) -> tuple[StrArray, IntArray | None]:
+    """The column as strings, and its dictionary codes when it is dictionary-encoded
+    (Parquet from recorders usually is: the codes make the checks fast)."""
+    import pyarrow as pa
+
+    chunked = table.column(name)
+    codes: IntArray | None = None
+    if pa.types.is_dictionary(chunked.type):
+        column = chunked.unify_dictionaries().combine_chunks()
+        nulls = column.is_null().to_numpy(zero_copy_only=False)
+        # Decode the (few) distinct values once, then index: fast for big files.
+        values = np.asarray(
+            column.dictionary.cast(pa.string()).to_pylist() or [""], dtype=np.str_
+        )
+        codes = (
+            column.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        )
+        out = values[codes]
+    else:
+        column = chunked.combine_chunks()
+        nulls = column.is_null().to_numpy(zero_copy_only=False)
+        text = column.cast(pa.string()).fill_null("")
+        out = np.asarray(text.to_numpy(zero_copy_only=False), dtype=np.str_)
+    out = np.asarray(out, dtype=np.str_)
+    blank = nulls | (out == "")
+    for row in np.flatnonzero(blank)[: MAX_PROBLEMS + 1].tolist():
+        problems.append(Problem(source, first_line + row, name, "empty"))
+    result: StrArray = out
+    return result, codes
+
+
+def _float_column(
+    table: pa.Table, name: str, source: str, first_line: int, problems: list[Problem]
+) -> FloatArray:
+    import pyarrow as pa
+
+    column = table.column(name).combine_chunks()
+    try:
+        numbers = column.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        numbers = pa.array(
+            [_to_float(v) for v in column.to_pylist()], type=pa.float64()
+        )
+    values = numbers.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    bad = ~np.isfinite(values)
+    raw = column.to_pylist() if bad.any() else []
+    for row in np.flatnonzero(bad)[: MAX_PROBLEMS + 1].tolist():
+        shown = raw[row]
+        message = "empty" if shown in (None, "") else f"not a finite number: {shown!r}"
+        problems.append(Problem(source, first_line + row, name, message))
+    result: FloatArray = np.asarray(values, dtype=np.float64)
+    return result
+
+
+def _to_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def time_seconds(
+    column: Any, source: str, first_line: int, problems: list[Problem]
+) -> FloatArray:
+    """Epoch seconds of a time column: timestamps, numbers or RFC 3339 text.
+
+    Args:
+        column: an Arrow array or chunked array.
+        source: the file name, for problems.
+        first_line: the line (or row) number of the first value.
+        problems: where bad values are appended.
+
+    Returns:
+        The times (NaN where a value is bad).
+    """
+    import pyarrow as pa
+
+    array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        array = array.cast(kind.value_type)
+        kind = array.type
+    if pa.types.is_timestamp(kind):
+        ns = array.cast(pa.timestamp("ns", tz=kind.tz)).cast(pa.int64())
+        values = _seconds(ns.fill_null(0).to_numpy(zero_copy_only=False))
+        values = np.where(
+            array.is_null().to_numpy(zero_copy_only=False), np.nan, values
+        )
+    elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        values = values.astype(np.float64, copy=True)
+    else:
+        values = _text_times(array.cast(pa.string()))
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raw = array.to_pylist()
+        for row in np.flatnonzero(bad)[: MAX_PROBLEMS + 1].tolist():
+            shown = raw[row]
+            message = (
+                "empty"
+                if shown in (None, "")
+                else f"not an RFC 3339 time with a zone, nor epoch seconds: {shown!r}"
+            )
+            problems.append(Problem(source, first_line + row, "time", message))
+    result: FloatArray = np.asarray(values, dtype=np.float64)
+    return result
+
+
+def _seconds(ns: Any) -> FloatArray:
+    """Epoch nanoseconds to seconds, whole seconds first: a 19-digit count of
+    nanoseconds does not fit a float exactly, its seconds and fraction do.
+
+    >>> _seconds(np.array([1513123200250000000])).tolist()
+    [1513123200.25]
+    """
+    ns = np.asarray(ns, dtype=np.int64)
+    whole = ns // 1_000_000_000
+    fraction = (ns - whole * 1_000_000_000).astype(np.float64) / _NS_PER_S
+    result: FloatArray = whole.astype(np.float64) + fraction
+    return result
+
+
+def _text_times(array: Any) -> FloatArray:
+    import pyarrow as pa
+
+    try:
+        ns = array.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+        out = _seconds(ns.fill_null(0).to_numpy(zero_copy_only=False))
+        return np.where(array.is_null().to_numpy(zero_copy_only=False), np.nan, out)
+    except pa.ArrowInvalid:
+        pass
+    # Some values are epoch seconds, or bad: one by one (only files with such rows).
+    out = np.full(len(array), np.nan)
+    for row, text in enumerate(array.to_pylist()):
+        out[row] = _one_time(text)
+    return out
+
+
+def _one_time(text: str | None) -> float:
+    import pyarrow as pa
+
+    if text is None:
+        return float("nan")
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        scalar = pa.scalar(text.strip()).cast(pa.timestamp("ns", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return float("nan")
+    value = scalar.cast(pa.int64()).as_py()
+    return float("nan") if value is None else float(_seconds(np.array([value]))[0])
+
+
+def _check_ranges(
+    numbers: dict[str, FloatArray],
+    source: str,
+    first_line: int,
+    problems: list[Problem],
+) -> None:
+    limits = {"lat_deg": ("lat", 90.0), "lon_deg": ("lon", 180.0)}
+    for field, (column, limit) in limits.items():
+        bad = np.flatnonzero(np.abs(numbers[field]) > limit)
+        for row in bad[: MAX_PROBLEMS + 1].tolist():
+            problems.append(
+                Problem(
+                    source,
+                    first_line + row,
+                    column,
+                    f"{numbers[field][row]:g} is outside [-{limit:g}, {limit:g}]",
+                )
+            )
+    bad = np.flatnonzero(numbers["gs_kt"] < 0.0)
+    for row in bad[: MAX_PROBLEMS + 1].tolist():
+        problems.append(
+            Problem(source, first_line + row, "gs_kt", "a ground speed is not negative")
+        )
+
+
+def _check_one_party(
+    ids: StrArray,
+    party: StrArray,
+    source: str,
+    problems: list[Problem],
+    id_codes: IntArray | None = None,
+    party_codes: IntArray | None = None,
+) -> None:
+    if len(ids) == 0:
+        return
+    if id_codes is None or party_codes is None:
+        _, id_codes = np.unique(ids, return_inverse=True)
+        _, party_codes = np.unique(party, return_inverse=True)
+    id_codes = id_codes.astype(np.int64)
+    width = int(party_codes.max()) + 1
+    pairs = np.unique(id_codes * width + party_codes)
+    aircraft = pairs // width
+    twice = np.unique(aircraft[np.r_[False, aircraft[1:] == aircraft[:-1]]])
+    for code in twice[:MAX_PROBLEMS].tolist():
+        rows = id_codes == code
+        name = str(ids[np.argmax(rows)])
+        flown_by = sorted(set(party[rows].tolist()))
+        problems.append(
+            Problem(
+                source,
+                None,
+                "party",
+                f"aircraft {name!r} is flown by several parties: "
+                + ", ".join(flown_by),
+            )
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Parquet: row groups and windows
+
+
+@dataclass(frozen=True, slots=True)
+class RowGroup:
+    """One row group of a Parquet track file and the times it spans.
+
+    Attributes:
+        path: the file.
+        index: the row group's index in the file.
+        rows: number of rows.
+        first_row: the file row of its first row (0-based), for problems.
+        t_min_s: its earliest time (NaN when it has no valid time).
+        t_max_s: its latest time.
+    """
+
+    path: str
+    index: int
+    rows: int
+    first_row: int
+    t_min_s: float
+    t_max_s: float
+
+
+def row_groups(path: str | os.PathLike[str]) -> list[tuple[int, int, int]]:
+    """``(index, rows, first_row)`` of each row group of a Parquet file.
+
+    Raises:
+        InputError: if the file is not Parquet or lacks a track column.
+        OSError: if it cannot be read.
+    """
+    import pyarrow.parquet as pq
+
+    source = os.fspath(path)
+    if not is_parquet(source):
+        raise InputError(
+            [Problem(source, None, "", "not a Parquet file (analyze reads Parquet)")]
+        )
+    meta = pq.ParquetFile(source).metadata
+    _check_columns(meta.schema.to_arrow_schema().names, source)
+    out = []
+    first = 0
+    for k in range(meta.num_row_groups):
+        rows = meta.row_group(k).num_rows
+        out.append((k, rows, first))
+        first += rows
+    return out
+
+
+def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> RowGroup:
+    """Read one row group's time column and return its span.
+
+    Raises:
+        InputError: if a time in it is bad.
+        OSError: if the file cannot be read.
+    """
+    import pyarrow.parquet as pq
+
+    column = pq.ParquetFile(path).read_row_group(index, columns=["time"]).column(0)
+    problems: list[Problem] = []
+    t_s = time_seconds(column, path, first_row + 1, problems)
+    if problems:
+        raise InputError(_capped(problems, "row"))
+    if len(t_s) == 0:
+        return RowGroup(path, index, rows, first_row, float("nan"), float("nan"))
+    return RowGroup(
+        path, index, rows, first_row, float(np.min(t_s)), float(np.max(t_s))
+    )
+
+
+def read_parquet_window(
+    groups: Sequence[RowGroup], t_from_s: float, t_to_s: float
+) -> TrackTable:
+    """The rows with ``t_from_s <= time < t_to_s`` from the row groups that overlap it.
+
+    Row groups are read one at a time and filtered at once, so memory holds the
+    window plus one row group.
+
+    Raises:
+        InputError: if a row is bad.
+        OSError: if a file cannot be read.
+    """
+    import pyarrow.parquet as pq
+
+    parts: list[TrackTable] = []
+    files: dict[str, Any] = {}
+    for g in groups:
+        if not (g.t_max_s >= t_from_s and g.t_min_s < t_to_s):
+            continue
+        if g.path not in files:
+            files[g.path] = pq.ParquetFile(g.path, read_dictionary=["id", "party"])
+        table = files[g.path].read_row_group(g.index, columns=list(TRACK_COLUMNS))
+        problems: list[Problem] = []
+        t_s = time_seconds(table.column("time"), g.path, g.first_row + 1, problems)
+        if problems:
+            raise InputError(_capped(problems, "row"))
+        keep = np.flatnonzero((t_s >= t_from_s) & (t_s < t_to_s))
+        if keep.size == 0:
+            continue
+        part = tracks_from_arrow(
+            table.take(keep), g.path, first_line=g.first_row + 1, line_word="row"
+        )
+        parts.append(part)
+    return TrackTable.concat(parts)
+
+
+def write_tracks_parquet(
+    path: str | os.PathLike[str], table: TrackTable, row_group_rows: int = 1_000_000
+) -> None:
+    """Write a track table as Parquet (``time`` as a UTC timestamp in microseconds).
+
+    Raises:
+        OSError: if the file cannot be written.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    micros = np.round(table.t_s * 1e6).astype(np.int64)
+    arrow = pa.table(
+        {
+            "id": pa.array(table.ids).dictionary_encode(),
+            "party": pa.array(table.party).dictionary_encode(),
+            "time": pa.array(micros, type=pa.timestamp("us", tz="UTC")),
+            "lat": table.lat_deg,
+            "lon": table.lon_deg,
+            "alt_ft": table.alt_ft,
+            "gs_kt": table.gs_kt,
+            "trk_deg": table.trk_deg,
+            "vs_fpm": table.vs_fpm,
+        }
+    )
+    pq.write_table(arrow, os.fspath(path), row_group_size=row_group_rows)
+
+
+def aircraft_codes(ids: StrArray) -> tuple[StrArray, IntArray]:
+    """The distinct ids (sorted) and the code of each row into them."""
+    unique, codes = np.unique(ids, return_inverse=True)
+    return unique, codes.astype(np.int64)
