@@ -48,6 +48,14 @@ def demo(
         float,
         typer.Option(min=0.0, help="Mean deliberate close encounters per 24 hours."),
     ] = 2.0,
+    whatif: Annotated[
+        bool,
+        typer.Option(
+            "--whatif",
+            help="Also replay the day under the three options of 2015 (zones of "
+            "responsibility, coordination, partnership) into whatif-options-2015.*",
+        ),
+    ] = False,
 ) -> None:
     """Fly simulated traffic under a protocol; write results and a map to OUT.
 
@@ -92,6 +100,12 @@ def demo(
     elapsed_s = time.perf_counter() - started
     _print_summary(console, result, elapsed_s)
     console.print(f"Wrote {len(paths)} files to [bold]{out}[/]: " + ", ".join(paths))
+    if whatif:
+        from deconfliction.analysis.whatif import run_options_whatif, table_rows
+
+        options = run_options_whatif(result.traffic, out)
+        for name, cells in table_rows(options):
+            console.print(f"{name:34} " + " | ".join(cells))
 
 
 def _print_summary(console: Console, result: DemoResult, elapsed_s: float) -> None:
