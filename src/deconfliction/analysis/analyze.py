@@ -82,6 +82,19 @@ TARGET_ROWS: int = 500_000
 """Positions per window: a few hundred MB of work in a worker at most, and enough
 windows to keep every worker busy and the progress moving."""
 
+WORKER_MALLOC_ENVIRON: dict[str, str] = {
+    "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
+    "MALLOC_MMAP_THRESHOLD_": str(64 * 2**20),
+}
+"""glibc settings of the local cluster's workers. Dask's nanny sets
+``MALLOC_TRIM_THRESHOLD_=65536`` (hand memory back to the system at once), which also
+freezes glibc's mmap threshold at 128 KiB: every array of a window is then a fresh
+mapping, touched page by page, and the workers spend a third of their time in page
+faults (measured: 271,000 against 447,000 positions/s on one core). Arrays up to
+64 MiB come from the heap instead, and the heap is trimmed past 256 MiB free: memory
+stays bounded by the window. A running cluster (``--scheduler``) keeps its own
+settings: start its workers with these variables for the same speed."""
+
 CONFLICTS_DIR: str = "conflicts"
 LOSSES_DIR: str = "losses"
 VIOLATIONS_FILE: str = "violations.parquet"
@@ -693,14 +706,19 @@ def start_cluster(
 
     if scheduler:
         return Client(scheduler, timeout="20s"), None  # type: ignore[no-untyped-call]
+    import dask
+
     dashboard = ":8787" if has_dashboard_support() else None
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        memory_limit=memory_limit,
-        dashboard_address=dashboard,
-    )
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.update(WORKER_MALLOC_ENVIRON)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=dashboard,
+        )
     return Client(cluster), cluster  # type: ignore[no-untyped-call]
 
 
