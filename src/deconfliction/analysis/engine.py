@@ -42,14 +42,13 @@ import numpy as np
 
 from deconfliction.analysis.tracks import TrackTable
 from deconfliction.domain import broadphase, geodesy
-from deconfliction.domain import detect as _detect
 from deconfliction.domain.conformance import (
     PositionStream,
     PreparedConformance,
     Violation,
     detect_violations,
 )
-from deconfliction.domain.detect import detect_conflicts
+from deconfliction.domain.detect import detect_conflicts, evaluate_pairs
 from deconfliction.domain.model import (
     AircraftStates,
     BoolArray,
@@ -496,33 +495,14 @@ def _exact_pairs(
     j: IntArray,
 ) -> ConflictRows:
     """The exact test of ``detect_conflicts`` on candidate pairs of states, all
-    instants at once: the same kernels (``domain.detect``), pair by pair, so the same
+    instants at once (:func:`~deconfliction.domain.detect.evaluate_pairs`): the same
     figures as ``detect_conflicts`` on each instant's snapshot (a test checks it),
     without its fixed cost per call."""
     if i.size == 0:
         return _empty_rows()
     snap = _snapshot(table, states, 0, len(states))
-    minima = settings.minima
-    horizontal_m = minima.horizontal_nm * M_PER_NM
-    vertical_m = minima.vertical_ft * M_PER_FT
-    kin = _detect._kinematics(snap)
-    geo = _detect._pair_geometry(kin, i, j)
-    t_in, t_out = _detect._loss_interval(
-        geo, horizontal_m, vertical_m, settings.lookahead_s
-    )
-    hit = t_in <= t_out
-    i, j, t_in, t_out = i[hit], j[hit], t_in[hit], t_out[hit]
-    geo = _detect._PairGeometry(
-        geo.dh_m[hit], geo.vh_mps[hit], geo.dz_m[hit], geo.vz_mps[hit]
-    )
-    a2 = np.einsum("ij,ij->i", geo.vh_mps, geo.vh_mps)
-    b = np.einsum("ij,ij->i", geo.dh_m, geo.vh_mps)
-    tcpa_s = np.where(a2 > _MIN_CLOSURE_MPS2, -b / np.where(a2 > 0, a2, 1.0), 0.0)
-    tcpa_s = np.clip(tcpa_s, 0.0, settings.lookahead_s)
-    dcpa_nm = np.linalg.norm(geo.dh_m + geo.vh_mps * tcpa_s[:, None], axis=1) / M_PER_NM
-    dalt_ft = np.abs(geo.dz_m + geo.vz_mps * tcpa_s) / M_PER_FT
-    pair_alt_ft = np.maximum(snap.alt_ft[i], snap.alt_ft[j])
-    level = _detect._alert_levels(geo, pair_alt_ft, settings.alert_levels)
+    found = evaluate_pairs(snap, settings, i, j)
+    i, j = found.i, found.j
     swap = snap.ids[j] < snap.ids[i]
     a = np.where(swap, j, i)
     b_index = np.where(swap, i, j)
@@ -534,12 +514,12 @@ def _exact_pairs(
         b=snap.ids[b_index],
         party_a=snap.party[a],
         party_b=snap.party[b_index],
-        tcpa_s=tcpa_s[order],
-        dcpa_nm=dcpa_nm[order],
-        dalt_ft_at_cpa=dalt_ft[order],
-        tin_s=t_in[order],
-        tout_s=t_out[order],
-        level=level[order].astype(np.int64),
+        tcpa_s=found.tcpa_s[order],
+        dcpa_nm=found.dcpa_nm[order],
+        dalt_ft_at_cpa=found.dalt_ft_at_cpa[order],
+        tin_s=found.tin_s[order],
+        tout_s=found.tout_s[order],
+        level=found.level[order],
         a_lat_deg=snap.lat_deg[a],
         a_lon_deg=snap.lon_deg[a],
         a_alt_ft=snap.alt_ft[a],

@@ -213,20 +213,8 @@ def detect_conflicts(states: AircraftStates, settings: DetectionSettings) -> Con
     if settings.cross_party_only:
         other = states.party[i] != states.party[j]
         i, j = i[other], j[other]
-    geo = _pair_geometry(kin, i, j)
-    t_in, t_out = _loss_interval(geo, horizontal_m, vertical_m, settings.lookahead_s)
-    hit = t_in <= t_out
-    i, j, t_in, t_out = i[hit], j[hit], t_in[hit], t_out[hit]
-    geo = _PairGeometry(geo.dh_m[hit], geo.vh_mps[hit], geo.dz_m[hit], geo.vz_mps[hit])
-
-    a2 = np.einsum("ij,ij->i", geo.vh_mps, geo.vh_mps)
-    b = np.einsum("ij,ij->i", geo.dh_m, geo.vh_mps)
-    tcpa_s = np.where(a2 > MIN_CLOSURE_MPS2, -b / np.where(a2 > 0, a2, 1.0), 0.0)
-    tcpa_s = np.clip(tcpa_s, 0.0, settings.lookahead_s)
-    dcpa_nm = np.linalg.norm(geo.dh_m + geo.vh_mps * tcpa_s[:, None], axis=1) / M_PER_NM
-    dalt_ft = np.abs(geo.dz_m + geo.vz_mps * tcpa_s) / M_PER_FT
-    pair_alt_ft = np.maximum(states.alt_ft[i], states.alt_ft[j])
-    level = _alert_levels(geo, pair_alt_ft, settings.alert_levels)
+    found = _evaluate(kin, states.alt_ft, settings, i, j)
+    i, j = found.i, found.j
 
     # Name each pair by its ids in order, then sort by (a id, b id).
     ids_i, ids_j = states.ids[i], states.ids[j]
@@ -237,10 +225,120 @@ def detect_conflicts(states: AircraftStates, settings: DetectionSettings) -> Con
     return Conflicts(
         a_index=a_index[order].astype(np.int64),
         b_index=b_index[order].astype(np.int64),
-        tcpa_s=tcpa_s[order],
-        dcpa_nm=dcpa_nm[order],
-        dalt_ft_at_cpa=dalt_ft[order],
-        tin_s=t_in[order],
-        tout_s=t_out[order],
-        level=level[order],
+        tcpa_s=found.tcpa_s[order],
+        dcpa_nm=found.dcpa_nm[order],
+        dalt_ft_at_cpa=found.dalt_ft_at_cpa[order],
+        tin_s=found.tin_s[order],
+        tout_s=found.tout_s[order],
+        level=found.level[order],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PairConflicts:
+    """The pairs of :func:`evaluate_pairs` found in conflict, in the order given.
+
+    Attributes:
+        i: first aircraft of each pair (index into the states).
+        j: second aircraft.
+        tcpa_s: time to the closest point of approach (0 to the lookahead).
+        dcpa_nm: predicted horizontal miss distance then.
+        dalt_ft_at_cpa: predicted vertical separation then.
+        tin_s: start of the predicted loss of separation (0: lost now).
+        tout_s: its end, within the lookahead.
+        level: alert level (:class:`AlertLevel` values).
+    """
+
+    i: IntArray
+    j: IntArray
+    tcpa_s: FloatArray
+    dcpa_nm: FloatArray
+    dalt_ft_at_cpa: FloatArray
+    tin_s: FloatArray
+    tout_s: FloatArray
+    level: IntArray
+
+    def __len__(self) -> int:
+        return len(self.i)
+
+
+def evaluate_pairs(
+    states: AircraftStates, settings: DetectionSettings, i: IntArray, j: IntArray
+) -> PairConflicts:
+    """The exact test of :func:`detect_conflicts` on given pairs of a snapshot, with
+    no broad phase and no party filter: for callers that choose the pairs
+    themselves (the history engine screens many instants at once). Only the
+    aircraft named in a pair are converted, however large the snapshot.
+
+    Args:
+        states: the snapshot (several instants may share one: a pair's two states
+            must be of the same instant).
+        settings: minima, lookahead and alert levels.
+        i: first aircraft of each pair.
+        j: second aircraft.
+
+    Returns:
+        The pairs in conflict, in the order given, with their figures.
+
+    Raises:
+        PolarRegionError: if a named position is within ``geodesy.MAX_ABS_LAT_DEG``
+            of a pole.
+    """
+    i = np.asarray(i, dtype=np.int64)
+    j = np.asarray(j, dtype=np.int64)
+    used = np.unique(np.concatenate([i, j]))
+    sub = AircraftStates(
+        ids=states.ids[used],
+        party=states.party[used],
+        lat_deg=states.lat_deg[used],
+        lon_deg=states.lon_deg[used],
+        alt_ft=states.alt_ft[used],
+        gs_kt=states.gs_kt[used],
+        trk_deg=states.trk_deg[used],
+        vs_fpm=states.vs_fpm[used],
+    )
+    found = _evaluate(
+        _kinematics(sub),
+        sub.alt_ft,
+        settings,
+        np.searchsorted(used, i),
+        np.searchsorted(used, j),
+    )
+    return PairConflicts(
+        used[found.i],
+        used[found.j],
+        found.tcpa_s,
+        found.dcpa_nm,
+        found.dalt_ft_at_cpa,
+        found.tin_s,
+        found.tout_s,
+        found.level,
+    )
+
+
+def _evaluate(
+    kin: _Kinematics,
+    alt_ft: FloatArray,
+    settings: DetectionSettings,
+    i: IntArray,
+    j: IntArray,
+) -> PairConflicts:
+    minima = settings.minima
+    horizontal_m = minima.horizontal_nm * M_PER_NM
+    vertical_m = minima.vertical_ft * M_PER_FT
+    geo = _pair_geometry(kin, i, j)
+    t_in, t_out = _loss_interval(geo, horizontal_m, vertical_m, settings.lookahead_s)
+    hit = t_in <= t_out
+    i, j, t_in, t_out = i[hit], j[hit], t_in[hit], t_out[hit]
+    geo = _PairGeometry(geo.dh_m[hit], geo.vh_mps[hit], geo.dz_m[hit], geo.vz_mps[hit])
+    a2 = np.einsum("ij,ij->i", geo.vh_mps, geo.vh_mps)
+    b = np.einsum("ij,ij->i", geo.dh_m, geo.vh_mps)
+    tcpa_s = np.where(a2 > MIN_CLOSURE_MPS2, -b / np.where(a2 > 0, a2, 1.0), 0.0)
+    tcpa_s = np.clip(tcpa_s, 0.0, settings.lookahead_s)
+    dcpa_nm = np.linalg.norm(geo.dh_m + geo.vh_mps * tcpa_s[:, None], axis=1) / M_PER_NM
+    dalt_ft = np.abs(geo.dz_m + geo.vz_mps * tcpa_s) / M_PER_FT
+    pair_alt_ft = np.maximum(alt_ft[i], alt_ft[j])
+    level = _alert_levels(geo, pair_alt_ft, settings.alert_levels)
+    return PairConflicts(
+        i, j, tcpa_s, dcpa_nm, dalt_ft, t_in, t_out, level.astype(np.int64)
     )

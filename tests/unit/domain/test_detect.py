@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deconfliction.domain import detect as detect_module
 from deconfliction.domain.alerting import default_alert_levels
-from deconfliction.domain.detect import detect_conflicts
+from deconfliction.domain.detect import detect_conflicts, evaluate_pairs
 from deconfliction.domain.model import (
     AircraftStates,
     AlertLevel,
@@ -173,23 +172,16 @@ def _brute_force_pairs(
     states: AircraftStates, s: DetectionSettings
 ) -> set[tuple[str, str]]:
     """Every pair checked exactly, without the broadphase."""
-    kin = detect_module._kinematics(states)
     n = len(states)
     i, j = (
         np.array(v, dtype=np.int64)
         for v in zip(*itertools.combinations(range(n), 2), strict=True)
     )
-    geo = detect_module._pair_geometry(kin, i, j)
-    t_in, t_out = detect_module._loss_interval(
-        geo,
-        s.minima.horizontal_nm * 1852.0,
-        s.minima.vertical_ft * 0.3048,
-        s.lookahead_s,
-    )
-    hit = (t_in <= t_out) & (states.party[i] != states.party[j])
+    other = states.party[i] != states.party[j]
+    found = evaluate_pairs(states, s, i[other], j[other])
     return {
         tuple(sorted((str(states.ids[a]), str(states.ids[b]))))
-        for a, b in zip(i[hit], j[hit], strict=True)
+        for a, b in zip(found.i, found.j, strict=True)
     }
 
 
@@ -272,3 +264,56 @@ class TestDetectProperties:
         assert _only(detect_conflicts(forward, STANDARD)) == pytest.approx(
             _only(detect_conflicts(backward, STANDARD))
         )
+
+
+class TestEvaluatePairs:
+    def test_same_figures_as_detect_conflicts(self) -> None:
+        states = _random_states(7, 300)
+        s = DetectionSettings(STANDARD.minima, 300.0, default_alert_levels())
+        full = detect_conflicts(states, s)
+        assert len(full) > 0
+        # The found pairs in reverse order, mixed with pairs that are not conflicts.
+        rng = np.random.default_rng(1)
+        extra_i = rng.integers(0, 150, 200)
+        extra_j = rng.integers(150, 300, 200)
+        i = np.r_[full.b_index[::-1], extra_i]
+        j = np.r_[full.a_index[::-1], extra_j]
+        found = evaluate_pairs(states, s, i, j)
+        by_pair = {
+            (int(a), int(b)): k
+            for k, (a, b) in enumerate(zip(found.i, found.j, strict=True))
+        }
+        for k, (a, b) in enumerate(zip(full.a_index, full.b_index, strict=True)):
+            m = by_pair[(int(b), int(a))]
+            assert found.tcpa_s[m] == full.tcpa_s[k]
+            assert found.dcpa_nm[m] == full.dcpa_nm[k]
+            assert found.dalt_ft_at_cpa[m] == full.dalt_ft_at_cpa[k]
+            assert found.tin_s[m] == full.tin_s[k]
+            assert found.tout_s[m] == full.tout_s[k]
+            assert found.level[m] == full.level[k]
+        # Order kept: the reversed conflicts come first, as given.
+        assert list(found.i[: len(full)]) == list(full.b_index[::-1])
+        found_pairs = {(int(a), int(b)) for a, b in zip(found.i, found.j, strict=True)}
+        assert len(found_pairs) == len(found)
+
+    def test_only_the_named_aircraft_are_converted(self) -> None:
+        states = AircraftStates.from_columns(
+            ["A", "B", "POLE"],
+            [35.0, 35.0, 89.99],
+            [38.0, 38.5, 0.0],
+            [20000, 20000, 20000],
+            [400, 400, 400],
+            [90, 270, 0],
+            [0, 0, 0],
+        )
+        s = DetectionSettings(STANDARD.minima, 300.0)
+        found = evaluate_pairs(states, s, np.array([0]), np.array([1]))
+        assert len(found) == 1 and round(float(found.tcpa_s[0]), 1) == 110.9
+        with pytest.raises(PolarRegionError):
+            evaluate_pairs(states, s, np.array([0]), np.array([2]))
+
+    def test_no_pairs(self) -> None:
+        states = _random_states(3, 5)
+        s = DetectionSettings(STANDARD.minima, 300.0)
+        empty = np.zeros(0, dtype=np.int64)
+        assert len(evaluate_pairs(states, s, empty, empty)) == 0
