@@ -72,7 +72,7 @@ def cluster() -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # never the dashboard port another test may hold
         memory_limit="2GiB",
     ) as local:
         yield local

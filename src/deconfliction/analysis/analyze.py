@@ -702,24 +702,40 @@ def start_cluster(
     Raises:
         OSError: if the scheduler cannot be reached.
     """
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         return Client(scheduler, timeout="20s"), None  # type: ignore[no-untyped-call]
     import dask
 
-    dashboard = ":8787" if has_dashboard_support() else None
+    # Without bokeh there is no dashboard, but the scheduler still serves HTTP
+    # (health, metrics): on any free port then, not on the dashboard's.
+    dashboard = ":8787" if has_dashboard_support() else ":0"
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environ.update(WORKER_MALLOC_ENVIRON)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=memory_limit,
-            dashboard_address=dashboard,
-        )
+        try:
+            cluster = _local_cluster(workers, memory_limit, dashboard)
+        except RuntimeError as exc:
+            if dashboard == ":0" or "already in use" not in str(exc):
+                raise
+            # Another cluster (or anything) has the dashboard's usual port.
+            cluster = _local_cluster(workers, memory_limit, ":0")
     return Client(cluster), cluster  # type: ignore[no-untyped-call]
+
+
+def _local_cluster(
+    workers: int | None, memory_limit: str, dashboard: str | None
+) -> Any:
+    from distributed import LocalCluster
+
+    return LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=memory_limit,
+        dashboard_address=dashboard,
+    )
 
 
 def has_dashboard_support() -> bool:

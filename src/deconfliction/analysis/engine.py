@@ -17,12 +17,13 @@ over every position.
 
 Speed: calling ``detect_conflicts`` once per instant costs about a millisecond of
 overhead each time. :func:`find_conflicts` therefore screens many instants at once
-(the instants stacked far apart in altitude so that no pair spans two of them, one
-time-sliced KD-tree over all, and a vectorised closest-approach test with slightly
-widened minima) and calls ``detect_conflicts`` only on the aircraft the screen keeps,
-per instant. The screen keeps every pair the exact test would find, so the result is
-that of ``detect_conflicts`` on each whole snapshot (a test checks it); the figures
-come from ``detect_conflicts`` itself.
+(:func:`screen_pairs`: one box per aircraft and minute holding every line it is
+predicted along, boxes paired by sweep and prune, then a vectorised closest-approach
+test with slightly widened minima on the states of the pairs kept) and tests the
+pairs it keeps exactly with :func:`~deconfliction.domain.detect.evaluate_pairs`. The
+screen keeps every pair the exact test would find, so the result is that of
+``detect_conflicts`` on each whole snapshot (tests check it, down to a pass 0.001 NM
+inside the minimum).
 
 For violations found piece by piece (``analyze``), :func:`conformance_rows` reduces a
 stretch of positions to the few that decide the violations: every non-conforming
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deconfliction.analysis.tracks import TrackTable
-from deconfliction.domain import broadphase, geodesy
+from deconfliction.domain import geodesy
 from deconfliction.domain.conformance import (
     PositionStream,
     PreparedConformance,
@@ -71,14 +72,12 @@ SCREEN_POINTS: int = 200_000
 """States screened at once: big enough to spread the fixed cost of a KD-tree over
 many instants, small enough (some 100 MB of temporaries) for any worker."""
 
-SCREEN_SLICE_S: float = 300.0
-"""Time slice of the screen's KD-tree. Longer than the exact test's 30 s: the screen
-builds fewer trees and tests more candidate pairs, which it does cheaply."""
+SCREEN_BLOCK: int = 12
+"""Instants per block of the screen (a minute at 5 s): an aircraft's box grows by
+what it flies in a block, and fewer blocks mean fewer boxes to pair."""
 
-INSTANT_STACK_FT: float = 1.0e6
-"""Altitude between two stacked instants in the screen: far beyond any reach, so the
-KD-tree never pairs aircraft of different instants (and a pair that still did is
-dropped by its instant)."""
+_MIN_RADIUS_OF_CURVATURE_M: float = 6_335_439.0
+"""The smallest radius of curvature of WGS-84 (the meridian's, at the equator)."""
 
 SCREEN_MARGIN_M: float = 1.0
 """The screen widens both minima by 1 m: far more than the rounding of stacked
@@ -214,6 +213,7 @@ class InstantStates:
         instant: instant number of each state (sorted).
         t_s: its time.
         row: the table row the state comes from.
+        code: its aircraft's number (the same for every state of one aircraft).
         lat_deg: position at the instant (extrapolated when the row is older).
         lon_deg: its longitude.
         alt_ft: its altitude.
@@ -222,12 +222,25 @@ class InstantStates:
     instant: IntArray
     t_s: FloatArray
     row: IntArray
+    code: IntArray
     lat_deg: FloatArray
     lon_deg: FloatArray
     alt_ft: FloatArray
 
     def __len__(self) -> int:
         return len(self.instant)
+
+    def take(self, index: IntArray) -> InstantStates:
+        """The states selected by ``index``."""
+        return InstantStates(
+            self.instant[index],
+            self.t_s[index],
+            self.row[index],
+            self.code[index],
+            self.lat_deg[index],
+            self.lon_deg[index],
+            self.alt_ft[index],
+        )
 
 
 class Timeline:
@@ -313,7 +326,7 @@ class Timeline:
             lat[moved] = lat_now
             lon[moved] = (np.asarray(lon_now) + 180.0) % 360.0 - 180.0
             alt[moved] += table.vs_fpm[r] * age_s[moved] / S_PER_MIN
-        return InstantStates(instant, t_instant, src, lat, lon, alt)
+        return InstantStates(instant, t_instant, src, self._code[src], lat, lon, alt)
 
 
 def states_at_instants(
@@ -331,7 +344,7 @@ def states_at_instants(
 def _no_states() -> InstantStates:
     f = np.zeros(0, dtype=np.float64)
     i = np.zeros(0, dtype=np.int64)
-    return InstantStates(i, f, i, f, f, f)
+    return InstantStates(i, f, i, i, f, f, f)
 
 
 def _groups(instant: IntArray) -> Iterator[tuple[int, int]]:
@@ -437,14 +450,7 @@ def _exact(
     index = np.arange(len(states)) if keep is None else np.flatnonzero(keep)
     if index.size == 0:
         return _empty_rows()
-    sub = InstantStates(
-        states.instant[index],
-        states.t_s[index],
-        states.row[index],
-        states.lat_deg[index],
-        states.lon_deg[index],
-        states.alt_ft[index],
-    )
+    sub = states.take(index)
     for lo, hi in _groups(sub.instant):
         if hi - lo < 2:
             continue
@@ -549,9 +555,22 @@ def screen_pairs(
     table: TrackTable, states: InstantStates, settings: DetectionSettings
 ) -> tuple[IntArray, IntArray]:
     """Pairs of states, each at one instant, that may be in conflict then (a
-    superset of those that are), as indices into ``states``."""
-    rows = states.row
+    superset of those that are), as indices into ``states``.
+
+    The states go in blocks of :data:`SCREEN_BLOCK` instants. For each aircraft and
+    block, a box (ECEF x, y, z and altitude) holds every point of the straight
+    lines it is predicted along over the lookahead from each of its states in the
+    block. Two aircraft can be in conflict at an instant of the block only if their
+    boxes, widened by the minima plus :func:`_tilt_m`, overlap: the boxes are paired
+    by sorting them along their widest axis (sweep and prune), the pairs expanded to
+    their states at the instants both have, and those tested by the closest-approach
+    test with the widened minima (:func:`_may_conflict`).
+    """
     n = len(states)
+    empty = np.zeros(0, dtype=np.int64)
+    if n < 2:
+        return empty, empty
+    rows = states.row
     geodesy.check_latitudes(states.lat_deg)
     pos_m = geodesy.ecef_surface_m(states.lat_deg, states.lon_deg)
     east, north, up = geodesy.enu_basis(states.lat_deg, states.lon_deg)
@@ -562,28 +581,66 @@ def screen_pairs(
     ] * north
     alt_m = states.alt_ft * M_PER_FT
     vs_mps = table.vs_fpm[rows] * MPS_PER_FPM
-    first = int(states.instant[0]) if n else 0
-    stacked_m = alt_m + (states.instant - first).astype(np.float64) * (
-        INSTANT_STACK_FT * M_PER_FT
-    )
+    lookahead_s = settings.lookahead_s
     horizontal_m = settings.minima.horizontal_nm * M_PER_NM + SCREEN_MARGIN_M
     vertical_m = settings.minima.vertical_ft * M_PER_FT + SCREEN_MARGIN_M
-    cand = broadphase.candidate_pairs(
-        pos_m,
-        vel_mps,
-        stacked_m,
-        vs_mps,
-        horizontal_m,
-        vertical_m,
-        settings.lookahead_s,
-        slice_s=SCREEN_SLICE_S,
-    )
-    i, j = cand.i, cand.j
-    ok = states.instant[i] == states.instant[j]
+    speed_max_mps = float(np.max(np.abs(gs_mps)))
+    reach_m = horizontal_m + _tilt_m(speed_max_mps, lookahead_s, horizontal_m)
+    reach_v_m = vertical_m + SCREEN_MARGIN_M
+
+    # States in (instant, aircraft) order, one per aircraft and instant.
+    first = int(states.instant[0])
+    n_codes = int(states.code.max()) + 1
+    at = (states.instant - first) * n_codes + states.code
+    if not bool(np.all(at[1:] > at[:-1])):
+        raise ValueError("screen_pairs needs states sorted by instant then aircraft")
+
+    # One box per aircraft and block.
+    block = (states.instant - first) // SCREEN_BLOCK
+    order = np.argsort(block * n_codes + states.code, kind="stable")
+    key = (block * n_codes + states.code)[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], n]
+    ahead_m = pos_m + vel_mps * lookahead_s
+    box_lo = np.minimum.reduceat(np.minimum(pos_m, ahead_m)[order], starts, axis=0)
+    box_hi = np.maximum.reduceat(np.maximum(pos_m, ahead_m)[order], starts, axis=0)
+    alt_ahead_m = alt_m + vs_mps * lookahead_s
+    alt_lo = np.minimum.reduceat(np.minimum(alt_m, alt_ahead_m)[order], starts)
+    alt_hi = np.maximum.reduceat(np.maximum(alt_m, alt_ahead_m)[order], starts)
+    g_block = block[order][starts]
+    g_code = states.code[order][starts]
+
+    # Sweep and prune along the widest axis, blocks apart.
+    axis = int(np.argmax(np.ptp(box_lo, axis=0)))
+    span_m = 4.0 * (float(np.max(np.abs(box_hi))) + reach_m + 1.0)
+    sweep = g_block.astype(np.float64) * span_m + box_lo[:, axis]
+    by_lo = np.argsort(sweep, kind="stable")
+    limit = (g_block.astype(np.float64) * span_m + box_hi[:, axis] + reach_m)[by_lo]
+    stop = np.searchsorted(sweep[by_lo], limit, side="right")
+    g = len(starts)
+    count = np.maximum(stop - np.arange(g) - 1, 0)
+    first_of, second_of = _expand(count)
+    ga = by_lo[first_of]
+    gb = by_lo[first_of + 1 + second_of]
+    ok = (alt_lo[ga] <= alt_hi[gb] + reach_v_m) & (alt_lo[gb] <= alt_hi[ga] + reach_v_m)
+    for d in range(3):
+        if d != axis:
+            ok &= (box_lo[ga, d] <= box_hi[gb, d] + reach_m) & (
+                box_lo[gb, d] <= box_hi[ga, d] + reach_m
+            )
     if settings.cross_party_only:
-        party = table.party[rows]
-        ok &= party[i] != party[j]
-    i, j = i[ok], j[ok]
+        g_party = table.party[rows[order[starts]]]
+        ok &= g_party[ga] != g_party[gb]
+    ga, gb = ga[ok], gb[ok]
+
+    # Each box pair: the states of the first aircraft, matched with the second's.
+    per_pair = ends[ga] - starts[ga]
+    pair_of, offset = _expand(per_pair)
+    i = order[starts[ga][pair_of] + offset]
+    want = (states.instant[i] - first) * n_codes + g_code[gb][pair_of]
+    j = np.minimum(np.searchsorted(at, want), n - 1)
+    both = at[j] == want
+    i, j = i[both], j[both]
     hit = _may_conflict(
         pos_m,
         vel_mps,
@@ -594,9 +651,35 @@ def screen_pairs(
         j,
         horizontal_m,
         vertical_m,
-        settings.lookahead_s,
+        lookahead_s,
     )
     return i[hit], j[hit]
+
+
+def _expand(count: IntArray) -> tuple[IntArray, IntArray]:
+    """For counts ``c``: ``(k, m)`` for every ``k`` and ``0 <= m < c[k]``, in order.
+
+    >>> [v.tolist() for v in _expand(np.array([2, 0, 1]))]
+    [[0, 0, 2], [0, 1, 0]]
+    """
+    total = int(count.sum())
+    owner = np.repeat(np.arange(len(count)), count)
+    start = np.cumsum(count) - count
+    return owner, np.arange(total) - start[owner]
+
+
+def _tilt_m(speed_max_mps: float, lookahead_s: float, horizontal_m: float) -> float:
+    """How far the straight-line offset of two aircraft can differ from its
+    horizontal part (in the pair's midpoint plane, as the exact test measures).
+
+    Surface points are level with each other in that plane; velocities are level at
+    each aircraft, which is tilted from the midpoint by half the angle between the
+    two, at most ``(horizontal + 2 v L) / R`` for a pair that can meet within the
+    lookahead ``L``: over ``L`` each rises or sinks by at most ``v L`` times that.
+    """
+    travel_m = speed_max_mps * lookahead_s
+    angle_rad = (horizontal_m + 2.0 * travel_m) / _MIN_RADIUS_OF_CURVATURE_M
+    return 2.0 * travel_m * angle_rad * 0.5 + 1.0
 
 
 def _may_conflict(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -109,6 +111,73 @@ class TestFindConflicts:
         protocol = euphrates()
         screened = find_conflicts(table, protocol)
         assert len(screened) > 0
+        _same(screened, find_conflicts(table, protocol, screen=False))
+
+    @pytest.mark.parametrize("lat_deg", [34.0, 72.0])
+    def test_screen_on_fast_turning_traffic_with_a_long_lookahead(
+        self, lat_deg: float
+    ) -> None:
+        """Reports off the instant grid and irregular (carried along, some stale),
+        tracks that turn between reports, speeds up to 1,400 kt, a 15-minute
+        lookahead at low and high latitude: the widest boxes and the largest tilt of
+        the screen's straight lines."""
+        rng = np.random.default_rng(int(lat_deg))
+        n_aircraft, n_reports = 60, 90
+        ids = np.repeat([f"F{k:03d}" for k in range(n_aircraft)], n_reports)
+        party = np.repeat(
+            rng.choice(["coalition", "russia", "turkey"], n_aircraft), n_reports
+        )
+        gaps = rng.uniform(3.0, 40.0, (n_aircraft, n_reports))
+        t_s = T0_S + np.cumsum(gaps, axis=1).ravel()
+        trk = (
+            np.repeat(rng.uniform(0, 360, n_aircraft), n_reports)
+            + rng.normal(0, 25, n_aircraft * n_reports).cumsum() % 360
+        ) % 360
+        table = TrackTable.from_columns(
+            ids,
+            party,
+            t_s,
+            lat_deg + rng.uniform(-1.5, 1.5, ids.size),
+            40.0 + rng.uniform(-2.5, 2.5, ids.size),
+            rng.integers(200, 260, ids.size) * 100.0,
+            np.repeat(rng.uniform(250, 1400, n_aircraft), n_reports),
+            trk,
+            rng.choice([0.0, 0.0, 4000.0, -6000.0], ids.size),
+        ).in_time_order()
+        protocol = dataclasses.replace(euphrates(), lookahead_s=900.0)
+        screened = find_conflicts(table, protocol)
+        assert len(screened) > 20
+        _same(screened, find_conflicts(table, protocol, screen=False))
+
+    @pytest.mark.parametrize("offset_nm", [4.97, 4.999])
+    def test_screen_keeps_a_grazing_pass(self, offset_nm: float) -> None:
+        """Opposite tracks ``offset_nm`` apart east-west at the equator on the prime
+        meridian (east is an axis of the screen's boxes): inside 5 NM only for a few
+        seconds; the screen must not lose the pair for want of a margin."""
+        from deconfliction.domain import geodesy
+
+        lat_b, lon_b = geodesy.destination(
+            np.array([0.5]), np.array([0.0]), np.array([90.0]), np.array([offset_nm])
+        )
+        table = TrackTable.concat(
+            [
+                flight("A", "coalition", -0.5, 0.0, 0.0, T0_S, 120, gs_kt=450.0),
+                flight(
+                    "B",
+                    "russia",
+                    float(lat_b[0]),
+                    float(lon_b[0]),
+                    180.0,
+                    T0_S,
+                    120,
+                    gs_kt=450.0,
+                ),
+            ]
+        ).in_time_order()
+        protocol = euphrates()
+        screened = find_conflicts(table, protocol)
+        assert len(screened) > 0
+        assert float(screened.dcpa_nm.min()) > 4.9
         _same(screened, find_conflicts(table, protocol, screen=False))
 
     def test_rows_are_detect_conflicts_at_the_instant(self) -> None:
