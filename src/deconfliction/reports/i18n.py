@@ -33,7 +33,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 
 from deconfliction.errors import InputError, Problem
 
@@ -138,6 +138,18 @@ class Texts:
             round(value, decimals) + 0.0,
             pattern,
             locale=_FORMAT_LOCALE.get(self.lang, self.lang),
+            numbering_system=_NUMBERING_SYSTEM,
+        )
+
+    @property
+    def decimal_mark(self) -> str:
+        """The language's decimal mark, as :meth:`number` writes it.
+
+        >>> Texts.for_language("ru").decimal_mark
+        ','
+        """
+        return get_decimal_symbol(
+            _FORMAT_LOCALE.get(self.lang, self.lang),
             numbering_system=_NUMBERING_SYSTEM,
         )
 

