@@ -19,6 +19,7 @@ import { acknowledgeMessage, bindHotline, pendingMessages, renderComposer, rende
 import { incidentMarkers, renderIncidents, showIncident } from "./panels/incidents.js";
 import { conflictPlaces, onShapeChange, renderOperationForm, renderOperations } from "./panels/operations.js";
 import { renderProtocol } from "./panels/protocol.js";
+import { bindReport, closeReport, reportLanguageChanged, reportOpen, reportShown } from "./panels/report.js";
 import { clock, localText, timeEl, utcText } from "./time.js";
 import { $, $$, coalesce, debounce, fill, flightLevel, h, num } from "./util.js";
 
@@ -410,13 +411,14 @@ app.focusAlert = (alert) => {
 function showTab(name) {
   for (const b of $$("#tabs [data-tab]")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
   for (const p of $$(".tab-panel")) p.classList.toggle("active", p.dataset.panel === name);
+  if (name === "report") reportShown();
 }
 app.showTab = showTab;
 
 const SHORTCUTS = [
   ["A", "help.ack_alert"],
   ["K", "help.ack_message"],
-  ["1–4", "help.tabs"],
+  ["1–5", "help.tabs"],
   ["P", "help.draw_polygon"],
   ["C", "help.draw_circle"],
   ["Enter", "help.finish"],
@@ -435,6 +437,7 @@ function toggleHelp(show) {
 }
 
 function startDraw(mode) {
+  closeReport(); // the drawing is on the map, under the report
   showTab("operations");
   $("#draw-finish").hidden = mode !== "polygon";
   $("#draw-cancel").hidden = false;
@@ -454,6 +457,7 @@ function onKey(e) {
   const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
   if (e.key === "Escape") {
     if (app.mapView.drawState) app.mapView.cancelDraw();
+    else if (reportOpen()) closeReport();
     toggleHelp(false);
     return;
   }
@@ -465,8 +469,8 @@ function onKey(e) {
   } else if (key === "k") {
     const top = pendingMessages(app)[0];
     if (top) acknowledgeMessage(app, top.id);
-  } else if (["1", "2", "3", "4"].includes(key)) {
-    showTab(["hotline", "incidents", "operations", "protocol"][Number(key) - 1]);
+  } else if (["1", "2", "3", "4", "5"].includes(key)) {
+    showTab(["hotline", "incidents", "operations", "protocol", "report"][Number(key) - 1]);
   } else if (key === "p") startDraw("polygon");
   else if (key === "c") startDraw("circle");
   else if (key === "enter" && app.mapView.drawState) app.mapView.finishDraw();
@@ -492,6 +496,7 @@ async function setLanguage(code) {
   renderLegend();
   renderComposer(app);
   renderOperationForm(app);
+  reportLanguageChanged();
   for (const li of $$(".list > li")) li.dataset.sig = ""; // rebuild every row in the new language
   app.invalidate("protocol", "alerts", "incidents", "operations", "messages");
   await app.refresh("messages"); // the server renders hotline texts in the language asked for
@@ -514,6 +519,8 @@ function renderWho() {
 }
 
 // -- sign-in ---------------------------------------------------------------------------------------
+
+app.signOut = (reason) => signOut(reason);
 
 function signOut(reason) {
   sessionStorage.removeItem(TOKEN_KEY);
@@ -551,6 +558,7 @@ async function startConsole() {
   bindHotline(app);
   renderOperationForm(app);
   await app.refresh("protocol");
+  bindReport(app); // after a first answer from the server: "today" is the server's
   renderComposer(app);
   await refreshAll();
   connect();

@@ -80,6 +80,11 @@ export function countdownText(seconds) {
   return (neg ? "-" : "") + body;
 }
 
+/** "2017-12-13": the UTC day of a time (as an <input type=date> holds it). */
+export function utcDay(tS) {
+  return utcText(tS).slice(0, 10);
+}
+
 /** "2017-12-13T10:00" for an <input type=datetime-local> holding UTC. */
 export function toInputValue(tS) {
   return utcText(tS, { seconds: false }).replace(" ", "T").replace("Z", "");
