@@ -61,7 +61,7 @@ from deconfliction.analysis.engine import (
 from deconfliction.analysis.tracks import (
     RowGroup,
     TrackTable,
-    read_parquet_window,
+    read_parquet_window_coded,
     read_tracks,
     row_group_time_span,
     row_groups,
@@ -361,14 +361,16 @@ def run_window(
         OSError: if a file cannot be read or written.
     """
     started = time.perf_counter()
-    table = read_parquet_window(window.groups, window.t_from_s - lead_s, window.t_to_s)
+    table, codes = read_parquet_window_coded(
+        window.groups, window.t_from_s - lead_s, window.t_to_s
+    )
     owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
-    rows = find_conflicts(table, protocol, window.k_from, window.k_to)
+    rows = find_conflicts(table, protocol, window.k_from, window.k_to, codes=codes)
     losses = rows.losses()
     out = Path(out_dir)
     _write_part(out, CONFLICTS_DIR, window.index, conflict_arrow(rows))
     _write_part(out, LOSSES_DIR, window.index, loss_arrow(losses))
-    decisive = conformance_rows(protocol, table.take(owned))
+    decisive = conformance_rows(protocol, table.take(owned), codes=codes[owned])
     labels = [level.label for level in AlertLevel]
     by_level = {
         label: int(np.sum(rows.level == k + 1)) for k, label in enumerate(labels)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deconfliction.analysis.tracks import TrackTable
+from deconfliction.analysis.tracks import TrackTable, aircraft_codes
 from deconfliction.domain import geodesy
 from deconfliction.domain.conformance import (
     PositionStream,
@@ -251,14 +251,22 @@ class Timeline:
             be in it (those within ``stale_after_s`` before the first instant asked).
         interval_s: time between instants.
         stale_after_s: a position older than this is not used.
+        codes: each row's aircraft code, as :func:`aircraft_codes` gives them
+            (computed when not given).
     """
 
-    def __init__(self, table: TrackTable, interval_s: float, stale_after_s: float):
+    def __init__(
+        self,
+        table: TrackTable,
+        interval_s: float,
+        stale_after_s: float,
+        codes: IntArray | None = None,
+    ):
         self.table = table
         self.interval_s = interval_s
         self.stale_after_s = stale_after_s
         n = len(table)
-        _, code = np.unique(table.ids, return_inverse=True)
+        code = aircraft_codes(table.ids)[1] if codes is None else codes
         by_aircraft = np.lexsort((table.t_s, code))
         c = code[by_aircraft]
         t = table.t_s[by_aircraft]
@@ -369,6 +377,7 @@ def find_conflicts(
     *,
     screen: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    codes: IntArray | None = None,
 ) -> ConflictRows:
     """Every conflict at every detection instant of the protocol.
 
@@ -382,6 +391,7 @@ def find_conflicts(
         screen: screen many instants at once (see the module docstring); False calls
             ``detect_conflicts`` on every whole snapshot (the reference).
         progress: called as ``progress(done, total)`` in instants.
+        codes: each row's aircraft code (:func:`aircraft_codes`), when known.
 
     Returns:
         The conflicts, sorted by (time, a, b).
@@ -407,7 +417,7 @@ def find_conflicts(
     )
     block = max(1, int(SCREEN_POINTS / rows_per_instant))
     total = k_to - k_from
-    timeline = Timeline(table, interval_s, stale_s)
+    timeline = Timeline(table, interval_s, stale_s, codes)
     for k in range(k_from, k_to, block):
         states = timeline.states(k, min(k + block, k_to))
         if screen:
@@ -941,12 +951,16 @@ def nonconforming(
 
 
 def conformance_rows(
-    protocol: Protocol, table: TrackTable, prepared: PreparedConformance | None = None
+    protocol: Protocol,
+    table: TrackTable,
+    prepared: PreparedConformance | None = None,
+    codes: IntArray | None = None,
 ) -> TrackTable:
     """The rows of a stretch of time that decide its violations (module docstring).
 
     The stretch must start and end on multiples of ``max_gap_s`` (so that buckets do
-    not straddle stretches) and hold every position in it.
+    not straddle stretches) and hold every position in it. ``codes``: each row's
+    aircraft code (:func:`aircraft_codes`), when known.
 
     Returns:
         The rows kept, sorted by (aircraft, time).
@@ -957,7 +971,7 @@ def conformance_rows(
     n = len(table)
     if n == 0 or not (protocol.lines or protocol.zones):
         return TrackTable.empty()
-    _, code = np.unique(table.ids, return_inverse=True)
+    code = aircraft_codes(table.ids)[1] if codes is None else codes
     order = np.lexsort((table.t_s, code))
     t = table.t_s[order]
     c = code[order]

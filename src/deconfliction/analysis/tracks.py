@@ -641,9 +641,27 @@ def read_parquet_window(
         InputError: if a row is bad.
         OSError: if a file cannot be read.
     """
+    return read_parquet_window_coded(groups, t_from_s, t_to_s)[0]
+
+
+def read_parquet_window_coded(
+    groups: Sequence[RowGroup], t_from_s: float, t_to_s: float
+) -> tuple[TrackTable, IntArray]:
+    """:func:`read_parquet_window`, with each row's aircraft code: the codes of
+    :func:`aircraft_codes` (the rank of its id among the distinct ids), taken from
+    the files' dictionaries when the ids are dictionary-encoded (as recorders and
+    :func:`write_tracks_parquet` write them), which is far cheaper than sorting the
+    ids.
+
+    Raises:
+        InputError: if a row is bad.
+        OSError: if a file cannot be read.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     parts: list[TrackTable] = []
+    id_chunks: list[Any] = []
     files: dict[str, Any] = {}
     for g in groups:
         if not (g.t_max_s >= t_from_s and g.t_min_s < t_to_s):
@@ -658,11 +676,28 @@ def read_parquet_window(
         keep = np.flatnonzero((t_s >= t_from_s) & (t_s < t_to_s))
         if keep.size == 0:
             continue
+        taken = table.take(keep)
         part = tracks_from_arrow(
-            table.take(keep), g.path, first_line=g.first_row + 1, line_word="row"
+            taken, g.path, first_line=g.first_row + 1, line_word="row"
         )
         parts.append(part)
-    return TrackTable.concat(parts)
+        id_chunks.extend(taken.column("id").chunks)
+    table_out = TrackTable.concat(parts)
+    if not parts:
+        return table_out, np.zeros(0, dtype=np.int64)
+    ids = pa.chunked_array(id_chunks)
+    if not pa.types.is_dictionary(ids.type):
+        return table_out, aircraft_codes(table_out.ids)[1]
+    column = ids.unify_dictionaries().combine_chunks()
+    values = np.asarray(column.dictionary.cast(pa.string()).to_pylist(), dtype=np.str_)
+    index = column.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    # Dictionary entries may repeat or go unused: rank the distinct values used.
+    used = np.unique(index)
+    distinct, inverse = np.unique(values[used], return_inverse=True)
+    rank = np.zeros(len(values), dtype=np.int64)
+    rank[used] = inverse.ravel()
+    del distinct
+    return table_out, rank[index]
 
 
 def write_tracks_parquet(

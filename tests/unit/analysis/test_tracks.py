@@ -13,7 +13,9 @@ from deconfliction.adapters.result_files import write_tracks_csv
 from deconfliction.analysis.tracks import (
     MAX_PROBLEMS,
     TrackTable,
+    aircraft_codes,
     read_parquet_window,
+    read_parquet_window_coded,
     read_tracks,
     row_group_time_span,
     row_groups,
@@ -137,6 +139,45 @@ class TestRowGroups:
         window = read_parquet_window(groups, T0_S + 600.0, T0_S + 900.0)
         expected = table.take((table.t_s >= T0_S + 600.0) & (table.t_s < T0_S + 900.0))
         _same(window, expected)
+
+    @pytest.mark.parametrize("dictionary", [True, False])
+    def test_window_codes_are_the_ranks_of_the_ids(
+        self, tmp_path: Path, dictionary: bool
+    ) -> None:
+        """Codes from the files' dictionaries (different in each row group, ids
+        coming and going), or from the ids of a file written without dictionaries:
+        either way those of aircraft_codes."""
+        table = reference_traffic(0.5)
+        path = tmp_path / "tracks.parquet"
+        if dictionary:
+            write_tracks_parquet(path, table, row_group_rows=1500)
+        else:
+            micros = np.round(table.t_s * 1e6).astype(np.int64)
+            pq.write_table(
+                pa.table(
+                    {
+                        "id": table.ids,
+                        "party": table.party,
+                        "time": pa.array(micros, type=pa.timestamp("us", tz="UTC")),
+                        "lat": table.lat_deg,
+                        "lon": table.lon_deg,
+                        "alt_ft": table.alt_ft,
+                        "gs_kt": table.gs_kt,
+                        "trk_deg": table.trk_deg,
+                        "vs_fpm": table.vs_fpm,
+                    }
+                ),
+                path,
+                row_group_size=1500,
+                use_dictionary=False,
+            )
+        groups = [row_group_time_span(str(path), *g) for g in row_groups(path)]
+        for t_from, t_to in ((600.0, 1500.0), (0.0, 1e9), (1e8, 2e8)):
+            window, codes = read_parquet_window_coded(
+                groups, T0_S + t_from, T0_S + t_to
+            )
+            _same(window, read_parquet_window(groups, T0_S + t_from, T0_S + t_to))
+            np.testing.assert_array_equal(codes, aircraft_codes(window.ids)[1])
 
     def test_refuses_csv(self, tmp_path: Path) -> None:
         with pytest.raises(InputError, match="not a Parquet file"):
