@@ -48,6 +48,8 @@ from deconfliction.domain.conformance import (
     PreparedConformance,
     Violation,
     detect_violations,
+    may_be_nonconforming,
+    point_segment_distance_m,
 )
 from deconfliction.domain.detect import detect_conflicts, evaluate_pairs
 from deconfliction.domain.model import (
@@ -805,19 +807,6 @@ class _Frame:
         return x, y, _EARTH_RADIUS_M * c
 
 
-def _segment_distance(
-    x: FloatArray, y: FloatArray, x0: float, y0: float, x1: float, y1: float
-) -> tuple[FloatArray, FloatArray]:
-    """Distance from points to a segment, and the cross product that tells the side
-    (positive left of the segment's direction)."""
-    dx, dy = x1 - x0, y1 - y0
-    length2 = dx * dx + dy * dy
-    u = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0.0, 1.0)
-    dist = np.hypot(x - (x0 + u * dx), y - (y0 + u * dy))
-    cross = dx * (y - y0) - dy * (x - x0)
-    return dist, cross
-
-
 def screen_conformance(protocol: Protocol, table: TrackTable) -> BoolArray:
     """Positions that may be non-conforming (a superset of those that are).
 
@@ -893,7 +882,7 @@ def screen_conformance(protocol: Protocol, table: TrackTable) -> BoolArray:
         dists = []
         crosses = []
         for k in range(len(ex) - 1):
-            d, c = _segment_distance(px, py, ex[k], ey[k], ex[k + 1], ey[k + 1])
+            d, c = point_segment_distance_m(px, py, ex[k], ey[k], ex[k + 1], ey[k + 1])
             dists.append(d)
             crosses.append(c)
         dist = np.vstack(dists)
@@ -920,8 +909,9 @@ def nonconforming(
 ) -> BoolArray:
     """Which positions are non-conforming with some line or zone.
 
-    :func:`screen_conformance` clears most positions cheaply; the rest are judged by
-    the exact test, each alone: they go to ``detect_violations`` as one aircraft
+    :func:`screen_conformance` clears most positions cheaply, ``may_be_nonconforming``
+    (``domain.conformance``) most of the rest; what remains is judged by the exact
+    test, each alone: they go to ``detect_violations`` as one aircraft
     whose samples are more than ``max_gap_s`` apart, so that every non-conforming
     position is a violation of its own, which names its row.
 
@@ -934,6 +924,15 @@ def nonconforming(
         return out
     prepared = prepared or PreparedConformance.from_protocol(protocol)
     rows = np.flatnonzero(screen_conformance(protocol, table))
+    rows = rows[
+        may_be_nonconforming(
+            prepared,
+            table.party[rows],
+            table.lat_deg[rows],
+            table.lon_deg[rows],
+            table.alt_ft[rows],
+        )
+    ]
     if rows.size == 0:
         return out
     spacing_s = prepared.rules.max_gap_s + 1.0

@@ -37,6 +37,7 @@ same violations as the batch function on the same data, whatever the chunking.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -415,6 +416,111 @@ def _as_prepared(protocol: Protocol | PreparedConformance) -> PreparedConformanc
 
 # --------------------------------------------------------------------------------------
 # Per-sample assessment (vectorised)
+
+
+REFINE_TOLERANCE_M: float = 1.0
+""":func:`may_be_nonconforming` works in the exact test's own projection, with the
+same geometry in numpy instead of GEOS: the two differ by rounding (far under a
+millimetre); a metre of tolerance covers it."""
+
+
+def may_be_nonconforming(
+    prepared: PreparedConformance,
+    party: StrArray,
+    lat_deg: FloatArray,
+    lon_deg: FloatArray,
+    alt_ft: FloatArray,
+) -> BoolArray:
+    """Positions that may be non-conforming (a superset of those that are), each
+    judged alone: as the exact test judges them, in each boundary's own projection,
+    but vectorised and with :data:`REFINE_TOLERANCE_M` to spare. A
+    position is cleared of a zone when outside its outline (the exact test's own
+    point-in-polygon test), and of a line when it is further than the buffer from the line and on its own side of
+    every segment of the extended line about as near as the nearest one.
+
+    Returns:
+        One flag per position.
+    """
+    tol = REFINE_TOLERANCE_M
+    n = len(party)
+    maybe = np.zeros(n, dtype=np.bool_)
+    if n == 0:
+        return maybe
+    projected: dict[LocalProjection, tuple[FloatArray, FloatArray]] = {}
+
+    def xy_m(projection: LocalProjection) -> tuple[FloatArray, FloatArray]:
+        if projection not in projected:
+            projected[projection] = projection.to_xy_m(lat_deg, lon_deg)
+        return projected[projection]
+
+    for pz in prepared.zones:
+        zone = pz.zone
+        subject = (
+            (party != zone.owner)
+            & (alt_ft >= zone.floor_ft)
+            & (alt_ft <= zone.ceiling_ft)
+        )
+        if not subject.any():
+            continue
+        x, y = xy_m(pz.projection)
+        rows = np.flatnonzero(subject)
+        # The exact test's own point-in-polygon test (outline included).
+        maybe[rows[shapely.intersects_xy(pz.polygon, x[rows], y[rows])]] = True
+    for pl in prepared.lines:
+        required = np.zeros(n)
+        for p, side in pl.line.sides.items():
+            required[party == p] = 1.0 if side == LineSide.LEFT else -1.0
+        sub = np.flatnonzero(required != 0.0)
+        if sub.size == 0:
+            continue
+        x_all, y_all = xy_m(pl.projection)
+        x, y = x_all[sub], y_all[sub]
+        own = np.asarray(pl.original.coords, dtype=np.float64)
+        own_m = np.full(sub.size, np.inf)
+        for k in range(len(own) - 1):
+            d, _ = point_segment_distance_m(
+                x, y, own[k, 0], own[k, 1], own[k + 1, 0], own[k + 1, 1]
+            )
+            np.minimum(own_m, d, out=own_m)
+        # The exact test takes the side of the segment nearest the position (any
+        # of those about as near), and only alongside the line's own extent.
+        dists = []
+        fine = []
+        need = required[sub]
+        for k in range(pl.seg_x0_m.size):
+            x0, y0 = float(pl.seg_x0_m[k]), float(pl.seg_y0_m[k])
+            dx, dy = float(pl.seg_dx_m[k]), float(pl.seg_dy_m[k])
+            length2 = dx * dx + dy * dy
+            if length2 == 0.0:
+                continue
+            u = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0.0, 1.0)
+            dists.append(np.hypot(x - (x0 + u * dx), y - (y0 + u * dy)))
+            along_m = float(pl.seg_s0_m[k]) + u * math.sqrt(length2)
+            cross = dx * (y - y0) - dy * (x - x0)
+            fine.append(
+                (need * cross > math.sqrt(length2) * tol)
+                | (along_m < pl.extent_start_m - tol)
+                | (along_m > pl.extent_end_m + tol)
+            )
+        dist = np.vstack(dists)
+        near = dist <= dist.min(axis=0)[None, :] + tol
+        clear_side = np.all(np.vstack(fine) | ~near, axis=0)
+        maybe[sub] |= (own_m < pl.buffer_m + tol) | ~clear_side
+    return maybe
+
+
+def point_segment_distance_m(
+    x: FloatArray, y: FloatArray, x0: float, y0: float, x1: float, y1: float
+) -> tuple[FloatArray, FloatArray]:
+    """Distance from points to a segment of non-zero length (planar, metres), and
+    the cross product that tells the side (positive left of the segment's
+    direction)."""
+    dx, dy = x1 - x0, y1 - y0
+    length2 = dx * dx + dy * dy
+    u = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0.0, 1.0)
+    dist = np.hypot(x - (x0 + u * dx), y - (y0 + u * dy))
+    cross = dx * (y - y0) - dy * (x - x0)
+    return dist, cross
 
 
 @dataclass(frozen=True, slots=True)

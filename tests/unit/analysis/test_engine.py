@@ -28,6 +28,7 @@ from deconfliction.domain.conformance import (
     Violation,
     ViolationEventKind,
     detect_violations,
+    may_be_nonconforming,
 )
 from deconfliction.domain.detect import detect_conflicts
 from deconfliction.domain.protocol import Protocol
@@ -359,3 +360,44 @@ class TestScreenConformance:
         assert exact.any()
         assert maybe.mean() < 0.9  # it does clear most of them
         np.testing.assert_array_equal(nonconforming(protocol, table), exact)
+
+
+class TestMayBeNonconforming:
+    @pytest.mark.parametrize("option", [None, "zones", "coordination"])
+    def test_never_clears_a_nonconforming_position(self, option: str | None) -> None:
+        """Positions crowded round every point of every line and zone (the ends,
+        the bends, the buffer's edge), judged against the exact test one by one."""
+        protocol = euphrates() if option is None else dict(options_2015())[option]
+        rng = np.random.default_rng(5)
+        corners = [
+            (la, lo)
+            for b in (*protocol.lines, *protocol.zones)
+            for la, lo in zip(b.lat_deg, b.lon_deg, strict=True)
+        ]
+        per = 60
+        lat = np.concatenate([rng.normal(la, 0.25, per) for la, _ in corners])
+        lon = np.concatenate([rng.normal(lo, 0.25, per) for _, lo in corners])
+        n = lat.size
+        table = TrackTable.from_columns(
+            [f"A{k}" for k in range(n)],
+            rng.choice(["coalition", "russia", "syria"], n),
+            np.full(n, T0_S),
+            lat,
+            lon,
+            rng.uniform(0.0, 40_000.0, n),
+            np.full(n, 400.0),
+            np.zeros(n),
+            np.zeros(n),
+        )
+        exact = _exact_flags(protocol, table)
+        maybe = may_be_nonconforming(
+            PreparedConformance.from_protocol(protocol),
+            table.party,
+            table.lat_deg,
+            table.lon_deg,
+            table.alt_ft,
+        )
+        assert exact.any()
+        assert not (exact & ~maybe).any()
+        # Only positions within the tolerance of a boundary are kept in vain.
+        assert (maybe & ~exact).sum() <= 0.01 * n
