@@ -22,6 +22,7 @@ from deconfliction.analysis.engine import (
 )
 from deconfliction.analysis.tracks import TrackTable
 from deconfliction.analysis.whatif import options_2015
+from deconfliction.domain import conformance as conformance_module
 from deconfliction.domain.conformance import (
     ConformanceMonitor,
     PreparedConformance,
@@ -324,13 +325,16 @@ class TestNonconforming:
 
 
 def _exact_flags(protocol: Protocol, table: TrackTable) -> np.ndarray:
-    """Each position judged by detect_violations alone, unscreened."""
+    """Each position judged by detect_violations alone, unscreened (not even the
+    line test's own pre-screen)."""
     prepared = PreparedConformance.from_protocol(protocol)
     out = np.zeros(len(table), dtype=bool)
-    for k in range(len(table)):
-        out[k] = bool(
-            detect_violations(prepared, table.take(slice(k, k + 1)).positions())
-        )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conformance_module, "PRESCREEN_LINES", False)
+        for k in range(len(table)):
+            out[k] = bool(
+                detect_violations(prepared, table.take(slice(k, k + 1)).positions())
+            )
     return out
 
 

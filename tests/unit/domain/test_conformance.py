@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deconfliction.domain import conformance as conformance_module
 from deconfliction.domain.conformance import (
     ConformanceMonitor,
     PositionStream,
@@ -686,3 +687,47 @@ class TestConformanceMonitor:
 
     def test_empty_update(self) -> None:
         assert ConformanceMonitor(PROTOCOL).update(track("X", "blue", [], [])) == []
+
+
+class TestLinePrescreen:
+    """The exact line test clears positions clearly clear of a line before its GEOS
+    geometry (PRESCREEN_LINES): the violations must be the same without it."""
+
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_same_violations_with_and_without(
+        self, seed: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        rng = np.random.default_rng(seed)
+        bent = DeconflictionLine(
+            id="bent",
+            name="Bent",
+            lat_deg=(35.0, 35.3, 35.3, 35.6, 36.0),
+            lon_deg=(38.0, 38.2, 38.2, 37.9, 38.1),
+            buffer_nm=3.0,
+            sides={"blue": LineSide.RIGHT, "red": LineSide.LEFT},
+        )
+        prepared = PreparedConformance.from_protocol(
+            make_protocol(lines=(bent, MERIDIAN))
+        )
+        streams = []
+        # Random walks round every point of the lines, past the ends too.
+        for k, (la, lo) in enumerate(
+            zip((*bent.lat_deg, 34.9, 36.1), (*bent.lon_deg, 38.0, 38.1), strict=True)
+        ):
+            for party in ("blue", "red"):
+                n = 400
+                streams.append(
+                    track(
+                        f"{party}{k}",
+                        party,
+                        np.arange(n) * 10.0,
+                        lo + np.cumsum(rng.normal(0.0, 0.01, n)),
+                        la + np.cumsum(rng.normal(0.0, 0.01, n)),
+                    )
+                )
+        positions = merge(*streams)
+        screened = detect_violations(prepared, positions)
+        monkeypatch.setattr(conformance_module, "PRESCREEN_LINES", False)
+        plain = detect_violations(prepared, positions)
+        assert len(plain) > 10
+        assert screened == plain
