@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,7 +294,11 @@ def _check_columns(names: Sequence[str], source: str) -> None:
 
 
 def tracks_from_arrow(
-    table: pa.Table, source: str, first_line: int, line_word: str = "line"
+    table: pa.Table,
+    source: str,
+    first_line: int,
+    line_word: str = "line",
+    t_s: FloatArray | None = None,
 ) -> TrackTable:
     """Check and convert an Arrow table with the track columns.
 
@@ -303,6 +307,8 @@ def tracks_from_arrow(
         source: the file name, for problems.
         first_line: the line (or row) number of the table's first row.
         line_word: ``line`` (CSV) or ``row`` (Parquet), in messages.
+        t_s: the rows' times when already converted and checked (from the same
+            ``time`` column).
 
     Returns:
         The rows as a :class:`TrackTable`.
@@ -313,7 +319,8 @@ def tracks_from_arrow(
     problems: list[Problem] = []
     ids, id_codes = _text_column(table, "id", source, first_line, problems)
     party, party_codes = _text_column(table, "party", source, first_line, problems)
-    t_s = time_seconds(table.column("time"), source, first_line, problems)
+    if t_s is None:
+        t_s = time_seconds(table.column("time"), source, first_line, problems)
     numbers = {
         field: _float_column(table, column, source, first_line, problems)
         for column, field in _NUMERIC_COLUMNS
@@ -326,14 +333,20 @@ def tracks_from_arrow(
     return TrackTable(ids=ids, party=party, t_s=t_s, **numbers)
 
 
+def _as_rows(problems: list[Problem]) -> list[Problem]:
+    """Problems of a Parquet file: the row number in the message (a file has no
+    lines)."""
+    return [
+        Problem(p.source, None, p.field, f"row {p.line}: {p.message}")
+        if p.line is not None
+        else p
+        for p in problems
+    ]
+
+
 def _capped(problems: list[Problem], line_word: str) -> list[Problem]:
     if line_word != "line":
-        problems = [
-            Problem(p.source, None, p.field, f"row {p.line}: {p.message}")
-            if p.line is not None
-            else p
-            for p in problems
-        ]
+        problems = _as_rows(problems)
     if len(problems) <= MAX_PROBLEMS:
         return problems
     more = len(problems) - MAX_PROBLEMS
@@ -677,9 +690,19 @@ def read_parquet_window_coded(
         if keep.size == 0:
             continue
         taken = table.take(keep)
-        part = tracks_from_arrow(
-            taken, g.path, first_line=g.first_row + 1, line_word="row"
-        )
+        try:
+            part = tracks_from_arrow(taken, g.path, first_line=0, t_s=t_s[keep])
+        except InputError as exc:
+            # Name the rows of the file, not of the window's selection.
+            file_row = g.first_row + 1 + keep
+            raise InputError(
+                _as_rows(
+                    [
+                        p if p.line is None else replace(p, line=int(file_row[p.line]))
+                        for p in exc.problems
+                    ]
+                )
+            ) from None
         parts.append(part)
         id_chunks.extend(taken.column("id").chunks)
     table_out = TrackTable.concat(parts)

@@ -179,6 +179,33 @@ class TestRowGroups:
             _same(window, read_parquet_window(groups, T0_S + t_from, T0_S + t_to))
             np.testing.assert_array_equal(codes, aircraft_codes(window.ids)[1])
 
+    def test_a_bad_row_is_named_by_its_row_in_the_file(self, tmp_path: Path) -> None:
+        """A window that starts inside a row group: the problem names the row of the
+        file (1-based, as row_group_time_span counts), not of the window."""
+        table = reference_traffic(0.5)
+        n = len(table)
+        bad = 2 * n // 3  # in the second row group, after the window's start
+        lat = table.lat_deg.copy()
+        lat[bad] = 123.0
+        table = TrackTable(
+            table.ids,
+            table.party,
+            table.t_s,
+            lat,
+            table.lon_deg,
+            table.alt_ft,
+            table.gs_kt,
+            table.trk_deg,
+            table.vs_fpm,
+        )
+        path = tmp_path / "tracks.parquet"
+        write_tracks_parquet(path, table, row_group_rows=n // 2 + 1)
+        groups = [row_group_time_span(str(path), *g) for g in row_groups(path)]
+        t_from = float(table.t_s[bad]) - 60.0
+        with pytest.raises(InputError, match=f"row {bad + 1}: ") as caught:
+            read_parquet_window_coded(groups, t_from, t_from + 600.0)
+        assert "lat" in str(caught.value)
+
     def test_refuses_csv(self, tmp_path: Path) -> None:
         with pytest.raises(InputError, match="not a Parquet file"):
             row_groups(_csv(tmp_path, ""))
