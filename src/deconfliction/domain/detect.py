@@ -287,16 +287,7 @@ def evaluate_pairs(
     i = np.asarray(i, dtype=np.int64)
     j = np.asarray(j, dtype=np.int64)
     used = np.unique(np.concatenate([i, j]))
-    sub = AircraftStates(
-        ids=states.ids[used],
-        party=states.party[used],
-        lat_deg=states.lat_deg[used],
-        lon_deg=states.lon_deg[used],
-        alt_ft=states.alt_ft[used],
-        gs_kt=states.gs_kt[used],
-        trk_deg=states.trk_deg[used],
-        vs_fpm=states.vs_fpm[used],
-    )
+    sub = states.take(used)
     found = _evaluate(
         _kinematics(sub),
         sub.alt_ft,
