@@ -122,6 +122,27 @@ class TestAnalyzeOnDask:
         for key in ("positions", "conflicts", "losses_of_separation", "violations"):
             assert doc[key] == ref_doc[key], key
 
+    def test_cut_by_region_too(
+        self, history: Path, reference: Path, cluster: Any, tmp_path: Path
+    ) -> None:
+        """Windows and 1-degree cells: the head-on pair meets at 33 N, 44 E, on
+        the corner of four cells, across a window boundary."""
+        from distributed import Client
+
+        with Client(cluster) as client:
+            summary = engine.analyze(
+                [history],
+                euphrates(),
+                tmp_path,
+                client,
+                partition_s=WINDOW_S,
+                region_deg=1.0,
+            )
+        assert summary.extra["tasks"] > 3 * summary.windows
+        parts = list((tmp_path / engine.CONFLICTS_DIR).glob("part-*-r*c*.parquet"))
+        assert len(parts) == summary.extra["tasks"] - summary.windows
+        _same_outputs(reference, tmp_path)
+
     def test_the_conflict_across_the_boundary_is_whole(
         self, history: Path, cluster: Any, tmp_path: Path
     ) -> None:

@@ -26,11 +26,14 @@ Each window's task owns the detection instants in it and the positions in it:
   window, to one :class:`ConformanceMonitor`, which gives the violations of the whole
   history. Its state is the open excursions and each aircraft's last time.
 
-Regions: windows are not also cut by region. Cutting by region would need an overlap
-of the reach (minimum plus closing speed times lookahead, some 85 NM at 300 s) around
-every region and a rule for which region owns a pair, and would only pay when a
-single instant holds more aircraft than a worker can take; a window can be made as
-short as one instant instead (``partition_s``).
+Regions (``region_deg``): each window can also be cut by region, into cells of a
+latitude-longitude grid (:mod:`deconfliction.analysis.regions`): one conflict task
+per window and cell that its states may reach, and one task per window for the
+conformance rows. A cell's task reads the whole window, keeps the states in the
+cell and its halo (the minimum plus what the two fastest aircraft close over the
+lookahead) and reports the conflicts whose first aircraft is in the cell: the cells
+together give every conflict once. It pays when one instant holds more aircraft than
+a worker should take at once; otherwise whole windows are faster (no halo, one read).
 
 The result is the engine's on the whole data: the same conflict and loss rows, the
 same violations (a test compares them on a local cluster of two workers, with a
@@ -58,6 +61,7 @@ from deconfliction.analysis.engine import (
     instant_range,
     violation_order,
 )
+from deconfliction.analysis.regions import Cell, RegionGrid, cells_around
 from deconfliction.analysis.tracks import (
     RowGroup,
     TrackTable,
@@ -323,12 +327,12 @@ def violation_arrow(violations: Sequence[Violation]) -> Any:
     )
 
 
-def _write_part(out_dir: Path, sub: str, index: int, table: Any) -> None:
+def _write_part(out_dir: Path, sub: str, name: str, table: Any) -> None:
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     folder = out_dir / sub
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, folder / f"part-{index:06d}.parquet")
+    pq.write_table(table, folder / f"part-{name}.parquet")
 
 
 def _clean_outputs(out_dir: Path) -> None:
@@ -355,32 +359,58 @@ def _pair_keys(rows: ConflictRows) -> frozenset[str]:
 
 
 def run_window(
-    window: Window, protocol: Protocol, lead_s: float, out_dir: str
+    window: Window,
+    protocol: Protocol,
+    lead_s: float,
+    out_dir: str,
+    cell: Cell | None = None,
+    conflicts: bool = True,
+    conformance: bool = True,
 ) -> WindowResult:
-    """The task of one window (see the module docstring).
+    """The task of one window (see the module docstring), or of one cell of it.
+
+    Args:
+        window: the window.
+        protocol: the protocol.
+        lead_s: how much before the window an instant's states need.
+        out_dir: where the parts go.
+        cell: only the conflicts whose first aircraft is in this cell (the part
+            files are then named by window and cell).
+        conflicts: find the conflicts and losses (and write their parts).
+        conformance: reduce the window's positions to the rows that decide its
+            violations, and count them (one task per window does).
 
     Raises:
         InputError: if a row it reads is bad.
         OSError: if a file cannot be read or written.
     """
     started = time.perf_counter()
-    table, codes = read_parquet_window_coded(
-        window.groups, window.t_from_s - lead_s, window.t_to_s
-    )
+    t_from_s = window.t_from_s - (lead_s if conflicts else 0.0)
+    table, codes = read_parquet_window_coded(window.groups, t_from_s, window.t_to_s)
     owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
-    rows = find_conflicts(table, protocol, window.k_from, window.k_to, codes=codes)
-    losses = rows.losses()
-    out = Path(out_dir)
-    _write_part(out, CONFLICTS_DIR, window.index, conflict_arrow(rows))
-    _write_part(out, LOSSES_DIR, window.index, loss_arrow(losses))
-    decisive = conformance_rows(protocol, table.take(owned), codes=codes[owned])
     labels = [level.label for level in AlertLevel]
+    rows = ConflictRows.concat([])
+    if conflicts:
+        rows = find_conflicts(
+            table, protocol, window.k_from, window.k_to, codes=codes, region=cell
+        )
+    losses = rows.losses()
+    if conflicts:
+        part = f"{window.index:06d}" + ("" if cell is None else f"-{cell.name}")
+        out = Path(out_dir)
+        _write_part(out, CONFLICTS_DIR, part, conflict_arrow(rows))
+        _write_part(out, LOSSES_DIR, part, loss_arrow(losses))
+    decisive = (
+        conformance_rows(protocol, table.take(owned), codes=codes[owned])
+        if conformance
+        else TrackTable.empty()
+    )
     by_level = {
         label: int(np.sum(rows.level == k + 1)) for k, label in enumerate(labels)
     }
     return WindowResult(
         index=window.index,
-        positions=int(np.count_nonzero(owned)),
+        positions=int(np.count_nonzero(owned)) if conformance else 0,
         conflicts_by_level=by_level,
         conflict_pairs=_pair_keys(rows),
         losses=len(losses),
@@ -389,6 +419,34 @@ def run_window(
         closest_loss_nm=float(losses.horizontal_nm().min()) if len(losses) else None,
         conformance=decisive,
         seconds=time.perf_counter() - started,
+    )
+
+
+def window_cells(grid: RegionGrid, window: Window, protocol: Protocol) -> list[Cell]:
+    """The cells where a window's states may be: round the positions of its row
+    groups, as far as the fastest of them flies in the stale time (a state is
+    carried along that long). Empty when the row groups do not tell where they are
+    (the window then runs whole)."""
+    groups = window.groups
+    if not groups:
+        return []
+    values = np.array(
+        [
+            (g.lat_min_deg, g.lat_max_deg, g.lon_min_deg, g.lon_max_deg, g.gs_max_kt)
+            for g in groups
+        ],
+        dtype=np.float64,
+    )
+    if not np.all(np.isfinite(values)):
+        return []
+    reach_nm = float(values[:, 4].max()) * protocol.stale_after_s / 3600.0 + 1.0
+    return cells_around(
+        grid,
+        float(values[:, 0].min()),
+        float(values[:, 1].max()),
+        float(values[:, 2].min()),
+        float(values[:, 3].max()),
+        reach_nm,
     )
 
 
@@ -492,6 +550,7 @@ def analyze(
     client: Client,
     partition_s: float | None = None,
     progress: ProgressCallback | None = None,
+    region_deg: float | None = None,
 ) -> AnalyzeSummary:
     """Find every conflict, loss of separation and violation on a Dask cluster.
 
@@ -502,6 +561,9 @@ def analyze(
         client: a connected Dask client.
         partition_s: window length; default about :data:`TARGET_ROWS` positions.
         progress: called as ``progress(stage, done, total)``.
+        region_deg: also cut each window by region, in cells of this many degrees
+            of latitude and longitude (:mod:`deconfliction.analysis.regions`): one
+            conflict task per window and cell, one conformance task per window.
 
     Returns:
         The summary (also written to ``summary.json``).
@@ -537,32 +599,76 @@ def analyze(
     windows = plan_windows(groups, protocol, partition_s)
     lead_s = protocol.stale_after_s + protocol.detection_interval_s
     [protocol_future] = client.scatter([protocol], broadcast=True)  # type: ignore[no-untyped-call]
-    futures = [
-        client.submit(
-            run_window, w, protocol_future, lead_s, os.fspath(out), pure=False
+    grid = RegionGrid(region_deg) if region_deg else None
+    futures: list[Any] = []  # every task
+    chain: list[Any] = []  # the task of each window that reduces its positions
+    for w in windows:
+        cells = window_cells(grid, w, protocol) if grid is not None else []
+        if not cells:
+            futures.append(
+                client.submit(
+                    run_window, w, protocol_future, lead_s, os.fspath(out), pure=False
+                )
+            )
+            chain.append(futures[-1])
+            continue
+        for cell in cells:
+            futures.append(
+                client.submit(
+                    run_window,
+                    w,
+                    protocol_future,
+                    lead_s,
+                    os.fspath(out),
+                    cell,
+                    True,
+                    False,
+                    pure=False,
+                )
+            )
+        chain.append(
+            client.submit(
+                run_window,
+                w,
+                protocol_future,
+                lead_s,
+                os.fspath(out),
+                None,
+                False,
+                True,
+                pure=False,
+            )
         )
-        for w in windows
-    ]
+        futures.append(chain[-1])
     # The conformance chain: each step waits for its window and the step before.
     state: Any = None
-    for f in futures:
+    for f in chain:
         state = client.submit(conformance_step, state, f, protocol_future, pure=False)
     final = client.submit(finish_violations, state, pure=False) if futures else None
     # The client gets each window's counts only; its decisive rows stay with the chain.
     lights = [client.submit(_light, f, pure=False) for f in futures]
-    del futures, state
+    del futures, chain, state
     results: list[WindowResult] = []
-    report("windows", 0, len(windows))
+    report("windows", 0, len(lights))
     for done, future in enumerate(as_completed(lights), start=1):  # type: ignore[no-untyped-call]
         results.append(future.result())
-        report("windows", done, len(windows))
+        report("windows", done, len(lights))
     del lights
     report("violations", 0, 1)
     violations = final.result() if final is not None else []
     report("violations", 1, 1)
     workers = len(client.scheduler_info().get("workers", {}))
     return _finish(
-        protocol, files, groups, windows, results, violations, out, workers, started
+        protocol,
+        files,
+        groups,
+        windows,
+        results,
+        violations,
+        out,
+        workers,
+        started,
+        {"region_deg": region_deg, "tasks": len(results)},
     )
 
 
@@ -596,6 +702,7 @@ def _finish(
     out: Path,
     workers: int,
     started: float,
+    extra: dict[str, Any] | None = None,
 ) -> AnalyzeSummary:
     import pyarrow.parquet as pq
 
@@ -632,6 +739,7 @@ def _finish(
         workers=workers,
         seconds=time.perf_counter() - started,
         out_dir=os.fspath(out),
+        extra=dict(extra or {}),
     )
     text = json.dumps(summary.document(), indent=2, allow_nan=False)
     (out / SUMMARY_FILE).write_text(text + "\n", encoding="utf-8")
@@ -660,8 +768,8 @@ def analyze_in_process(
         raise InputError([Problem(",".join(files), None, "", "no positions")])
     rows = find_conflicts(table, protocol)
     losses = rows.losses()
-    _write_part(out, CONFLICTS_DIR, 0, conflict_arrow(rows))
-    _write_part(out, LOSSES_DIR, 0, loss_arrow(losses))
+    _write_part(out, CONFLICTS_DIR, f"{0:06d}", conflict_arrow(rows))
+    _write_part(out, LOSSES_DIR, f"{0:06d}", loss_arrow(losses))
     violations = find_violations(protocol, table)
     k0, k1 = instant_range(
         float(table.t_s.min()),

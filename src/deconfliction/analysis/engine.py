@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deconfliction.analysis.regions import Cell
 from deconfliction.analysis.tracks import TrackTable, aircraft_codes
 from deconfliction.domain import geodesy
 from deconfliction.domain.conformance import (
@@ -380,6 +381,7 @@ def find_conflicts(
     screen: bool = True,
     progress: Callable[[int, int], None] | None = None,
     codes: IntArray | None = None,
+    region: Cell | None = None,
 ) -> ConflictRows:
     """Every conflict at every detection instant of the protocol.
 
@@ -394,6 +396,10 @@ def find_conflicts(
             ``detect_conflicts`` on every whole snapshot (the reference).
         progress: called as ``progress(done, total)`` in instants.
         codes: each row's aircraft code (:func:`aircraft_codes`), when known.
+        region: only the conflicts whose first aircraft (``a``) is in this cell at
+            the instant (see :mod:`deconfliction.analysis.regions`): computed on the
+            states in the cell and its halo only. The cells of a grid together give
+            every conflict once.
 
     Returns:
         The conflicts, sorted by (time, a, b).
@@ -422,13 +428,36 @@ def find_conflicts(
     timeline = Timeline(table, interval_s, stale_s, codes)
     for k in range(k_from, k_to, block):
         states = timeline.states(k, min(k + block, k_to))
-        if screen:
-            parts.append(_screened(table, states, settings))
-        else:
-            parts.append(_exact(table, states, settings, None))
+        if region is not None:
+            states = _near(table, states, region, settings)
+        part = (
+            _screened(table, states, settings)
+            if screen
+            else _exact(table, states, settings, None)
+        )
+        if region is not None:
+            part = part.take(region.contains(part.a_lat_deg, part.a_lon_deg))
+        parts.append(part)
         if progress is not None:
             progress(min(k + block, k_to) - k_from, total)
     return ConflictRows.concat(parts)
+
+
+def _near(
+    table: TrackTable, states: InstantStates, region: Cell, settings: DetectionSettings
+) -> InstantStates:
+    """The states in the cell's halo: within the minimum plus what two of the
+    fastest aircraft close over the lookahead, plus a nautical mile."""
+    if len(states) == 0:
+        return states
+    fastest_kt = float(np.max(np.abs(table.gs_kt[states.row])))
+    reach_nm = (
+        settings.minima.horizontal_nm
+        + 2.0 * fastest_kt * settings.lookahead_s / S_PER_H
+        + 1.0
+    )
+    keep = region.near(states.lat_deg, states.lon_deg, reach_nm)
+    return states.take(np.flatnonzero(keep))
 
 
 def _span_s(table: TrackTable) -> float:

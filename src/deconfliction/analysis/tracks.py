@@ -14,6 +14,7 @@ a time window, one at a time, so that a worker never holds more than its window.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -586,6 +587,12 @@ class RowGroup:
         first_row: the file row of its first row (0-based), for problems.
         t_min_s: its earliest time (NaN when it has no valid time).
         t_max_s: its latest time.
+        lat_min_deg: its southernmost latitude (NaN when not known).
+        lat_max_deg: its northernmost latitude.
+        lon_min_deg: its westernmost longitude (-180 to 180, as numbers: an area
+            across the antimeridian spans them all).
+        lon_max_deg: its easternmost longitude.
+        gs_max_kt: its highest ground speed.
     """
 
     path: str
@@ -594,6 +601,11 @@ class RowGroup:
     first_row: int
     t_min_s: float
     t_max_s: float
+    lat_min_deg: float = math.nan
+    lat_max_deg: float = math.nan
+    lon_min_deg: float = math.nan
+    lon_max_deg: float = math.nan
+    gs_max_kt: float = math.nan
 
 
 def row_groups(path: str | os.PathLike[str]) -> list[tuple[int, int, int]]:
@@ -622,7 +634,8 @@ def row_groups(path: str | os.PathLike[str]) -> list[tuple[int, int, int]]:
 
 
 def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> RowGroup:
-    """Read one row group's time column and return its span.
+    """Read one row group's time, position and speed columns and return its span
+    in time and space.
 
     Raises:
         InputError: if a time in it is bad.
@@ -630,16 +643,49 @@ def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> Row
     """
     import pyarrow.parquet as pq
 
-    column = pq.ParquetFile(path).read_row_group(index, columns=["time"]).column(0)
+    table = pq.ParquetFile(path).read_row_group(
+        index, columns=["time", "lat", "lon", "gs_kt"]
+    )
     problems: list[Problem] = []
-    t_s = time_seconds(column, path, first_row + 1, problems)
+    t_s = time_seconds(table.column("time"), path, first_row + 1, problems)
     if problems:
         raise InputError(_capped(problems, "row"))
     if len(t_s) == 0:
         return RowGroup(path, index, rows, first_row, float("nan"), float("nan"))
+    # Bad values are told when the rows are read; here they only must not count.
+    lat = _finite_range(table.column("lat"), -90.0, 90.0)
+    lon = _finite_range(table.column("lon"), -180.0, 180.0)
+    gs = _finite_range(table.column("gs_kt"), 0.0, math.inf)
     return RowGroup(
-        path, index, rows, first_row, float(np.min(t_s)), float(np.max(t_s))
+        path,
+        index,
+        rows,
+        first_row,
+        float(np.min(t_s)),
+        float(np.max(t_s)),
+        lat_min_deg=lat[0],
+        lat_max_deg=lat[1],
+        lon_min_deg=lon[0],
+        lon_max_deg=lon[1],
+        gs_max_kt=gs[1],
     )
+
+
+def _finite_range(column: Any, lo: float, hi: float) -> tuple[float, float]:
+    """(min, max) of a numeric column's values within [lo, hi]; NaN when none (or
+    when the column is not numeric: reading the rows will say so)."""
+    import pyarrow as pa
+
+    try:
+        values = np.asarray(
+            column.to_numpy(zero_copy_only=False), dtype=np.float64
+        ).ravel()
+    except (ValueError, TypeError, pa.ArrowException):
+        return math.nan, math.nan
+    good = values[(values >= lo) & (values <= hi)]
+    if good.size == 0:
+        return math.nan, math.nan
+    return float(good.min()), float(good.max())
 
 
 def read_parquet_window(

@@ -12,7 +12,7 @@ from deconfliction.cli._common import guarded
 
 _STAGES: dict[str, str] = {
     "plan": "Reading time spans",
-    "windows": "Searching windows",
+    "windows": "Searching windows",  # (and cells, with --region-deg)
     "violations": "Joining violations",
 }
 
@@ -48,7 +48,17 @@ def analyze(
         typer.Option(
             min=1.0,
             help="Window length in seconds (rounded up to the protocol's max_gap_s); "
-            "default: about 500,000 positions a window.",
+            "default: about 250,000 positions a window.",
+        ),
+    ] = None,
+    region_deg: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            max=180.0,
+            help="Also cut each window by region, in cells of this many degrees "
+            "(one conflict task per window and cell): for instants with more "
+            "aircraft than a worker should take at once.",
         ),
     ] = None,
 ) -> None:
@@ -87,7 +97,13 @@ def analyze(
                 bar.update(tasks[stage], completed=done, total=max(total, 1))
 
             summary = engine.analyze(
-                tracks, loaded, out, client, partition_s=partition_s, progress=progress
+                tracks,
+                loaded,
+                out,
+                client,
+                partition_s=partition_s,
+                progress=progress,
+                region_deg=region_deg,
             )
     finally:
         client.close()  # type: ignore[no-untyped-call]
@@ -100,7 +116,11 @@ def analyze(
     table.add_row(
         "positions", f"{summary.positions:,} ({doc['start']} to {doc['end']})"
     )
-    table.add_row("windows, instants", f"{summary.windows:,}, {summary.instants:,}")
+    tasks = summary.extra.get("tasks", summary.windows)
+    table.add_row(
+        "windows, tasks, instants",
+        f"{summary.windows:,}, {tasks:,}, {summary.instants:,}",
+    )
     table.add_row(
         "conflicts (instant rows)",
         ", ".join(f"{k} {v:,}" for k, v in summary.conflicts_by_level.items())
