@@ -183,7 +183,11 @@ def _cpu_s() -> float:
 
 
 def run(
-    positions: float, workers: int, memory_limit: str, days: int = 1
+    positions: float,
+    workers: int,
+    memory_limit: str,
+    days: int = 1,
+    region_deg: float | None = None,
 ) -> dict[str, Any]:
     OUT.mkdir(parents=True, exist_ok=True)
     label = _label(positions, days)
@@ -205,7 +209,12 @@ def run(
 
         cpu_before = client.run(_cpu_s)
         summary = analyze.analyze(
-            [data], protocol, OUT / f"analyze-{label}", client, progress=progress
+            [data],
+            protocol,
+            OUT / f"analyze-{label}",
+            client,
+            progress=progress,
+            region_deg=region_deg,
         )
         cpu_after = client.run(_cpu_s)
         peaks = client.run(_peak_rss_bytes)
@@ -223,6 +232,8 @@ def run(
         "workers": workers,
         "memory_limit": memory_limit,
         "windows": summary.windows,
+        "region_deg": region_deg,
+        "tasks": summary.extra.get("tasks", summary.windows),
         "seconds": round(summary.seconds, 1),
         "positions_per_s": round(rows / summary.seconds),
         "positions_per_s_per_core": round(rows / summary.seconds / cores),
@@ -246,11 +257,17 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--memory-limit", default="6GiB", help="per worker")
+    parser.add_argument(
+        "--region-deg", type=float, default=None, help="also cut by region (cells)"
+    )
     args = parser.parse_args()
-    result = run(args.positions, args.workers, args.memory_limit, args.days)
+    result = run(
+        args.positions, args.workers, args.memory_limit, args.days, args.region_deg
+    )
     for key, value in result.items():
         print(f"{key:28s} {value}")
-    path = OUT / f"bench_analyze-{_label(args.positions, args.days)}.json"
+    suffix = f"-r{args.region_deg:g}" if args.region_deg else ""
+    path = OUT / f"bench_analyze-{_label(args.positions, args.days)}{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 

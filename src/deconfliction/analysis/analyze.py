@@ -27,13 +27,13 @@ Each window's task owns the detection instants in it and the positions in it:
   history. Its state is the open excursions and each aircraft's last time.
 
 Regions (``region_deg``): each window can also be cut by region, into cells of a
-latitude-longitude grid (:mod:`deconfliction.analysis.regions`): one conflict task
-per window and cell that its states may reach, and one task per window for the
-conformance rows. A cell's task reads the whole window, keeps the states in the
-cell and its halo (the minimum plus what the two fastest aircraft close over the
-lookahead) and reports the conflicts whose first aircraft is in the cell: the cells
-together give every conflict once. It pays when one instant holds more aircraft than
-a worker should take at once; otherwise whole windows are faster (no halo, one read).
+latitude-longitude grid (:mod:`deconfliction.analysis.regions`). The window's first
+task reads it once, reduces its positions to the conformance rows, and cuts its
+states by cell, each cell with its halo (the minimum plus what the two fastest
+aircraft close over the lookahead); one task per cell then finds the conflicts
+whose first aircraft is in the cell, so that the cells together give every conflict
+once. It pays when one instant holds more aircraft than a worker should take at
+once; otherwise whole windows are faster (no halo).
 
 The result is the engine's on the whole data: the same conflict and loss rows, the
 same violations (a test compares them on a local cluster of two workers, with a
@@ -54,11 +54,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from deconfliction.analysis.engine import (
+    CellStates,
     ConflictRows,
+    cell_conflicts,
     conformance_rows,
     find_conflicts,
     find_violations,
     instant_range,
+    split_by_cell,
     violation_order,
 )
 from deconfliction.analysis.regions import Cell, RegionGrid, cells_around
@@ -359,59 +362,89 @@ def _pair_keys(rows: ConflictRows) -> frozenset[str]:
 
 
 def run_window(
-    window: Window,
-    protocol: Protocol,
-    lead_s: float,
-    out_dir: str,
-    cell: Cell | None = None,
-    conflicts: bool = True,
-    conformance: bool = True,
+    window: Window, protocol: Protocol, lead_s: float, out_dir: str
 ) -> WindowResult:
-    """The task of one window (see the module docstring), or of one cell of it.
-
-    Args:
-        window: the window.
-        protocol: the protocol.
-        lead_s: how much before the window an instant's states need.
-        out_dir: where the parts go.
-        cell: only the conflicts whose first aircraft is in this cell (the part
-            files are then named by window and cell).
-        conflicts: find the conflicts and losses (and write their parts).
-        conformance: reduce the window's positions to the rows that decide its
-            violations, and count them (one task per window does).
+    """The task of one window (see the module docstring).
 
     Raises:
         InputError: if a row it reads is bad.
         OSError: if a file cannot be read or written.
     """
     started = time.perf_counter()
-    t_from_s = window.t_from_s - (lead_s if conflicts else 0.0)
-    table, codes = read_parquet_window_coded(window.groups, t_from_s, window.t_to_s)
-    owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
-    labels = [level.label for level in AlertLevel]
-    rows = ConflictRows.concat([])
-    if conflicts:
-        rows = find_conflicts(
-            table, protocol, window.k_from, window.k_to, codes=codes, region=cell
-        )
-    losses = rows.losses()
-    if conflicts:
-        part = f"{window.index:06d}" + ("" if cell is None else f"-{cell.name}")
-        out = Path(out_dir)
-        _write_part(out, CONFLICTS_DIR, part, conflict_arrow(rows))
-        _write_part(out, LOSSES_DIR, part, loss_arrow(losses))
-    decisive = (
-        conformance_rows(protocol, table.take(owned), codes=codes[owned])
-        if conformance
-        else TrackTable.empty()
+    table, codes = read_parquet_window_coded(
+        window.groups, window.t_from_s - lead_s, window.t_to_s
     )
-    by_level = {
-        label: int(np.sum(rows.level == k + 1)) for k, label in enumerate(labels)
-    }
+    owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
+    rows = find_conflicts(table, protocol, window.k_from, window.k_to, codes=codes)
+    _write_conflicts(Path(out_dir), f"{window.index:06d}", rows)
+    decisive = conformance_rows(protocol, table.take(owned), codes=codes[owned])
+    return _result(window.index, int(np.count_nonzero(owned)), rows, decisive, started)
+
+
+def split_window(
+    window: Window, protocol: Protocol, lead_s: float, cells: list[Cell]
+) -> tuple[list[CellStates], WindowResult]:
+    """The first task of a window cut by region: read it once, cut its states by
+    cell (each with its halo) for the cells' tasks, and reduce its positions to the
+    rows that decide its violations.
+
+    Raises:
+        InputError: if a row it reads is bad.
+        OSError: if a file cannot be read.
+    """
+    started = time.perf_counter()
+    table, codes = read_parquet_window_coded(
+        window.groups, window.t_from_s - lead_s, window.t_to_s
+    )
+    owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
+    pieces = split_by_cell(table, protocol, window.k_from, window.k_to, cells, codes)
+    decisive = conformance_rows(protocol, table.take(owned), codes=codes[owned])
+    positions = int(np.count_nonzero(owned))
+    none = ConflictRows.concat([])
+    return pieces, _result(window.index, positions, none, decisive, started)
+
+
+def run_cell(
+    split: tuple[list[CellStates], WindowResult],
+    k: int,
+    protocol: Protocol,
+    out_dir: str,
+) -> WindowResult:
+    """The task of one cell of a window: its conflicts (``split`` is the window's
+    :func:`split_window`; the task runs where that lies and keeps its cell only)."""
+    started = time.perf_counter()
+    piece = split[0][k]
+    rows = cell_conflicts(piece, protocol)
+    index = split[1].index
+    _write_conflicts(Path(out_dir), f"{index:06d}-{piece.cell.name}", rows)
+    return _result(index, 0, rows, TrackTable.empty(), started)
+
+
+def _window_part(split: tuple[list[CellStates], WindowResult]) -> WindowResult:
+    """The window's own result of :func:`split_window` (a task)."""
+    return split[1]
+
+
+def _write_conflicts(out: Path, name: str, rows: ConflictRows) -> None:
+    _write_part(out, CONFLICTS_DIR, name, conflict_arrow(rows))
+    _write_part(out, LOSSES_DIR, name, loss_arrow(rows.losses()))
+
+
+def _result(
+    index: int,
+    positions: int,
+    rows: ConflictRows,
+    decisive: TrackTable,
+    started: float,
+) -> WindowResult:
+    losses = rows.losses()
+    labels = [level.label for level in AlertLevel]
     return WindowResult(
-        index=window.index,
-        positions=int(np.count_nonzero(owned)) if conformance else 0,
-        conflicts_by_level=by_level,
+        index=index,
+        positions=positions,
+        conflicts_by_level={
+            label: int(np.sum(rows.level == k + 1)) for k, label in enumerate(labels)
+        },
         conflict_pairs=_pair_keys(rows),
         losses=len(losses),
         loss_pairs=_pair_keys(losses),
@@ -612,33 +645,16 @@ def analyze(
             )
             chain.append(futures[-1])
             continue
-        for cell in cells:
+        split = client.submit(
+            split_window, w, protocol_future, lead_s, cells, pure=False
+        )
+        for k in range(len(cells)):
             futures.append(
                 client.submit(
-                    run_window,
-                    w,
-                    protocol_future,
-                    lead_s,
-                    os.fspath(out),
-                    cell,
-                    True,
-                    False,
-                    pure=False,
+                    run_cell, split, k, protocol_future, os.fspath(out), pure=False
                 )
             )
-        chain.append(
-            client.submit(
-                run_window,
-                w,
-                protocol_future,
-                lead_s,
-                os.fspath(out),
-                None,
-                False,
-                True,
-                pure=False,
-            )
-        )
+        chain.append(client.submit(_window_part, split, pure=False))
         futures.append(chain[-1])
     # The conformance chain: each step waits for its window and the step before.
     state: Any = None
@@ -767,9 +783,7 @@ def analyze_in_process(
     if len(table) == 0:
         raise InputError([Problem(",".join(files), None, "", "no positions")])
     rows = find_conflicts(table, protocol)
-    losses = rows.losses()
-    _write_part(out, CONFLICTS_DIR, f"{0:06d}", conflict_arrow(rows))
-    _write_part(out, LOSSES_DIR, f"{0:06d}", loss_arrow(losses))
+    _write_conflicts(out, f"{0:06d}", rows)
     violations = find_violations(protocol, table)
     k0, k1 = instant_range(
         float(table.t_s.min()),
@@ -777,21 +791,7 @@ def analyze_in_process(
         protocol.detection_interval_s,
         protocol.stale_after_s,
     )
-    labels = [level.label for level in AlertLevel]
-    result = WindowResult(
-        index=0,
-        positions=len(table),
-        conflicts_by_level={
-            label: int(np.sum(rows.level == k + 1)) for k, label in enumerate(labels)
-        },
-        conflict_pairs=_pair_keys(rows),
-        losses=len(losses),
-        loss_pairs=_pair_keys(losses),
-        closest_predicted_nm=float(rows.dcpa_nm.min()) if len(rows) else None,
-        closest_loss_nm=float(losses.horizontal_nm().min()) if len(losses) else None,
-        conformance=TrackTable.empty(),
-        seconds=0.0,
-    )
+    result = _result(0, len(table), rows, TrackTable.empty(), started)
     span = RowGroup(
         files[0], 0, len(table), 0, float(table.t_s.min()), float(table.t_s.max())
     )

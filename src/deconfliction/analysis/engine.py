@@ -443,6 +443,61 @@ def find_conflicts(
     return ConflictRows.concat(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class CellStates:
+    """The states of some instants in one cell and its halo, with the rows of the
+    table they come from (``states.row`` indexes ``table``)."""
+
+    cell: Cell
+    table: TrackTable
+    states: InstantStates
+
+
+def split_by_cell(
+    table: TrackTable,
+    protocol: Protocol,
+    k_from: int,
+    k_to: int,
+    cells: list[Cell],
+    codes: IntArray | None = None,
+) -> list[CellStates]:
+    """The states at instants ``k_from <= k < k_to`` cut by cell, each with its
+    halo (as ``find_conflicts(..., region=cell)`` keeps them): the input of
+    :func:`cell_conflicts`, so that each cell's conflicts can be found apart."""
+    settings = protocol.detection_settings()
+    timeline = Timeline(
+        table, protocol.detection_interval_s, protocol.stale_after_s, codes
+    )
+    states = timeline.states(k_from, k_to)
+    out: list[CellStates] = []
+    for cell in cells:
+        near = _near(table, states, cell, settings)
+        used = np.unique(near.row)
+        out.append(
+            CellStates(
+                cell,
+                table.take(used),
+                InstantStates(
+                    near.instant,
+                    near.t_s,
+                    np.searchsorted(used, near.row),
+                    near.code,
+                    near.lat_deg,
+                    near.lon_deg,
+                    near.alt_ft,
+                ),
+            )
+        )
+    return out
+
+
+def cell_conflicts(piece: CellStates, protocol: Protocol) -> ConflictRows:
+    """The conflicts whose first aircraft is in the cell: those of
+    ``find_conflicts(..., region=piece.cell)`` at the piece's instants."""
+    rows = _screened(piece.table, piece.states, protocol.detection_settings())
+    return rows.take(piece.cell.contains(rows.a_lat_deg, rows.a_lon_deg))
+
+
 def _near(
     table: TrackTable, states: InstantStates, region: Cell, settings: DetectionSettings
 ) -> InstantStates:

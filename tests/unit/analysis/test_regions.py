@@ -7,7 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from deconfliction.analysis.engine import ConflictRows, find_conflicts
+from deconfliction.analysis.engine import (
+    ConflictRows,
+    cell_conflicts,
+    find_conflicts,
+    instant_range,
+    split_by_cell,
+)
 from deconfliction.analysis.regions import Cell, RegionGrid, cells_around
 from deconfliction.analysis.tracks import TrackTable
 from deconfliction.domain import geodesy
@@ -167,3 +173,32 @@ class TestConflictsByRegion:
         ]
         assert sum(len(p) > 0 for p in parts) > 1
         _same(_sorted(ConflictRows.concat(parts)), whole)
+
+
+class TestSplitByCell:
+    def test_the_pieces_give_what_find_conflicts_gives_by_region(self) -> None:
+        table = random_traffic(120, 0.5, seed=3)
+        protocol = euphrates()
+        whole = find_conflicts(table, protocol)
+        assert len(whole) > 0
+        k0, k1 = instant_range(
+            float(table.t_s.min()),
+            float(table.t_s.max()),
+            protocol.detection_interval_s,
+            protocol.stale_after_s,
+        )
+        reach_nm = float(table.gs_kt.max()) * protocol.stale_after_s / 3600.0
+        cells = cells_around(
+            RegionGrid(1.0),
+            float(table.lat_deg.min()),
+            float(table.lat_deg.max()),
+            float(table.lon_deg.min()),
+            float(table.lon_deg.max()),
+            reach_nm,
+        )
+        pieces = split_by_cell(table, protocol, k0, k1, cells)
+        # Each piece holds only what its cell needs.
+        assert max(len(p.table) for p in pieces) < len(table)
+        found = [cell_conflicts(p, protocol) for p in pieces]
+        assert sum(len(f) > 0 for f in found) > 1
+        _same(_sorted(ConflictRows.concat(found)), whole)
