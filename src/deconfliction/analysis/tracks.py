@@ -634,8 +634,8 @@ def row_groups(path: str | os.PathLike[str]) -> list[tuple[int, int, int]]:
 
 
 def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> RowGroup:
-    """Read one row group's time, position and speed columns and return its span
-    in time and space.
+    """Read one row group's time column and return its span in time, with where
+    its positions are and how fast they go (from the file's statistics, or read).
 
     Raises:
         InputError: if a time in it is bad.
@@ -643,19 +643,19 @@ def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> Row
     """
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(path).read_row_group(
-        index, columns=["time", "lat", "lon", "gs_kt"]
-    )
+    parquet = pq.ParquetFile(path)
+    column = parquet.read_row_group(index, columns=["time"]).column(0)
     problems: list[Problem] = []
-    t_s = time_seconds(table.column("time"), path, first_row + 1, problems)
+    t_s = time_seconds(column, path, first_row + 1, problems)
     if problems:
         raise InputError(_capped(problems, "row"))
     if len(t_s) == 0:
         return RowGroup(path, index, rows, first_row, float("nan"), float("nan"))
-    # Bad values are told when the rows are read; here they only must not count.
-    lat = _finite_range(table.column("lat"), -90.0, 90.0)
-    lon = _finite_range(table.column("lon"), -180.0, 180.0)
-    gs = _finite_range(table.column("gs_kt"), 0.0, math.inf)
+    # Where: from the file's statistics when it has them (free), else read. Bad
+    # values are told when the rows are read; here they only must not count.
+    lat = _column_range(parquet, index, "lat", -90.0, 90.0)
+    lon = _column_range(parquet, index, "lon", -180.0, 180.0)
+    gs = _column_range(parquet, index, "gs_kt", 0.0, math.inf)
     return RowGroup(
         path,
         index,
@@ -669,6 +669,29 @@ def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> Row
         lon_max_deg=lon[1],
         gs_max_kt=gs[1],
     )
+
+
+def _column_range(
+    parquet: Any, index: int, name: str, lo: float, hi: float
+) -> tuple[float, float]:
+    """(min, max) of a row group's column: its statistics when they are there and
+    within [lo, hi], else from its values (:func:`_finite_range`)."""
+    meta = parquet.metadata.row_group(index)
+    for k in range(meta.num_columns):
+        chunk = meta.column(k)
+        if chunk.path_in_schema != name:
+            continue
+        stats = chunk.statistics
+        if stats is not None and stats.has_min_max:
+            try:
+                low, high = float(stats.min), float(stats.max)
+            except (TypeError, ValueError):
+                break
+            if lo <= low <= high <= hi:
+                return low, high
+        break
+    values = parquet.read_row_group(index, columns=[name]).column(0)
+    return _finite_range(values, lo, hi)
 
 
 def _finite_range(column: Any, lo: float, hi: float) -> tuple[float, float]:

@@ -206,6 +206,53 @@ class TestRowGroups:
             read_parquet_window_coded(groups, t_from, t_from + 600.0)
         assert "lat" in str(caught.value)
 
+    @pytest.mark.parametrize("statistics", [True, False])
+    def test_spans_in_space(self, tmp_path: Path, statistics: bool) -> None:
+        """Where each row group's positions are and its highest speed: from the
+        statistics when the file has them, else from the values; a bad value (out
+        of range) does not count."""
+        table = reference_traffic(0.5)
+        lat = table.lat_deg.copy()
+        lat[5] = 123.0  # bad: told when read, not counted here
+        table = TrackTable(
+            table.ids,
+            table.party,
+            table.t_s,
+            lat,
+            *(
+                getattr(table, n)
+                for n in ("lon_deg", "alt_ft", "gs_kt", "trk_deg", "vs_fpm")
+            ),
+        )
+        path = tmp_path / "tracks.parquet"
+        micros = np.round(table.t_s * 1e6).astype(np.int64)
+        pq.write_table(
+            pa.table(
+                {
+                    "id": table.ids,
+                    "party": table.party,
+                    "time": pa.array(micros, type=pa.timestamp("us", tz="UTC")),
+                    "lat": table.lat_deg,
+                    "lon": table.lon_deg,
+                    "alt_ft": table.alt_ft,
+                    "gs_kt": table.gs_kt,
+                    "trk_deg": table.trk_deg,
+                    "vs_fpm": table.vs_fpm,
+                }
+            ),
+            path,
+            row_group_size=2000,
+            write_statistics=statistics,
+        )
+        for index, rows, first in row_groups(path):
+            g = row_group_time_span(str(path), index, rows, first)
+            part = slice(first, first + rows)
+            good = table.lat_deg[part][np.abs(table.lat_deg[part]) <= 90.0]
+            assert (g.lat_min_deg, g.lat_max_deg) == (good.min(), good.max())
+            assert g.lon_min_deg == table.lon_deg[part].min()
+            assert g.lon_max_deg == table.lon_deg[part].max()
+            assert g.gs_max_kt == table.gs_kt[part].max()
+
     def test_refuses_csv(self, tmp_path: Path) -> None:
         with pytest.raises(InputError, match="not a Parquet file"):
             row_groups(_csv(tmp_path, ""))
