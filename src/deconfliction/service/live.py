@@ -13,9 +13,11 @@ Every ``detection_interval_s`` (the protocol's, unless the server overrides it):
    violation into an incident (opened, updated while it deepens, closed); an actual
    loss of separation (predicted loss starting now) is an incident too.
 
-Everything one tick writes is committed in one transaction, and the stream events go
-with it. On a restart, alerts left open are cleared and incidents left ongoing are
-ended at their aircraft's last position; detection then starts afresh.
+Positions are read and handled as columns (``_Positions``), so a tick does no Python
+work per position, only per aircraft and per event. Everything one tick writes is
+committed in one transaction, and the stream events go with it. On a restart, alerts
+left open are cleared and incidents left ongoing are ended at their aircraft's last
+position; detection then starts afresh.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 
 from deconfliction.domain import geodesy
 from deconfliction.domain.alert_tracker import Alert, AlertEventKind, AlertTracker
@@ -38,9 +40,17 @@ from deconfliction.domain.conformance import (
     ViolationKind,
 )
 from deconfliction.domain.detect import detect_conflicts
-from deconfliction.domain.model import AircraftStates, Conflicts
+from deconfliction.domain.model import (
+    AircraftStates,
+    BoolArray,
+    Conflicts,
+    FloatArray,
+    IntArray,
+    StrArray,
+)
 from deconfliction.domain.plan_conformance import positions_inside
 from deconfliction.domain.protocol import Protocol
+from deconfliction.domain.volumes import Operation
 from deconfliction.service import alerts as alert_store
 from deconfliction.service import hotline, incidents, planning, protocols
 from deconfliction.service.clock import Clock
@@ -77,6 +87,154 @@ def _split(key: str) -> tuple[str, str]:
     return party, aircraft
 
 
+# What is read of a stored position: its aircraft key, built by the database, then
+# the track, which ``_Positions`` keeps as one float array in this order.
+_COLUMNS = (
+    (positions.c.party_id + KEY_SEPARATOR + positions.c.aircraft_id).label("key"),
+    positions.c.t_s,
+    positions.c.lat_deg,
+    positions.c.lon_deg,
+    positions.c.alt_ft,
+    positions.c.gs_kt,
+    positions.c.trk_deg,
+    positions.c.vs_fpm,
+)
+
+
+def _fetch_all(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """Every row of ``statement`` as the driver's plain tuples, read through the
+    DBAPI cursor of ``conn`` (in its transaction): SQLAlchemy's ``Row`` objects
+    would cost about 1 us each, a third of reading a position."""
+    compiled = statement.compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:  # e.g. SQLite's "?"
+        params = tuple(params[name] for name in compiled.positiontup)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Positions:
+    """Stored positions as columns, one row per position.
+
+    Rows refer to their aircraft by number, so grouping them by aircraft needs no
+    sort of strings: that is done once, when the rows are read.
+
+    Attributes:
+        aircraft: aircraft keys ("party:aircraft"), sorted and distinct.
+        code: per row, the index of its aircraft in ``aircraft``.
+        track: shape (7, rows): t_s, lat_deg, lon_deg, alt_ft, gs_kt, trk_deg,
+            vs_fpm.
+    """
+
+    aircraft: StrArray
+    code: IntArray
+    track: FloatArray
+
+    @classmethod
+    def from_keys(cls, key: StrArray, track: FloatArray) -> _Positions:
+        """From each row's aircraft key and the track."""
+        aircraft, code = np.unique(key, return_inverse=True)
+        return cls(aircraft, code.astype(np.int64), track)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[Any, ...]]) -> _Positions:
+        """From rows that start with ``_COLUMNS`` (further columns are ignored),
+        converted a column at a time: no Python work per row."""
+        if not rows:
+            return cls.from_keys(
+                np.zeros(0, dtype=np.str_), np.zeros((len(_COLUMNS) - 1, 0))
+            )
+        table = np.array(rows, dtype=object)
+        return cls.from_keys(
+            table[:, 0].astype(np.str_),
+            table[:, 1 : len(_COLUMNS)].T.astype(np.float64, order="C"),
+        )
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    @property
+    def key(self) -> StrArray:
+        """The aircraft key of each row."""
+        key: StrArray = self.aircraft[self.code]
+        return key
+
+    @property
+    def t_s(self) -> FloatArray:
+        column: FloatArray = self.track[0]
+        return column
+
+    @property
+    def lat_deg(self) -> FloatArray:
+        column: FloatArray = self.track[1]
+        return column
+
+    @property
+    def lon_deg(self) -> FloatArray:
+        column: FloatArray = self.track[2]
+        return column
+
+    @property
+    def alt_ft(self) -> FloatArray:
+        column: FloatArray = self.track[3]
+        return column
+
+    def parties(self) -> StrArray:
+        """The party of each aircraft of ``aircraft``."""
+        return np.array([_split(k)[0] for k in self.aircraft.tolist()], dtype=np.str_)
+
+    def take(self, index: Any) -> _Positions:
+        """The rows at ``index`` (indices or a boolean mask), in its order."""
+        return _Positions(self.aircraft, self.code[index], self.track[:, index])
+
+    def then(self, later: _Positions) -> _Positions:
+        """These rows followed by ``later``'s."""
+        return _Positions.from_keys(
+            np.concatenate([self.key, later.key]),
+            np.concatenate([self.track, later.track], axis=1),
+        )
+
+    def point(self, row: int) -> AircraftPoint:
+        """One row as an incident's point."""
+        party, aircraft = _split(str(self.aircraft[self.code[row]]))
+        t_s, lat, lon, alt = self.track[:4, row].tolist()
+        return AircraftPoint(party, aircraft, t_s, lat, lon, alt)
+
+    def newest_per_aircraft(self) -> _Positions:
+        """Each aircraft's newest row: the latest time, of equal times the last row
+        (a later row replaces an earlier one of the same time); aircraft in the
+        order of their first row."""
+        if len(self) == 0:
+            return self
+        order = np.lexsort((self.t_s, self.code))  # stable: ties keep row order
+        code = self.code[order]
+        newest = order[np.r_[code[1:] != code[:-1], True]]  # by aircraft code
+        _, first_row = np.unique(self.code, return_index=True)  # by aircraft code
+        return self.take(newest[np.argsort(first_row)])
+
+
+@dataclass(slots=True)
+class _Excursion:
+    """A flying operation's aircraft out of its volumes, until back inside for
+    ``exit_debounce_s``.
+
+    Attributes:
+        start: the first position outside.
+        last_out: the last position outside so far.
+        since_in_t_s: time of the first position of the current run inside, if
+            the last position was inside.
+    """
+
+    start: AircraftPoint
+    last_out: AircraftPoint
+    since_in_t_s: float | None = None
+
+
 class LiveDetection:
     """The live detection state and its tick. One instance per server process."""
 
@@ -91,14 +249,15 @@ class LiveDetection:
         self._tracker: AlertTracker | None = None
         self._monitor: ConformanceMonitor | None = None
         self._last_row_id = 0
-        # Newest position per aircraft key: (t_s, lat, lon, alt, gs, trk, vs).
-        self._latest: dict[str, tuple[float, ...]] = {}
+        # Newest position per aircraft key, aircraft in the order first seen.
+        self._latest = _Positions.from_rows([])
+        # Time of the last position fed to conformance, per aircraft key.
         self._fed_t_s: dict[str, float] = {}
         self._los_open: dict[str, dict[str, Any]] = {}
         self._started = False
         self._agreement_suspended = False
         # Per flying operation out of its volumes: the open excursion.
-        self._plan_out: dict[str, dict[str, Any]] = {}
+        self._plan_out: dict[str, _Excursion] = {}
         self.last_tick: TickReport | None = None
         self.last_error: str | None = None
 
@@ -126,29 +285,21 @@ class LiveDetection:
             conn.execute(select(func.coalesce(func.max(positions.c.id), 0))).scalar()
             or 0
         )
-        rows = conn.execute(
-            select(
-                positions.c.party_id,
-                positions.c.aircraft_id,
-                positions.c.t_s,
-                positions.c.lat_deg,
-                positions.c.lon_deg,
-                positions.c.alt_ft,
-                positions.c.gs_kt,
-                positions.c.trk_deg,
-                positions.c.vs_fpm,
-            ).where(positions.c.t_s >= now_t_s - stale_s)
-        ).all()
-        for r in rows:
-            self._remember(_key(r.party_id, r.aircraft_id), tuple(r[2:]))
-        for key, row in self._latest.items():
-            self._fed_t_s[key] = row[0]
+        rows = _fetch_all(
+            conn, select(*_COLUMNS).where(positions.c.t_s >= now_t_s - stale_s)
+        )
+        self._remember(_Positions.from_rows(rows))
+        self._fed_t_s = dict(
+            zip(self._latest.key.tolist(), self._latest.t_s.tolist(), strict=True)
+        )
         self._started = True
 
-    def _remember(self, key: str, row: tuple[float, ...]) -> None:
-        old = self._latest.get(key)
-        if old is None or row[0] >= old[0]:
-            self._latest[key] = row
+    def _remember(self, new: _Positions) -> None:
+        """Take each aircraft's newest position from ``new`` (rows in the order
+        stored) unless the one kept is newer: late positions never move the live
+        picture back."""
+        newest = new.newest_per_aircraft()
+        self._latest = self._latest.then(newest).newest_per_aircraft()
 
     def _switch_protocol(
         self,
@@ -195,8 +346,9 @@ class LiveDetection:
             n_alert_events = self._alerts(conn, now_t_s, states, conflicts)
             self._losses_of_separation(conn, now_t_s, states, conflicts)
             self._agreement_suspended = hotline.protocol_suspended(conn)
-            n_violation_events = self._conformance(conn, new, now_t_s)
-            n_violation_events += self._plan_conformance(conn, new, now_t_s)
+            in_time_order = new.take(np.argsort(new.t_s, kind="stable"))
+            n_violation_events = self._conformance(conn, in_time_order, now_t_s)
+            n_violation_events += self._plan_conformance(conn, in_time_order, now_t_s)
             report = TickReport(
                 t_s=now_t_s,
                 protocol=f"{protocol.id} v{protocol.version}",
@@ -211,53 +363,40 @@ class LiveDetection:
 
     # -- reading -----------------------------------------------------------------
 
-    def _read_new_positions(self, conn: Connection) -> Sequence[Any]:
-        rows = conn.execute(
-            select(
-                positions.c.id,
-                positions.c.party_id,
-                positions.c.aircraft_id,
-                positions.c.t_s,
-                positions.c.lat_deg,
-                positions.c.lon_deg,
-                positions.c.alt_ft,
-                positions.c.gs_kt,
-                positions.c.trk_deg,
-                positions.c.vs_fpm,
-            )
+    def _read_new_positions(self, conn: Connection) -> _Positions:
+        """The positions stored since the last read, in the order stored."""
+        rows = _fetch_all(
+            conn,
+            select(*_COLUMNS, positions.c.id)
             .where(positions.c.id > self._last_row_id)
             .order_by(positions.c.id)
-            .limit(MAX_ROWS_PER_TICK)
-        ).all()
+            .limit(MAX_ROWS_PER_TICK),
+        )
         if rows:
-            self._last_row_id = int(rows[-1].id)
-        for r in rows:
-            self._remember(_key(r.party_id, r.aircraft_id), tuple(r[3:]))
-        return rows
+            self._last_row_id = int(rows[-1][-1])
+        new = _Positions.from_rows(rows)
+        self._remember(new)
+        return new
 
     def _live_states(self, now_t_s: float, stale_after_s: float) -> AircraftStates:
-        keys = [
-            k for k, row in self._latest.items() if now_t_s - row[0] <= stale_after_s
-        ]
-        for k in [k for k in self._latest if k not in set(keys)]:
-            del self._latest[k]
-        if not keys:
+        latest = self._latest.take(now_t_s - self._latest.t_s <= stale_after_s)
+        self._latest = latest
+        if len(latest) == 0:
             empty = AircraftStates.from_columns([], [], [], [], [], [], [], party=[])
             return empty
-        data = np.array([self._latest[k] for k in keys], dtype=np.float64)
-        t_s, lat, lon, alt, gs, trk, vs = data.T
+        t_s, lat, lon, alt, gs, trk, vs = latest.track
         age_s = now_t_s - t_s
         lat_now, lon_now = geodesy.destination(lat, lon, trk, gs * age_s / S_PER_H)
         alt_now = alt + vs * age_s / S_PER_MIN
         states = AircraftStates.from_columns(
-            keys,
+            latest.key,
             lat_now,
             (lon_now + 180.0) % 360.0 - 180.0,
             alt_now,
             gs,
             trk,
             vs,
-            party=[_split(k)[0] for k in keys],
+            party=latest.parties()[latest.code],
         )
         return states
 
@@ -437,25 +576,19 @@ class LiveDetection:
 
     # -- conformance -------------------------------------------------------------
 
-    def _conformance(
-        self, conn: Connection, rows: Sequence[Any], now_t_s: float
-    ) -> int:
+    def _conformance(self, conn: Connection, new: _Positions, now_t_s: float) -> int:
+        """Feed ``new`` (in time order) to the monitor and record what it finds."""
         assert self._monitor is not None
-        fresh = []
-        for r in sorted(rows, key=lambda r: r.t_s):
-            key = _key(r.party_id, r.aircraft_id)
-            if r.t_s > self._fed_t_s.get(key, -float("inf")):
-                self._fed_t_s[key] = r.t_s
-                fresh.append(r)
+        fresh = new.take(self._to_feed(new))
         n = 0
-        if fresh:
+        if len(fresh):
             stream = PositionStream.from_columns(
-                [_key(r.party_id, r.aircraft_id) for r in fresh],
-                [r.party_id for r in fresh],
-                [r.t_s for r in fresh],
-                [r.lat_deg for r in fresh],
-                [r.lon_deg for r in fresh],
-                [r.alt_ft for r in fresh],
+                fresh.key,
+                fresh.parties()[fresh.code],
+                fresh.t_s,
+                fresh.lat_deg,
+                fresh.lon_deg,
+                fresh.alt_ft,
             )
             for event in self._monitor.update(stream):
                 self._record_violation(
@@ -469,6 +602,27 @@ class LiveDetection:
             self._record_violation(conn, event.violation, now_t_s, closed=True)
             n += 1
         return n
+
+    def _to_feed(self, new: _Positions) -> IntArray:
+        """The rows of ``new`` (in time order) that conformance has not seen yet, in
+        that order: per aircraft, those later than its last position fed, and of
+        several at one time the first only. Notes each aircraft's last one fed."""
+        fed_t_s = np.array(
+            [self._fed_t_s.get(k, -np.inf) for k in new.aircraft.tolist()],
+            dtype=np.float64,
+        )
+        by_aircraft = np.lexsort((new.t_s, new.code))  # stable: keeps the time order
+        code, t_s = new.code[by_aircraft], new.t_s[by_aircraft]
+        repeat = np.zeros(len(new), dtype=np.bool_)
+        repeat[by_aircraft[1:]] = (code[1:] == code[:-1]) & (t_s[1:] == t_s[:-1])
+        feed = ~repeat & (new.t_s > fed_t_s[new.code])
+        last_fed_t_s = fed_t_s.copy()
+        np.maximum.at(last_fed_t_s, new.code[feed], new.t_s[feed])
+        moved = last_fed_t_s > fed_t_s
+        self._fed_t_s.update(
+            zip(new.aircraft[moved].tolist(), last_fed_t_s[moved].tolist(), strict=True)
+        )
+        return np.flatnonzero(feed)
 
     def _record_violation(
         self, conn: Connection, v: Violation, now_t_s: float, closed: bool
@@ -510,70 +664,97 @@ class LiveDetection:
     # -- conformance to planned operations ------------------------------------------
 
     def _plan_conformance(
-        self, conn: Connection, rows: Sequence[Any], now_t_s: float
+        self, conn: Connection, new: _Positions, now_t_s: float
     ) -> int:
         """Activated operations whose aircraft leave their volumes turn nonconforming
         (an incident) and conforming again after ``exit_debounce_s`` inside."""
-        assert self._protocol is not None
-        debounce_s = self._protocol.conformance.exit_debounce_s
         changes = 0
         flying_ids = set()
         for op, aircraft in planning.flying(conn):
             flying_ids.add(op.id)
-            mine = [
-                r
-                for r in rows
-                if r.party_id == op.party and r.aircraft_id in set(aircraft)
-            ]
-            if not mine:
+            if not aircraft:
                 continue
-            mine.sort(key=lambda r: r.t_s)
+            keys = [_key(op.party, a) for a in aircraft]
+            mine = new.take(
+                np.isin(new.code, np.flatnonzero(np.isin(new.aircraft, keys)))
+            )
+            if len(mine) == 0:
+                continue
             inside = positions_inside(
-                op,
-                np.array([r.lat_deg for r in mine]),
-                np.array([r.lon_deg for r in mine]),
-                np.array([r.alt_ft for r in mine]),
-                np.array([r.t_s for r in mine]),
+                op, mine.lat_deg, mine.lon_deg, mine.alt_ft, mine.t_s
             )
-            state = self._plan_out.get(op.id)
-            for r, ok in zip(mine, inside.tolist(), strict=True):
-                if not ok:
-                    if state is None:
-                        state = {"start_t_s": r.t_s, "point": r, "since_in_t_s": None}
-                        self._plan_out[op.id] = state
-                        planning.set_conformance(
-                            conn,
-                            op.id,
-                            False,
-                            now_t_s,
-                            f"{r.aircraft_id} left the volumes",
-                        )
-                        self._record_plan_incident(
-                            conn, op.id, op.party, state, None, now_t_s
-                        )
-                        changes += 1
-                    state["since_in_t_s"] = None
-                    state["last_out"] = r
-                elif state is not None:
-                    if state["since_in_t_s"] is None:
-                        state["since_in_t_s"] = r.t_s
-                    elif r.t_s - state["since_in_t_s"] >= debounce_s:
-                        planning.set_conformance(
-                            conn, op.id, True, now_t_s, "back inside its volumes"
-                        )
-                        end = state.get("last_out", state["point"]).t_s
-                        self._record_plan_incident(
-                            conn, op.id, op.party, state, end, now_t_s
-                        )
-                        del self._plan_out[op.id]
-                        state = None
-                        changes += 1
+            changes += self._follow_operation(conn, op, mine, inside, now_t_s)
         for op_id in [k for k in self._plan_out if k not in flying_ids]:
-            state = self._plan_out.pop(op_id)
-            end = state.get("last_out", state["point"]).t_s
+            excursion = self._plan_out.pop(op_id)
             self._record_plan_incident(
-                conn, op_id, state["point"].party_id, state, end, now_t_s
+                conn,
+                op_id,
+                excursion.start.party,
+                excursion,
+                excursion.last_out.t_s,
+                now_t_s,
             )
+        return changes
+
+    def _follow_operation(
+        self,
+        conn: Connection,
+        op: Operation,
+        mine: _Positions,
+        inside: BoolArray,
+        now_t_s: float,
+    ) -> int:
+        """Open and close ``op``'s excursion over its aircraft's new positions (in
+        time order), taking a run of positions all inside or all outside at once.
+
+        An excursion opens at the first position outside; it closes at a position
+        inside ``exit_debounce_s`` or more after the first of an unbroken run of
+        positions inside (not at that first one). Returns the number of changes."""
+        assert self._protocol is not None
+        debounce_s = self._protocol.conformance.exit_debounce_s
+        excursion = self._plan_out.get(op.id)
+        changes = 0
+        run_starts = np.r_[0, np.flatnonzero(inside[1:] != inside[:-1]) + 1]
+        run_ends = np.r_[run_starts[1:], len(inside)]
+        for start, end in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
+            if not inside[start]:
+                if excursion is None:
+                    excursion = _Excursion(mine.point(start), mine.point(start))
+                    self._plan_out[op.id] = excursion
+                    planning.set_conformance(
+                        conn,
+                        op.id,
+                        False,
+                        now_t_s,
+                        f"{excursion.start.aircraft_id} left the volumes",
+                    )
+                    self._record_plan_incident(
+                        conn, op.id, op.party, excursion, None, now_t_s
+                    )
+                    changes += 1
+                excursion.since_in_t_s = None
+                excursion.last_out = mine.point(end - 1)
+            elif excursion is not None:
+                first = start
+                if excursion.since_in_t_s is None:
+                    excursion.since_in_t_s = float(mine.t_s[start])
+                    first = start + 1
+                waited_s = mine.t_s[first:end] - excursion.since_in_t_s
+                if np.any(waited_s >= debounce_s):
+                    planning.set_conformance(
+                        conn, op.id, True, now_t_s, "back inside its volumes"
+                    )
+                    self._record_plan_incident(
+                        conn,
+                        op.id,
+                        op.party,
+                        excursion,
+                        excursion.last_out.t_s,
+                        now_t_s,
+                    )
+                    del self._plan_out[op.id]
+                    excursion = None
+                    changes += 1
         return changes
 
     def _record_plan_incident(
@@ -581,25 +762,20 @@ class LiveDetection:
         conn: Connection,
         op_id: str,
         party: str,
-        state: dict[str, Any],
+        excursion: _Excursion,
         end_t_s: float | None,
         now_t_s: float,
     ) -> None:
         assert self._protocol is not None
-        r = state["point"]
         facts = IncidentFacts(
-            source_key=f"plan|{op_id}|{state['start_t_s']:.3f}",
+            source_key=f"plan|{op_id}|{excursion.start.t_s:.3f}",
             kind=IncidentKind.OPERATION_NONCONFORMANCE,
             party_id=party,
             involved=tuple(sorted(p for p in self._protocol.parties if p != party)),
             boundary_id=op_id,
-            start_t_s=state["start_t_s"],
+            start_t_s=excursion.start.t_s,
             end_t_s=end_t_s,
             severity_nm=0.0,
-            aircraft=(
-                AircraftPoint(
-                    party, r.aircraft_id, r.t_s, r.lat_deg, r.lon_deg, r.alt_ft
-                ),
-            ),
+            aircraft=(excursion.start,),
         )
         incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
