@@ -23,7 +23,6 @@ The operator's report (no party) is everything, unreduced. The protocol of the d
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -42,6 +41,7 @@ from deconfliction.domain.model import (
 from deconfliction.domain.protocol import Protocol, SharingLevel
 from deconfliction.errors import InputError, Problem
 from deconfliction.service import disclosure, incidents, protocols
+from deconfliction.service.alerts import alert_record
 from deconfliction.service.auth import Principal, Role
 from deconfliction.service.disclosure import Sharing
 from deconfliction.store.tables import (
@@ -484,25 +484,6 @@ def _sorties(
     return {r[0]: int(r[1]) for r in starts}, {r[0]: int(r[1]) for r in totals}
 
 
-def _alert_record(row: Any) -> dict[str, Any]:
-    # As service.alerts serves an alert: the disclosure view takes this form.
-    return {
-        "id": row.id,
-        "level": row.level,
-        "max_level": row.max_level,
-        "active": row.cleared_t_s is None,
-        "raised_t_s": row.raised_t_s,
-        "updated_t_s": row.updated_t_s,
-        "cleared_t_s": row.cleared_t_s,
-        "tcpa_s": row.tcpa_s,
-        "dcpa_nm": row.dcpa_nm,
-        "dalt_ft_at_cpa": row.dalt_ft_at_cpa,
-        "tin_s": row.tin_s,
-        "min_dcpa_nm": row.min_dcpa_nm,
-        "aircraft": json.loads(row.detail_json)["aircraft"],
-    }
-
-
 def _alerts(
     conn: Connection, t0: float, t1: float, viewer: str | None, sharing: Sharing
 ) -> list[AlertItem]:
@@ -511,7 +492,7 @@ def _alerts(
         query = query.where(or_(alerts.c.party_a == viewer, alerts.c.party_b == viewer))
     out = []
     for row in conn.execute(query.order_by(alerts.c.raised_t_s, alerts.c.id)):
-        record = _alert_record(row)
+        record = alert_record(row)
         view = (
             record if viewer is None else disclosure.alert_view(viewer, record, sharing)
         )

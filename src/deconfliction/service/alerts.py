@@ -25,7 +25,8 @@ def public_id(tracker_id: str) -> str:
     return hashlib.sha256(tracker_id.encode("utf-8")).hexdigest()[:20]
 
 
-def _row_to_alert(row: Any) -> dict[str, Any]:
+def alert_record(row: Any) -> dict[str, Any]:
+    """An alert row as the API serves it (before the disclosure view)."""
     return {
         "id": row.id,
         "level": row.level,
@@ -105,7 +106,7 @@ def list_visible(
     rows = conn.execute(query.order_by(alerts.c.raised_t_s.desc()).limit(limit)).all()
     out = []
     for row in rows:
-        view = disclosure.alert_view(who.party_id, _row_to_alert(row), sharing)
+        view = disclosure.alert_view(who.party_id, alert_record(row), sharing)
         if view is not None:
             out.append(view)
     return out
@@ -123,7 +124,7 @@ def get_visible(
     view = (
         None
         if row is None
-        else disclosure.alert_view(who.party_id, _row_to_alert(row), sharing)
+        else disclosure.alert_view(who.party_id, alert_record(row), sharing)
     )
     if view is None:
         raise NotFoundError(f"alert {alert_id}")
@@ -133,4 +134,4 @@ def get_visible(
 def open_alerts(conn: Connection) -> list[dict[str, Any]]:
     """Every alert not cleared (for a restart to clear them)."""
     rows = conn.execute(select(alerts).where(alerts.c.cleared_t_s.is_(None))).all()
-    return [_row_to_alert(r) for r in rows]
+    return [alert_record(r) for r in rows]
