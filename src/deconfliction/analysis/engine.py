@@ -72,8 +72,9 @@ from deconfliction.units import (
 )
 
 SCREEN_POINTS: int = 200_000
-"""States screened at once: big enough to spread the fixed cost of a KD-tree over
-many instants, small enough (some 100 MB of temporaries) for any worker."""
+"""States screened at once: big enough to spread the screen's fixed costs (sorts,
+boxes) over many instants, small enough (some 100 MB of temporaries) for any
+worker."""
 
 SCREEN_BLOCK: int = 12
 """Instants per block of the screen (a minute at 5 s): an aircraft's box grows by
