@@ -222,3 +222,24 @@ class TestAnalyzeCommand:
         )
         assert result.exit_code == 2
         assert "not a Parquet file" in result.output
+
+
+class TestDashboard:
+    def test_the_local_cluster_serves_its_dashboard_from_here(self) -> None:
+        """The dashboard's address is printed, and the page loads its scripts and
+        styles from the scheduler itself (an air-gapped network has no CDN)."""
+        import re
+        import urllib.request
+
+        client, cluster = engine.start_cluster(None, 1, "1GiB")
+        try:
+            link = engine.dashboard_link(client, local=True)
+            assert link is not None and link.startswith("http://")
+            with urllib.request.urlopen(link, timeout=30) as response:
+                html = response.read().decode("utf-8")
+        finally:
+            client.close()
+            cluster.close()
+        loaded = re.findall(r"<(?:script|link)[^>]*(?:src|href)=\"([^\"]+)\"", html)
+        assert any("bokeh" in u for u in loaded)
+        assert not [u for u in loaded if re.match(r"^([a-z]+:)?//", u, re.I)]
