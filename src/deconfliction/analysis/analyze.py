@@ -78,7 +78,7 @@ from deconfliction.domain.conformance import (
     Violation,
     ViolationEventKind,
 )
-from deconfliction.domain.model import AlertLevel
+from deconfliction.domain.model import AlertLevel, BoolArray, IntArray
 from deconfliction.domain.protocol import Protocol
 from deconfliction.errors import InputError, Problem
 
@@ -371,14 +371,12 @@ def run_window(
         OSError: if a file cannot be read or written.
     """
     started = time.perf_counter()
-    table, codes = read_parquet_window_coded(
-        window.groups, window.t_from_s - lead_s, window.t_to_s
-    )
-    owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
+    table, codes, owned = _read(window, lead_s)
     rows = find_conflicts(table, protocol, window.k_from, window.k_to, codes=codes)
-    _write_conflicts(Path(out_dir), f"{window.index:06d}", rows)
+    losses = _write_conflicts(Path(out_dir), f"{window.index:06d}", rows)
     decisive = conformance_rows(protocol, table.take(owned), codes=codes[owned])
-    return _result(window.index, int(np.count_nonzero(owned)), rows, decisive, started)
+    positions = int(np.count_nonzero(owned))
+    return _result(window.index, positions, rows, losses, decisive, started)
 
 
 def split_window(
@@ -393,15 +391,12 @@ def split_window(
         OSError: if a file cannot be read.
     """
     started = time.perf_counter()
-    table, codes = read_parquet_window_coded(
-        window.groups, window.t_from_s - lead_s, window.t_to_s
-    )
-    owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
+    table, codes, owned = _read(window, lead_s)
     pieces = split_by_cell(table, protocol, window.k_from, window.k_to, cells, codes)
     decisive = conformance_rows(protocol, table.take(owned), codes=codes[owned])
     positions = int(np.count_nonzero(owned))
     none = ConflictRows.concat([])
-    return pieces, _result(window.index, positions, none, decisive, started)
+    return pieces, _result(window.index, positions, none, none, decisive, started)
 
 
 def run_cell(
@@ -416,8 +411,8 @@ def run_cell(
     piece = split[0][k]
     rows = cell_conflicts(piece, protocol)
     index = split[1].index
-    _write_conflicts(Path(out_dir), f"{index:06d}-{piece.cell.name}", rows)
-    return _result(index, 0, rows, TrackTable.empty(), started)
+    losses = _write_conflicts(Path(out_dir), f"{index:06d}-{piece.cell.name}", rows)
+    return _result(index, 0, rows, losses, TrackTable.empty(), started)
 
 
 def _window_part(split: tuple[list[CellStates], WindowResult]) -> WindowResult:
@@ -425,19 +420,32 @@ def _window_part(split: tuple[list[CellStates], WindowResult]) -> WindowResult:
     return split[1]
 
 
-def _write_conflicts(out: Path, name: str, rows: ConflictRows) -> None:
+def _read(window: Window, lead_s: float) -> tuple[TrackTable, IntArray, BoolArray]:
+    """A window's rows (from ``lead_s`` before it), their aircraft codes, and which
+    rows it owns."""
+    table, codes = read_parquet_window_coded(
+        window.groups, window.t_from_s - lead_s, window.t_to_s
+    )
+    owned = (table.t_s >= window.t_from_s) & (table.t_s < window.t_to_s)
+    return table, codes, owned
+
+
+def _write_conflicts(out: Path, name: str, rows: ConflictRows) -> ConflictRows:
+    """Write the conflict and loss parts; return the losses."""
+    losses = rows.losses()
     _write_part(out, CONFLICTS_DIR, name, conflict_arrow(rows))
-    _write_part(out, LOSSES_DIR, name, loss_arrow(rows.losses()))
+    _write_part(out, LOSSES_DIR, name, loss_arrow(losses))
+    return losses
 
 
 def _result(
     index: int,
     positions: int,
     rows: ConflictRows,
+    losses: ConflictRows,
     decisive: TrackTable,
     started: float,
 ) -> WindowResult:
-    losses = rows.losses()
     labels = [level.label for level in AlertLevel]
     return WindowResult(
         index=index,
@@ -783,7 +791,7 @@ def analyze_in_process(
     if len(table) == 0:
         raise InputError([Problem(",".join(files), None, "", "no positions")])
     rows = find_conflicts(table, protocol)
-    _write_conflicts(out, f"{0:06d}", rows)
+    losses = _write_conflicts(out, f"{0:06d}", rows)
     violations = find_violations(protocol, table)
     k0, k1 = instant_range(
         float(table.t_s.min()),
@@ -791,7 +799,7 @@ def analyze_in_process(
         protocol.detection_interval_s,
         protocol.stale_after_s,
     )
-    result = _result(0, len(table), rows, TrackTable.empty(), started)
+    result = _result(0, len(table), rows, losses, TrackTable.empty(), started)
     span = RowGroup(
         files[0], 0, len(table), 0, float(table.t_s.min()), float(table.t_s.max())
     )

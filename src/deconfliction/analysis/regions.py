@@ -89,19 +89,9 @@ class Cell:
         """
         lat = np.asarray(lat_deg, dtype=np.float64)
         lon = np.asarray(lon_deg, dtype=np.float64)
-        dlat = reach_nm / NM_PER_DEG_LAT_MIN
-        lat_lo = self.lat_min_deg - dlat
-        lat_hi = self.lat_max_deg + dlat
-        in_band = (lat >= lat_lo) & (lat <= lat_hi)
-        # The parallels shrink towards the pole: take the band's edge nearest it,
-        # and as far again for the geodesic's bend.
-        poleward = max(abs(lat_lo), abs(lat_hi)) + dlat
-        if poleward >= POLAR_CAP_DEG:
-            near: BoolArray = in_band
-            return near
-        nm_per_deg_lon = 60.0 * math.cos(math.radians(poleward))
-        dlon = HALO_SLACK * reach_nm / nm_per_deg_lon
-        if self.cell_deg + 2 * dlon >= 360.0:
+        lat_lo, lat_hi, dlon = _widened(self.lat_min_deg, self.lat_max_deg, reach_nm)
+        in_band: BoolArray = (lat >= lat_lo) & (lat <= lat_hi)
+        if dlon is None or self.cell_deg + 2 * dlon >= 360.0:
             return in_band
         # Longitude east of the cell's west edge, 0 to 360 (the antimeridian wraps).
         east = (lon - self.lon_min_deg) % 360.0
@@ -193,13 +183,10 @@ def cells_around(
     >>> len(cells_around(RegionGrid(5.0), 36.0, 37.0, 41.0, 44.0, 120.0))
     6
     """
-    dlat = reach_nm / NM_PER_DEG_LAT_MIN
-    lat_lo = max(-90.0, lat_min_deg - dlat)
-    lat_hi = min(90.0, lat_max_deg + dlat)
-    poleward = max(abs(lat_lo), abs(lat_hi)) + dlat
-    if poleward >= POLAR_CAP_DEG:
+    south, north, dlon = _widened(lat_min_deg, lat_max_deg, reach_nm)
+    lat_lo, lat_hi = max(-90.0, south), min(90.0, north)
+    if dlon is None:
         return grid.cells_in_box(lat_lo, lat_hi, -180.0, 180.0)
-    dlon = HALO_SLACK * reach_nm / (60.0 * math.cos(math.radians(poleward)))
     lon_lo, lon_hi = lon_min_deg - dlon, lon_max_deg + dlon
     if lon_hi - lon_lo >= 360.0:
         return grid.cells_in_box(lat_lo, lat_hi, -180.0, 180.0)
@@ -210,3 +197,26 @@ def cells_around(
         cells += grid.cells_in_box(lat_lo, lat_hi, -180.0, hi)
         return sorted(set(cells))
     return grid.cells_in_box(lat_lo, lat_hi, lon_lo, lon_hi)
+
+
+def _widened(
+    lat_min_deg: float, lat_max_deg: float, reach_nm: float
+) -> tuple[float, float, float | None]:
+    """A latitude band widened by ``reach_nm`` (generously): ``(south, north,
+    dlon)``, with ``dlon`` the degrees of longitude the reach may span there, or
+    None when the band comes near enough to a pole to take every longitude.
+
+    Latitude: no degree holds fewer than :data:`NM_PER_DEG_LAT_MIN`. Longitude: the
+    parallels shrink towards the pole, so the band's edge nearest it counts, taken
+    as far again for the geodesic's poleward bend (:data:`HALO_SLACK`).
+    """
+    dlat = reach_nm / NM_PER_DEG_LAT_MIN
+    south, north = lat_min_deg - dlat, lat_max_deg + dlat
+    poleward = max(abs(south), abs(north)) + dlat
+    if poleward >= POLAR_CAP_DEG:
+        return south, north, None
+    return (
+        south,
+        north,
+        HALO_SLACK * reach_nm / (60.0 * math.cos(math.radians(poleward))),
+    )

@@ -792,22 +792,21 @@ def read_parquet_window_coded(
     return table_out, rank[index]
 
 
-def write_tracks_parquet(
-    path: str | os.PathLike[str], table: TrackTable, row_group_rows: int = 1_000_000
-) -> None:
-    """Write a track table as Parquet (``time`` as a UTC timestamp in microseconds).
-
-    Raises:
-        OSError: if the file cannot be written.
-    """
+def tracks_arrow(table: TrackTable, dictionary: bool = True) -> Any:
+    """A track table as Arrow, in the columns of a track file (``time`` as a UTC
+    timestamp in microseconds; ``id`` and ``party`` dictionary-encoded unless
+    ``dictionary`` is False)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    def text(values: StrArray) -> Any:
+        column = pa.array(values)
+        return column.dictionary_encode() if dictionary else column
 
     micros = np.round(table.t_s * 1e6).astype(np.int64)
-    arrow = pa.table(
+    return pa.table(
         {
-            "id": pa.array(table.ids).dictionary_encode(),
-            "party": pa.array(table.party).dictionary_encode(),
+            "id": text(table.ids),
+            "party": text(table.party),
             "time": pa.array(micros, type=pa.timestamp("us", tz="UTC")),
             "lat": table.lat_deg,
             "lon": table.lon_deg,
@@ -817,6 +816,19 @@ def write_tracks_parquet(
             "vs_fpm": table.vs_fpm,
         }
     )
+
+
+def write_tracks_parquet(
+    path: str | os.PathLike[str], table: TrackTable, row_group_rows: int = 1_000_000
+) -> None:
+    """Write a track table as Parquet (:func:`tracks_arrow`).
+
+    Raises:
+        OSError: if the file cannot be written.
+    """
+    import pyarrow.parquet as pq
+
+    arrow = tracks_arrow(table)
     pq.write_table(arrow, os.fspath(path), row_group_size=row_group_rows)
 
 

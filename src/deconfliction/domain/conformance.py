@@ -510,10 +510,9 @@ def _line_may_breach(
         length2 = dx * dx + dy * dy
         if length2 == 0.0:
             continue
-        u = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0.0, 1.0)
-        dists.append(np.hypot(x - (x0 + u * dx), y - (y0 + u * dy)))
+        u, dist, cross = _on_segment(x, y, x0, y0, x0 + dx, y0 + dy)
+        dists.append(dist)
         along_m = float(pl.seg_s0_m[k]) + u * math.sqrt(length2)
-        cross = dx * (y - y0) - dy * (x - x0)
         fine.append(
             (need * cross > math.sqrt(length2) * tol)
             | (along_m < pl.extent_start_m - tol)
@@ -532,12 +531,21 @@ def point_segment_distance_m(
     """Distance from points to a segment of non-zero length (planar, metres), and
     the cross product that tells the side (positive left of the segment's
     direction)."""
+    _, dist, cross = _on_segment(x, y, x0, y0, x1, y1)
+    return dist, cross
+
+
+def _on_segment(
+    x: FloatArray, y: FloatArray, x0: float, y0: float, x1: float, y1: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """For points and a segment of non-zero length: where the nearest point of the
+    segment is (0 at its start to 1 at its end), the distance to it, and the cross
+    product that tells the side."""
     dx, dy = x1 - x0, y1 - y0
-    length2 = dx * dx + dy * dy
-    u = np.clip(((x - x0) * dx + (y - y0) * dy) / length2, 0.0, 1.0)
+    u = np.clip(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
     dist = np.hypot(x - (x0 + u * dx), y - (y0 + u * dy))
     cross = dx * (y - y0) - dy * (x - x0)
-    return dist, cross
+    return u, dist, cross
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from deconfliction.analysis.tracks import (
     read_tracks,
     row_group_time_span,
     row_groups,
+    tracks_arrow,
     write_tracks_parquet,
 )
 from deconfliction.errors import InputError
@@ -152,21 +153,8 @@ class TestRowGroups:
         if dictionary:
             write_tracks_parquet(path, table, row_group_rows=1500)
         else:
-            micros = np.round(table.t_s * 1e6).astype(np.int64)
             pq.write_table(
-                pa.table(
-                    {
-                        "id": table.ids,
-                        "party": table.party,
-                        "time": pa.array(micros, type=pa.timestamp("us", tz="UTC")),
-                        "lat": table.lat_deg,
-                        "lon": table.lon_deg,
-                        "alt_ft": table.alt_ft,
-                        "gs_kt": table.gs_kt,
-                        "trk_deg": table.trk_deg,
-                        "vs_fpm": table.vs_fpm,
-                    }
-                ),
+                tracks_arrow(table, dictionary=False),
                 path,
                 row_group_size=1500,
                 use_dictionary=False,
@@ -225,21 +213,8 @@ class TestRowGroups:
             ),
         )
         path = tmp_path / "tracks.parquet"
-        micros = np.round(table.t_s * 1e6).astype(np.int64)
         pq.write_table(
-            pa.table(
-                {
-                    "id": table.ids,
-                    "party": table.party,
-                    "time": pa.array(micros, type=pa.timestamp("us", tz="UTC")),
-                    "lat": table.lat_deg,
-                    "lon": table.lon_deg,
-                    "alt_ft": table.alt_ft,
-                    "gs_kt": table.gs_kt,
-                    "trk_deg": table.trk_deg,
-                    "vs_fpm": table.vs_fpm,
-                }
-            ),
+            tracks_arrow(table, dictionary=False),
             path,
             row_group_size=2000,
             write_statistics=statistics,
