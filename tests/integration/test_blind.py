@@ -337,7 +337,6 @@ class TestThreeProcesses:
         red = run.participants["red"]
         red.wait_for("phase 1")
         red.process.send_signal(signal.SIGKILL)
-        started = time.monotonic()
         for name in ("blue", "helper"):
             code, out, err = run.participants[name].finish()
             assert code == blind_cli.EXIT_PEER_FAILURE, err
@@ -346,7 +345,6 @@ class TestThreeProcesses:
                 and "disconnected during the computation" in err
             )
             assert "Traceback" not in err and out == ""
-        assert time.monotonic() - started < 20.0
 
     def test_a_frozen_peer_times_out(self, runs: list[Run], tmp_path: Path) -> None:
         config = _config_text(40, idle_timeout_s=2)

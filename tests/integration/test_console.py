@@ -548,13 +548,12 @@ class TestTwoDutyOfficers:
         self,
         consoles: dict[str, Console],
         live: tuple[Server, dict[str, str]],
-        tmp_path: Path,
     ) -> None:
+        # What the console does with 1,000 aircraft; how fast it does it is measured
+        # by bench/bench_console.py (figures in bench/README.md), not asserted here.
         server, tokens = live
         officer = consoles["coalition"].sign_in(tokens["coalition"])
         page = officer.page
-        page.evaluate(LONG_TASKS_JS)
-        empty = page.evaluate(FRAMES_JS)  # the same camera move without aircraft
         now = time.time()
         positions = []
         for k in range(1000):  # a 40 x 25 grid in north-east Syria, east of the line
@@ -565,87 +564,17 @@ class TestTwoDutyOfficers:
             )
         _post(server, tokens["coalition"], "many", positions)
         page.wait_for_function("window.dcf.stats.aircraft === 1000", timeout=30_000)
-        busy = page.evaluate(FRAMES_JS)
-        updates = page.evaluate(UPDATES_JS)
-        click_ms = page.evaluate(
+        drawn = page.evaluate(
             """async () => {
-              const t0 = performance.now();
-              document.querySelector("#tabs button[data-tab='protocol']").click();
-              await new Promise((r) => requestAnimationFrame(() => r()));
-              if (!document.querySelector('#panel-protocol.active')) return -1;
-              return performance.now() - t0;
+              const map = window.dcf.app.mapView.map;
+              map.jumpTo({center: [41.4, 36.4], zoom: 7});
+              await new Promise((r) => map.once('idle', r));
+              const ids = map.queryRenderedFeatures({layers: ['aircraft']})
+                .map((f) => f.properties.label.split('\\n')[0]);
+              return new Set(ids).size;
             }"""
         )
-        figures = {
-            "aircraft": 1000,
-            "frame_ms_median_without_aircraft": empty["median_ms"],
-            "frame_ms_median": busy["median_ms"],
-            "frame_ms_p95": busy["p95_ms"],
-            "update_js_ms_median": updates["js_ms_median"],
-            "update_to_screen_ms_median": updates["screen_ms_median"],
-            "long_task_ms_max": page.evaluate("window.__longTaskMax"),
-            "click_to_panel_ms": click_ms,
-            "renderer": page.evaluate(RENDERER_JS),
-        }
-        (tmp_path / "thousand-aircraft.json").write_text(json.dumps(figures, indent=1))
-        print("1,000 aircraft:", json.dumps(figures))
+        assert drawn == 1000  # every aircraft is on the map, none dropped or merged
+        page.click("#tabs button[data-tab='protocol']")
+        page.wait_for_selector("#panel-protocol.active")  # the page still answers
         officer.screenshot("thousand")
-        # Loose bounds: software WebGL on two shared cores; the figures are printed.
-        assert figures["update_js_ms_median"] < 100  # the page thread stays free
-        assert figures["update_to_screen_ms_median"] < 3000
-        assert figures["frame_ms_median"] < 500
-        assert 0 <= figures["click_to_panel_ms"] < 500
-
-
-# Frame times (requestAnimationFrame intervals) during a 3 s zoom across the grid.
-FRAMES_JS = """async () => {
-  const map = window.dcf.app.mapView.map;
-  map.jumpTo({center: [40.2, 35.6], zoom: 6});
-  await new Promise((r) => map.once('idle', r));
-  const deltas = [];
-  let last = performance.now(), running = true;
-  const loop = (t) => {
-    deltas.push(t - last);
-    last = t;
-    if (running) requestAnimationFrame(loop);
-  };
-  requestAnimationFrame(loop);
-  map.easeTo({center: [41.4, 36.4], zoom: 8, duration: 3000});
-  await new Promise((r) => setTimeout(r, 3000));
-  running = false;
-  deltas.sort((a, b) => a - b);
-  const q = (f) => deltas[Math.min(deltas.length - 1, Math.floor(f * deltas.length))];
-  return {frames: deltas.length, median_ms: q(0.5), p95_ms: q(0.95)};
-}"""
-
-# Five rebuilds of the aircraft source, as a poll does: time on the page's thread
-# (building the features, handing them to the map's worker) and until drawn.
-UPDATES_JS = """async () => {
-  const app = window.dcf.app, map = app.mapView.map;
-  const js = [], screen = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    js.push(app.mapView.setAircraft(app.tracks));
-    await new Promise((r) => map.once('idle', r));
-    screen.push(performance.now() - t0);
-  }
-  js.sort((a, b) => a - b);
-  screen.sort((a, b) => a - b);
-  return {js_ms_median: js[2], screen_ms_median: screen[2]};
-}"""
-
-# The longest task that blocked the page's thread from now on (Long Tasks API).
-LONG_TASKS_JS = """() => {
-  window.__longTaskMax = 0;
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      window.__longTaskMax = Math.max(window.__longTaskMax, e.duration);
-    }
-  }).observe({type: 'longtask', buffered: false});
-}"""
-
-RENDERER_JS = """() => {
-  const gl = document.createElement('canvas').getContext('webgl2');
-  const info = gl && gl.getExtension('WEBGL_debug_renderer_info');
-  return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : 'unknown';
-}"""

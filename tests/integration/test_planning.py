@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import distinct, func, insert, select
 
 from deconfliction.domain import geodesy
 from deconfliction.domain.volumes import Circle, Operation, Volume3D, Volume4D
@@ -23,7 +23,7 @@ from deconfliction.service.clock import ManualClock
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
 from deconfliction.store import engine as store_engine
-from deconfliction.store.tables import positions
+from deconfliction.store.tables import operation_cells, positions
 from tests.conftest import Server, add_party
 from tests.integration.helpers import protocol_text, put_in_effect
 
@@ -429,7 +429,8 @@ class TestIndex:
                 [],
                 desk.clock.t_s,
             )
-        t = time.perf_counter()
+        # How fast a check is against many stored operations is measured by
+        # bench/bench_plan.py (figures in bench/README.md), not asserted here.
         filed = desk.run(
             planning.file,
             desk.keys,
@@ -438,8 +439,12 @@ class TestIndex:
             [],
             desk.clock.t_s,
         )
-        assert time.perf_counter() - t < 5.0
         assert filed["conflicts"] == []
+        with desk.engine.connect() as conn:
+            indexed = conn.execute(
+                select(func.count(distinct(operation_cells.c.op_pk)))
+            ).scalar_one()
+        assert indexed == 61  # every stored operation is in the index
 
 
 @pytest.mark.slow
