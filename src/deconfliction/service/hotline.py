@@ -512,18 +512,24 @@ def acknowledge(
     if receipt.acknowledged_t_s is not None:
         return _view(conn, row, who.party_id, None, now_t_s)
     by = by_label or f"{who.party_id} {who.role.value}"
-    conn.execute(
+    # Compare-and-set: of simultaneous acknowledgements only the one that finds the
+    # receipt still open writes it and its entry (PostgreSQL re-reads the row after
+    # the first commits; SQLite serialises the writers).
+    changed = conn.execute(
         update(hotline_receipts)
         .where(
             hotline_receipts.c.message_id == message_id,
             hotline_receipts.c.party_id == who.party_id,
+            hotline_receipts.c.acknowledged_t_s.is_(None),
         )
         .values(
             acknowledged_t_s=now_t_s,
             acknowledged_by=by,
             delivered_t_s=func.coalesce(hotline_receipts.c.delivered_t_s, now_t_s),
         )
-    )
+    ).rowcount
+    if changed == 0:
+        return _view(conn, row, who.party_id, None, now_t_s)
     entry = append_record(
         conn,
         keys,
@@ -582,14 +588,17 @@ def mark_delivered(
         .all()
     )
     for message_id in sorted(pending):
-        conn.execute(
+        changed = conn.execute(
             update(hotline_receipts)
             .where(
                 hotline_receipts.c.message_id == message_id,
                 hotline_receipts.c.party_id == party_id,
+                hotline_receipts.c.delivered_t_s.is_(None),
             )
             .values(delivered_t_s=now_t_s)
-        )
+        ).rowcount
+        if changed == 0:
+            continue  # a simultaneous reading recorded it first
         row = conn.execute(
             select(hotline_messages).where(hotline_messages.c.id == message_id)
         ).one()
@@ -755,15 +764,21 @@ def escalate_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
         )
         .order_by(hotline_receipts.c.deadline_t_s, hotline_receipts.c.message_id)
     ).all()
+    escalated = 0
     for receipt in due:
-        conn.execute(
+        changed = conn.execute(
             update(hotline_receipts)
             .where(
                 hotline_receipts.c.message_id == receipt.message_id,
                 hotline_receipts.c.party_id == receipt.party_id,
+                hotline_receipts.c.acknowledged_t_s.is_(None),
+                hotline_receipts.c.escalated_t_s.is_(None),
             )
             .values(escalated_t_s=now_t_s)
-        )
+        ).rowcount
+        if changed == 0:
+            continue  # acknowledged or escalated meanwhile
+        escalated += 1
         row = conn.execute(
             select(hotline_messages).where(hotline_messages.c.id == receipt.message_id)
         ).one()
@@ -789,7 +804,7 @@ def escalate_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
             now_t_s,
             {"overdue_party": receipt.party_id},
         )
-    return len(due)
+    return escalated
 
 
 def _due_checkin_t_s(protocol: Protocol, now_t_s: float) -> tuple[str, float] | None:
