@@ -11,14 +11,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PartyIn(_Strict):
-    """A party to register."""
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
-    name: str = Field(min_length=1, max_length=200)
-    language: Literal["en", "ru", "ar"] = "en"
-
-
 class PartyOut(BaseModel):
     """A registered party."""
 

@@ -20,7 +20,8 @@ class Role(StrEnum):
     """What a token may do.
 
     ``officer`` reads and writes for its own party, ``observer`` only reads,
-    ``admin`` also manages parties and protocols.
+    ``admin`` also issues (and revokes) tokens of its own party. Parties are
+    registered only by the server's operator (``deconfliction party add``).
     """
 
     OFFICER = "officer"

@@ -1,4 +1,9 @@
-"""/v1/parties: who takes part, and their tokens."""
+"""/v1/parties: who takes part, and their tokens.
+
+Parties are registered only by the server's operator, from the command line
+(``deconfliction party add``): no token registers a party over the API. A party's
+admin issues tokens for its own party and no other.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from deconfliction.api.deps import CtxDep, WhoDep
-from deconfliction.api.schemas import PartyIn, PartyOut, TokenIn, TokenOut, WhoAmI
-from deconfliction.errors import ConflictError, ForbiddenError, NotFoundError
-from deconfliction.service import auth
+from deconfliction.api.schemas import PartyOut, TokenIn, TokenOut, WhoAmI
+from deconfliction.errors import ForbiddenError
+from deconfliction.service import auth, protocols
 from deconfliction.store.tables import parties
 
 router = APIRouter(prefix="/v1/parties", tags=["parties"])
@@ -16,9 +21,16 @@ router = APIRouter(prefix="/v1/parties", tags=["parties"])
 
 @router.get("", response_model=list[PartyOut])
 def list_parties(ctx: CtxDep, who: WhoDep) -> list[PartyOut]:
-    """Every registered party (names and languages are not secret among them)."""
+    """The caller's party and every party named with it in a protocol version
+    (their names and languages are not secret among them); a party named in no
+    protocol sees only itself."""
     with ctx.engine.connect() as conn:
-        rows = conn.execute(select(parties).order_by(parties.c.id)).all()
+        known = {who.party_id}
+        for version in protocols.list_visible(conn, who):
+            known.update(version.protocol.parties)
+        rows = conn.execute(
+            select(parties).where(parties.c.id.in_(known)).order_by(parties.c.id)
+        ).all()
     return [PartyOut(id=r.id, name=r.name, language=r.language) for r in rows]
 
 
@@ -28,33 +40,27 @@ def whoami(who: WhoDep) -> WhoAmI:
     return WhoAmI(party_id=who.party_id, role=who.role.value)
 
 
-@router.post("", response_model=PartyOut, status_code=status.HTTP_201_CREATED)
-def add_party(body: PartyIn, ctx: CtxDep, who: WhoDep) -> PartyOut:
-    """Register a party (admins only)."""
+def _own_party_admin(who: auth.Principal, party_id: str) -> None:
+    """Only an admin of ``party_id`` itself manages its tokens.
+
+    Raises:
+        ForbiddenError: otherwise (the same answer whether or not the party
+            exists).
+    """
     if who.role is not auth.Role.ADMIN:
-        raise ForbiddenError("only admins register parties")
-    with ctx.engine.begin() as conn:
-        created = auth.ensure_party(
-            conn, body.id, body.name, body.language, ctx.clock.now_t_s()
-        )
-    if not created:
-        raise ConflictError(f"party {body.id!r} exists")
-    return PartyOut(id=body.id, name=body.name, language=body.language)
+        raise ForbiddenError("only admins manage tokens")
+    if who.party_id != party_id:
+        raise ForbiddenError("an admin manages the tokens of its own party only")
 
 
 @router.post(
     "/{party_id}/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED
 )
 def add_token(party_id: str, body: TokenIn, ctx: CtxDep, who: WhoDep) -> TokenOut:
-    """Issue a token for a party (admins only); it is shown once."""
-    if who.role is not auth.Role.ADMIN:
-        raise ForbiddenError("only admins issue tokens")
+    """Issue a token for the caller's own party (its admins only); it is shown
+    once."""
+    _own_party_admin(who, party_id)
     with ctx.engine.begin() as conn:
-        if (
-            conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first()
-            is None
-        ):
-            raise NotFoundError(f"party {party_id}")
         token = auth.issue_token(
             conn, party_id, auth.Role(body.role), ctx.clock.now_t_s(), body.label
         )
