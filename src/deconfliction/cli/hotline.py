@@ -15,14 +15,29 @@ from deconfliction.config import DEFAULT_DATABASE_URL
 hotline_app = typer.Typer(help="The hotline's signed record.", no_args_is_help=True)
 
 EXIT_RECORD_BROKEN: int = 1
+MAX_LISTED: int = 20  # further differences between the store and the record listed
+
+
+KeysDirOpt = Annotated[
+    Path,
+    typer.Option(
+        envvar="DECONFLICTION_KEYS_DIR",
+        help="The server's key files: the registered public keys must be theirs.",
+    ),
+]
 
 
 @hotline_app.command("verify")
 @guarded
-def verify(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
-    """Check the whole chain and every signature; name the first entry that fails."""
+def verify(
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    keys_dir: KeysDirOpt = Path("deconfliction-keys"),
+) -> None:
+    """Check the whole chain and every signature, and that the messages, receipts
+    and suspensions the API serves are what the chain says; name the first entry
+    that fails."""
     from deconfliction.hotline import record
-    from deconfliction.service import hotline, keys
+    from deconfliction.service import hotline, keys, record_audit
     from deconfliction.store import engine as store_engine
 
     engine = store_engine.make_engine(database)
@@ -30,17 +45,46 @@ def verify(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
         with engine.connect() as conn:
             entries = hotline.log_entries(conn)
             public = keys.public_keys(conn)
+            replaced = keys.key_file_mismatches(conn, keys_dir)
+            discrepancies = record_audit.audit_store(conn, entries)
     finally:
         engine.dispose()
     report = record.verify_chain(entries, public)
-    if report.ok:
-        stderr.print(f"record intact: {report.checked} entries, every signature valid")
-        return
+    if not report.ok:
+        _broken(
+            f"at entry {report.first_bad_seq}: {report.reason} "
+            f"({report.checked} entries checked before it)"
+        )
+    if replaced:
+        _broken(
+            "the registered public key of "
+            + ", ".join(repr(s) for s in replaced)
+            + f" is not the one of its key file in {keys_dir} "
+            "(the chain may have been re-signed with other keys)"
+        )
+    if discrepancies:
+        first, others = discrepancies[0], discrepancies[1:]
+        where = "" if first.seq is None else f"at entry {first.seq}: "
+        details = [
+            f"also {'' if d.seq is None else f'entry {d.seq}: '}{d}"
+            for d in others[:MAX_LISTED]
+        ]
+        if len(others) > MAX_LISTED:
+            details.append(f"and {len(others) - MAX_LISTED} more")
+        _broken(f"{where}the store differs from the record: {first}", details)
     stderr.print(
-        f"[bold red]record broken[/] at entry {report.first_bad_seq}: {report.reason} "
-        f"({report.checked} entries checked before it)",
-        markup=True,
+        f"record intact: {report.checked} entries, every signature valid, "
+        "the messages, receipts and suspensions as recorded"
     )
+
+
+def _broken(what: str, details: list[str] | None = None) -> None:
+    from rich.markup import escape
+
+    # what the store holds is not markup: printed as it is
+    stderr.print(f"[bold red]record broken[/] {escape(what)}", markup=True)
+    for line in details or []:
+        stderr.print(f"  {line}", markup=False)
     raise typer.Exit(EXIT_RECORD_BROKEN)
 
 

@@ -29,6 +29,8 @@ Rules (documented in the README):
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -62,6 +64,7 @@ from deconfliction.store.tables import (
 ALL_PARTIES: str = "*"
 MAX_TEXT_CHARS: int = 8000
 DAY_S: float = 86_400.0
+NONCE_BYTES: int = 16  # 128 bits: no guess of an entry's content can be confirmed
 
 
 class MessageKind(StrEnum):
@@ -136,13 +139,30 @@ def append_record(
     signer: str,
     body: dict[str, Any],
     now_t_s: float,
+    audience: Iterable[str],
 ) -> record.LogEntry:
-    """Append one signed entry to the chain (serialised across writers)."""
+    """Append one signed entry to the chain (serialised across writers).
+
+    The body gains ``audience``, the parties who may read the entry in full on
+    ``GET /v1/hotline/log`` (the others see its seq and hashes only), and a random
+    ``nonce``, so that those who see only the hash cannot find the content by
+    hashing guesses (a delivery receipt has few possible contents).
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE hotline_log IN EXCLUSIVE MODE"))
     previous = _last_entry(conn)
+    full_body = {
+        **body,
+        "audience": sorted(set(audience)),
+        "nonce": secrets.token_hex(NONCE_BYTES),
+    }
     entry = record.make_entry(
-        previous, now_t_s, event, signer, body, keys.private_key(conn, signer, now_t_s)
+        previous,
+        now_t_s,
+        event,
+        signer,
+        full_body,
+        keys.private_key(conn, signer, now_t_s),
     )
     conn.execute(
         insert(hotline_log).values(
@@ -466,8 +486,12 @@ def send(
             "deadline_t_s": now_t_s + deadline_s,
             "incident_id": message.incident_id,
             "reply_to": message.reply_to,
+            "alert_id": message.alert_id,
+            "operation_id": message.operation_id,
+            "sender_label": sender_label,
         },
         now_t_s,
+        [who.party_id, *recipients],
     )
     _publish(conn, "hotline.sent", row, _audience(conn, row), entry, now_t_s)
     if (
@@ -542,6 +566,7 @@ def acknowledge(
             "late": now_t_s > receipt.deadline_t_s,
         },
         now_t_s,
+        [row.sender_party, who.party_id],
     )
     _publish(
         conn,
@@ -609,6 +634,7 @@ def mark_delivered(
             SERVER_SIGNER,
             {"message_id": int(message_id), "party": party_id},
             now_t_s,
+            [row.sender_party, party_id],
         )
         _publish(
             conn, "hotline.delivered", row, {row.sender_party, party_id}, entry, now_t_s
@@ -794,6 +820,7 @@ def escalate_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
                 "priority": row.priority,
             },
             now_t_s,
+            [row.sender_party, receipt.party_id],
         )
         _publish(
             conn,
@@ -863,6 +890,7 @@ def check_missed_checkins(conn: Connection, keys: KeyRing, now_t_s: float) -> in
             SERVER_SIGNER,
             {"party": party, "day": day, "due_t_s": due_t_s},
             now_t_s,
+            effective.protocol.parties,
         )
         payload = {
             "party": party,
@@ -926,6 +954,7 @@ def suspend(
             "reason": reason,
         },
         now_t_s,
+        protocol.parties,
     )
     out = _suspension_view(conn, sid)
     events.publish(
@@ -963,27 +992,35 @@ def resume(
         .where(hotline_suspensions.c.id == suspension_id)
         .values(end_t_s=now_t_s)
     )
+    moved_s: float | None = None
     if row.scope == SuspensionScope.CHANNEL.value and not channel_suspended(conn):
         # Deadlines stood still while the channel was down: move them on.
-        paused_s = now_t_s - row.start_t_s
+        moved_s = now_t_s - row.start_t_s
         conn.execute(
             update(hotline_receipts)
             .where(
                 hotline_receipts.c.acknowledged_t_s.is_(None),
                 hotline_receipts.c.escalated_t_s.is_(None),
             )
-            .values(deadline_t_s=hotline_receipts.c.deadline_t_s + paused_s)
+            .values(deadline_t_s=hotline_receipts.c.deadline_t_s + moved_s)
         )
+    audience = set(_protocol(conn).parties)
     entry = append_record(
         conn,
         keys,
         "resumed",
         who.party_id,
-        {"suspension_id": suspension_id, "party": who.party_id, "scope": row.scope},
+        {
+            "suspension_id": suspension_id,
+            "party": who.party_id,
+            "scope": row.scope,
+            # the open deadlines moved on by this much (None: not moved)
+            "deadlines_moved_s": moved_s,
+        },
         now_t_s,
+        audience,
     )
     out = _suspension_view(conn, suspension_id)
-    audience = set(_protocol(conn).parties)
     events.publish(
         conn,
         "hotline.resumed",

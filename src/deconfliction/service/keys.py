@@ -88,3 +88,26 @@ def public_keys_text(conn: Connection) -> dict[str, str]:
     """Every registered public key as text, by signer (for export)."""
     rows = conn.execute(select(party_keys.c.party_id, party_keys.c.public_key)).all()
     return {r.party_id: r.public_key for r in rows}
+
+
+def key_file_mismatches(
+    conn: Connection, keys_dir: str | os.PathLike[str]
+) -> list[str]:
+    """Signers whose registered public key is not the one of their key file.
+
+    A public key replaced in ``party_keys`` (to pass off a chain re-signed with new
+    keys) shows here as long as the key files were left alone. Signers without a
+    key file in ``keys_dir`` are not checked.
+
+    Raises:
+        InputError: for a key file that cannot be read.
+    """
+    out = []
+    for signer, public in sorted(public_keys_text(conn).items()):
+        path = Path(keys_dir) / f"{signer}.pem"
+        if not path.exists():
+            continue
+        key = record.private_key_from_pem(path.read_bytes())
+        if record.public_key_to_text(key.public_key()) != public:
+            out.append(signer)
+    return out
