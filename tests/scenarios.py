@@ -197,3 +197,41 @@ CATALOGUE: tuple[Encounter, ...] = (
         None,
     ),
 )
+
+
+AT_THE_MINIMA: tuple[Encounter, ...] = (
+    # Exactly at a minimum is separated: a loss is strictly closer than both.
+    Encounter(
+        "head-on-at-adjacent-flight-levels",  # FL360 and FL370 under RVSM
+        (
+            Plane("A", -20, 0, 36000, 480, 0),
+            Plane("B", 20, 0, 37000, -480, 0),
+        ),
+        None,
+    ),
+    Encounter(
+        "co-located-1000-ft-apart",
+        (
+            Plane("A", 0, 0, 25000, 0, 0),
+            Plane("B", 0, 0, 26000, 0, 0),
+        ),
+        None,
+    ),
+    Encounter(
+        "parallel-5-nm-apart",
+        (
+            Plane("A", 0, 0, 25000, 0, 450),
+            Plane("B", 5, 0, 25000, 0, 450),
+        ),
+        None,
+    ),
+    Encounter(
+        "passing-abeam-5-nm-apart",  # the closest point of approach is now
+        (
+            Plane("A", 0, 0, 25000, 0, 450),
+            Plane("B", 5, 0, 25000, 0, -450),
+        ),
+        None,
+    ),
+)
+"""Encounters exactly at the minima (5 NM, 1,000 ft): none is a conflict."""

@@ -2,10 +2,13 @@
 
 A position is *non-conforming* with a :class:`DeconflictionLine` when its party is
 named in the line's ``sides`` and it is on the other side of the line, or on its own
-side but inside the line's buffer. It is non-conforming with a :class:`Zone` when it
-is inside the zone's polygon, between its floor and ceiling (both inclusive), and its
-party is not the owner. A violation is one continuous excursion of one aircraft
-across one boundary, never one per sample.
+side but inside the line's buffer (strictly closer to the line than ``buffer_nm``).
+It is non-conforming with a :class:`Zone` when it is strictly inside the zone's
+polygon and strictly between its floor and ceiling, and its party is not the owner.
+Exactly at a boundary is conforming (``thresholds``: within 1 cm of the buffer's edge
+or the outline, 0.01 ft of the floor or ceiling, counts as on it), as a planned
+volume that touches a zone or a buffer does not conflict with it. A violation is one
+continuous excursion of one aircraft across one boundary, never one per sample.
 
 Geometry is done in metres in a :class:`LocalProjection` (azimuthal equidistant):
 shapely never sees degrees, and a line or zone across the antimeridian projects
@@ -46,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from deconfliction.domain import thresholds
 from deconfliction.domain.geodesy import LocalProjection, geodesic_distance_nm
 from deconfliction.domain.model import FloatArray, IntArray, StrArray
 from deconfliction.domain.protocol import (
@@ -283,6 +287,7 @@ class _PreparedLine:
     seg_dy_m: FloatArray
     seg_s0_m: FloatArray  # distance along the extended line at each segment start
     buffer_m: float
+    buffer_limit_m: float  # strictly closer than this is inside the buffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +385,7 @@ def _prepare_line(
         seg_dy_m=dy,
         seg_s0_m=np.r_[0.0, np.cumsum(np.hypot(dx, dy))[:-1]],
         buffer_m=line.buffer_nm * M_PER_NM,
+        buffer_limit_m=thresholds.horizontal_limit_m(line.buffer_nm),
     )
 
 
@@ -468,7 +474,8 @@ def may_be_nonconforming(
             continue
         x, y = xy_m(pz.projection)
         rows = np.flatnonzero(subject)
-        # The exact test's own point-in-polygon test (outline included).
+        # The exact test's own point-in-polygon test, outline and floor and
+        # ceiling included: a superset of the exact test's strict one.
         maybe[rows[shapely.intersects_xy(pz.polygon, x[rows], y[rows])]] = True
     for pl in prepared.lines:
         required = np.zeros(n)
@@ -625,7 +632,7 @@ def _assess_line(pl: _PreparedLine, samples: _Samples) -> _Boundary:
         wrong_side = in_reach & alongside & (required[rows] * cross < 0.0)
         # Alongside, the distance to the line; past an end, to the end point.
         own_dist_m = shapely.distance(pl.original, points)
-        in_buffer = own_dist_m < pl.buffer_m
+        in_buffer = own_dist_m < pl.buffer_limit_m
         nc[rows] = wrong_side | in_buffer
         depth_nm[rows] = np.where(
             wrong_side,
@@ -642,15 +649,21 @@ def _assess_zone(pz: _PreparedZone, samples: _Samples) -> _Boundary:
     alt_ft = samples.positions.alt_ft
     not_owner = samples.party_lookup({pz.zone.owner: 0}, 1).astype(np.bool_)
     rows = np.flatnonzero(
-        not_owner & (alt_ft >= pz.zone.floor_ft) & (alt_ft <= pz.zone.ceiling_ft)
+        not_owner
+        & (alt_ft > pz.zone.floor_ft + thresholds.VERTICAL_TOLERANCE_FT)
+        & (alt_ft < pz.zone.ceiling_ft - thresholds.VERTICAL_TOLERANCE_FT)
     )
     if rows.size:
         x_all, y_all = samples.xy_m(pz.projection)
-        # The outline itself counts as inside, as floor and ceiling do.
+        # Strictly inside: on the outline (within the tolerance) is outside, as at
+        # the floor or the ceiling.
         inside = rows[shapely.intersects_xy(pz.polygon, x_all[rows], y_all[rows])]
-        nc[inside] = True
         points = shapely.points(x_all[inside], y_all[inside])
-        depth_nm[inside] = shapely.distance(pz.ring, points) / M_PER_NM
+        to_edge_m = np.asarray(shapely.distance(pz.ring, points), dtype=np.float64)
+        deep = to_edge_m > thresholds.HORIZONTAL_TOLERANCE_M
+        inside = inside[deep]
+        nc[inside] = True
+        depth_nm[inside] = to_edge_m[deep] / M_PER_NM
     return _Boundary(ViolationKind.ZONE, pz.zone.id, nc, depth_nm)
 
 

@@ -2,7 +2,8 @@
 
 Each aircraft is extrapolated along its current ground track and vertical rate. For
 every pair the horizontal and vertical separations are functions of time; the pair is
-in conflict when both are below the minima at the same time within the lookahead.
+in conflict when both are strictly below the minima at the same time within the
+lookahead: exactly at a minimum is separated (``thresholds``: FL360 and FL370 are).
 That is the state-based detection of BlueSky (``bluesky/traffic/asas/statebased.py``)
 and of ground-based short-term conflict alert, computed on the WGS-84 ellipsoid:
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deconfliction.domain import broadphase, geodesy
+from deconfliction.domain import broadphase, geodesy, thresholds
 from deconfliction.domain.model import (
     AircraftStates,
     AlertLevel,
@@ -105,7 +106,9 @@ def _loss_interval(
     vertical_m: FloatArray | float,
     horizon_s: FloatArray | float,
 ) -> tuple[FloatArray, FloatArray]:
-    """Start and end of the loss of separation within ``[0, horizon_s]``.
+    """Start and end of the loss of separation within ``[0, horizon_s]``: closer
+    than ``horizontal_m`` (chord) and ``vertical_m`` at once, strictly (the limits
+    of ``_horizontal_limit_m`` and ``_vertical_limit_m``).
 
     Where there is none, the start is greater than the end.
     """
@@ -140,6 +143,20 @@ def _loss_interval(
     return t_in, t_out
 
 
+def _horizontal_limit_m(threshold_nm: FloatArray | float) -> FloatArray:
+    """The chord a pair's horizontal offset must be strictly shorter than to be
+    closer than ``threshold_nm`` (a geodesic distance), less the tolerance."""
+    limit_m = thresholds.horizontal_limit_m(np.asarray(threshold_nm, dtype=np.float64))
+    return np.asarray(geodesy.chord_m(np.maximum(limit_m, 0.0)), dtype=np.float64)
+
+
+def _vertical_limit_m(threshold_ft: FloatArray | float) -> FloatArray:
+    """The vertical distance a pair must be strictly below to be closer than
+    ``threshold_ft``, less the tolerance."""
+    limit_m = thresholds.vertical_limit_m(np.asarray(threshold_ft, dtype=np.float64))
+    return np.maximum(limit_m, 0.0)
+
+
 def _band_thresholds(
     spec: AlertLevelSpec, alt_ft: FloatArray
 ) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray]:
@@ -166,7 +183,9 @@ def _alert_levels(
     level = np.full(len(pair_alt_ft), int(AlertLevel.CONFLICT), dtype=np.int64)
     for spec in sorted(specs, key=lambda s: int(s.level)):
         applies, tau_s, dmod_nm, zthr_ft = _band_thresholds(spec, pair_alt_ft)
-        t_in, t_out = _loss_interval(geo, dmod_nm * M_PER_NM, zthr_ft * M_PER_FT, tau_s)
+        t_in, t_out = _loss_interval(
+            geo, _horizontal_limit_m(dmod_nm), _vertical_limit_m(zthr_ft), tau_s
+        )
         raised = applies & (t_in <= t_out)
         level = np.where(raised, np.maximum(level, int(spec.level)), level)
     return level
@@ -197,6 +216,7 @@ def detect_conflicts(states: AircraftStates, settings: DetectionSettings) -> Con
     (110.9, 0.0)
     """
     minima = settings.minima
+    # The broad phase takes the minima themselves: a superset of the exact test's.
     horizontal_m = minima.horizontal_nm * M_PER_NM
     vertical_m = minima.vertical_ft * M_PER_FT
     kin = _kinematics(states)
@@ -315,8 +335,8 @@ def _evaluate(
     j: IntArray,
 ) -> PairConflicts:
     minima = settings.minima
-    horizontal_m = minima.horizontal_nm * M_PER_NM
-    vertical_m = minima.vertical_ft * M_PER_FT
+    horizontal_m = _horizontal_limit_m(minima.horizontal_nm)
+    vertical_m = _vertical_limit_m(minima.vertical_ft)
     geo = _pair_geometry(kin, i, j)
     t_in, t_out = _loss_interval(geo, horizontal_m, vertical_m, settings.lookahead_s)
     hit = t_in <= t_out
@@ -326,7 +346,8 @@ def _evaluate(
     b = np.einsum("ij,ij->i", geo.dh_m, geo.vh_mps)
     tcpa_s = np.where(a2 > MIN_CLOSURE_MPS2, -b / np.where(a2 > 0, a2, 1.0), 0.0)
     tcpa_s = np.clip(tcpa_s, 0.0, settings.lookahead_s)
-    dcpa_nm = np.linalg.norm(geo.dh_m + geo.vh_mps * tcpa_s[:, None], axis=1) / M_PER_NM
+    chord_at_cpa_m = np.linalg.norm(geo.dh_m + geo.vh_mps * tcpa_s[:, None], axis=1)
+    dcpa_nm = geodesy.geodesic_of_chord_m(chord_at_cpa_m) / M_PER_NM
     dalt_ft = np.abs(geo.dz_m + geo.vz_mps * tcpa_s) / M_PER_FT
     pair_alt_ft = np.maximum(alt_ft[i], alt_ft[j])
     level = _alert_levels(geo, pair_alt_ft, settings.alert_levels)

@@ -9,6 +9,10 @@ Three tools, each for one job:
 * :class:`LocalProjection`, an azimuthal equidistant projection centred on a region,
   for lines and zones (shapely works in its metres, never in degrees).
 * Geodesic distance, azimuth and destination on the ellipsoid (``pyproj.Geod``).
+
+:func:`chord_m` and :func:`geodesic_of_chord_m` convert between a geodesic distance
+and the straight line between its ends, so that detection, which measures chords,
+compares with minima that are geodesic distances.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ MAX_ABS_LAT_DEG: float = 89.9
 points almost the same way and a reported track has no stable meaning."""
 
 _WGS84_GEOD = Geod(ellps="WGS84")
+
+MEAN_RADIUS_M: float = (2.0 * _WGS84_GEOD.a + _WGS84_GEOD.b) / 3.0
+"""The mean radius of WGS-84 (IUGG R1, 6,371,008.8 m): the sphere on which
+:func:`chord_m` converts. The radius of curvature along a geodesic is within 0.6 %
+of it anywhere, so the conversion is exact to 0.6 % of the chord's shortfall (under
+0.4 mm at 20 NM)."""
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +118,28 @@ def destination(
         lon_deg, lat_deg, azimuth_deg, np.asarray(dist_nm, dtype=np.float64) * M_PER_NM
     )
     return np.asarray(lat2, dtype=np.float64), np.asarray(lon2, dtype=np.float64)
+
+
+def chord_m(geodesic_m: Any) -> Any:
+    """The straight-line distance between two surface points a geodesic
+    ``geodesic_m`` apart (shorter by ``s^3 / 24 R^2``: 0.8 mm at 5 NM), scalars or
+    arrays.
+
+    >>> round(float(9260.0 - chord_m(9260.0)), 4)
+    0.0008
+    """
+    return 2.0 * MEAN_RADIUS_M * np.sin(np.asarray(geodesic_m) / (2.0 * MEAN_RADIUS_M))
+
+
+def geodesic_of_chord_m(chord: Any) -> Any:
+    """The inverse of :func:`chord_m`: the geodesic distance between two surface
+    points ``chord`` metres apart in a straight line.
+
+    >>> round(float(geodesic_of_chord_m(chord_m(9260.0))), 9)
+    9260.0
+    """
+    ratio = np.clip(np.asarray(chord) / (2.0 * MEAN_RADIUS_M), -1.0, 1.0)
+    return 2.0 * MEAN_RADIUS_M * np.arcsin(ratio)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 A position conforms to an operation when some volume holds it at once in time
 (``time_start_t_s <= t_s <= time_end_t_s``), in altitude (bounds inclusive) and
 horizontally (circles by geodesic distance to the centre, polygons in a local
-projection around the operation, edges inclusive).
+projection around the operation, edges inclusive). Exactly on a boundary is inside
+(conforming): within :data:`~deconfliction.domain.thresholds.HORIZONTAL_TOLERANCE_M`
+of the outline counts as on it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from deconfliction.domain import thresholds
 from deconfliction.domain.geodesy import LocalProjection, geodesic_distance_nm
 from deconfliction.domain.model import BoolArray, FloatArray
 from deconfliction.domain.volumes import Circle, Operation
+from deconfliction.units import M_PER_NM
+
+_TOLERANCE_NM: float = thresholds.HORIZONTAL_TOLERANCE_M / M_PER_NM
 
 
 def positions_inside(
@@ -56,7 +62,7 @@ def positions_inside(
                 lat_deg[rows],
                 lon_deg[rows],
             )
-            inside[rows] = np.asarray(dist_nm) <= outline.radius_nm
+            inside[rows] = np.asarray(dist_nm) <= outline.radius_nm + _TOLERANCE_NM
             continue
         projection = LocalProjection.around(
             outline.vertices_lat_deg, outline.vertices_lon_deg
@@ -66,5 +72,7 @@ def positions_inside(
         )
         polygon = shapely.Polygon(np.column_stack([vx, vy]))
         px, py = projection.to_xy_m(lat_deg[rows], lon_deg[rows])
-        inside[rows] = shapely.intersects_xy(polygon, px, py)
+        inside[rows] = shapely.dwithin(
+            polygon, shapely.points(px, py), thresholds.HORIZONTAL_TOLERANCE_M
+        )
     return inside

@@ -52,6 +52,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from deconfliction.domain import thresholds
 from deconfliction.domain.conformance import LINE_EXTENSION_M, LINE_REACH_M
 from deconfliction.domain.geodesy import (
     LocalProjection,
@@ -125,7 +126,7 @@ circle by at most ``1/cos(2.5 deg) - 1`` = 0.095 % of the radius (35 m at 20 NM)
 _QUAD_SEGS: int = CIRCLE_VERTICES // 4  # shapely's segments per quarter circle
 _CIRCUMSCRIBE: float = 1.0 / math.cos(math.pi / CIRCLE_VERTICES)
 
-TOUCH_TOLERANCE_M: float = 0.01
+TOUCH_TOLERANCE_M: float = thresholds.HORIZONTAL_TOLERANCE_M
 """Volumes must come closer than the margin by more than 1 cm to conflict: the
 InterUSS test suite's intersection precision, far below any planning accuracy and
 far above floating-point noise, so volumes that just touch never conflict."""

@@ -23,6 +23,7 @@ from deconfliction.analysis.engine import (
 from deconfliction.analysis.tracks import TrackTable
 from deconfliction.analysis.whatif import options_2015
 from deconfliction.domain import conformance as conformance_module
+from deconfliction.domain import geodesy
 from deconfliction.domain.conformance import (
     ConformanceMonitor,
     PreparedConformance,
@@ -181,6 +182,44 @@ class TestFindConflicts:
         assert len(screened) > 0
         assert float(screened.dcpa_nm.min()) > 4.9
         _same(screened, find_conflicts(table, protocol, screen=False))
+
+    def test_adjacent_flight_levels_are_separated(self) -> None:
+        # Head-on at FL360 and FL370 over the same point: never a conflict or a
+        # loss (issue 13: 171 of 317 loss pairs of a real day were such pairs).
+        half_s = 900.0
+        flights = []
+        for ident, party, trk, alt_ft in (
+            ("COA1", "coalition", 90.0, 36_000.0),
+            ("RUS1", "russia", 270.0, 37_000.0),
+        ):
+            back = (trk + 180.0) % 360.0
+            lat0, lon0 = geodesy.destination(34.0, 37.0, back, 420.0 * half_s / 3600)
+            flights.append(
+                flight(ident, party, float(lat0), float(lon0), trk, T0_S, 361,
+                       alt_ft=alt_ft)
+            )  # fmt: skip
+        table = TrackTable.concat(flights).in_time_order()
+        for screen in (True, False):
+            rows = find_conflicts(table, euphrates(), screen=screen)
+            assert len(rows) == 0 and len(rows.losses()) == 0
+
+    @pytest.mark.parametrize(("apart_nm", "lost"), [(5.0, False), (4.9999, True)])
+    def test_exactly_the_horizontal_minimum_apart(
+        self, apart_nm: float, lost: bool
+    ) -> None:
+        # Two aircraft holding still, exactly 5 NM apart (geodesic).
+        lat_b, lon_b = geodesy.destination(34.0, 37.0, 90.0, apart_nm)
+        table = TrackTable.concat(
+            [
+                flight("A", "coalition", 34.0, 37.0, 0.0, T0_S, 12, gs_kt=0.0),
+                flight("B", "russia", float(lat_b), float(lon_b), 0.0, T0_S, 12,
+                       gs_kt=0.0),
+            ]
+        ).in_time_order()  # fmt: skip
+        for screen in (True, False):
+            rows = find_conflicts(table, euphrates(), screen=screen)
+            assert (len(rows.losses()) > 0) is lost
+            assert (len(rows) > 0) is lost
 
     def test_rows_are_detect_conflicts_at_the_instant(self) -> None:
         table = head_on(T0_S + 900.0)

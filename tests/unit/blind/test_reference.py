@@ -26,7 +26,7 @@ from deconfliction.domain.model import (
     SeparationMinima,
 )
 from deconfliction.units import M_PER_NM
-from tests.scenarios import CATALOGUE, Plane, place
+from tests.scenarios import AT_THE_MINIMA, CATALOGUE, Plane, place
 from tests.unit.blind.conftest import CONFIG_TEXT
 
 FLAT_ERROR_NM: float = 0.01
@@ -163,6 +163,41 @@ class TestReferenceConflicts:
                 encounter.expected.dcpa_nm, abs=dh_nm + q_nm
             )
             assert conflict.tcpa_s == pytest.approx(encounter.expected.tcpa_s, abs=1.0)
+
+    @pytest.mark.parametrize("encounter", AT_THE_MINIMA, ids=lambda e: e.name)
+    def test_at_the_minima_at_the_reference(self, plan: BlindPlan, encounter) -> None:  # type: ignore[no-untyped-def]
+        # On the frame's axes through the reference, 5 NM is exactly 256 quanta
+        # and 1,000 ft exactly 40: the strict integer comparisons say separated,
+        # as detect does.
+        states = two_party(
+            encounter.planes,
+            plan,
+            center_lat_deg=plan.reference_lat_deg,
+            center_lon_deg=plan.reference_lon_deg,
+        )
+        assert reference_conflicts(states, plan) == []
+
+    @pytest.mark.parametrize(
+        ("bearing_deg", "distance_nm", "rotation_deg"),
+        [(0, 0, 0), (70, 250, 35), (200, 120, 290)],
+    )
+    def test_adjacent_flight_levels_anywhere(
+        self, plan: BlindPlan, bearing_deg: float, distance_nm: float,
+        rotation_deg: float,
+    ) -> None:  # fmt: skip
+        # Flight levels are multiples of the 25 ft quantum: FL360 and FL370 head-on
+        # are exactly 40 quanta apart, never a conflict.
+        lat, lon = geodesy.destination(
+            plan.reference_lat_deg, plan.reference_lon_deg, bearing_deg, distance_nm
+        )
+        states = two_party(
+            AT_THE_MINIMA[0].planes,
+            plan,
+            center_lat_deg=float(lat),
+            center_lon_deg=float(lon),
+            rotation_deg=rotation_deg,
+        )
+        assert reference_conflicts(states, plan) == []
 
     @pytest.mark.parametrize("seed", range(4))
     def test_dense_random_traffic(self, wide_plan: BlindPlan, seed: int) -> None:

@@ -25,6 +25,7 @@ from deconfliction.domain.conformance import (
     ViolationKind,
     detect_violations,
 )
+from deconfliction.domain.geodesy import destination as geodesic_destination
 from deconfliction.domain.geodesy import geodesic_distance_nm
 from deconfliction.domain.model import SeparationMinima
 from deconfliction.domain.protocol import (
@@ -296,13 +297,48 @@ class TestDetectViolations:
 
     @pytest.mark.parametrize(
         ("alt_ft", "expected"),
-        [(25_001.0, 0), (25_000.0, 1), (0.0, 1), (-10.0, 0)],
+        [
+            (25_001.0, 0),
+            (25_000.0, 0),
+            (24_999.0, 1),
+            (1.0, 1),
+            (0.0, 0),
+            (-10.0, 0),
+        ],
     )
-    def test_zone_floor_and_ceiling_are_inclusive(
+    def test_zone_floor_and_ceiling_are_outside(
         self, alt_ft: float, expected: int
     ) -> None:
+        # Exactly at the floor or the ceiling has not entered the zone, as a
+        # planned volume whose top is a zone's floor does not conflict with it.
         blue = track("B1", "blue", [0.0], [BOX_CENTER[1]], BOX_CENTER[0], alt_ft=alt_ft)
         assert len(detect_violations(PROTOCOL, blue)) == expected
+
+    @pytest.mark.parametrize(
+        ("lat_deg", "lon_deg", "expected"),
+        [
+            (35.0, 39.0, 0),  # a vertex of the outline: on it
+            (35.2, 39.2, 0),  # another
+            (35.0005, 39.1, 1),  # 51 m inside the southern edge
+        ],
+    )
+    def test_zone_outline_is_outside(
+        self, lat_deg: float, lon_deg: float, expected: int
+    ) -> None:
+        blue = track("B1", "blue", [0.0], [lon_deg], lat_deg)
+        assert len(detect_violations(PROTOCOL, blue)) == expected
+
+    @pytest.mark.parametrize(
+        ("away_nm", "expected"),
+        [(BUFFER_NM, 0), (BUFFER_NM - 2e-6, 0), (BUFFER_NM - 1e-4, 1)],
+    )
+    def test_buffer_edge_is_outside(self, away_nm: float, expected: int) -> None:
+        # Exactly buffer_nm from the line (geodesic, perpendicular to it) is not in
+        # the buffer; within 1 cm of the edge counts as on it; 19 cm inside is in.
+        protocol = make_protocol(zones=())
+        lat, lon = geodesic_destination(LAT_DEG, 38.0, 90.0, away_nm)
+        blue = track("B1", "blue", [0.0], [float(lon)], float(lat))
+        assert len(detect_violations(protocol, blue)) == expected
 
     def test_jitter_across_the_line_makes_one_violation(self) -> None:
         # Blue flies along the line at 5 s intervals with 0.5 NM of noise across it:

@@ -19,7 +19,7 @@ from deconfliction.domain.model import (
     SeparationMinima,
 )
 from deconfliction.errors import GeometryError, PolarRegionError
-from tests.scenarios import CATALOGUE, Encounter, Plane, place
+from tests.scenarios import AT_THE_MINIMA, CATALOGUE, Encounter, Plane, place
 
 STANDARD = DetectionSettings(SeparationMinima(5.0, 1000.0), 300.0)
 
@@ -152,6 +152,131 @@ class TestDetectConflicts:
         assert AlertLevel(int(detect_conflicts(states, settings_).level[0])) is (
             AlertLevel.ADVISORY
         )
+
+
+PLACES = [(35.0, 39.0), (-10.0, 180.0), (89.0, -120.0)]
+"""Where the encounters at the minima are placed: mid-latitude, across the
+antimeridian, near a pole."""
+
+
+def _abeam(offset_nm: float, b_alt_ft: float = 25000.0) -> AircraftStates:
+    """Two aircraft passing abeam now, ``offset_nm`` apart: the closest point of
+    approach is now, at that distance."""
+    return place(
+        [
+            Plane("A", 0, 0, 25000, 0, 450),
+            Plane("B", offset_nm, 0, b_alt_ft, 0, -450),
+        ]
+    )
+
+
+def _levels(states: AircraftStates) -> list[AlertLevel]:
+    settings_ = DetectionSettings(STANDARD.minima, 300.0, default_alert_levels())
+    return [AlertLevel(int(v)) for v in detect_conflicts(states, settings_).level]
+
+
+class TestAtTheThreshold:
+    """Exactly at a minimum or threshold is separated; just inside is not."""
+
+    @pytest.mark.parametrize("where", PLACES, ids=str)
+    @pytest.mark.parametrize("enc", AT_THE_MINIMA, ids=lambda e: e.name)
+    def test_at_the_minima_is_no_conflict(
+        self, enc: Encounter, where: tuple[float, float]
+    ) -> None:
+        states = place(enc.planes, *where)
+        assert len(detect_conflicts(states, STANDARD)) == 0
+        s = DetectionSettings(STANDARD.minima, 300.0, default_alert_levels())
+        assert len(evaluate_pairs(states, s, np.array([0]), np.array([1]))) == 0
+
+    def test_fl360_fl370_head_on(self) -> None:
+        # The report of issue 13: dalt_ft_at_cpa 1000.0 was a conflict.
+        states = AircraftStates.from_columns(
+            ["A", "B"], [35.0, 35.0], [38.0, 38.5], [36000, 37000], [450] * 2,
+            [90, 270], [0, 0],
+        )  # fmt: skip
+        assert len(detect_conflicts(states, STANDARD)) == 0
+
+    @pytest.mark.parametrize(
+        ("a_alt_ft", "b_alt_ft", "apart_nm"),
+        [(36000.0, 36999.9, 0.0), (25000.0, 25000.0, 4.9999)],
+    )
+    def test_just_inside_is_a_conflict(
+        self, a_alt_ft: float, b_alt_ft: float, apart_nm: float
+    ) -> None:
+        states = place(
+            [
+                Plane("A", 0, 0, a_alt_ft, 0, 450),
+                Plane("B", apart_nm, 0, b_alt_ft, 0, 450),
+            ]
+        )
+        found = detect_conflicts(states, STANDARD)
+        assert len(found) == 1 and float(found.tin_s[0]) == 0.0
+
+    def test_dcpa_is_geodesic(self) -> None:
+        # The pair's distance is measured as a chord (0.8 mm shorter at 5 NM) and
+        # reported as the geodesic.
+        found = detect_conflicts(_abeam(4.9), STANDARD)
+        assert float(found.dcpa_nm[0]) == pytest.approx(4.9, abs=1e-7)
+
+    @pytest.mark.parametrize("minimum_nm", [5.0, 20.0, 50.0])
+    def test_at_larger_minima(self, minimum_nm: float) -> None:
+        # Chords fall short of the geodesic by s^3 / 24 R^2 (52 mm at 20 NM): the
+        # minimum is compared as a chord too.
+        s = DetectionSettings(SeparationMinima(minimum_nm, 1000.0), 300.0)
+        at = place(
+            [Plane("A", 0, 0, 25000, 0, 450), Plane("B", minimum_nm, 0, 25000, 0, 450)]
+        )
+        assert len(detect_conflicts(at, s)) == 0
+        inside = place(
+            [
+                Plane("A", 0, 0, 25000, 0, 450),
+                Plane("B", minimum_nm - 1e-4, 0, 25000, 0, 450),
+            ]
+        )
+        assert len(detect_conflicts(inside, s)) == 1
+
+    def test_dmod_exactly(self) -> None:
+        # FL250 band: advisory DMOD 1.30 NM, warning DMOD 1.10 NM; 5 NM is lost now.
+        assert _levels(_abeam(1.3)) == [AlertLevel.CONFLICT]
+        assert _levels(_abeam(1.2999)) == [AlertLevel.ADVISORY]
+        assert _levels(_abeam(1.1)) == [AlertLevel.ADVISORY]
+        assert _levels(_abeam(1.0999)) == [AlertLevel.WARNING]
+
+    def test_zthr_exactly(self) -> None:
+        # FL250 band: advisory ZTHR 850 ft, warning ZTHR 700 ft.
+        assert _levels(_abeam(0.5, 25850.0)) == [AlertLevel.CONFLICT]
+        assert _levels(_abeam(0.5, 25849.0)) == [AlertLevel.ADVISORY]
+        assert _levels(_abeam(0.5, 25700.0)) == [AlertLevel.ADVISORY]
+        assert _levels(_abeam(0.5, 25699.0)) == [AlertLevel.WARNING]
+
+    @pytest.mark.parametrize(("b_alt_ft", "level"), [
+        (9250.0, AlertLevel.CONFLICT), (9240.0, AlertLevel.ADVISORY),
+    ])  # fmt: skip
+    def test_tau_exactly(self, b_alt_ft: float, level: AlertLevel) -> None:
+        # Band 5,000-10,000 ft: advisory tau 40 s, ZTHR 850 ft. Together
+        # horizontally; B descends at 600 fpm from 1,250 ft above A: 850 ft apart
+        # exactly at 40 s (1,000 ft at 25 s: a conflict). From 1,240 ft, at 39 s.
+        states = place(
+            [
+                Plane("A", 0, 0, 8000, 0, 300),
+                Plane("B", 0, 0, b_alt_ft, 0, 300, vs_fpm=-600),
+            ]
+        )
+        assert _levels(states) == [level]
+
+    def test_band_floor_is_inclusive(self) -> None:
+        # The band is chosen by the higher aircraft: at exactly 10,000 ft the
+        # 10,000-20,000 ft band applies (advisory DMOD 1.0 NM, below: 0.75 NM).
+        def abeam_at(b_alt_ft: float) -> AircraftStates:
+            return place(
+                [
+                    Plane("A", 0, 0, 9500, 0, 300),
+                    Plane("B", 0.9, 0, b_alt_ft, 0, -300),
+                ]
+            )
+
+        assert _levels(abeam_at(10000.0)) == [AlertLevel.ADVISORY]
+        assert _levels(abeam_at(9999.0)) == [AlertLevel.CONFLICT]
 
 
 def _random_states(seed: int, n: int, box_deg: float = 1.0) -> AircraftStates:

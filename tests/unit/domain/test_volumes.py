@@ -346,6 +346,18 @@ class TestCheckAgainstOperations:
         lat, lon = point(35.0, 38.0, 90.0, 10.0 + H_NM + 10.0)
         assert pair_conflicts(a, Circle(lat, lon, 10.0)) == []
 
+    @pytest.mark.parametrize(
+        ("lower_ft", "expected"),
+        [(21_000.0, 0), (20_999.0, 1), (20_000.0, 1)],
+    )
+    def test_exactly_the_vertical_minimum_apart_does_not_conflict(
+        self, lower_ft: float, expected: int
+    ) -> None:
+        # FL100-FL200 against a volume from FL210: exactly 1,000 ft apart.
+        same = Circle(35.0, 38.0, 10.0)
+        got = pair_conflicts(same, same, lower_ft=lower_ft, upper_ft=30_000.0)
+        assert len(got) == expected
+
     def test_circles_that_miss_by_less_than_the_minimum_conflict(self) -> None:
         a = Circle(35.0, 38.0, 10.0)
         lat, lon = point(35.0, 38.0, 90.0, 10.0 + H_NM - 0.01 + 10.0)

@@ -165,6 +165,35 @@ class TestLivePicture:
         assert (report.positions_read, report.aircraft, report.conflicts) == (0, 2, 0)
 
 
+class TestLossOfSeparationAtTheMinima:
+    """Exactly at a minimum is separated: no conflict and no loss-of-separation
+    incident; just inside is both."""
+
+    @pytest.mark.parametrize(
+        ("apart_nm", "coalition_alt_ft", "lost"),
+        [
+            (0.0, 36_000.0, False),  # FL360 under FL370, over the same point
+            (0.0, 36_001.0, True),
+            (5.0, 37_000.0, False),  # exactly 5 NM apart, level
+            (4.999, 37_000.0, True),
+        ],
+    )
+    def test_exactly_at_a_minimum(
+        self, store: Store, apart_nm: float, coalition_alt_ft: float, lost: bool
+    ) -> None:
+        live = LiveDetection(store.engine, store.clock, 5.0)
+        live.tick()
+        now = store.clock.t_s
+        store.post(
+            at("russia", "R1", now, HAMA) | {"alt_ft": 37_000.0},
+            at("coalition", "C1", now, east_of(HAMA, apart_nm))
+            | {"alt_ft": coalition_alt_ft},
+        )
+        store.clock.advance(5)
+        assert live.tick().conflicts == int(lost)
+        assert len(store.incidents_of("loss_of_separation")) == int(lost)
+
+
 class TestConformanceFeed:
     OUT = east_of(AL_TANF, -60.0)
 
