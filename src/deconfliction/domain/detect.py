@@ -191,6 +191,41 @@ def _alert_levels(
     return level
 
 
+def computable_values(lat_deg: FloatArray, *columns: FloatArray) -> BoolArray:
+    """Per row, whether the latitude and every other column are finite and the
+    latitude is no closer to a pole than ``geodesy.MAX_ABS_LAT_DEG`` allows.
+
+    >>> computable_values(np.array([35.0, -89.95, np.nan]), np.array([1.0, 1.0, 1.0]))
+    array([ True, False, False])
+    """
+    finite = np.all(np.isfinite(np.vstack([lat_deg, *columns])), axis=0)
+    ok: BoolArray = finite & (np.abs(lat_deg) <= geodesy.MAX_ABS_LAT_DEG)
+    return ok
+
+
+def computable(states: AircraftStates) -> BoolArray:
+    """Which aircraft :func:`detect_conflicts` can work with: every value finite and
+    the latitude no closer to a pole than ``geodesy.MAX_ABS_LAT_DEG`` allows.
+
+    A caller that must not fail for one bad aircraft (the live loop) keeps these
+    and sets the others aside, instead of letting the whole snapshot be refused.
+
+    >>> s = AircraftStates.from_columns(
+    ...     ["A", "B", "C"], [35.0, 89.95, 35.0], [38.0, 38.0, 38.0],
+    ...     [20000, 20000, float("nan")], [400, 400, 400], [90, 90, 90], [0, 0, 0])
+    >>> computable(s).tolist()
+    [True, False, False]
+    """
+    return computable_values(
+        states.lat_deg,
+        states.lon_deg,
+        states.alt_ft,
+        states.gs_kt,
+        states.trk_deg,
+        states.vs_fpm,
+    )
+
+
 def detect_conflicts(states: AircraftStates, settings: DetectionSettings) -> Conflicts:
     """Every pair predicted to lose separation within the lookahead.
 

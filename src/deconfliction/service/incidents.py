@@ -9,6 +9,7 @@ remarks from each side. Every change is an event on the stream, reduced by
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -39,6 +40,23 @@ from deconfliction.store.tables import (
 EVIDENCE_MARGIN_S: float = 60.0  # track excerpt before the start and after the end
 MAX_EVIDENCE_POINTS: int = 2000  # per aircraft; longer excerpts are thinned evenly
 MAX_REMARK_CHARS: int = 4000
+MAX_SOURCE_KEY_CHARS: int = 200  # incidents.source_key
+
+
+def stored_source_key(source_key: str) -> str:
+    """``source_key`` as stored: as it is when it fits the column, else its kind and
+    a SHA-256 digest (two 100-character aircraft ids make a longer key).
+
+    >>> stored_source_key("los|a:X|b:Y|5")
+    'los|a:X|b:Y|5'
+    >>> stored_source_key("los|" + "x" * 300)[:11], len(stored_source_key("x" * 300))
+    ('los|sha256:', 172)
+    """
+    if len(source_key) <= MAX_SOURCE_KEY_CHARS:
+        return source_key
+    kind = source_key.partition("|")[0][: MAX_SOURCE_KEY_CHARS // 2]
+    digest = hashlib.sha256(source_key.encode("utf-8")).hexdigest()
+    return f"{kind}|sha256:{digest}"
 
 
 class IncidentKind(StrEnum):
@@ -165,8 +183,9 @@ def record(
 ) -> int:
     """Open or update the incident for ``facts.source_key``; publish the change."""
     evidence = _evidence(conn, facts, now_t_s)
+    source_key = stored_source_key(facts.source_key)
     existing = conn.execute(
-        select(incidents.c.id).where(incidents.c.source_key == facts.source_key)
+        select(incidents.c.id).where(incidents.c.source_key == source_key)
     ).scalar()
     values = {
         "kind": facts.kind.value,
@@ -189,7 +208,7 @@ def record(
         incident_id = inserted_pk(
             conn.execute(
                 insert(incidents).values(
-                    source_key=facts.source_key,
+                    source_key=source_key,
                     status=IncidentStatus.OPEN.value,
                     created_t_s=now_t_s,
                     **values,

@@ -11,6 +11,9 @@ Rules (documented in the README):
   not recorded, so it can be corrected and sent again under the same id.
 * Positions timed more than ``future_tolerance_s`` after the server's clock are
   rejected (a feed with a wrong clock must not create conflicts in the future).
+* Positions closer to a pole than ``geodesy.MAX_ABS_LAT_DEG`` are rejected: detection
+  cannot use a track angle there (the live loop sets aside any such aircraft it
+  finds anyway, but never stores new ones).
 * Positions older than the aircraft's latest are stored as history (evidence,
   reports) but never move the live picture backwards: live detection uses each
   aircraft's newest position only, and conformance sees positions in time order as
@@ -28,6 +31,7 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from deconfliction.adapters.position_fields import NUMERIC_FIELDS, check_number
+from deconfliction.domain.geodesy import MAX_ABS_LAT_DEG
 from deconfliction.errors import ConflictError, ForbiddenError, InputError, Problem
 from deconfliction.service.auth import Principal
 from deconfliction.service.clock import parse_time_s
@@ -114,6 +118,15 @@ def validate_rows(
                 problems.append(RowRejection(k, name, problem))
             elif value is not None:
                 values[name] = value
+        if abs(values.get("lat", 0.0)) > MAX_ABS_LAT_DEG:
+            problems.append(
+                RowRejection(
+                    k,
+                    "lat",
+                    f"{values['lat']:g} is within {90 - MAX_ABS_LAT_DEG:g} deg of a "
+                    "pole, where a track angle has no stable meaning",
+                )
+            )
         if problems:
             rejected.extend(problems)
             continue

@@ -39,7 +39,11 @@ from deconfliction.domain.conformance import (
     ViolationEventKind,
     ViolationKind,
 )
-from deconfliction.domain.detect import detect_conflicts
+from deconfliction.domain.detect import (
+    computable,
+    computable_values,
+    detect_conflicts,
+)
 from deconfliction.domain.model import (
     AircraftStates,
     BoolArray,
@@ -52,7 +56,7 @@ from deconfliction.domain.plan_conformance import positions_inside
 from deconfliction.domain.protocol import Protocol
 from deconfliction.domain.volumes import Operation
 from deconfliction.service import alerts as alert_store
-from deconfliction.service import hotline, incidents, planning, protocols
+from deconfliction.service import events, hotline, incidents, planning, protocols
 from deconfliction.service.clock import Clock
 from deconfliction.service.incidents import AircraftPoint, IncidentFacts, IncidentKind
 from deconfliction.store.tables import positions
@@ -184,6 +188,11 @@ class _Positions:
         column: FloatArray = self.track[3]
         return column
 
+    def computable(self) -> BoolArray:
+        """Per row, whether detection and conformance can work with it (finite
+        values, not at a pole: ``detect.computable_values``)."""
+        return computable_values(self.lat_deg, *self.track)
+
     def parties(self) -> StrArray:
         """The party of each aircraft of ``aircraft``."""
         return np.array([_split(k)[0] for k in self.aircraft.tolist()], dtype=np.str_)
@@ -258,6 +267,8 @@ class LiveDetection:
         self._agreement_suspended = False
         # Per flying operation out of its volumes: the open excursion.
         self._plan_out: dict[str, _Excursion] = {}
+        # Aircraft set aside because detection cannot compute them (said once).
+        self._set_aside: set[str] = set()
         self.last_tick: TickReport | None = None
         self.last_error: str | None = None
 
@@ -341,12 +352,15 @@ class LiveDetection:
                 self.last_tick = report
                 return report
             protocol = self._protocol
-            states = self._live_states(now_t_s, protocol.stale_after_s)
+            states = self._computable(
+                conn, self._live_states(now_t_s, protocol.stale_after_s), now_t_s
+            )
             conflicts = detect_conflicts(states, protocol.detection_settings())
             n_alert_events = self._alerts(conn, now_t_s, states, conflicts)
             self._losses_of_separation(conn, now_t_s, states, conflicts)
             self._agreement_suspended = hotline.protocol_suspended(conn)
-            in_time_order = new.take(np.argsort(new.t_s, kind="stable"))
+            usable = new.take(new.computable())
+            in_time_order = usable.take(np.argsort(usable.t_s, kind="stable"))
             n_violation_events = self._conformance(conn, in_time_order, now_t_s)
             n_violation_events += self._plan_conformance(conn, in_time_order, now_t_s)
             report = TickReport(
@@ -399,6 +413,38 @@ class LiveDetection:
             party=latest.parties()[latest.code],
         )
         return states
+
+    def _computable(
+        self, conn: Connection, states: AircraftStates, now_t_s: float
+    ) -> AircraftStates:
+        """The aircraft detection can compute. The others (not finite, or at a
+        pole after dead reckoning) are set aside, so that one bad aircraft never
+        stops detection for everyone; each is said once, in the log and by an
+        ``aircraft.set_aside`` event to its own party, until it is computable again
+        or stale."""
+        ok = computable(states)
+        bad = states.ids[~ok]
+        for i in np.flatnonzero(~ok).tolist():
+            key = str(states.ids[i])
+            if key in self._set_aside:
+                continue
+            party, aircraft = _split(key)
+            lat = float(states.lat_deg[i])
+            reason = (
+                f"latitude {lat:.4f} deg is within "
+                f"{90 - geodesy.MAX_ABS_LAT_DEG:g} deg of a pole"
+                if np.isfinite(lat) and abs(lat) > geodesy.MAX_ABS_LAT_DEG
+                else "a value of its state is not a finite number"
+            )
+            log.warning("aircraft %s set aside from detection: %s", key, reason)
+            events.publish(
+                conn,
+                "aircraft.set_aside",
+                {party: {"aircraft": aircraft, "reason": reason}},
+                now_t_s,
+            )
+        self._set_aside = set(bad.tolist())
+        return states if ok.all() else states.take(ok)
 
     # -- alerts ------------------------------------------------------------------
 
