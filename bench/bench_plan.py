@@ -108,7 +108,7 @@ def random_operations(n: int, rng: np.random.Generator) -> list[Operation]:
             )
             start = end
         party = "coalition" if k % 2 else "russia"
-        ops.append(Operation(f"OP{k:06d}", party, "sortie", tuple(volumes)))
+        ops.append(Operation(f"OP{k:06d}", party, "air_patrol", tuple(volumes)))
     return ops
 
 
@@ -117,7 +117,7 @@ def query_operation() -> Operation:
     return Operation(
         "QUERY",
         "coalition",
-        "cap",
+        "air_patrol",
         (
             Volume4D(
                 Volume3D(Circle(34.8, 39.0, 25.0), 18_000.0, 26_000.0),

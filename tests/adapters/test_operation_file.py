@@ -19,6 +19,7 @@ from deconfliction.adapters.operation_file import (
     parse_operation,
 )
 from deconfliction.domain.model import SeparationMinima
+from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.domain.protocol import Protocol, SharingLevel
 from deconfliction.domain.volumes import (
     Circle,
@@ -88,7 +89,7 @@ def operation(**overrides: Any) -> dict[str, Any]:
     op: dict[str, Any] = {
         "id": "VIPER-CAP",
         "party": "coalition",
-        "kind": "cap",
+        "kind": "air_patrol",
         "volumes": [polygon_volume(), circle_volume()],
     }
     op.update(overrides)
@@ -108,12 +109,23 @@ def problems_of(path: Path) -> list[str]:
 
 
 class TestLoadOperation:
+    @pytest.mark.parametrize("kind", ["cap", "isr", "Air_Patrol"])
+    def test_unknown_kind_is_refused_at_kind(self, tmp_path: Path, kind: str) -> None:
+        path = write(tmp_path, operation(kind=kind))
+        (problem,) = problems_of(path)
+        assert f"op.json:4: kind: unknown operation kind '{kind}'" in problem
+        assert "air_patrol" in problem
+
+    @pytest.mark.parametrize("kind", OPERATION_KINDS)
+    def test_every_kind_of_the_list_is_read(self, tmp_path: Path, kind: str) -> None:
+        assert load_operation(write(tmp_path, operation(kind=kind))).kind == kind
+
     def test_reads_volumes_converting_units(self, tmp_path: Path) -> None:
         op = load_operation(write(tmp_path, operation()))
         assert (op.id, op.party, op.kind, op.version, op.ovn, op.state) == (
             "VIPER-CAP",
             "coalition",
-            "cap",
+            "air_patrol",
             1,
             "",
             OperationState.ACCEPTED,
@@ -424,7 +436,7 @@ class TestResultJson:
             return Operation(
                 op_id,
                 party,
-                "cap",
+                "air_patrol",
                 (Volume4D(Volume3D(outline, 0.0, 1e4), T0_S, T0_S + 3600),),
             )
 

@@ -53,7 +53,7 @@ def circle(
 
 
 def operation(op_id: str, party: str, *volumes: dict[str, Any]) -> dict[str, Any]:
-    return {"id": op_id, "party": party, "kind": "cap", "volumes": list(volumes)}
+    return {"id": op_id, "party": party, "kind": "air_patrol", "volumes": list(volumes)}
 
 
 def write(path: Path, data: Any) -> Path:

@@ -512,6 +512,10 @@ class TestThroughTheApi:
             assert stale.status_code == 409
             bad = c.post("/v1/operations", json={"id": "x", "kind": "air_patrol"})
             assert bad.status_code == 422
+            # docs/planning.md once used 'cap': refused at kind, not at the notice.
+            cap = c.post("/v1/operations", json=body("c2", *FAR_EAST) | {"kind": "cap"})
+            assert cap.status_code == 422, cap.text
+            assert [p["field"] for p in cap.json()["problems"]] == ["kind"]
             assert r.get("/v1/operations/c1").status_code == 200
             assert r.post("/v1/operations/c1/activate").status_code == 403
             inbox = r.get("/v1/hotline/messages", params={"box": "in"}).json()

@@ -2,7 +2,7 @@
 
 The format follows the ``Volume4D`` of ASTM F3548-21 (see ``docs/planning.md``)::
 
-    {"id": "OP-1", "party": "coalition", "kind": "isr",
+    {"id": "OP-1", "party": "coalition", "kind": "reconnaissance",
      "version": 1, "ovn": "", "state": "accepted",          (all three optional)
      "volumes": [
       {"volume": {"outline_polygon": {"vertices": [{"lat": 35.1, "lng": 39.2}, ...]},
@@ -45,6 +45,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from deconfliction.adapters.result_files import rfc3339
+from deconfliction.domain.operation_kinds import OPERATION_KINDS, is_operation_kind
 from deconfliction.domain.volumes import (
     CheckResult,
     Circle,
@@ -527,6 +528,9 @@ def _read_operation(value: Any, path: _Path, r: _Reader) -> Operation | None:
     op_id = r.string(table, path, "id")
     party = r.string(table, path, "party")
     kind = r.string(table, path, "kind")
+    if kind is not None and not is_operation_kind(kind):
+        r.report((*path, "kind"), _unknown("operation kind", kind, OPERATION_KINDS))
+        kind = None
     version = 1
     if "version" in table:
         raw = table["version"]

@@ -51,6 +51,7 @@ from deconfliction.domain.model import (
     AlertLevelSpec,
     SeparationMinima,
 )
+from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.domain.protocol import (
     ConformanceRules,
     DeconflictionLine,
@@ -1254,20 +1255,6 @@ class _Builder:
             else bool(flags["allow_conflicted_activation"]),
         )
 
-
-OPERATION_KINDS: tuple[str, ...] = (
-    "air_patrol",
-    "reconnaissance",
-    "air_refuelling",
-    "airlift",
-    "search_and_rescue",
-    "medical_evacuation",
-    "humanitarian_airdrop",
-    "uav_flight",
-    "training_flight",
-    "air_operations",
-)
-"""Kinds of planned operation (the hotline's notice templates name each one)."""
 
 # ------------------------------------------------------------------------- helpers
 

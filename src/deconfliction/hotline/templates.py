@@ -130,6 +130,8 @@ def _msg(context: str, text: str) -> _Msg:
 
 
 # The codes a fact may take, each with its translatable label or sentence.
+# Operation kinds: a label for each of domain.operation_kinds.OPERATION_KINDS, in
+# its order (a test checks they are the same).
 OPERATION_KINDS: Final = MappingProxyType(
     {
         "air_patrol": _msg("operation kind", "air patrol"),

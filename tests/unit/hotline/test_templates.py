@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po, write_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.errors import InputError
 from deconfliction.hotline import templates
 from deconfliction.hotline.templates import (
@@ -657,6 +658,11 @@ class TestValidation:
     def test_facts_must_be_a_mapping(self) -> None:
         with pytest.raises(InputError):
             render("reply", [("answer", "received")], "en")  # type: ignore[arg-type]
+
+
+class TestOperationKinds:
+    def test_a_label_for_each_kind_of_the_domain_list(self) -> None:
+        assert tuple(templates.OPERATION_KINDS) == OPERATION_KINDS
 
 
 class TestRequiredFields:
