@@ -37,9 +37,7 @@ def _auth(token: str) -> dict[str, str]:
 class TestBasics:
     def test_health_and_openapi(self, server: Server) -> None:
         health = httpx.get(f"{server.url}/healthz").json()
-        assert health["store"]["ok"] is True
-        assert health["store"]["backend"] in {"sqlite", "postgresql"}
-        assert health["detection"]["enabled"] is True
+        assert health["store"] == "ok"
         spec = httpx.get(f"{server.url}/openapi.json").json()
         paths = set(spec["paths"])
         for resource in (
@@ -50,7 +48,7 @@ class TestBasics:
             "/v1/incidents",
         ):
             assert resource in paths
-        assert "/healthz" in paths
+        assert {"/healthz", "/readyz", "/livez"} <= paths
 
     def test_authentication(self, server: Server, tokens: dict[str, str]) -> None:
         missing = httpx.get(f"{server.url}/v1/alerts")

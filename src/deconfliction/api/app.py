@@ -32,6 +32,7 @@ from deconfliction.service import hotline, planning
 from deconfliction.service.clock import Clock, SystemClock
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
+from deconfliction.service.store_health import StoreHealth
 from deconfliction.store import engine as store_engine
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,12 @@ async def _run_detection(ctx: Context) -> None:
             if report.alert_events or report.violation_events or hotline_events:
                 ctx.notifier.notify()
         except Exception as exc:  # keep detecting: a bad tick must not stop the loop
-            log.exception("detection tick failed")
-            ctx.live.last_error = f"{type(exc).__name__}: {exc}"
+            fault = ctx.store_health.record(exc)  # logged there, rate-limited
+            if fault is None:
+                log.exception("detection tick failed")
+                ctx.live.last_error = f"{type(exc).__name__}: {exc}"
+            else:
+                ctx.live.last_error = f"store {fault.kind.value}"
         elapsed = time.monotonic() - started
         await asyncio.sleep(max(0.0, ctx.live.interval_s - elapsed))
 
@@ -65,6 +70,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     clock = clock or SystemClock()
     engine = store_engine.make_engine(settings.database_url)
+    store_health = StoreHealth(engine)
+    store_health.watch()
     ctx = Context(
         settings=settings,
         engine=engine,
@@ -72,6 +79,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         live=LiveDetection(engine, clock, settings.detection_interval_s),
         notifier=Notifier(),
         keys=KeyRing(settings.keys_dir),
+        store_health=store_health,
     )
 
     @contextlib.asynccontextmanager
@@ -98,7 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    errors.install(app)
+    errors.install(app, store_health)
     for module in (
         parties,
         protocols,

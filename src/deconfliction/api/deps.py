@@ -16,6 +16,7 @@ from deconfliction.service import auth
 from deconfliction.service.clock import Clock
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
+from deconfliction.service.store_health import StoreHealth
 
 
 class Notifier:
@@ -64,6 +65,7 @@ class Context:
     live: LiveDetection
     notifier: Notifier
     keys: KeyRing
+    store_health: StoreHealth
 
 
 def get_context(request: Request) -> Context:

@@ -1,13 +1,23 @@
 """Errors as ``application/problem+json`` (RFC 9457): the one place that maps domain
-errors to HTTP status codes."""
+errors to HTTP status codes.
+
+Store faults (the database unreachable, its disk full or failing, its lock held too
+long, read-only) answer 503 with ``Retry-After`` and a ``reason`` such as
+``store_unreachable``; they are logged one line per kind at most every
+``service.store_health.LOG_EVERY_S``, without a traceback. Anything else unexpected
+is a 500 and logged with its traceback.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconfliction.errors import (
@@ -17,6 +27,8 @@ from deconfliction.errors import (
     InputError,
     NotFoundError,
 )
+from deconfliction.service.store_health import StoreHealth
+from deconfliction.store.faults import StoreFault
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -60,8 +72,38 @@ def _status_of(exc: DeconflictionError) -> tuple[int, str]:
     return 400, "Bad Request"
 
 
-def install(app: FastAPI) -> None:
-    """Register the exception handlers."""
+# What the store and its drivers raise; those that are not store faults are bugs.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    sqlite3.Error,
+    psycopg.Error,
+)
+
+
+def store_unavailable(fault: StoreFault) -> JSONResponse:
+    """503 for a store fault, in generic words, with ``Retry-After``."""
+    return problem(
+        503,
+        "Service Unavailable",
+        f"{fault.kind.description}; retry later",
+        {"reason": f"store_{fault.kind.value}"},
+        headers={"Retry-After": str(fault.kind.retry_after_s)},
+    )
+
+
+def install(app: FastAPI, store_health: StoreHealth) -> None:
+    """Register the exception handlers; store faults are noted in
+    ``store_health``."""
+
+    async def _store(_: Request, exc: Exception) -> JSONResponse:
+        fault = store_health.record(exc)
+        if fault is None:
+            raise exc  # a bug: the 500 handler answers and the server logs it
+        return store_unavailable(fault)
+
+    for error in STORE_ERRORS:
+        app.add_exception_handler(error, _store)
 
     @app.exception_handler(DeconflictionError)
     async def _domain(_: Request, exc: DeconflictionError) -> JSONResponse:

@@ -4,12 +4,15 @@ Connect with the token in an ``Authorization: Bearer`` header or, from a browser
 ``?token=``; add ``?after=ID`` to resume after the last event id you processed. The
 server sends JSON messages ``{"id", "type", "t_s", "data"}`` with increasing ids, each
 event once, already reduced to what the party may see. Unauthenticated connections
-are closed with code 4401.
+are closed with code 4401. When the store fails (unreachable, disk full, ...), the
+connection is accepted and closed with code 1013 ("try again later", RFC 6455 as
+registered by IANA) and a generic reason; reconnect later with ``?after=``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -22,6 +25,7 @@ router = APIRouter(tags=["stream"])
 
 POLL_S: float = 0.5  # also picks up events written by other processes
 WS_UNAUTHORIZED: int = 4401  # 4000-4999 are for applications; 401 as in HTTP
+WS_TRY_AGAIN_LATER: int = 1013  # the store failed: a temporary condition
 
 
 @router.websocket("/v1/stream")
@@ -31,11 +35,16 @@ async def stream(
     """Push the caller's events, resuming after ``after``."""
     ctx: Context = websocket.app.state.ctx
     try:
-        who = principal_for(
-            ctx, bearer_token(websocket.headers.get("authorization")) or token
+        who = await anyio.to_thread.run_sync(
+            principal_for,
+            ctx,
+            bearer_token(websocket.headers.get("authorization")) or token,
         )
     except DeconflictionError:
         await websocket.close(code=WS_UNAUTHORIZED)
+        return
+    except Exception as exc:
+        await _close_on_store_fault(websocket, ctx, exc, accepted=False)
         return
     await websocket.accept()
     last = max(0, after)
@@ -78,5 +87,20 @@ async def stream(
                 waiting.cancel()
     except (WebSocketDisconnect, RuntimeError):
         return
+    except Exception as exc:
+        await _close_on_store_fault(websocket, ctx, exc, accepted=True)
     finally:
         gone.cancel()
+
+
+async def _close_on_store_fault(
+    websocket: WebSocket, ctx: Context, exc: Exception, accepted: bool
+) -> None:
+    """Close with ``WS_TRY_AGAIN_LATER`` for a store fault; re-raise anything else."""
+    fault = ctx.store_health.record(exc)
+    if fault is None:
+        raise exc
+    if not accepted:
+        await websocket.accept()
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        await websocket.close(code=WS_TRY_AGAIN_LATER, reason=fault.kind.description)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS: int = 10_000  # writers wait for each other instead of failing
+PG_CONNECT_TIMEOUT_S: int = 10  # an unreachable server fails requests, not hangs them
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -44,7 +45,13 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+    )
 
 
 def _alembic_config(engine: Engine) -> Any:
