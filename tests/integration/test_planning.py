@@ -123,6 +123,30 @@ class TestChecking:
             "approved_t_s"
         ]
 
+    @pytest.mark.parametrize(
+        ("aircraft", "sentence"),
+        [
+            ([], "The number of aircraft taking part was not given."),
+            (["VIPER11", "VIPER12"], "2 aircraft will take part."),
+        ],
+    )
+    def test_the_notice_counts_the_aircraft_named(
+        self, desk: Desk, aircraft: list[str], sentence: str
+    ) -> None:
+        desk.run(
+            planning.file,
+            desk.keys,
+            COALITION,
+            op("c1", "coalition", EAST),
+            aircraft,
+            desk.clock.t_s,
+        )
+        (notice,) = desk.run(
+            hotline.list_messages, desk.keys, RUSSIA, desk.clock.t_s, "en"
+        )
+        assert sentence in notice["text"]
+        assert "1 aircraft" not in notice["text"]
+
     def test_accepted_when_the_notice_deadline_passes(self, desk: Desk) -> None:
         desk.run(
             planning.file,

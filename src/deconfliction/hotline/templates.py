@@ -679,16 +679,23 @@ def _build_notice_of_operation(c: _Ctx, f: Mapping[str, Any]) -> _Built:
             start=c.time(f["start_t_s"], seconds=False),
             end=c.time(f["end_t_s"], seconds=False),
         ),
-        c.fill(
-            c.tr.ngettext(
-                "%(count)s aircraft will take part.",
-                "%(count)s aircraft will take part.",
-                f["aircraft_count"],
-            ),
-            count=c.count(f["aircraft_count"]),
-        ),
-        c.fill(c.tr.gettext("Please acknowledge receipt.")),
     ]
+    if f.get("aircraft_count") is not None:
+        lines.append(
+            c.fill(
+                c.tr.ngettext(
+                    "%(count)s aircraft will take part.",
+                    "%(count)s aircraft will take part.",
+                    f["aircraft_count"],
+                ),
+                count=c.count(f["aircraft_count"]),
+            )
+        )
+    else:
+        # TRANSLATORS: the filer named no aircraft; the number is not known.
+        unknown = c.tr.gettext("The number of aircraft taking part was not given.")
+        lines.append(c.fill(unknown))
+    lines.append(c.fill(c.tr.gettext("Please acknowledge receipt.")))
     return subject, lines
 
 
@@ -937,9 +944,8 @@ _KIND_SPECS: Final = MappingProxyType(
                 "ceiling_ft",
                 "start_t_s",
                 "end_t_s",
-                "aircraft_count",
             ),
-            optional=_CIRCLE + _BOX,
+            optional=(*_CIRCLE, *_BOX, "aircraft_count"),
             checks={
                 "operation_id": _check_id,
                 "operation_kind": _code(OPERATION_KINDS),

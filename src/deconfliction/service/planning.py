@@ -183,16 +183,18 @@ def _area_facts(op: Operation) -> dict[str, float]:
 
 
 def _notice_facts(op: Operation, aircraft: Sequence[str]) -> dict[str, Any]:
-    return {
+    facts = {
         "operation_id": op.id,
         "operation_kind": op.kind,
         "floor_ft": min(v.volume.altitude_lower_ft for v in op.volumes),
         "ceiling_ft": max(v.volume.altitude_upper_ft for v in op.volumes),
         "start_t_s": op.time_start_t_s,
         "end_t_s": op.time_end_t_s,
-        "aircraft_count": max(1, len(aircraft)),
         **_area_facts(op),
     }
+    if aircraft:  # none named: the notice says the number was not given
+        facts["aircraft_count"] = len(set(aircraft))
+    return facts
 
 
 def _send_notices(

@@ -459,6 +459,24 @@ class TestPluralForms:
         assert expected in body
 
     @pytest.mark.parametrize(
+        ("lang", "expected"),
+        [
+            ("en", "The number of aircraft taking part was not given."),
+            ("ru", "Число участвующих воздушных судов не указано."),
+            ("ar", "لم يُحدَّد عدد الطائرات المشاركة."),
+        ],
+    )
+    def test_no_aircraft_named(self, lang: str, expected: str) -> None:
+        # Issue 13: a notice with no aircraft entered said "1 aircraft will take
+        # part". Without a count it says the number was not given.
+        facts = {k: v for k, v in NOTICE.items() if k != "aircraft_count"}
+        body = render("notice_of_operation", facts, lang).body
+        assert expected in body
+        one = render("notice_of_operation", {**NOTICE, "aircraft_count": 1}, lang)
+        (one_aircraft,) = set(one.body.splitlines()) - set(body.splitlines())
+        assert one_aircraft not in body and expected not in one.body
+
+    @pytest.mark.parametrize(
         ("duration_s", "lang", "expected"),
         [
             (60.0, "en", "1 minute"),
