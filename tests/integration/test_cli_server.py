@@ -9,6 +9,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from deconfliction.cli import server as server_cli
+from deconfliction.hotline import record
+from deconfliction.hotline.checkpoints import key_fingerprint
 from deconfliction.service import auth
 from deconfliction.store import engine as store_engine
 from deconfliction.store.tables import api_tokens, parties
@@ -35,6 +37,8 @@ class TestPartyAdd:
                 "ru",
                 "--database",
                 url,
+                "--keys-dir",
+                str(tmp_path / "keys"),
             ],
         )
         assert result.exit_code == 0, result.output
@@ -49,6 +53,12 @@ class TestPartyAdd:
         assert (party.id, party.language) == ("russia", "ru")
         assert stored == auth.token_sha256(token) and token not in stored
         assert who == auth.Principal("russia", auth.Role.OBSERVER)
+        # the signing key is made now, its fingerprint printed to exchange out of band
+        key = record.private_key_from_pem(
+            (tmp_path / "keys" / "russia.pem").read_bytes()
+        )
+        assert f"fingerprint: {key_fingerprint(key.public_key())}" in result.stderr
+        assert key_fingerprint(key.public_key()).startswith("sha256:")
 
     def test_bad_arguments_exit_2(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'd.db'}"

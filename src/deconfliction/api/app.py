@@ -25,6 +25,7 @@ from deconfliction.api.routes import (
 from deconfliction.api.routes import console as console_routes
 from deconfliction.api.routes import hotline as hotline_routes
 from deconfliction.api.routes import operations as operations_routes
+from deconfliction.api.routes import record as record_routes
 from deconfliction.api.routes import reports as reports_routes
 from deconfliction.api.ws import router as stream_router
 from deconfliction.config import Settings
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.ctx = ctx
     errors.install(app, store_health)
     for module in (
+        record_routes,  # before parties: /v1/parties/keys is not a party id
         parties,
         protocols,
         tracks,

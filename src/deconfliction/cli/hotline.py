@@ -1,10 +1,11 @@
-"""``deconfliction hotline verify|export|verify-transcript``: the signed record."""
+"""``deconfliction hotline verify|checkpoint|export|verify-transcript``: the signed
+record."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,15 +28,38 @@ KeysDirOpt = Annotated[
 ]
 
 
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(envvar="DECONFLICTION_TOKEN", help="Your party's bearer token."),
+]
+CheckpointsOpt = Annotated[
+    Path | None,
+    typer.Option(help="The checkpoints and pinned keys your party kept."),
+]
+
+
 @hotline_app.command("verify")
 @guarded
 def verify(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
     keys_dir: KeysDirOpt = Path("deconfliction-keys"),
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="A server's URL: check the record it serves your party instead "
+            "of a database."
+        ),
+    ] = None,
+    token: TokenOpt = None,
+    checkpoints: CheckpointsOpt = None,
 ) -> None:
     """Check the whole chain and every signature, and that the messages, receipts
     and suspensions the API serves are what the chain says; name the first entry
-    that fails."""
+    that fails. With --against, a party checks the server's record from outside,
+    against the checkpoints and keys it kept."""
+    if against is not None:
+        _verify_against(against, _token(token), checkpoints)
+        return
     from deconfliction.hotline import record
     from deconfliction.service import hotline, keys, record_audit
     from deconfliction.store import engine as store_engine
@@ -78,14 +102,105 @@ def verify(
     )
 
 
-def _broken(what: str, details: list[str] | None = None) -> None:
+def _token(token: str | None) -> str:
+    from deconfliction.errors import InputError, Problem
+
+    if not token:
+        raise InputError(
+            [Problem("command line", None, "--token", "needed to ask the server")]
+        )
+    return token
+
+
+def _verify_against(url: str, token: str, checkpoints: Path | None) -> None:
+    from deconfliction.cli import _record_client as client
+
+    served = client.fetch(url, token)
+    kept = (
+        None
+        if checkpoints is None
+        else client.read_kept(checkpoints, url, served.party)
+    )
+    outcome = client.check(served, kept)
+    _report(outcome)
+    if kept is None or not kept.checkpoints:
+        stderr.print(
+            "warning: no checkpoints kept: this checks the chain with the keys the "
+            "server serves now; a record rewritten, cut short or re-signed by the "
+            "server's operator shows only against checkpoints "
+            "(deconfliction hotline checkpoint)",
+            markup=False,
+        )
+    if not outcome.ok:
+        raise typer.Exit(EXIT_RECORD_BROKEN)
+
+
+def _report(outcome: Any) -> None:
+    from deconfliction.hotline.checkpoints import EntryStub
+
+    for change in outcome.key_changes:
+        stderr.print(f"key substitution: {change}", markup=False)
+    report = outcome.chain
+    if not report.ok:
+        _broken(
+            f"at entry {report.first_bad_seq}: {report.reason} "
+            f"({report.checked} entries checked before it)",
+            exit_now=False,
+        )
+        return
+    if outcome.key_changes:
+        _broken("the server serves other keys than those you pinned", exit_now=False)
+        return
+    hidden = sum(isinstance(e, EntryStub) for e in outcome.served.entries)
+    stderr.print(
+        f"record intact as served to {outcome.served.party}: {report.checked} "
+        f"entries ({hidden} between other parties, checked by their place in the "
+        "chain only)",
+        markup=False,
+    )
+
+
+@hotline_app.command("checkpoint")
+@guarded
+def checkpoint(
+    server: Annotated[str, typer.Option(help="The server's URL.")],
+    out: Annotated[Path, typer.Option(help="The checkpoint file (made on first use).")],
+    token: TokenOpt = None,
+) -> None:
+    """Check the server's record as your party sees it, then keep its head (seq and
+    hash) in --out and pin the keys of new signers (their fingerprints printed, to
+    compare out of band). Nothing is kept when the check fails."""
+    from deconfliction.cli import _record_client as client
+
+    served = client.fetch(server, _token(token))
+    kept = client.read_kept(out, server, served.party) if out.exists() else None
+    outcome = client.check(served, kept)
+    _report(outcome)
+    if not outcome.ok:
+        raise typer.Exit(EXIT_RECORD_BROKEN)
+    updated = client.kept_after(outcome, kept, server)
+    client.write_kept(out, updated)
+    for signer in outcome.new_signers:
+        stderr.print(
+            f"pinned the key of {signer}: {updated.keys[signer].fingerprint}",
+            markup=False,
+        )
+    head = served.head
+    kept_what = "nothing (the log is empty)" if head is None else f"entry {head[0]}"
+    stderr.print(f"kept {kept_what} in {out}", markup=False)
+
+
+def _broken(
+    what: str, details: list[str] | None = None, *, exit_now: bool = True
+) -> None:
     from rich.markup import escape
 
     # what the store holds is not markup: printed as it is
     stderr.print(f"[bold red]record broken[/] {escape(what)}", markup=True)
     for line in details or []:
         stderr.print(f"  {line}", markup=False)
-    raise typer.Exit(EXIT_RECORD_BROKEN)
+    if exit_now:
+        raise typer.Exit(EXIT_RECORD_BROKEN)
 
 
 @hotline_app.command("export")

@@ -18,6 +18,14 @@ DatabaseOpt = Annotated[
     ),
 ]
 
+KeysDirOpt = Annotated[
+    str,
+    typer.Option(
+        envvar="DECONFLICTION_KEYS_DIR",
+        help="Where the hotline signing keys are kept (back it up too).",
+    ),
+]
+
 GRACEFUL_SHUTDOWN_S: int = 5  # then open streams are cut; clients resume by id
 
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
@@ -98,13 +106,15 @@ def party_add(
     language: Annotated[str, typer.Option(help="en, ru or ar.")] = "en",
     label: Annotated[str, typer.Option(help="Who the token is for.")] = "",
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    keys_dir: KeysDirOpt = "deconfliction-keys",
 ) -> None:
-    """Register a party (if new) and print a new bearer token for it, once."""
+    """Register a party (if new) and print a new bearer token for it, once, and the
+    fingerprint of its signing key, to compare with the other parties out of band."""
     import re
     import time
 
     from deconfliction.errors import InputError, Problem
-    from deconfliction.service import auth
+    from deconfliction.service import auth, keys
     from deconfliction.store import engine as store_engine
 
     problems = []
@@ -131,6 +141,7 @@ def party_add(
         with engine.begin() as conn:
             created = auth.ensure_party(conn, party_id, name or party_id, language, now)
             token = auth.issue_token(conn, party_id, auth.Role(role), now, label)
+            fingerprint = keys.ensure_signing_key(conn, keys_dir, party_id, now)
     finally:
         engine.dispose()
     stderr.print(
@@ -138,6 +149,7 @@ def party_add(
         "(shown once, keep it safe):"
     )
     typer.echo(token)
+    stderr.print(f"fingerprint: {fingerprint}")
 
 
 def register(app: typer.Typer) -> None:

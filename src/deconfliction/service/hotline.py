@@ -191,6 +191,20 @@ def log_entries(
     return [_entry(r) for r in conn.execute(query).all()]
 
 
+def log_page(
+    conn: Connection, after_seq: int, limit: int
+) -> tuple[list[record.LogEntry], tuple[int, str] | None]:
+    """Up to ``limit`` entries after ``after_seq``, and the head (seq, hash)."""
+    rows = conn.execute(
+        select(hotline_log)
+        .where(hotline_log.c.seq > after_seq)
+        .order_by(hotline_log.c.seq)
+        .limit(limit)
+    ).all()
+    head = _last_entry(conn)
+    return [_entry(r) for r in rows], None if head is None else (head.seq, head.hash)
+
+
 def previous_hash(conn: Connection, before_seq: int) -> str | None:
     """The hash of the entry before ``before_seq`` (the anchor of an excerpt)."""
     return conn.execute(

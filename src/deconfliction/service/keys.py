@@ -111,3 +111,18 @@ def key_file_mismatches(
         if record.public_key_to_text(key.public_key()) != public:
             out.append(signer)
     return out
+
+
+def ensure_signing_key(
+    conn: Connection, keys_dir: str | os.PathLike[str], signer: str, now_t_s: float
+) -> str:
+    """Make the signer's key if it has none (file and registered public key), and
+    return the fingerprint of its public key, to exchange out of band.
+
+    Raises:
+        ConflictError: as :meth:`KeyRing.private_key`.
+    """
+    from deconfliction.hotline.checkpoints import key_fingerprint
+
+    key = KeyRing(keys_dir).private_key(conn, signer, now_t_s)
+    return key_fingerprint(key.public_key())
