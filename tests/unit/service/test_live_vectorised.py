@@ -15,6 +15,7 @@ from sqlalchemy import Engine, insert, select
 
 from deconfliction.domain import geodesy
 from deconfliction.domain.volumes import Circle, Operation, Volume3D, Volume4D
+from deconfliction.service import alerts as alert_store
 from deconfliction.service import auth, events, planning, protocols
 from deconfliction.service.auth import Principal, Role
 from deconfliction.service.clock import ManualClock
@@ -192,6 +193,43 @@ class TestLossOfSeparationAtTheMinima:
         store.clock.advance(5)
         assert live.tick().conflicts == int(lost)
         assert len(store.incidents_of("loss_of_separation")) == int(lost)
+
+
+class TestClearedAlertKeepsItsWorst:
+    """Issue 13: a warning at 0.2 NM, then a conflict at 1.9 NM, then clear: the
+    cleared alert still says warning and 0.2 NM, in /v1/alerts and on the stream
+    (``max_level``, ``min_dcpa_nm``), beside the latest ``level`` and ``dcpa_nm``."""
+
+    def test_highest_level_and_smallest_predicted_miss(self, store: Store) -> None:
+        live = LiveDetection(store.engine, store.clock, 5.0)
+        live.tick()
+        for offset_nm in (0.2, 1.9, 60.0, 60.0, 60.0, 60.0):
+            now = store.clock.t_s
+            store.post(
+                at("russia", "R1", now, HAMA),
+                at("coalition", "C1", now, east_of(HAMA, offset_nm)),
+            )
+            store.clock.advance(5)
+            live.tick()
+        with store.engine.connect() as conn:
+            for party in ("coalition", "russia"):
+                who = Principal(party, Role.OFFICER)
+                (alert,) = alert_store.list_visible(
+                    conn, who, protocols.current_sharing(conn)
+                )
+                assert alert["active"] is False
+                assert (alert["level"], alert["max_level"]) == ("conflict", "warning")
+                assert alert["dcpa_nm"] == pytest.approx(1.9, abs=0.01)
+                assert alert["min_dcpa_nm"] == pytest.approx(0.2, abs=0.01)
+                stream = events.fetch(conn, party, 0)
+                kinds = [e.type for e in stream if e.type.startswith("alert.")]
+                assert kinds[0] == "alert.raised" and kinds[-1] == "alert.cleared"
+                cleared = next(e for e in stream if e.type == "alert.cleared").data
+                assert (cleared["level"], cleared["max_level"]) == (
+                    "conflict",
+                    "warning",
+                )
+                assert cleared["min_dcpa_nm"] == pytest.approx(0.2, abs=0.01)
 
 
 class TestConformanceFeed:
