@@ -34,6 +34,7 @@ from deconfliction.service.hotline import (
 from deconfliction.service.keys import KeyRing
 from deconfliction.store import engine as store_engine
 from deconfliction.store.tables import (
+    events,
     hotline_checkins_missed,
     hotline_log,
     hotline_messages,
@@ -303,3 +304,55 @@ class TestEditedStore:
         assert "message 999: in the store, not on the record" in broken.output.replace(
             "\n", " "
         )
+
+
+class TestEditedStream:
+    """The hotline events kept for the stream are what a client that reconnects is
+    sent again: they are checked against the record too."""
+
+    def _event(self, c: Conversation, message_id: int) -> tuple[int, dict[str, Any]]:
+        with c.engine.connect() as conn:
+            rows = conn.execute(
+                select(events.c.id, events.c.payload_json)
+                .where(events.c.type == "hotline.sent")
+                .order_by(events.c.id)
+            ).all()
+        for event_id, text in rows:
+            payload = json.loads(text)
+            if payload["message"]["id"] == message_id:
+                return int(event_id), payload
+        raise AssertionError("no event")
+
+    def _store(self, c: Conversation, event_id: int, payload: dict[str, Any]) -> None:
+        with c.engine.begin() as conn:
+            conn.execute(
+                update(events)
+                .where(events.c.id == event_id)
+                .values(payload_json=json.dumps(payload))
+            )
+
+    def test_an_edited_message_on_the_stream(self, conversation: Conversation) -> None:
+        c = conversation
+        event_id, payload = self._event(c, c.m1)
+        original = json.loads(json.dumps(payload))
+        payload["message"]["original_text"] = "we WILL cross"
+        payload["message"]["priority"] = "flash"
+        self._store(c, event_id, payload)
+        broken = _verify(c)
+        assert broken.exit_code == 1
+        assert f"at entry {c.seq_of('sent', message_id=c.m1)}:" in broken.output
+        assert "payload.priority" in broken.output
+        assert "payload.original_text" in broken.output
+        self._store(c, event_id, original)
+        assert _verify(c).exit_code == 0
+
+    def test_an_event_past_the_end_of_the_record(
+        self, conversation: Conversation
+    ) -> None:
+        c = conversation
+        event_id, payload = self._event(c, c.m3)
+        payload["record"]["seq"] = 10_000
+        self._store(c, event_id, payload)
+        broken = _verify(c)
+        assert broken.exit_code == 1
+        assert "carries entry 10000, which is not on the record" in broken.output

@@ -8,12 +8,18 @@ check sees it while the tables still hold what the deleted entries recorded.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
-from deconfliction.store.tables import hotline_log, hotline_messages, hotline_receipts
+from deconfliction.store.tables import (
+    events,
+    hotline_log,
+    hotline_messages,
+    hotline_receipts,
+)
 from tests.conftest import Server
 from tests.security.record_world import B, talk
 
@@ -49,7 +55,8 @@ def test_a_truncation_covered_up_in_the_tables_shows_to_the_party(
     assert t.checkpoint(B, kept).exit_code == 0
     before = kept.read_text(encoding="utf-8")
 
-    # The operator also makes the tables agree with the shortened chain.
+    # The operator also makes the tables and the stream agree with the shortened
+    # chain.
     with t.database() as conn:
         conn.execute(delete(hotline_log).where(hotline_log.c.seq > 2))
         conn.execute(
@@ -65,6 +72,13 @@ def test_a_truncation_covered_up_in_the_tables_shows_to_the_party(
         conn.execute(
             delete(hotline_messages).where(hotline_messages.c.id != t.message_id)
         )
+        kept_for_stream = conn.execute(
+            select(events.c.id, events.c.payload_json).where(
+                events.c.type.like("hotline.%")
+            )
+        ).all()
+        gone = [i for i, p in kept_for_stream if json.loads(p)["record"]["seq"] > 2]
+        conn.execute(delete(events).where(events.c.id.in_(gone)))
     # The server alone can no longer tell (docs/security.md says so) ...
     assert t.verify_database().exit_code == 0
     # ... the party that kept a checkpoint can, and keeps nothing new.

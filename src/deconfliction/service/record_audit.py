@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Table, select
 
 from deconfliction.hotline.record import LogEntry
 from deconfliction.store.tables import (
+    events,
     hotline_checkins_missed,
     hotline_messages,
     hotline_receipts,
@@ -38,6 +39,30 @@ AUDITED_TABLES: Final[tuple[Table, ...]] = (
     hotline_checkins_missed,
 )
 JSON_COLUMNS: Final = frozenset({"facts_json"})  # compared as the JSON they hold
+# What a hotline event on the stream shows of a message, and the column it is from.
+STREAM_MESSAGE_FIELDS: Final = {
+    "id": "id",
+    "from": "sender_party",
+    "from_label": "sender_label",
+    "to": "recipient",
+    "kind": "kind",
+    "priority": "priority",
+    "sent_t_s": "sent_t_s",
+    "original_lang": "lang",
+    "facts": "facts",
+    "remarks": "remarks",
+    "incident_id": "incident_id",
+    "alert_id": "alert_id",
+    "operation_id": "operation_id",
+    "reply_to": "reply_to",
+}
+STREAM_SUSPENSION_FIELDS: Final = {
+    "id": "id",
+    "party": "party_id",
+    "scope": "scope",
+    "reason": "reason",
+    "start_t_s": "start_t_s",
+}
 
 Key = tuple[Any, ...]
 Row = dict[str, tuple[Any, int]]  # column -> (value, seq of the entry that set it)
@@ -250,6 +275,7 @@ def _row_name(table: str, key: Key) -> str:
 
 
 def _same(column: str, expected: Any, stored: Any) -> bool:
+    """Whether a stored or shown value is the recorded one."""
     if column in JSON_COLUMNS:
         try:
             stored = json.loads(stored)
@@ -311,16 +337,111 @@ def stored_rows(conn: Connection, table: Table) -> dict[Key, dict[str, Any]]:
     return {tuple(r[k] for k in keys): dict(r) for r in rows}
 
 
+def _stream_message(
+    message: Mapping[str, Any], expected: Mapping[Key, Row]
+) -> list[tuple[str, Any, Any, int]]:
+    """(field, shown, recorded, seq) for each field of a streamed message that
+    differs from the record."""
+    row = expected.get((message.get("id"),))
+    if row is None:
+        return [("id", message.get("id"), None, 0)]
+    recorded = dict(row)
+    recorded["facts"] = row["facts_json"]
+    templated = row["kind"][0] != "free_text"
+    recorded["remarks"] = row["text"] if templated else ("", row["text"][1])
+    out = []
+    for name, column in STREAM_MESSAGE_FIELDS.items():
+        if name in message and column in recorded:
+            value, seq = recorded[column]
+            if not _same(name, value, message[name]):
+                out.append((name, message[name], value, seq))
+    if not templated and "original_text" in message:
+        value, seq = row["text"]
+        if message["original_text"] != value:
+            out.append(("original_text", message["original_text"], value, seq))
+    return out
+
+
+def _stream_suspension(
+    shown: Mapping[str, Any], expected: Mapping[Key, Row]
+) -> list[tuple[str, Any, Any, int]]:
+    row = expected.get((shown.get("id"),))
+    if row is None:
+        return [("id", shown.get("id"), None, 0)]
+    return [
+        (name, shown[name], row[column][0], row[column][1])
+        for name, column in STREAM_SUSPENSION_FIELDS.items()
+        if name in shown and not _same(name, row[column][0], shown[name])
+    ]
+
+
+def audit_stream(
+    conn: Connection,
+    entries: Iterable[LogEntry],
+    expected: Mapping[str, Mapping[Key, Row]],
+) -> list[Discrepancy]:
+    """Every hotline event kept for the stream (what a client that reconnects is
+    sent again) that the record does not support: an entry's seq or hash it
+    carries, or what it shows of a message or a suspension."""
+    hashes = {e.seq: e.hash for e in entries}
+    rows = conn.execute(
+        select(events.c.id, events.c.party_id, events.c.payload_json)
+        .where(events.c.type.like("hotline.%"))
+        .order_by(events.c.id)
+    ).all()
+    out: list[Discrepancy] = []
+    for event_id, party, payload_json in rows:
+        where = f"event {event_id} to {party}"
+        try:
+            payload = json.loads(payload_json)
+        except ValueError:
+            out.append(
+                Discrepancy(None, events.name, where, "payload_json", "not JSON")
+            )
+            continue
+        shown = payload.get("record") if isinstance(payload, dict) else None
+        if isinstance(shown, dict):
+            seq = shown.get("seq")
+            if seq not in hashes:
+                message = f"carries entry {seq}, which is not on the record"
+                out.append(Discrepancy(None, events.name, where, "record", message))
+            elif shown.get("hash") != hashes[seq]:
+                message = f"carries another hash for entry {seq}"
+                out.append(Discrepancy(seq, events.name, where, "record", message))
+        differences: list[tuple[str, Any, Any, int]] = []
+        if isinstance(payload, dict) and isinstance(payload.get("message"), dict):
+            differences = _stream_message(
+                payload["message"], expected[hotline_messages.name]
+            )
+        elif isinstance(payload, dict) and "scope" in payload:
+            differences = _stream_suspension(
+                payload, expected[hotline_suspensions.name]
+            )
+        for name, value, recorded, seq in differences:
+            message = (
+                f"shows {value!r}, {recorded!r} on the record"
+                if seq
+                else "shows a message or suspension not on the record"
+            )
+            out.append(
+                Discrepancy(seq or None, events.name, where, f"payload.{name}", message)
+            )
+    return out
+
+
 def audit_store(conn: Connection, entries: Iterable[LogEntry]) -> list[Discrepancy]:
-    """Every value of the hotline's tables that the entries do not support.
+    """Every value of the hotline's tables, and of the hotline events kept for the
+    stream, that the entries do not support.
 
     Ordered by the entry each contradicts (those no entry supports last).
     """
-    expected, problems = expected_rows(entries)
+    items = list(entries)
+    expected, problems = expected_rows(items)
     for table in AUDITED_TABLES:
         problems += compare_rows(
             table.name, expected[table.name], stored_rows(conn, table)
         )
+    problems += audit_stream(conn, items, expected)
     return sorted(
         problems,
         key=lambda d: (d.seq is None, d.seq or 0, d.table, d.row, d.column or ""),
