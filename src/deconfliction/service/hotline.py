@@ -943,6 +943,9 @@ def suspend(
         raise ForbiddenError(
             f"party {who.party_id!r} is not named in the protocol in effect"
         )
+    if conn.dialect.name == "postgresql":
+        # one suspender at a time, so that the check below sees the others' rows
+        conn.execute(text("LOCK TABLE hotline_suspensions IN SHARE ROW EXCLUSIVE MODE"))
     current = [s for s in active_suspensions(conn, scope) if s.party_id == who.party_id]
     if current:
         raise ConflictError(f"{who.party_id} already suspended the {scope.value}")
@@ -956,6 +959,15 @@ def suspend(
             )
         )
     )
+    # SQLite reads before the first write outside the write lock: checked again
+    # now that this transaction holds it (the transaction is then rolled back).
+    earlier = [
+        s
+        for s in active_suspensions(conn, scope)
+        if s.party_id == who.party_id and s.id != sid
+    ]
+    if earlier:
+        raise ConflictError(f"{who.party_id} already suspended the {scope.value}")
     entry = append_record(
         conn,
         keys,
@@ -1001,11 +1013,16 @@ def resume(
         raise ForbiddenError("observers cannot resume")
     if row.end_t_s is not None:
         raise ConflictError(f"suspension {suspension_id} has ended")
-    conn.execute(
+    ended = conn.execute(  # compare-and-set: of simultaneous resumptions, one
         update(hotline_suspensions)
-        .where(hotline_suspensions.c.id == suspension_id)
+        .where(
+            hotline_suspensions.c.id == suspension_id,
+            hotline_suspensions.c.end_t_s.is_(None),
+        )
         .values(end_t_s=now_t_s)
-    )
+    ).rowcount
+    if ended == 0:
+        raise ConflictError(f"suspension {suspension_id} has ended")
     moved_s: float | None = None
     if row.scope == SuspensionScope.CHANNEL.value and not channel_suspended(conn):
         # Deadlines stood still while the channel was down: move them on.
