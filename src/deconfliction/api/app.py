@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from deconfliction import __version__
-from deconfliction.api import errors
+from deconfliction.api import background, errors
 from deconfliction.api.deps import Context, Notifier
 from deconfliction.api.routes import (
     alerts,
@@ -39,9 +40,10 @@ from deconfliction.store import engine as store_engine
 log = logging.getLogger(__name__)
 
 
-async def _run_detection(ctx: Context) -> None:
-    """Tick at the protocol's interval for as long as the server runs."""
-    while True:
+async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
+    """Tick at the protocol's interval until asked to stop (a tick in flight
+    finishes first)."""
+    while not stopping.is_set():
         started = time.monotonic()
         try:
             report = await asyncio.to_thread(ctx.live.tick)
@@ -57,7 +59,7 @@ async def _run_detection(ctx: Context) -> None:
             else:
                 ctx.live.last_error = f"store {fault.kind.value}"
         elapsed = time.monotonic() - started
-        await asyncio.sleep(max(0.0, ctx.live.interval_s - elapsed))
+        await background.pause(stopping, ctx.live.interval_s - elapsed)
 
 
 def _hotline_tick(ctx: Context) -> int:
@@ -88,17 +90,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if settings.migrate_on_start:
             await asyncio.to_thread(store_engine.upgrade, engine)
         ctx.notifier.bind(asyncio.get_running_loop())
-        task = (
-            asyncio.create_task(_run_detection(ctx)) if settings.run_detection else None
-        )
+        jobs = background.Jobs()
+        if settings.run_detection:
+            jobs.start(functools.partial(_run_detection, ctx))
+        jobs.start(functools.partial(background.maintain_store, ctx))
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            engine.dispose()
+            await jobs.stop()
+            await asyncio.to_thread(background.close_store, ctx)
 
     app = FastAPI(
         title="Deconfliction",

@@ -66,6 +66,7 @@ def serve(
         keys_dir=keys_dir,
     )
     stderr.print(f"Deconfliction on http://{host}:{port}  store: {_safe(database)}")
+    _stop_cleanly_on_sigterm()
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -73,6 +74,20 @@ def serve(
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """A SIGTERM is how supervisors ask for a stop: once uvicorn has shut down
+    gracefully (requests answered, detection stopped after its tick, the store
+    checkpointed), it raises the signal again for the handler it found; this one
+    exits with status 0 instead of dying of the signal."""
+    import signal
+    import sys
+
+    def _exit_0(_signum: int, _frame: object) -> None:
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, _exit_0)
 
 
 def _safe(url: str) -> str:

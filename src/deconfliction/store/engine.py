@@ -7,6 +7,7 @@ power cut. PostgreSQL is used as configured (its defaults are durable).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS: int = 10_000  # writers wait for each other instead of failing
 PG_CONNECT_TIMEOUT_S: int = 10  # an unreachable server fails requests, not hangs them
+# The write-ahead log is cut back to this once checkpointed (see store/wal.py).
+SQLITE_JOURNAL_SIZE_LIMIT_BYTES: int = 64 * 1024 * 1024
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,6 +25,17 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 def is_sqlite(url: str) -> bool:
     """True for a SQLite URL."""
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The absolute path of a SQLite database file, or None (PostgreSQL, or a
+    database in memory)."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI filename (``?uri=true``)
+        database = database.removeprefix("file:").partition("?")[0]
+    return os.path.abspath(database)
 
 
 def make_engine(url: str) -> Engine:
@@ -42,6 +56,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute(f"PRAGMA journal_size_limit={SQLITE_JOURNAL_SIZE_LIMIT_BYTES}")
             cur.close()
 
         return engine

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 from sqlalchemy import exc as sa_exc
 
-from deconfliction.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from deconfliction.store.engine import SQLITE_BUSY_TIMEOUT_MS, sqlite_file
 
 SQLITE_MIN_FREE_BYTES: int = 32 * 1024 * 1024  # a few of the largest batches
 # (50,000 rows, about 8 MB each with their index entries): below this, the next
@@ -229,12 +229,10 @@ def free_space_fault(engine: Engine) -> StoreFault | None:
     ``SQLITE_MIN_FREE_BYTES`` free: a small write may still fit in the old space of
     the write-ahead log on a full disk when a batch no longer does. None otherwise
     (PostgreSQL's disk is the server's business)."""
-    database = engine.url.database or ""
-    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+    database = sqlite_file(engine)
+    if database is None:
         return None
-    if database.startswith("file:"):  # a URI filename (``?uri=true``)
-        database = database.removeprefix("file:").partition("?")[0]
-    folder = os.path.dirname(os.path.abspath(database))
+    folder = os.path.dirname(database)
     try:
         stats = os.statvfs(folder)
     except OSError as exc:
