@@ -56,6 +56,11 @@ class InputError(DeconflictionError, ValueError):
         noun = "problem" if len(self.problems) == 1 else "problems"
         super().__init__(f"{len(self.problems)} {noun}:\n{lines}")
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[tuple[Problem, ...]]]:
+        # Rebuilt from its problems, not its message: an error raised on a Dask
+        # worker reaches the command line whole.
+        return (type(self), (self.problems,))
+
 
 class ProtocolError(InputError):
     """A protocol file that does not validate."""

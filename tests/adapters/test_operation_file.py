@@ -296,7 +296,8 @@ class TestProblems:
         path = tmp_path / "latin1.json"
         path.write_bytes(b'{"id": "caf\xe9"}')
         assert problems_of(path) == [
-            f"{path}:1: not valid UTF-8; save the file as UTF-8"
+            f"{path}:1: not valid UTF-8 (byte 0xe9 at offset 11); "
+            "save the file as UTF-8"
         ]
 
     @pytest.mark.parametrize(

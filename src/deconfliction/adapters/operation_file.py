@@ -37,13 +37,13 @@ import difflib
 import json
 import math
 import os
-import pathlib
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
+from deconfliction.adapters.input_files import read_text
 from deconfliction.adapters.result_files import rfc3339
 from deconfliction.domain.operation_kinds import OPERATION_KINDS, is_operation_kind
 from deconfliction.domain.volumes import (
@@ -114,20 +114,11 @@ def load_operations(path: str | os.PathLike[str]) -> tuple[Operation, ...]:
     """Read every operation in a file (one, a list, or ``{"operations": [...]}``).
 
     Raises:
-        InputError: the file is not UTF-8 JSON or does not validate; every problem
-            is listed with its line and field.
+        InputError: the file is empty, binary, not UTF-8 JSON or does not validate;
+            every problem is listed with its line and field.
         OSError: the file cannot be read (``FileNotFoundError`` and the like).
     """
-    source = os.fspath(path)
-    data = pathlib.Path(path).read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            [Problem(source, line, "", "not valid UTF-8; save the file as UTF-8")]
-        ) from None
-    return parse_operations(text, source)
+    return parse_operations(read_text(path), os.fspath(path))
 
 
 def load_operation(path: str | os.PathLike[str]) -> Operation:

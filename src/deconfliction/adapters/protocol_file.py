@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from deconfliction.adapters.input_files import read_text
 from deconfliction.domain.alerting import default_alert_levels
 from deconfliction.domain.geodesy import LocalProjection, destination
 from deconfliction.domain.model import (
@@ -130,28 +131,11 @@ def load_protocol(path: str | os.PathLike[str]) -> Protocol:
         The validated protocol.
 
     Raises:
-        ProtocolError: the file is not UTF-8, not TOML, or does not validate; every
-            problem found is listed, each with its line and field.
+        ProtocolError: the file is empty, binary, not UTF-8, not TOML, or does not
+            validate; every problem found is listed, each with its line and field.
         OSError: the file cannot be read (``FileNotFoundError`` and the like).
     """
-    source = os.fspath(path)
-    data = pathlib.Path(path).read_bytes()
-    try:
-        text = data.decode("utf-8-sig")  # tolerate the BOM some editors write
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ProtocolError(
-            [
-                Problem(
-                    source,
-                    line,
-                    "",
-                    f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
-                    f"{exc.start}); save the file as UTF-8",
-                )
-            ]
-        ) from None
-    return parse_protocol(text, source)
+    return parse_protocol(read_text(path, ProtocolError), os.fspath(path))
 
 
 def parse_protocol(text: str, source: str = "<protocol>") -> Protocol:

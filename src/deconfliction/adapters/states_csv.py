@@ -12,10 +12,10 @@ import csv
 import io
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 
+from deconfliction.adapters.input_files import read_text
 from deconfliction.adapters.position_fields import check_number
 from deconfliction.domain.model import AircraftStates
 from deconfliction.errors import Problem, StatesError
@@ -47,12 +47,12 @@ def read_states(
         The snapshot.
 
     Raises:
-        StatesError: listing every problem with its line and field.
+        StatesError: listing every problem with its line and field (an empty,
+            binary or non-UTF-8 file too).
         FileNotFoundError: if the file does not exist.
     """
-    source = str(path)
-    text = Path(path).read_text(encoding="utf-8-sig")
-    return parse_states(text, source, known_parties)
+    text = read_text(path, StatesError)
+    return parse_states(text, str(path), known_parties)
 
 
 def parse_states(

@@ -33,6 +33,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from deconfliction.adapters.input_files import check_text_file, parquet_errors
 from deconfliction.adapters.result_files import (
     COORD_DECIMALS,
     conflict_record,
@@ -132,13 +133,10 @@ def load_table(
 
     source = str(path)
     if is_parquet(path):
-        try:
+        with parquet_errors(source):
             table = pq.read_table(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise InputError(
-                [Problem(source, None, "", f"not a readable Parquet file: {exc}")]
-            ) from None
         return LoadedTable(table, False, ())
+    check_text_file(path)
     skipped: list[int] = []
 
     def on_bad_row(row: Any) -> str:

@@ -74,16 +74,15 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         FileNotFoundError: if the file does not exist.
     """
     source = str(path)
-    with Path(path).open("rb") as f:
-        head = f.read(SNIFF_BYTES)
-    if not head.strip():
-        raise InputError([Problem(source, None, "", "the file is empty")])
+    head = _head(path)
     if head.startswith(b"PAR1"):
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+        from deconfliction.adapters.input_files import parquet_errors
         from deconfliction.adapters.opensky import looks_like_opensky
 
-        names = pq.read_schema(path).names
+        with parquet_errors(source):
+            names = pq.read_schema(path).names
         return "opensky" if looks_like_opensky(names) else "parquet"
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     if text.lstrip().startswith("<"):
@@ -116,6 +115,20 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     )
 
 
+def _head(path: str | os.PathLike[str]) -> bytes:
+    """The first bytes of a file that holds something.
+
+    Raises:
+        InputError: for an empty file (or one of white space only).
+        FileNotFoundError: if the file does not exist.
+    """
+    with Path(path).open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+        if not head.strip() and not f.read(1):
+            raise InputError([Problem(str(path), None, "", "the file is empty")])
+    return head
+
+
 def read_track_file(
     path: str | os.PathLike[str],
     fmt: str | None = None,
@@ -137,6 +150,8 @@ def read_track_file(
     source = str(path)
     if fmt is None:
         fmt = detect_format(path)
+    else:
+        _head(path)
     if fmt not in INPUT_FORMATS:
         raise InputError(
             [

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from deconfliction.adapters.input_files import read_text
 from deconfliction.domain.model import FloatArray, StrArray
 from deconfliction.errors import InputError, Problem
 
@@ -601,12 +602,12 @@ class PartyRules:
         """Rules from a TOML file.
 
         Raises:
-            InputError: for a file that is not TOML or a rule that is wrong, with
-                the line and the field.
+            InputError: for a file that is empty, binary, not UTF-8 or not TOML, or
+                a rule that is wrong, with the line and the field.
             FileNotFoundError: if the file does not exist.
         """
         source = str(path)
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_text(path)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

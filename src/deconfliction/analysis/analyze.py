@@ -617,11 +617,11 @@ def analyze(
 
     report = progress or _noop
     started = time.perf_counter()
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    _clean_outputs(out)
     files = [os.fspath(Path(p).resolve()) for p in paths]
     layout = [(f, k, n, first) for f in files for k, n, first in row_groups(f)]
+    out = Path(out_dir).resolve()  # made only once every input is known to be good
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_outputs(out)
     report("plan", 0, len(layout))
     span_futures = client.map(
         row_group_time_span,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from deconfliction.adapters.input_files import check_text_file, parquet_errors
 from deconfliction.domain.conformance import PositionStream
 from deconfliction.domain.model import AircraftStates, FloatArray, IntArray, StrArray
 from deconfliction.errors import InputError, Problem
@@ -255,10 +256,13 @@ def read_tracks(path: str | os.PathLike[str]) -> TrackTable:
     if is_parquet(path):
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-        schema = pq.read_schema(source)
+        with parquet_errors(source):
+            schema = pq.read_schema(source)
         _check_columns(schema.names, source)
-        table = pq.read_table(source, columns=list(TRACK_COLUMNS))
+        with parquet_errors(source):
+            table = pq.read_table(source, columns=list(TRACK_COLUMNS))
         return tracks_from_arrow(table, source, first_line=1, line_word="row")
+    check_text_file(source)
     import pyarrow as pa
     import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 
@@ -620,10 +624,21 @@ def row_groups(path: str | os.PathLike[str]) -> list[tuple[int, int, int]]:
     source = os.fspath(path)
     if not is_parquet(source):
         raise InputError(
-            [Problem(source, None, "", "not a Parquet file (analyze reads Parquet)")]
+            [
+                Problem(
+                    source,
+                    None,
+                    "",
+                    "not a Parquet file: analyze reads Parquet (convert a track file "
+                    f"with: deconfliction tracks {source} --format parquet --out "
+                    "TRACKS.parquet)",
+                )
+            ]
         )
-    meta = pq.ParquetFile(source).metadata
-    _check_columns(meta.schema.to_arrow_schema().names, source)
+    with parquet_errors(source):
+        meta = pq.ParquetFile(source).metadata
+        names = meta.schema.to_arrow_schema().names
+    _check_columns(names, source)
     out = []
     first = 0
     for k in range(meta.num_row_groups):
@@ -643,8 +658,9 @@ def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> Row
     """
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(path)
-    column = parquet.read_row_group(index, columns=["time"]).column(0)
+    with parquet_errors(path):
+        parquet = pq.ParquetFile(path)
+        column = parquet.read_row_group(index, columns=["time"]).column(0)
     problems: list[Problem] = []
     t_s = time_seconds(column, path, first_row + 1, problems)
     if problems:
@@ -653,9 +669,10 @@ def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> Row
         return RowGroup(path, index, rows, first_row, float("nan"), float("nan"))
     # Where: from the file's statistics when it has them (free), else read. Bad
     # values are told when the rows are read; here they only must not count.
-    lat = _column_range(parquet, index, "lat", -90.0, 90.0)
-    lon = _column_range(parquet, index, "lon", -180.0, 180.0)
-    gs = _column_range(parquet, index, "gs_kt", 0.0, math.inf)
+    with parquet_errors(path):
+        lat = _column_range(parquet, index, "lat", -90.0, 90.0)
+        lon = _column_range(parquet, index, "lon", -180.0, 180.0)
+        gs = _column_range(parquet, index, "gs_kt", 0.0, math.inf)
     return RowGroup(
         path,
         index,
@@ -748,9 +765,10 @@ def read_parquet_window_coded(
     for g in groups:
         if not (g.t_max_s >= t_from_s and g.t_min_s < t_to_s):
             continue
-        if g.path not in files:
-            files[g.path] = pq.ParquetFile(g.path, read_dictionary=["id", "party"])
-        table = files[g.path].read_row_group(g.index, columns=list(TRACK_COLUMNS))
+        with parquet_errors(g.path):
+            if g.path not in files:
+                files[g.path] = pq.ParquetFile(g.path, read_dictionary=["id", "party"])
+            table = files[g.path].read_row_group(g.index, columns=list(TRACK_COLUMNS))
         problems: list[Problem] = []
         t_s = time_seconds(table.column("time"), g.path, g.first_row + 1, problems)
         if problems:

@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import math
 import os
-import pathlib
 import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from deconfliction.adapters.input_files import read_text
 from deconfliction.errors import InputError, Problem
 
 HELPER: str = "helper"
@@ -180,13 +180,12 @@ def load_blind_config(path: str | os.PathLike[str]) -> BlindConfig:
     """Read and validate a ``blind.toml``.
 
     Raises:
-        BlindConfigError: the file is not TOML or does not validate; every problem
-            is listed with its line and field.
+        BlindConfigError: the file is empty, binary, not UTF-8, not TOML or does
+            not validate; every problem is listed with its line and field.
         OSError: the file cannot be read.
     """
-    source = os.fspath(path)
-    text = pathlib.Path(path).read_text(encoding="utf-8-sig")
-    return parse_blind_config(text, source)
+    text = read_text(path, BlindConfigError)
+    return parse_blind_config(text, os.fspath(path))
 
 
 def parse_blind_config(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from deconfliction.errors import DeconflictionError
 
@@ -16,35 +17,52 @@ EXIT_BAD_INPUT: int = 2  # as argparse and Typer use for usage errors
 P = ParamSpec("P")
 R = TypeVar("R")
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 @contextmanager
-def reported_errors() -> Iterator[None]:
+def reported_errors(database: object = None) -> Iterator[None]:
     """Report a :class:`DeconflictionError` (or an unreadable file) and exit 2.
 
     Never a traceback: every problem is printed on its own line with where it is.
+
+    Args:
+        database: the command's ``--database`` URL, named when it cannot be used.
     """
     try:
         yield
     except DeconflictionError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", markup=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _error(str(exc))
     except _database_errors() as exc:
-        stderr.print(
-            f"[bold red]error:[/] cannot use the database: {_first_line(exc)}",
-            markup=True,
-        )
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        which = f" {_shown(database)}" if isinstance(database, str) else ""
+        _error(f"cannot use the database{which}: {_first_line(exc)}")
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        stderr.print(f"[bold red]error:[/] {exc.filename}: {exc.strerror}", markup=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _error(f"{exc.filename}: {exc.strerror}")
+
+
+def _error(message: str) -> NoReturn:
+    """Print ``error: message`` and exit 2. The message is printed as it is: a
+    file's content quoted in it (``[peers]``) is never taken for Rich markup."""
+    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+    raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    from sqlalchemy.exc import ArgumentError, DatabaseError
 
-    return (OperationalError, ArgumentError)
+    # DatabaseError: also "file is not a database" (a SQLite URL naming another file).
+    return (DatabaseError, ArgumentError)
+
+
+def _shown(url: str) -> str:
+    """The URL without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _first_line(exc: BaseException) -> str:
@@ -58,7 +76,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with reported_errors():
+        with reported_errors(kwargs.get("database")):
             return fn(*args, **kwargs)
 
     return wrapper

@@ -66,14 +66,18 @@ def analyze(
     violation in TRACKS, in windows of time on a Dask cluster, with the result of
     the single-machine engine."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from deconfliction.adapters.protocol_file import resolve_protocol
     from deconfliction.analysis import analyze as engine
+    from deconfliction.analysis.tracks import row_groups
 
     console = Console(highlight=False)
     loaded = resolve_protocol(protocol)
+    for path in tracks:  # a file that is no Parquet track file: before anything starts
+        row_groups(path)
     client, cluster = engine.start_cluster(scheduler, workers)
     try:
         link = engine.dashboard_link(client, local=scheduler is None)
@@ -146,7 +150,8 @@ def analyze(
     )
     console.print(table)
     console.print(
-        f"Wrote [bold]{out}[/]: conflicts/, losses/, violations.parquet, summary.json"
+        f"Wrote [bold]{escape(str(out))}[/]: conflicts/, losses/, "
+        "violations.parquet, summary.json"
     )
 
 

@@ -8,16 +8,9 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
-    name="deconfliction",
-    help="Air-safety deconfliction between parties who share an airspace.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
-
-def _register() -> None:
+def build_app() -> typer.Typer:
+    """The whole command line, every command registered (a new one each call)."""
     from deconfliction.cli import (
         analyze,
         blind,
@@ -32,6 +25,13 @@ def _register() -> None:
         whatif,
     )
 
+    app = typer.Typer(
+        name="deconfliction",
+        help="Air-safety deconfliction between parties who share an airspace.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
     detect.register(app)
     demo.register(app)
     server.register(app)
@@ -43,9 +43,9 @@ def _register() -> None:
     report.register(app)
     whatif.register(app)
     analyze.register(app)
+    return app
 
 
 def main() -> None:
     """Entry point of the ``deconfliction`` console script."""
-    _register()
-    app()
+    build_app()()

@@ -79,8 +79,10 @@ def _plan(config: Path | None, protocol: str | None) -> BlindPlan:
         raise InputError(
             [Problem("command line", None, "--config", "give --config or --protocol")]
         )
+    from deconfliction.adapters.input_files import read_text
+
     path = _protocol_path(protocol)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     return make_plan(parse_blind_config(text, str(path), within_protocol=True), proto)
 
 

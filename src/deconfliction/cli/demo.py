@@ -65,6 +65,7 @@ def demo(
     tracks.csv and map.png.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from deconfliction.adapters.protocol_file import resolve_protocol
@@ -99,7 +100,9 @@ def demo(
         paths = write_demo_outputs(result, out, progress)
     elapsed_s = time.perf_counter() - started
     _print_summary(console, result, elapsed_s)
-    console.print(f"Wrote {len(paths)} files to [bold]{out}[/]: " + ", ".join(paths))
+    console.print(
+        f"Wrote {len(paths)} files to [bold]{escape(str(out))}[/]: " + ", ".join(paths)
+    )
     if whatif:
         from deconfliction.analysis.whatif import run_options_whatif, table_rows
 

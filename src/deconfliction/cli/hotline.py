@@ -64,7 +64,7 @@ def verify(
     from deconfliction.service import hotline, keys, record_audit
     from deconfliction.store import engine as store_engine
 
-    engine = store_engine.make_engine(database)
+    engine = store_engine.open_existing(database)
     try:
         with engine.connect() as conn:
             entries = hotline.log_entries(conn)
@@ -229,7 +229,7 @@ def export(
         raise InputError(
             [Problem("command line", None, "--day", "expected YYYY-MM-DD")]
         ) from None
-    engine = store_engine.make_engine(database)
+    engine = store_engine.open_existing(database)
     try:
         with engine.connect() as conn:
             entries = hotline.log_entries(conn, start, start + 86_400.0)
@@ -261,15 +261,13 @@ def verify_transcript(
     ] = None,
 ) -> None:
     """Verify an exported transcript with public keys alone."""
-    import json
-
+    from deconfliction.adapters.input_files import read_text
     from deconfliction.hotline import record
 
-    public = None
-    if keys_file is not None:
-        raw = json.loads(keys_file.read_text(encoding="utf-8"))
-        public = {k: record.public_key_from_text(v) for k, v in raw.items()}
-    report = record.verify_transcript(transcript.read_text(encoding="utf-8"), public)
+    public = _read_keys(keys_file) if keys_file is not None else None
+    report = record.verify_transcript(
+        read_text(transcript), public, source=str(transcript)
+    )
     if report.ok:
         stderr.print(f"transcript intact: {report.checked} entries")
         return
@@ -279,6 +277,45 @@ def verify_transcript(
         markup=True,
     )
     raise typer.Exit(EXIT_RECORD_BROKEN)
+
+
+def _read_keys(path: Path) -> dict[str, Any]:
+    """The public keys of a ``--keys`` file: ``{signer: "ed25519:..."}``.
+
+    Raises:
+        InputError: for a file that is not such a JSON object, naming the signer.
+    """
+    import json
+
+    from deconfliction.adapters.input_files import read_text
+    from deconfliction.errors import InputError, Problem
+    from deconfliction.hotline import record
+
+    source = str(path)
+    try:
+        raw = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [
+                Problem(
+                    source, exc.lineno, "", f"not JSON: {exc.msg} (column {exc.colno})"
+                )
+            ]
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError(
+            [Problem(source, None, "", 'expected {"signer": "ed25519:...", ...}')]
+        )
+    public: dict[str, Any] = {}
+    problems = []
+    for signer, text in raw.items():
+        try:
+            public[signer] = record.public_key_from_text(text)
+        except InputError as exc:
+            problems += [Problem(source, None, signer, p.message) for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+    return public
 
 
 def register(app: typer.Typer) -> None:

@@ -46,7 +46,7 @@ def report(
     when = parse_day(day)
     if lang is not None:
         check_lang(lang)
-    engine = store_engine.make_engine(database)
+    engine = store_engine.open_existing(database)
     try:
         with engine.connect() as conn:
             data = gather(conn, when, party, time.time())

@@ -36,6 +36,7 @@ def whatif(
     losses of separation, conformance) and compare conflicts, violations and closest
     approaches: a table here, a chart in OUT/whatif.png, figures in OUT/whatif.json."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -87,7 +88,8 @@ def whatif(
         grid.add_row(name, *cells)
     console.print(grid)
     console.print(
-        f"Wrote [bold]{out / 'whatif.png'}[/] and [bold]{out / 'whatif.json'}[/]"
+        f"Wrote [bold]{escape(str(out / 'whatif.png'))}[/] and "
+        f"[bold]{escape(str(out / 'whatif.json'))}[/]"
     )
 
 

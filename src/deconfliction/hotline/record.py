@@ -868,6 +868,7 @@ def verify_transcript(
     *,
     checkpoints: Mapping[int, str] | None = None,
     require_seal: bool = False,
+    source: str = "transcript",
 ) -> ChainReport:
     """Check a transcript written by :func:`write_transcript`.
 
@@ -886,14 +887,22 @@ def verify_transcript(
         public_keys: the verifier's own copy of the keys, by signer.
         checkpoints: hashes by seq received elsewhere (see :func:`verify_chain`).
         require_seal: fail when the file carries no seal.
+        source: the file's name, for errors.
 
     Raises:
         InputError: for text that is not JSON or not a transcript (the format, a
             missing part, a malformed key in the file).
     """
-    source = "transcript"
     try:
         doc = json.loads(json_text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [
+                Problem(
+                    source, exc.lineno, "", f"not JSON: {exc.msg} (column {exc.colno})"
+                )
+            ]
+        ) from None
     except ValueError as exc:
         raise InputError([Problem(source, None, "", f"not JSON: {exc}")]) from None
     if not isinstance(doc, dict) or doc.get("format") != TRANSCRIPT_FORMAT:

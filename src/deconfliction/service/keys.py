@@ -15,6 +15,7 @@ keep the entry hashes they receive on the stream can also detect a rewrite by an
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from sqlalchemy import Connection, insert, select
 
-from deconfliction.errors import ConflictError
+from deconfliction.errors import ConflictError, InputError
 from deconfliction.hotline import record
 from deconfliction.store.tables import party_keys
 
@@ -45,6 +46,7 @@ class KeyRing:
         Raises:
             ConflictError: if the store has a public key for the signer but its
                 private key file is gone (the record could no longer be verified).
+            InputError: if the key file is not a readable Ed25519 private key.
         """
         if signer in self._cache:
             return self._cache[signer]
@@ -53,7 +55,7 @@ class KeyRing:
             select(party_keys.c.public_key).where(party_keys.c.party_id == signer)
         ).scalar()
         if path.exists():
-            key = record.private_key_from_pem(path.read_bytes())
+            key = _read_key(path)
         elif stored is not None:
             raise ConflictError(
                 f"the signing key of {signer!r} is registered but {path} is missing; "
@@ -76,6 +78,16 @@ class KeyRing:
             raise ConflictError(f"the key file of {signer!r} does not match the store")
         self._cache[signer] = key
         return key
+
+
+def _read_key(path: Path) -> Ed25519PrivateKey:
+    """A private key file, or an error naming it (damaged, truncated, not a key)."""
+    try:
+        return record.private_key_from_pem(path.read_bytes())
+    except InputError as exc:
+        raise InputError(
+            [replace(p, source=os.fspath(path)) for p in exc.problems]
+        ) from None
 
 
 def public_keys(conn: Connection) -> dict[str, Ed25519PublicKey]:

@@ -13,7 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 
+from deconfliction.errors import InputError, Problem
+
+SQLITE_HEADER: bytes = b"SQLite format 3\x00"  # the first 16 bytes of every database
 SQLITE_BUSY_TIMEOUT_MS: int = 10_000  # writers wait for each other instead of failing
 PG_CONNECT_TIMEOUT_S: int = 10  # an unreachable server fails requests, not hangs them
 # The write-ahead log is cut back to this once checkpointed (see store/wal.py).
@@ -39,8 +43,15 @@ def sqlite_file(engine: Engine) -> str | None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the settings this project relies on."""
+    """An engine for ``url`` with the settings this project relies on.
+
+    Raises:
+        InputError: for a SQLite URL naming a file that is there and is not a SQLite
+            database (SQLite would otherwise take a short one for a new database
+            and write over it).
+    """
     if is_sqlite(url):
+        _check_sqlite_file(make_url(url).database or "")
         engine = create_engine(
             url,
             connect_args={
@@ -67,6 +78,84 @@ def make_engine(url: str) -> Engine:
         max_overflow=10,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
+
+
+def _check_sqlite_file(path: str) -> None:
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    try:
+        with Path(path).open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except (FileNotFoundError, IsADirectoryError):
+        return  # a new database, or SQLite's own message
+    if head and head != SQLITE_HEADER:
+        raise InputError(
+            [
+                Problem(
+                    path, None, "", "not a SQLite database: pass the right --database"
+                )
+            ]
+        )
+
+
+def open_existing(url: str) -> Engine:
+    """An engine for a database that must already exist and hold the schema: for
+    the commands that only read it (``report``, ``hotline verify``, ``hotline
+    export``). A mistyped path, or a folder without a database, is an error; it
+    never leaves a new empty database file behind.
+
+    Raises:
+        InputError: no SQLite file at the path, a file that is not a database, a
+            server that refuses, or a database without the schema.
+    """
+    shown = make_url(url).render_as_string(hide_password=True)
+    if is_sqlite(url):
+        path = make_url(url).database or ""
+        if path not in ("", ":memory:") and (
+            not Path(path).is_file() or Path(path).stat().st_size == 0
+        ):
+            raise InputError(
+                [
+                    Problem(
+                        path,
+                        None,
+                        "",
+                        "no database here: pass --database (or set "
+                        "DECONFLICTION_DATABASE_URL), or run deconfliction serve "
+                        "or db upgrade to create one",
+                    )
+                ]
+            )
+    engine = make_engine(url)
+    try:
+        revision = current_revision(engine)
+    except DatabaseError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise InputError(
+            [
+                Problem(
+                    shown,
+                    None,
+                    "",
+                    f"cannot read the database: {reason[0] if reason else exc}",
+                )
+            ]
+        ) from None
+    if revision is None:
+        engine.dispose()
+        raise InputError(
+            [
+                Problem(
+                    shown,
+                    None,
+                    "",
+                    "not a Deconfliction database (no schema): run deconfliction "
+                    "db upgrade on it, or pass the right --database",
+                )
+            ]
+        )
+    return engine
 
 
 def _alembic_config(engine: Engine) -> Any:
