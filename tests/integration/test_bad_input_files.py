@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from deconfliction.cli import _record_client as record_client
 from deconfliction.cli.app import build_app
+from deconfliction.errors import InputError
 
 STATES = (
     "id,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm,party\nA,35,38,20000,400,90,0,coalition\n"
@@ -253,6 +256,19 @@ def test_a_file_that_is_no_database_is_refused(
         data = b"\n\n"  # not empty: SQLite would take an empty file as a new database
     files = Files(tmp_path)
     _refused(app, files, CREATING[case](files), data)
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=BAD_BYTES)
+def test_the_kept_checkpoints_are_refused_too(data: bytes) -> None:
+    """``hotline checkpoint`` and ``verify --against`` read the file only after the
+    server answered: its reader, called directly."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kept.json"
+        path.write_bytes(data)
+        with pytest.raises(InputError) as err:
+            record_client.read_kept(path, DEAD_SERVER, "coalition")
+    assert all(p.source == str(path) for p in err.value.problems)
 
 
 class TestNothingLeftBehind:

@@ -144,10 +144,13 @@ def read_kept(path: Path, url: str, party: str) -> cp.CheckpointFile:
     """The checkpoint file at ``path``, checked to be this server's and party's.
 
     Raises:
-        InputError: for a file of another format, server or party.
+        InputError: for a file of another format, server or party (or empty,
+            binary, not UTF-8).
         FileNotFoundError: when there is none.
     """
-    kept = cp.CheckpointFile.from_json(path.read_text(encoding="utf-8"), str(path))
+    from deconfliction.adapters.input_files import read_text
+
+    kept = cp.CheckpointFile.from_json(read_text(path), str(path))
     if kept.party and kept.party != party:
         raise InputError(
             [
