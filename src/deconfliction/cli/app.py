@@ -13,6 +13,7 @@ def build_app() -> typer.Typer:
     """The whole command line, every command registered (a new one each call)."""
     from deconfliction.cli import (
         analyze,
+        backup,
         blind,
         bridge,
         demo,
@@ -35,6 +36,7 @@ def build_app() -> typer.Typer:
     detect.register(app)
     demo.register(app)
     server.register(app)
+    backup.register(app)
     hotline.register(app)
     plan.register(app)
     blind.register(app)
