@@ -66,6 +66,7 @@ def _violation(**changes: Any) -> Violation:
         "max_depth_nm": 22.5,
         "samples": 61,
         "is_open": False,
+        "depth_across_line_nm": 12.5,
     }
     values.update(changes)
     return Violation(**values)
@@ -169,7 +170,18 @@ class TestWriteViolationsCsv:
             "False",
             "True",
         )
-        assert float(rows[0]["max_depth_nm"]) == 22.5
+        # Both depths of a line violation, named; none inside a zone.
+        assert float(rows[0]["depth_across_line_nm"]) == 12.5
+        assert float(rows[0]["depth_from_buffer_edge_nm"]) == 22.5
+        assert rows[0]["depth_inside_zone_nm"] == ""
+
+    def test_a_zone_incursion_has_its_depth_inside(self, tmp_path: Path) -> None:
+        path = tmp_path / "violations.csv"
+        zone = _violation(kind=ViolationKind.ZONE, depth_across_line_nm=None)
+        rf.write_violations_csv(path, [zone])
+        (row,) = _read_csv(path)
+        assert float(row["depth_inside_zone_nm"]) == 22.5
+        assert row["depth_across_line_nm"] == row["depth_from_buffer_edge_nm"] == ""
 
 
 class TestWriteViolationsGeojson:
@@ -187,7 +199,7 @@ class TestWriteViolationsGeojson:
         path = tmp_path / "violations.geojson"
         rf.write_violations_geojson(path, [_violation(max_depth_nm=math.inf)])
         doc = json.loads(path.read_text(encoding="utf-8"))
-        assert doc["features"][0]["properties"]["max_depth_nm"] is None
+        assert doc["features"][0]["properties"]["depth_from_buffer_edge_nm"] is None
 
 
 class TestWriteTracksCsv:

@@ -245,6 +245,49 @@ class TestCheckins:
 
 
 class TestComplaintFromIncident:
+    def test_the_complaint_names_both_depths(self, desk: Desk) -> None:
+        # Issue 13: 28.4 NM across the line went out as "38.4 NM" (the 10 NM buffer
+        # plus the line), unnamed.
+        sharing = desk.run(protocols.current_sharing)
+        facts = IncidentFacts(
+            source_key="test|2",
+            kind=IncidentKind.LINE_VIOLATION,
+            party_id="russia",
+            involved=("coalition",),
+            boundary_id="euphrates",
+            start_t_s=T0 - 900,
+            end_t_s=T0 - 300,
+            severity_nm=38.4,
+            aircraft=(AircraftPoint("russia", "RF93", T0 - 600, 35.6, 39.8, 25000.0),),
+            depths=(
+                ("depth_across_line_nm", 28.4),
+                ("depth_from_buffer_edge_nm", 38.4),
+            ),
+        )
+        incident_id = desk.run(incidents.record, facts, T0 - 300, sharing)
+        shown = desk.run(incidents.get_visible, COALITION, incident_id, sharing)
+        assert (shown["depth_across_line_nm"], shown["depth_from_buffer_edge_nm"]) == (
+            28.4,
+            38.4,
+        )
+        assert shown["depth_inside_zone_nm"] is None
+        sent = desk.run(
+            hotline.complaint_from_incident,
+            desk.keys,
+            COALITION,
+            incident_id,
+            Priority.URGENT,
+            desk.clock.now_t_s(),
+        )
+        assert {k: sent["facts"].get(k) for k in ("depth_nm", "buffer_nm")} == {
+            "depth_nm": None,
+            "buffer_nm": 10.0,
+        }
+        assert (
+            "28.4 NM across the line, 38.4 NM from the edge of its 10.0 NM buffer"
+            in sent["text"]
+        )
+
     def test_incident_follows_the_message(self, desk: Desk) -> None:
         sharing = desk.run(protocols.current_sharing)
         facts = IncidentFacts(

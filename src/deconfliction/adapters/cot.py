@@ -1427,7 +1427,7 @@ def violation_event(
 ) -> ET.Element:
     """A line or zone violation as a point of interest at its deepest point; a
     closed violation is marked stale at once."""
-    from deconfliction.adapters.result_files import violation_record
+    from deconfliction.adapters.result_files import depth_text, violation_record
 
     v = violation
     closed = not v.is_open
@@ -1448,8 +1448,7 @@ def violation_event(
     )
     ET.SubElement(detail, "remarks").text = (
         f"{v.kind.value} violation of {v.boundary_id} by {v.aircraft_id} ({v.party}): "
-        f"{v.max_depth_nm:.1f} NM deep, {v.duration_s:.0f} s"
-        + (" - closed" if closed else "")
+        f"{depth_text(v)}, {v.duration_s:.0f} s" + (" - closed" if closed else "")
     )
     ET.SubElement(detail, "color", {"argb": "-65536"})
     facts: dict[str, Any] = {"kind": "violation", "closed": closed}

@@ -25,6 +25,7 @@ import numpy as np
 
 from deconfliction.adapters.result_files import (
     conflict_record,
+    depth_text,
     rfc3339,
     violation_record,
 )
@@ -330,7 +331,7 @@ def kml_document(
                 folder,
                 f"{v.aircraft_id} in {v.boundary_id}",
                 "violation",
-                f"{v.kind.value} violation, {v.max_depth_nm:.1f} NM deep",
+                f"{v.kind.value} violation, {depth_text(v)}",
                 begin=rfc3339(v.entry_t_s),
                 end=rfc3339(v.exit_t_s),
             )

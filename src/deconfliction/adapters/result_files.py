@@ -69,7 +69,9 @@ VIOLATION_FIELDS: tuple[str, ...] = (
     "deepest_lat_deg",
     "deepest_lon_deg",
     "deepest_alt_ft",
-    "max_depth_nm",
+    "depth_across_line_nm",
+    "depth_from_buffer_edge_nm",
+    "depth_inside_zone_nm",
     "samples",
     "is_open",
 )
@@ -116,9 +118,12 @@ def rfc3339_array(t_s: FloatArray) -> list[str]:
     return [s + "Z" for s in np.where(whole, as_s, as_ms).tolist()]
 
 
-def _round(value: float, decimals: int) -> float | None:
-    # JSON has no NaN or infinity: those become null
-    return round(value, decimals) if math.isfinite(value) else None
+def _round(value: float | None, decimals: int) -> float | None:
+    # JSON has no NaN or infinity: those become null, as a figure that does not
+    # apply does (a zone has no depth across a line)
+    return (
+        round(value, decimals) if value is not None and math.isfinite(value) else None
+    )
 
 
 def _position(lat_deg: float, lon_deg: float) -> list[float | None]:
@@ -152,6 +157,25 @@ def conflict_record(alert: Alert) -> dict[str, Any]:
     }
 
 
+def depth_text(v: Violation) -> str:
+    """How deep a violation went, in words (English, for interop labels).
+
+    >>> from deconfliction.domain.conformance import ViolationKind
+    >>> v = Violation(ViolationKind.LINE, "R1", "russia", "euphrates", 0.0, 60.0,
+    ...     60.0, 30.0, 35.0, 39.0, 2e4, 38.4, 3, False, depth_across_line_nm=28.4)
+    >>> depth_text(v)
+    '28.4 NM across the line (38.4 NM from the edge of the buffer)'
+    """
+    if v.depth_across_line_nm is None:
+        return f"{v.max_depth_nm:.1f} NM inside"
+    if v.depth_across_line_nm > 0.0:
+        return (
+            f"{v.depth_across_line_nm:.1f} NM across the line "
+            f"({v.max_depth_nm:.1f} NM from the edge of the buffer)"
+        )
+    return f"{v.max_depth_nm:.1f} NM inside the buffer, on its own side"
+
+
 def violation_record(v: Violation) -> dict[str, Any]:
     """One violation as a flat record (CSV row and GeoJSON properties)."""
     return {
@@ -166,7 +190,9 @@ def violation_record(v: Violation) -> dict[str, Any]:
         "deepest_lat_deg": _round(v.deepest_lat_deg, COORD_DECIMALS),
         "deepest_lon_deg": _round(v.deepest_lon_deg, COORD_DECIMALS),
         "deepest_alt_ft": _round(v.deepest_alt_ft, 1),
-        "max_depth_nm": _round(v.max_depth_nm, 4),
+        "depth_across_line_nm": _round(v.depth_across_line_nm, 4),
+        "depth_from_buffer_edge_nm": _round(v.depth_from_buffer_edge_nm, 4),
+        "depth_inside_zone_nm": _round(v.depth_inside_zone_nm, 4),
         "samples": v.samples,
         "is_open": v.is_open,
     }

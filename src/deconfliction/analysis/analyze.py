@@ -323,7 +323,11 @@ def violation_arrow(violations: Sequence[Violation]) -> Any:
             "deepest_lat_deg": pa.array(col("deepest_lat_deg"), pa.float64()),
             "deepest_lon_deg": pa.array(col("deepest_lon_deg"), pa.float64()),
             "deepest_alt_ft": pa.array(col("deepest_alt_ft"), pa.float64()),
-            "max_depth_nm": pa.array(col("max_depth_nm"), pa.float64()),
+            "depth_across_line_nm": pa.array(col("depth_across_line_nm"), pa.float64()),
+            "depth_from_buffer_edge_nm": pa.array(
+                col("depth_from_buffer_edge_nm"), pa.float64()
+            ),
+            "depth_inside_zone_nm": pa.array(col("depth_inside_zone_nm"), pa.float64()),
             "samples": pa.array(col("samples"), pa.int64()),
             "is_open": pa.array(col("is_open"), pa.bool_()),
         }

@@ -213,6 +213,23 @@ def alert_marker(alert: dict[str, Any], t_s: float, options: Any) -> Any:
     )
 
 
+def _depth_words(incident: dict[str, Any]) -> str:
+    """How deep a violation incident went, each depth named (docs/protocol.md)."""
+    inside = incident.get("depth_inside_zone_nm")
+    across = incident.get("depth_across_line_nm")
+    edge = incident.get("depth_from_buffer_edge_nm")
+    if inside is not None:
+        return f"{inside:.1f} NM inside"
+    if across is not None and edge is not None:
+        if across > 0.0:
+            return (
+                f"{across:.1f} NM across the line "
+                f"({edge:.1f} NM from the edge of the buffer)"
+            )
+        return f"{edge:.1f} NM inside the buffer, on its own side"
+    return f"{incident['severity_nm']:.1f} NM deep"
+
+
 def incident_marker(incident: dict[str, Any], t_s: float, options: Any) -> Any | None:
     """A CoT point of interest for a violation (None for other incident kinds)."""
     from deconfliction.adapters import cot
@@ -232,7 +249,7 @@ def incident_marker(incident: dict[str, Any], t_s: float, options: Any) -> Any |
         point.get("alt_ft", 0.0),
         f"{'CLOSED' if closed else 'VIOLATION'} {who}",
         f"{incident['kind'].replace('_', ' ')} of {incident['boundary_id']} by {who} "
-        f"({side['party']}): {incident['severity_nm']:.1f} NM deep"
+        f"({side['party']}): {_depth_words(incident)}"
         + (" - closed" if closed else ""),
         "-65536",
         {"kind": "violation", "closed": closed, "incident_id": incident["id"]},

@@ -224,12 +224,18 @@ class Violation:
         deepest_lat_deg: its latitude.
         deepest_lon_deg: its longitude.
         deepest_alt_ft: its altitude.
-        max_depth_nm: how far into the forbidden area at the deepest sample. Line:
-            ``buffer_nm`` plus the distance past the line on the wrong side, or
-            ``buffer_nm`` minus the distance from the line inside the buffer on the
-            aircraft's own side. Zone: horizontal distance inside from the boundary.
+        max_depth_nm: how far into the forbidden area at the deepest sample, from
+            its edge; the deepest sample is the one where this is greatest. Line:
+            from the edge of the buffer on the aircraft's own side
+            (:attr:`depth_from_buffer_edge_nm`: ``buffer_nm`` plus the distance
+            across the line, or ``buffer_nm`` less the distance from the line inside
+            the buffer on its own side). Zone: from the outline
+            (:attr:`depth_inside_zone_nm`).
         samples: number of non-conforming samples in the excursion.
         is_open: still in progress at the end of the data.
+        depth_across_line_nm: line: how far the deepest sample is across the line,
+            on the side the party must not be on (0 when it was inside the buffer
+            on its own side). None for a zone.
     """
 
     kind: ViolationKind
@@ -246,6 +252,20 @@ class Violation:
     max_depth_nm: float
     samples: int
     is_open: bool
+    depth_across_line_nm: float | None = None
+
+    @property
+    def depth_from_buffer_edge_nm(self) -> float | None:
+        """Line: how far the deepest sample is from the edge of the buffer on the
+        aircraft's own side, into the forbidden area (``buffer_nm`` plus
+        :attr:`depth_across_line_nm`, or less than ``buffer_nm`` on its own side).
+        None for a zone."""
+        return self.max_depth_nm if self.kind is ViolationKind.LINE else None
+
+    @property
+    def depth_inside_zone_nm(self) -> float | None:
+        """Zone: how far inside the outline the deepest sample is. None for a line."""
+        return self.max_depth_nm if self.kind is ViolationKind.ZONE else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,6 +583,7 @@ class _Boundary:
     boundary_id: str
     nc: BoolArray
     depth_nm: FloatArray
+    buffer_nm: float | None = None  # a line's: depth across it is depth - buffer
 
 
 class _Samples:
@@ -596,6 +617,7 @@ class _Samples:
 
 def _assess_line(pl: _PreparedLine, samples: _Samples) -> _Boundary:
     n = len(samples)
+    buffer_nm = pl.line.buffer_nm
     nc = np.zeros(n, dtype=np.bool_)
     depth_nm = np.zeros(n, dtype=np.float64)
     # +1: the party keeps to the left of the line (in point order); -1: right.
@@ -603,7 +625,7 @@ def _assess_line(pl: _PreparedLine, samples: _Samples) -> _Boundary:
     required = samples.party_lookup(keeps, 0)
     rows = np.flatnonzero(required != 0)
     if rows.size == 0:
-        return _Boundary(ViolationKind.LINE, pl.line.id, nc, depth_nm)
+        return _Boundary(ViolationKind.LINE, pl.line.id, nc, depth_nm, buffer_nm)
     x_all, y_all = samples.xy_m(pl.projection)
     if PRESCREEN_LINES:
         # Positions clearly clear of the line keep nc False and depth 0, as the
@@ -639,7 +661,7 @@ def _assess_line(pl: _PreparedLine, samples: _Samples) -> _Boundary:
             (pl.buffer_m + dist_m) / M_PER_NM,
             np.where(in_buffer, (pl.buffer_m - own_dist_m) / M_PER_NM, 0.0),
         )
-    return _Boundary(ViolationKind.LINE, pl.line.id, nc, depth_nm)
+    return _Boundary(ViolationKind.LINE, pl.line.id, nc, depth_nm, buffer_nm)
 
 
 def _assess_zone(pz: _PreparedZone, samples: _Samples) -> _Boundary:
@@ -824,6 +846,13 @@ def _violations(b: _Boundary, rows: _Rows, runs: _Runs) -> list[Violation]:
     entry = rows.entry_t_s[runs.first]
     exit_ = rows.t_s[runs.last]
     d = runs.deepest
+    depth_nm = rows.depth_nm[d]
+    # On the wrong side of a line the depth is its buffer plus the distance across.
+    across: list[float | None] = (
+        [None] * len(d)
+        if b.buffer_nm is None
+        else np.maximum(depth_nm - b.buffer_nm, 0.0).tolist()
+    )
     columns = zip(
         rows.aircraft_id[runs.first].tolist(),
         rows.party[runs.first].tolist(),
@@ -834,9 +863,10 @@ def _violations(b: _Boundary, rows: _Rows, runs: _Runs) -> list[Violation]:
         rows.lat_deg[d].tolist(),
         rows.lon_deg[d].tolist(),
         rows.alt_ft[d].tolist(),
-        rows.depth_nm[d].tolist(),
+        depth_nm.tolist(),
         runs.count.tolist(),
         runs.is_open.tolist(),
+        across,
         strict=True,
     )
     return [

@@ -611,16 +611,7 @@ def _build_violation_complaint(c: _Ctx, f: Mapping[str, Any]) -> _Built:
                 c.tr.gettext("Duration: %(duration)s."), duration=c.duration(duration_s)
             )
         )
-    lines.append(
-        c.fill(
-            c.tr.gettext(
-                "Deepest penetration: %(depth)s at %(position)s, altitude %(altitude)s."
-            ),
-            depth=c.distance(f["depth_nm"]),
-            position=c.position(f["lat_deg"], f["lon_deg"]),
-            altitude=c.altitude(f["alt_ft"]),
-        )
-    )
+    lines.append(_deepest_point(c, f))
     lines.append(
         c.fill(
             c.tr.gettext(
@@ -630,6 +621,50 @@ def _build_violation_complaint(c: _Ctx, f: Mapping[str, Any]) -> _Built:
         )
     )
     return subject, lines
+
+
+def _deepest_point(c: _Ctx, f: Mapping[str, Any]) -> Any:
+    """The sentence of a complaint that says where and how deep: across a line and
+    from its buffer's edge, inside a line's buffer, or inside a zone (docs/protocol.md
+    defines each depth). A message recorded before they were named gave one
+    ``depth_nm`` and reads as it was sent."""
+    where = {
+        "position": c.position(f["lat_deg"], f["lon_deg"]),
+        "altitude": c.altitude(f["alt_ft"]),
+    }
+    if f.get("depth_inside_zone_nm") is not None:
+        # TRANSLATORS: depth is how far inside the zone's outline the aircraft was.
+        text = c.tr.gettext(
+            "Deepest point: %(depth)s inside the zone, at %(position)s, "
+            "altitude %(altitude)s."
+        )
+        return c.fill(text, depth=c.distance(f["depth_inside_zone_nm"]), **where)
+    if f.get("depth_across_line_nm") is not None:
+        buffer = c.distance(f["buffer_nm"])
+        edge = c.distance(f["depth_from_buffer_edge_nm"])
+        if f["depth_across_line_nm"] > 0.0:
+            # TRANSLATORS: across is how far past the line, on the side the party
+            # must not be on; from_edge the same point's distance from the edge of
+            # the buffer on the party's own side (the buffer plus across); buffer
+            # the half-width of the buffer.
+            text = c.tr.gettext(
+                "Deepest point: %(across)s across the line, %(from_edge)s from the "
+                "edge of its %(buffer)s buffer, at %(position)s, altitude "
+                "%(altitude)s."
+            )
+            across = c.distance(f["depth_across_line_nm"])
+            return c.fill(text, across=across, from_edge=edge, buffer=buffer, **where)
+        # TRANSLATORS: the aircraft stayed on its own side of the line, but came
+        # depth into the buffer (of half-width buffer) from its edge.
+        text = c.tr.gettext(
+            "Deepest point: %(depth)s into the %(buffer)s buffer on the aircraft's "
+            "own side of the line, at %(position)s, altitude %(altitude)s."
+        )
+        return c.fill(text, depth=edge, buffer=buffer, **where)
+    text = c.tr.gettext(
+        "Deepest penetration: %(depth)s at %(position)s, altitude %(altitude)s."
+    )
+    return c.fill(text, depth=c.distance(f["depth_nm"]), **where)
 
 
 def _build_notice_of_operation(c: _Ctx, f: Mapping[str, Any]) -> _Built:
@@ -863,11 +898,48 @@ class _Kind:
     cross: _Cross | None = None
 
 
+_LINE_DEPTHS: Final = ("depth_across_line_nm", "depth_from_buffer_edge_nm", "buffer_nm")
+_DEPTHS: Final = ("depth_nm", *_LINE_DEPTHS, "depth_inside_zone_nm")
+
+
 def _cross_complaint(f: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
     exit_t_s = f.get("exit_t_s")
     if exit_t_s is not None and exit_t_s < f["entry_t_s"]:
-        return [("exit_t_s", "is before entry_t_s")]
-    return []
+        problems.append(("exit_t_s", "is before entry_t_s"))
+    given = [k for k in _DEPTHS if f.get(k) is not None]
+    # depth_nm alone: a complaint recorded before the depths were named.
+    if f["boundary_kind"] == "line":
+        wanted = list(_LINE_DEPTHS)
+        if given != ["depth_nm"]:
+            problems += [(k, "missing") for k in wanted if k not in given]
+            problems += [
+                (k, "not a depth of a line violation") for k in given if k not in wanted
+            ]
+        if not problems and given == wanted:
+            across, edge = f["depth_across_line_nm"], f["depth_from_buffer_edge_nm"]
+            if across > 0.0 and not math.isclose(
+                edge, f["buffer_nm"] + across, rel_tol=1e-6, abs_tol=1e-3
+            ):
+                problems.append(
+                    (
+                        "depth_from_buffer_edge_nm",
+                        "across the line, must be buffer_nm plus depth_across_line_nm",
+                    )
+                )
+            elif across == 0.0 and edge > f["buffer_nm"]:
+                problems.append(
+                    ("depth_from_buffer_edge_nm", "on its own side, at most buffer_nm")
+                )
+    elif given not in (["depth_nm"], ["depth_inside_zone_nm"]):
+        problems += [
+            (k, "not a depth of a zone incursion")
+            for k in given
+            if k != "depth_inside_zone_nm"
+        ]
+        if "depth_inside_zone_nm" not in given:
+            problems.append(("depth_inside_zone_nm", "missing"))
+    return problems
 
 
 _CIRCLE: Final = ("lat_deg", "lon_deg", "radius_nm")
@@ -914,10 +986,14 @@ _KIND_SPECS: Final = MappingProxyType(
                 "entry_t_s",
                 "lat_deg",
                 "lon_deg",
-                "depth_nm",
                 "alt_ft",
             ),
-            optional=("exit_t_s", "duration_s", "aircraft_id"),
+            optional=(
+                "exit_t_s",
+                "duration_s",
+                "aircraft_id",
+                *_DEPTHS,
+            ),
             checks={
                 "incident_id": _check_id,
                 "offending_party": _check_name,
@@ -930,6 +1006,10 @@ _KIND_SPECS: Final = MappingProxyType(
                 "lat_deg": _LAT,
                 "lon_deg": _LON,
                 "depth_nm": _DISTANCE,
+                "depth_across_line_nm": _DISTANCE,
+                "depth_from_buffer_edge_nm": _DISTANCE,
+                "buffer_nm": _DISTANCE,
+                "depth_inside_zone_nm": _DISTANCE,
                 "alt_ft": _ALT,
                 "aircraft_id": _check_id,
             },

@@ -104,6 +104,9 @@ class IncidentItem:
         severity_nm: depth (violations) or smallest distance (losses).
         sides: its aircraft, each with ``party``, ``id`` (None when hidden) and a
             point ``lat_deg``/``lon_deg``/``alt_ft``/``t_s``.
+        depth_across_line_nm: a line violation's depth across the line.
+        depth_from_buffer_edge_nm: its depth from the buffer's edge.
+        depth_inside_zone_nm: a zone incursion's depth inside the zone.
     """
 
     id: int
@@ -116,6 +119,9 @@ class IncidentItem:
     end_t_s: float | None
     severity_nm: float | None
     sides: tuple[dict[str, Any], ...]
+    depth_across_line_nm: float | None = None
+    depth_from_buffer_edge_nm: float | None = None
+    depth_inside_zone_nm: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +555,9 @@ def _incident_item(view: dict[str, Any]) -> IncidentItem:
         end_t_s=view.get("end_t_s"),
         severity_nm=view.get("severity_nm"),
         sides=tuple(sides),
+        depth_across_line_nm=view.get("depth_across_line_nm"),
+        depth_from_buffer_edge_nm=view.get("depth_from_buffer_edge_nm"),
+        depth_inside_zone_nm=view.get("depth_inside_zone_nm"),
     )
 
 

@@ -447,13 +447,41 @@ class _Writer:
         return [
             _ltr(self.t.stamp(i.start_t_s)),
             _e(_(KIND_NAMES.get(i.kind, i.kind))),
-            self.party(i.party_id),
+            self._incident_parties(i),
             "<br/>".join(self.aircraft(s) for s in i.sides),
             _ltr(i.boundary_id) if i.boundary_id else "–",
-            self.nm(i.severity_nm),
+            self._incident_depth(i),
             duration,
             _e(_(STATUS_NAMES.get(i.status, i.status))),
         ]
+
+    def _incident_parties(self, i: IncidentItem) -> str:
+        """The party that violated a line or zone; both parties of a loss of
+        separation, which has no offender."""
+        if i.kind != "loss_of_separation":
+            return self.party(i.party_id)
+        parties = sorted({str(s["party"]) for s in i.sides} | set(i.involved))
+        return "<br/>".join(self.party(p) for p in parties)
+
+    def _incident_depth(self, i: IncidentItem) -> str:
+        """How deep a violation went, each depth named (docs/protocol.md), or how
+        close a loss of separation came."""
+        _ = self._
+        if i.depth_inside_zone_nm is not None:
+            return _e(_("%(value)s NM inside the zone")) % {
+                "value": self.n(i.depth_inside_zone_nm, 2)
+            }
+        across, edge = i.depth_across_line_nm, i.depth_from_buffer_edge_nm
+        if across is not None and edge is not None:
+            if across > 0.0:
+                text = _(
+                    "%(across)s NM across the line, %(edge)s NM from the buffer's edge"
+                )
+                return _e(text) % {"across": self.n(across, 2), "edge": self.n(edge, 2)}
+            return _e(_("%(value)s NM into the buffer, on its own side")) % {
+                "value": self.n(edge, 2)
+            }
+        return self.nm(i.severity_nm)
 
     def closest(self) -> str:
         _ = self._

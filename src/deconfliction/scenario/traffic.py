@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import shapely
+import shapely.ops
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
@@ -471,6 +472,27 @@ class _Geometry:
         lat, lon = self.proj.to_lat_lon_deg(foot.x, foot.y)
         return float(lat), float(lon)
 
+    def across_point(
+        self, lat_deg: float, lon_deg: float, depth_nm: float
+    ) -> tuple[float, float]:
+        """The point ``depth_nm`` from the line on the other side from (lat, lon),
+        nearest to it: an excursion's apex, exactly that deep across the line as
+        conformance measures it (the nearest part of the line, bends included)."""
+        x_m, y_m = self.proj.to_xy_m(lat_deg, lon_deg)
+        here = Point(float(x_m), float(y_m))
+        # Of the two parallels at depth_nm, the other side's is the further one.
+        apex = max(
+            (
+                shapely.ops.nearest_points(
+                    self.line_m.offset_curve(sign * depth_nm * M_PER_NM), here
+                )[0]
+                for sign in (1.0, -1.0)
+            ),
+            key=here.distance,
+        )
+        lat, lon = self.proj.to_lat_lon_deg(apex.x, apex.y)
+        return float(lat), float(lon)
+
     def exit_point(self, party: str, fraction: float) -> tuple[float, float]:
         pt = self.corridors[party].exit.interpolate(fraction, normalized=True)
         lat, lon = self.proj.to_lat_lon_deg(pt.x, pt.y)
@@ -743,9 +765,7 @@ def _plan_excursions(
         d_from, d_to = route.track_span_nm
         mid_nm = d_from + float(rng.uniform(0.3, 0.7)) * (d_to - d_from)
         mid_lat, mid_lon, _ = route.position_at(mid_nm)
-        foot_lat, foot_lon = geo.line_point(geo.fraction_on_line(mid_lat, mid_lon))
-        across_deg = geodesic_azimuth_deg(mid_lat, mid_lon, foot_lat, foot_lon)
-        apex_lat, apex_lon = destination(foot_lat, foot_lon, across_deg, depth_nm)
+        apex_lat, apex_lon = geo.across_point(mid_lat, mid_lon, depth_nm)
         a_lat, a_lon, _ = route.position_at(mid_nm - half_nm)
         b_lat, b_lon, _ = route.position_at(mid_nm + half_nm)
         route.insert(

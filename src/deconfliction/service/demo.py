@@ -235,7 +235,7 @@ class DemoResult:
                         "aircraft_id": e.aircraft_id,
                         "party": e.party,
                         "apex_time": rfc3339(round(e.apex_t_s)),
-                        "depth_nm": round(e.depth_nm, 2),
+                        "depth_across_line_nm": round(e.depth_nm, 2),
                     }
                     for e in tr.excursions
                 ],

@@ -768,8 +768,8 @@ def complaint_from_incident(
         "lat_deg": point.get("lat_deg"),
         "lon_deg": point.get("lon_deg"),
         "alt_ft": point.get("alt_ft"),
-        "depth_nm": incident["severity_nm"],
         "aircraft_id": side.get("id"),
+        **_depth_facts(incident, protocol),
     }
     facts = {k: v for k, v in facts.items() if v is not None}
     return send(
@@ -786,6 +786,22 @@ def complaint_from_incident(
         ),
         now_t_s,
     )
+
+
+def _depth_facts(incident: dict[str, Any], protocol: Protocol) -> dict[str, Any]:
+    """The depths a complaint states: across the line and from its buffer's edge
+    (with the buffer), or inside the zone; an incident recorded before they were
+    named gives its one depth as it was then."""
+    if incident.get("depth_inside_zone_nm") is not None:
+        return {"depth_inside_zone_nm": incident["depth_inside_zone_nm"]}
+    line = next((ln for ln in protocol.lines if ln.id == incident["boundary_id"]), None)
+    if incident.get("depth_across_line_nm") is not None and line is not None:
+        return {
+            "depth_across_line_nm": incident["depth_across_line_nm"],
+            "depth_from_buffer_edge_nm": incident["depth_from_buffer_edge_nm"],
+            "buffer_nm": line.buffer_nm,
+        }
+    return {"depth_nm": incident["severity_nm"]}
 
 
 # -- deadlines, check-ins, suspension --------------------------------------------------

@@ -133,6 +133,18 @@ class IncidentFacts:
     end_t_s: float | None
     severity_nm: float
     aircraft: tuple[AircraftPoint, ...]
+    depths: tuple[tuple[str, float], ...] = ()
+    """A violation's depths at its deepest point, named as in ``DEPTH_FIELDS``."""
+
+
+DEPTH_FIELDS: tuple[str, ...] = (
+    "depth_across_line_nm",
+    "depth_from_buffer_edge_nm",
+    "depth_inside_zone_nm",
+)
+"""A violation's depths (docs/protocol.md): a line violation has the first two, a
+zone incursion the third; each incident carries all three, None where one does not
+apply (and in incidents recorded before they were named)."""
 
 
 def _excerpt(
@@ -175,6 +187,7 @@ def _evidence(conn: Connection, facts: IncidentFacts, now_t_s: float) -> dict[st
         "window_t_s": [t0, t1],
         "aircraft": [a.as_json() for a in facts.aircraft],
         "involved": list(facts.involved),
+        "depths": dict(facts.depths),
     }
 
 
@@ -256,6 +269,7 @@ def _load(conn: Connection, incident_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"incident {incident_id}")
     evidence = json.loads(row.evidence_json)
+    depths = evidence.pop("depths", {})
     remarks = conn.execute(
         select(incident_remarks)
         .where(incident_remarks.c.incident_id == incident_id)
@@ -273,6 +287,7 @@ def _load(conn: Connection, incident_id: int) -> dict[str, Any]:
         "end_t_s": row.end_t_s,
         "ongoing": row.end_t_s is None,
         "severity_nm": row.severity_nm,
+        **{k: depths.get(k) for k in DEPTH_FIELDS},
         "evidence": evidence,
         "remarks": [
             {"party": r.party_id, "text": r.text, "t_s": r.created_t_s} for r in remarks

@@ -694,6 +694,15 @@ class LiveDetection:
             start_t_s=v.entry_t_s,
             end_t_s=v.exit_t_s if closed else None,
             severity_nm=round(v.max_depth_nm, 4),
+            depths=tuple(
+                (name, round(value, 4))
+                for name, value in (
+                    ("depth_across_line_nm", v.depth_across_line_nm),
+                    ("depth_from_buffer_edge_nm", v.depth_from_buffer_edge_nm),
+                    ("depth_inside_zone_nm", v.depth_inside_zone_nm),
+                )
+                if value is not None
+            ),
             aircraft=(
                 AircraftPoint(
                     party,

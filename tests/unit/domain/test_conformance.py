@@ -269,6 +269,38 @@ class TestDetectViolations:
         past_nm = float(geodesic_distance_nm(LAT_DEG, 37.9, LAT_DEG, 38.0))
         assert v.max_depth_nm == pytest.approx(BUFFER_NM + past_nm, abs=DEPTH_TOL_NM)
 
+    def test_depth_across_the_line_and_from_the_buffer_edge(self) -> None:
+        # Issue 13: 28.4 NM across the line was reported as 38.4 NM (its 10 NM
+        # buffer plus the line). Both are reported, each named.
+        (v,) = detect_violations(
+            PROTOCOL, track("B1", "blue", [0.0, 60.0], [38.3, 37.9])
+        )
+        past_nm = float(geodesic_distance_nm(LAT_DEG, 37.9, LAT_DEG, 38.0))
+        assert v.depth_across_line_nm == pytest.approx(past_nm, abs=DEPTH_TOL_NM)
+        assert v.depth_from_buffer_edge_nm == pytest.approx(
+            BUFFER_NM + past_nm, abs=DEPTH_TOL_NM
+        )
+        assert v.depth_from_buffer_edge_nm - v.depth_across_line_nm == pytest.approx(
+            BUFFER_NM, abs=1e-9
+        )
+        assert v.depth_inside_zone_nm is None
+
+    def test_depth_inside_the_buffer_on_its_own_side(self) -> None:
+        (v,) = detect_violations(PROTOCOL, track("B1", "blue", [0.0], [38.06]))
+        away_nm = float(geodesic_distance_nm(LAT_DEG, 38.06, LAT_DEG, 38.0))
+        assert v.depth_across_line_nm == 0.0
+        assert v.depth_from_buffer_edge_nm == pytest.approx(
+            BUFFER_NM - away_nm, abs=DEPTH_TOL_NM
+        )
+
+    def test_depth_inside_a_zone(self) -> None:
+        (v,) = detect_violations(
+            PROTOCOL, track("B1", "blue", [0.0], [BOX_CENTER[1]], BOX_CENTER[0])
+        )
+        to_edge_nm = float(geodesic_distance_nm(35.1, 39.1, 35.1, 39.2))
+        assert v.depth_inside_zone_nm == pytest.approx(to_edge_nm, abs=DEPTH_TOL_NM)
+        assert v.depth_across_line_nm is None and v.depth_from_buffer_edge_nm is None
+
     def test_excursion_into_the_buffer_only(self) -> None:
         lon = [38.3, 38.15, 38.06, 38.15, 38.3, 38.3, 38.3]
         (v,) = detect_violations(

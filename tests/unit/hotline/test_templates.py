@@ -59,10 +59,13 @@ COMPLAINT: dict[str, Any] = {
     "exit_t_s": T0_S + 300.0,
     "lat_deg": 35.34,
     "lon_deg": 40.14,
-    "depth_nm": 12.5,
+    "depth_across_line_nm": 12.5,
+    "depth_from_buffer_edge_nm": 22.5,
+    "buffer_nm": 10.0,
     "alt_ft": 25_000.0,
     "aircraft_id": "RF-93561",
 }
+LINE_DEPTHS = ("depth_across_line_nm", "depth_from_buffer_edge_nm", "buffer_nm")
 NOTICE: dict[str, Any] = {
     "operation_id": "OP-17/3",
     "operation_kind": "air_patrol",
@@ -110,7 +113,8 @@ FACTS: dict[str, dict[str, Any]] = {
 }
 VARIANTS: dict[str, dict[str, Any]] = {
     "complaint_zone_ongoing": {
-        **COMPLAINT,
+        **{k: v for k, v in COMPLAINT.items() if k not in LINE_DEPTHS},
+        "depth_inside_zone_nm": 4.5,
         "boundary_kind": "zone",
         "boundary_id": "hmeimim",
         "boundary_name": "Hmeimim",
@@ -249,11 +253,52 @@ class TestRender:
             "Entry: 2017-12-13 10:00:30Z.",
             "Exit: 2017-12-13 10:05:00Z.",
             "Duration: 4 minutes 30 seconds.",
-            "Deepest penetration: 12.5 NM at 35.3400°N 40.1400°E, altitude 25,000 ft.",
+            "Deepest point: 12.5 NM across the line, 22.5 NM from the edge of its "
+            "10.0 NM buffer, at 35.3400°N 40.1400°E, altitude 25,000 ft.",
             "We request an investigation and a report of the corrective action taken.",
         ]
         assert rendered.direction == "ltr"
         assert rendered.text_bidi == rendered.body
+
+    @pytest.mark.parametrize(
+        ("lang", "expected"),
+        [
+            ("en", "12.5 NM across the line, 22.5 NM from the edge of its 10.0 NM"),
+            ("ru", "12,5 м. миль за линией, в 22,5 м. миль от края"),
+            ("ar", "12.5 ميل بحري عبر الخط، على بعد 22.5 ميل بحري من حافة"),
+        ],
+    )
+    def test_complaint_names_both_depths_of_a_line(
+        self, lang: str, expected: str
+    ) -> None:
+        # Issue 13: 28.4 NM across the line was said as "38.4 NM" (the buffer plus
+        # the line), unnamed. Both are said, each for what it is.
+        assert expected in render("violation_complaint", COMPLAINT, lang).body
+
+    @pytest.mark.parametrize(
+        ("facts", "expected"),
+        [
+            (
+                {**COMPLAINT, "depth_across_line_nm": 0.0,
+                 "depth_from_buffer_edge_nm": 3.5},
+                "Deepest point: 3.5 NM into the 10.0 NM buffer on the aircraft's own "
+                "side of the line, at",
+            ),
+            (
+                VARIANTS["complaint_zone_ongoing"],
+                "Deepest point: 4.5 NM inside the zone, at",
+            ),
+            (
+                {**{k: v for k, v in COMPLAINT.items() if k not in LINE_DEPTHS},
+                 "depth_nm": 38.4},
+                "Deepest penetration: 38.4 NM at",  # recorded before they were named
+            ),
+        ],
+    )  # fmt: skip
+    def test_complaint_depth_sentences(
+        self, facts: dict[str, Any], expected: str
+    ) -> None:
+        assert expected in render("violation_complaint", facts, "en").body
 
     def test_complaint_in_russian(self) -> None:
         body = render("violation_complaint", COMPLAINT, "ru").body
@@ -261,7 +306,8 @@ class TestRender:
         assert "Время входа: 2017-12-13 10:00:30Z." in body
         assert "Продолжительность: 4 минуты 30 секунд." in body
         assert (
-            "12,5 м. миль в точке 35,3400° с. ш., 40,1400° в. д., "
+            "12,5 м. миль за линией, в 22,5 м. миль от края её буферной зоны "
+            "(10,0 м. миль), в точке 35,3400° с. ш., 40,1400° в. д., "
             f"высота 25{NBSP}000 фт." in body
         )
 
@@ -270,7 +316,10 @@ class TestRender:
         assert rendered.direction == "rtl"
         assert rendered.subject == "شكوى خرق: الحادث 42"
         assert "المدة: 4 دقائق و30 ثانية." in rendered.body
-        assert "12.5 ميل بحري عند النقطة 35.3400° شمالاً، 40.1400° شرقاً" in rendered.body
+        assert (
+            "12.5 ميل بحري عبر الخط، على بعد 22.5 ميل بحري من حافة منطقته العازلة "
+            "(10.0 ميل بحري)، عند النقطة 35.3400° شمالاً، 40.1400° شرقاً" in rendered.body
+        )
         assert "على ارتفاع 25,000 قدم." in rendered.body
 
     def test_complaint_zone_ongoing_unidentified(self) -> None:
@@ -533,7 +582,12 @@ class TestNumberFormatting:
     def test_grouping_and_decimals_follow_the_locale(
         self, lang: str, depth: str, altitude: str
     ) -> None:
-        facts = {**COMPLAINT, "depth_nm": 1234.56, "alt_ft": 41_000.4}
+        facts = {
+            **COMPLAINT,
+            "depth_across_line_nm": 1234.56,
+            "depth_from_buffer_edge_nm": 1244.56,
+            "alt_ft": 41_000.4,
+        }
         body = render("violation_complaint", facts, lang).body
         assert depth in body and altitude in body
 
@@ -565,8 +619,34 @@ class TestValidation:
         return {p.field: p.message for p in caught.value.problems}
 
     def test_missing_fact_is_named(self) -> None:
-        facts = {k: v for k, v in COMPLAINT.items() if k != "depth_nm"}
-        assert self._problems("violation_complaint", facts) == {"depth_nm": "missing"}
+        facts = {k: v for k, v in COMPLAINT.items() if k != "lat_deg"}
+        assert self._problems("violation_complaint", facts) == {"lat_deg": "missing"}
+
+    def test_a_line_complaint_states_both_depths(self) -> None:
+        facts = {k: v for k, v in COMPLAINT.items() if k not in LINE_DEPTHS}
+        assert self._problems("violation_complaint", facts) == dict.fromkeys(
+            LINE_DEPTHS, "missing"
+        )
+        wrong = {**COMPLAINT, "depth_inside_zone_nm": 1.0}
+        assert self._problems("violation_complaint", wrong) == {
+            "depth_inside_zone_nm": "not a depth of a line violation"
+        }
+        # Across the line, the depth from the buffer's edge is the buffer plus it.
+        unsummed = {**COMPLAINT, "depth_from_buffer_edge_nm": 12.5}
+        assert set(self._problems("violation_complaint", unsummed)) == {
+            "depth_from_buffer_edge_nm"
+        }
+
+    def test_a_zone_complaint_states_its_depth_inside(self) -> None:
+        zone = VARIANTS["complaint_zone_ongoing"]
+        facts = {k: v for k, v in zone.items() if k != "depth_inside_zone_nm"}
+        assert self._problems("violation_complaint", facts) == {
+            "depth_inside_zone_nm": "missing"
+        }
+        mixed = {**zone, "depth_across_line_nm": 2.0}
+        assert set(self._problems("violation_complaint", mixed)) == {
+            "depth_across_line_nm"
+        }
 
     def test_every_problem_at_once(self) -> None:
         facts = {**COMPLAINT, "alt_ft": "high", "lat_deg": 95.0, "depth_m": 3.0}
@@ -689,6 +769,8 @@ class TestRequiredFields:
         facts = {k: v for k, v in FACTS[kind].items() if k in required_fields(kind)}
         if kind == "notice_of_operation":  # plus one area
             facts |= {k: NOTICE[k] for k in ("lat_deg", "lon_deg", "radius_nm")}
+        if kind == "violation_complaint":  # plus the depths of its kind
+            facts |= {k: COMPLAINT[k] for k in LINE_DEPTHS}
         for lang in LANGUAGES:
             render(kind, facts, lang)
 
@@ -804,7 +886,7 @@ _texts = st.text(
 @st.composite
 def _complaint(draw: st.DrawFn) -> dict[str, Any]:
     entry = draw(_times)
-    return {
+    facts: dict[str, Any] = {
         "incident_id": draw(_ids),
         "offending_party": draw(_names),
         "boundary_kind": draw(st.sampled_from(templates.BOUNDARY_KINDS)),
@@ -817,10 +899,23 @@ def _complaint(draw: st.DrawFn) -> dict[str, Any]:
         "duration_s": draw(st.none() | st.floats(0.0, 86_400.0)),
         "lat_deg": draw(_lats),
         "lon_deg": draw(_lons),
-        "depth_nm": draw(_dist),
         "alt_ft": draw(_alts),
         "aircraft_id": draw(st.none() | _ids),
     }
+    depth = draw(_dist)
+    if draw(st.booleans()):
+        facts["depth_nm"] = depth  # as recorded before the depths were named
+    elif facts["boundary_kind"] == "zone":
+        facts["depth_inside_zone_nm"] = depth
+    else:
+        buffer = draw(st.floats(0.1, 50.0))
+        across = draw(st.sampled_from([0.0, depth]))
+        facts["buffer_nm"] = buffer
+        facts["depth_across_line_nm"] = across
+        facts["depth_from_buffer_edge_nm"] = (
+            buffer + across if across else min(depth, buffer)
+        )
+    return facts
 
 
 @st.composite

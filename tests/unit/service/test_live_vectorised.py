@@ -17,6 +17,7 @@ from deconfliction.domain import geodesy
 from deconfliction.domain.volumes import Circle, Operation, Volume3D, Volume4D
 from deconfliction.service import alerts as alert_store
 from deconfliction.service import auth, events, planning, protocols
+from deconfliction.service import incidents as incident_store
 from deconfliction.service.auth import Principal, Role
 from deconfliction.service.clock import ManualClock
 from deconfliction.service.keys import KeyRing
@@ -256,6 +257,22 @@ class TestConformanceFeed:
         [incursion] = store.incidents_of("zone_incursion")
         assert incursion.start_t_s == now + entry_s
         assert incursion.end_t_s is None
+
+    def test_a_line_violation_carries_both_depths(self, store: Store) -> None:
+        live = LiveDetection(store.engine, store.clock, 5.0)
+        live.tick()
+        store.post(at("russia", "R3", store.clock.t_s, EAST))  # across the line
+        store.clock.advance(5)
+        live.tick()
+        [violation] = store.incidents_of("line_violation")
+        with store.engine.connect() as conn:
+            shown = incident_store.get_visible(
+                conn, RUSSIA, violation.id, protocols.current_sharing(conn)
+            )
+        across, edge = shown["depth_across_line_nm"], shown["depth_from_buffer_edge_nm"]
+        assert across > 10.0 and shown["depth_inside_zone_nm"] is None
+        assert edge - across == pytest.approx(10.0, abs=1e-3)  # the 10 NM buffer
+        assert shown["severity_nm"] == pytest.approx(edge, abs=1e-4)
 
     def test_late_positions_are_not_fed(self, store: Store) -> None:
         live = LiveDetection(store.engine, store.clock, 5.0)
