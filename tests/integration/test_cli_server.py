@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
@@ -48,7 +49,7 @@ class TestPartyAdd:
         with engine.connect() as conn:
             party = conn.execute(select(parties)).one()
             stored = conn.execute(select(api_tokens.c.token_sha256)).scalar_one()
-            who = auth.authenticate(conn, token)
+            who = auth.authenticate(conn, token, time.time())
         engine.dispose()
         assert (party.id, party.language) == ("russia", "ru")
         assert stored == auth.token_sha256(token) and token not in stored
@@ -60,6 +61,26 @@ class TestPartyAdd:
         assert f"fingerprint: {key_fingerprint(key.public_key())}" in result.stderr
         assert key_fingerprint(key.public_key()).startswith("sha256:")
 
+    def test_an_existing_party_is_updated_not_ignored(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'd.db'}"
+        add = ["party", "add", "russia", "--database", url]
+        assert CliRunner().invoke(_app(), add).exit_code == 0
+        again = CliRunner().invoke(
+            _app(), [*add, "--language", "ru", "--name", "Russian Federation"]
+        )
+        assert again.exit_code == 0, again.output
+        assert "language changed from 'en' to 'ru'" in again.stderr
+        assert "name changed from 'russia' to 'Russian Federation'" in again.stderr
+        same = CliRunner().invoke(_app(), [*add, "--role", "observer"])
+        assert same.exit_code == 0 and "changed" not in same.stderr
+        engine = store_engine.make_engine(url)
+        with engine.connect() as conn:
+            party = conn.execute(select(parties)).one()
+            n_tokens = len(conn.execute(select(api_tokens.c.id)).all())
+        engine.dispose()
+        assert (party.name, party.language) == ("Russian Federation", "ru")
+        assert n_tokens == 3
+
     def test_bad_arguments_exit_2(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'd.db'}"
         result = CliRunner().invoke(
@@ -68,6 +89,12 @@ class TestPartyAdd:
         assert result.exit_code == 2
         assert "NAME" in result.stderr and "--role" in result.stderr
         assert "Traceback" not in result.output
+        for days in ("0", "3651"):
+            result = CliRunner().invoke(
+                _app(),
+                ["party", "add", "x", "--expires-in-days", days, "--database", url],
+            )
+            assert result.exit_code == 2 and "--expires-in-days" in result.stderr
 
 
 class TestDbUpgrade:

@@ -244,11 +244,13 @@ function setConnection(state) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const url = `${scheme}//${location.host}/v1/stream?token=${encodeURIComponent(app.api.token)}&after=${lastEventId}`;
+  // The token goes in the first message, never in the URL (servers log URLs).
+  const url = `${scheme}//${location.host}/v1/stream?after=${lastEventId}`;
   const ws = new WebSocket(url);
   socket = ws;
   setConnection("connecting");
   ws.onopen = () => {
+    ws.send(JSON.stringify({ token: app.api.token }));
     reconnectMs = 1000;
     setConnection("live");
     refreshAll(); // whatever happened while we were away, in full

@@ -88,12 +88,12 @@ def principal_for(ctx: Context, token: str | None) -> auth.Principal:
     """Authenticate a token.
 
     Raises:
-        Unauthorized: for a missing, unknown or revoked token.
+        Unauthorized: for a missing, unknown, revoked or expired token.
     """
     if token is None:
         raise Unauthorized("a bearer token is required")
     with ctx.engine.connect() as conn:
-        who = auth.authenticate(conn, token)
+        who = auth.authenticate(conn, token, ctx.clock.now_t_s())
     if who is None:
         raise Unauthorized("the bearer token is not valid")
     return who

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deconfliction.service.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -24,13 +26,29 @@ class TokenIn(_Strict):
 
     role: Literal["officer", "observer", "admin"]
     label: str = Field(default="", max_length=200)
+    expires_in_days: int = Field(default=DEFAULT_TOKEN_DAYS, ge=1, le=MAX_TOKEN_DAYS)
+
+
+class TokenInfoOut(BaseModel):
+    """A token as listed: never the token itself."""
+
+    id: int
+    party_id: str
+    role: str
+    label: str
+    created_t_s: float
+    expires_t_s: float | None
+    revoked_t_s: float | None
+    status: Literal["active", "revoked", "expired"]
 
 
 class TokenOut(BaseModel):
     """A new token: shown once, stored only as a hash."""
 
+    id: int
     party_id: str
     role: str
+    expires_t_s: float | None
     token: str
 
 

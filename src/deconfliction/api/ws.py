@@ -1,52 +1,85 @@
 """/v1/stream: the live stream of events for one party, over a WebSocket.
 
-Connect with the token in an ``Authorization: Bearer`` header or, from a browser, as
-``?token=``; add ``?after=ID`` to resume after the last event id you processed. The
-server sends JSON messages ``{"id", "type", "t_s", "data"}`` with increasing ids, each
-event once, already reduced to what the party may see. Unauthenticated connections
-are closed with code 4401. When the store fails (unreachable, disk full, ...), the
-connection is accepted and closed with code 1013 ("try again later", RFC 6455 as
-registered by IANA) and a generic reason; reconnect later with ``?after=``.
+Authenticate with the token in an ``Authorization: Bearer`` header or, where a client
+cannot set headers (a browser), as the first message after connecting:
+``{"token": "..."}``, within ``AUTH_TIMEOUT_S``. The token never goes into the URL,
+which servers and proxies write to their logs. Add ``?after=ID`` to resume after the
+last event id you processed. The server sends JSON messages ``{"id", "type", "t_s",
+"data"}`` with increasing ids, each event once, already reduced to what the party may
+see. A missing, unknown, revoked or expired token closes the connection with code
+4401, also while streaming: the token is checked again every ``RECHECK_S``. When the
+store fails (unreachable, disk full, ...), the connection is closed with code 1013
+("try again later", RFC 6455 as registered by IANA) and a generic reason; reconnect
+later with ``?after=``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from deconfliction.api.deps import Context, bearer_token, principal_for
 from deconfliction.errors import DeconflictionError
-from deconfliction.service import events, hotline
+from deconfliction.service import auth, events, hotline
 
 router = APIRouter(tags=["stream"])
 
 POLL_S: float = 0.5  # also picks up events written by other processes
 WS_UNAUTHORIZED: int = 4401  # 4000-4999 are for applications; 401 as in HTTP
 WS_TRY_AGAIN_LATER: int = 1013  # the store failed: a temporary condition
+AUTH_TIMEOUT_S: float = 10.0  # for the first message, when there is no header
+MAX_AUTH_MESSAGE_CHARS: int = 1000  # a token is 43 characters
+RECHECK_S: float = 5.0  # a revoked or expired token loses its open stream this fast
+
+
+async def _first_message_token(websocket: WebSocket) -> str | None:
+    """The token of a first message ``{"token": "..."}``, or None."""
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+    except (TimeoutError, WebSocketDisconnect, KeyError, RuntimeError):
+        return None
+    if len(raw) > MAX_AUTH_MESSAGE_CHARS:
+        return None
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return None
+    token = message.get("token") if isinstance(message, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+def _authenticate(ctx: Context, token: str | None) -> auth.Principal | None:
+    """The token's principal, None for a bad token; a store fault raises."""
+    try:
+        return principal_for(ctx, token)
+    except DeconflictionError:
+        return None
 
 
 @router.websocket("/v1/stream")
-async def stream(
-    websocket: WebSocket, after: int = 0, token: str | None = None
-) -> None:
+async def stream(websocket: WebSocket, after: int = 0) -> None:
     """Push the caller's events, resuming after ``after``."""
     ctx: Context = websocket.app.state.ctx
+    # Accept first, so that a refusal is the documented close code (a refusal
+    # before accepting reaches the client as an HTTP 403).
+    await websocket.accept()
+    token = bearer_token(websocket.headers.get("authorization"))
+    if token is None:
+        token = await _first_message_token(websocket)
     try:
-        who = await anyio.to_thread.run_sync(
-            principal_for,
-            ctx,
-            bearer_token(websocket.headers.get("authorization")) or token,
-        )
-    except DeconflictionError:
+        who = await anyio.to_thread.run_sync(_authenticate, ctx, token)
+    except Exception as exc:
+        await _close_on_store_fault(websocket, ctx, exc)
+        return
+    if who is None:
         await websocket.close(code=WS_UNAUTHORIZED)
         return
-    except Exception as exc:
-        await _close_on_store_fault(websocket, ctx, exc, accepted=False)
-        return
-    await websocket.accept()
+    checked = time.monotonic()
     last = max(0, after)
 
     def read(since: int) -> list[events.StreamEvent]:
@@ -60,14 +93,20 @@ async def stream(
             )
 
     async def until_disconnect() -> None:
-        # The client sends nothing; reading is how a closed connection is noticed
-        # while no event is due (otherwise the handler would outlive the client).
+        # Once authenticated the client sends nothing; reading is how a closed
+        # connection is noticed while no event is due (otherwise the handler would
+        # outlive the client).
         while (await websocket.receive())["type"] != "websocket.disconnect":
             pass
 
     gone = asyncio.create_task(until_disconnect())
     try:
         while not gone.done():
+            if time.monotonic() - checked >= RECHECK_S:
+                if await anyio.to_thread.run_sync(_authenticate, ctx, token) is None:
+                    await websocket.close(code=WS_UNAUTHORIZED)
+                    return
+                checked = time.monotonic()
             batch = await anyio.to_thread.run_sync(read, last)
             for event in batch:
                 await websocket.send_json(event.as_json())
@@ -88,19 +127,17 @@ async def stream(
     except (WebSocketDisconnect, RuntimeError):
         return
     except Exception as exc:
-        await _close_on_store_fault(websocket, ctx, exc, accepted=True)
+        await _close_on_store_fault(websocket, ctx, exc)
     finally:
         gone.cancel()
 
 
 async def _close_on_store_fault(
-    websocket: WebSocket, ctx: Context, exc: Exception, accepted: bool
+    websocket: WebSocket, ctx: Context, exc: Exception
 ) -> None:
     """Close with ``WS_TRY_AGAIN_LATER`` for a store fault; re-raise anything else."""
     fault = ctx.store_health.record(exc)
     if fault is None:
         raise exc
-    if not accepted:
-        await websocket.accept()
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         await websocket.close(code=WS_TRY_AGAIN_LATER, reason=fault.kind.description)

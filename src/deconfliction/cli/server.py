@@ -1,4 +1,4 @@
-"""The server commands: ``serve``, ``db upgrade`` and ``party add``."""
+"""The server commands: ``serve``, ``db upgrade`` and ``party`` (in ``party.py``)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ KeysDirOpt = Annotated[
 GRACEFUL_SHUTDOWN_S: int = 5  # then open streams are cut; clients resume by id
 
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
-party_app = typer.Typer(help="Manage parties and their tokens.", no_args_is_help=True)
 
 
 @guarded
@@ -57,6 +56,7 @@ def serve(
     import uvicorn
 
     from deconfliction.api.app import create_app
+    from deconfliction.api.logs import uvicorn_log_config
     from deconfliction.config import Settings
 
     settings = Settings(
@@ -72,6 +72,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 
@@ -110,65 +111,10 @@ def db_upgrade(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
         engine.dispose()
 
 
-@party_app.command("add")
-@guarded
-def party_add(
-    party_id: Annotated[
-        str, typer.Argument(metavar="NAME", help="Party id, e.g. coalition.")
-    ],
-    role: Annotated[str, typer.Option(help="officer, observer or admin.")] = "officer",
-    name: Annotated[str | None, typer.Option(help="Full name (default: NAME).")] = None,
-    language: Annotated[str, typer.Option(help="en, ru or ar.")] = "en",
-    label: Annotated[str, typer.Option(help="Who the token is for.")] = "",
-    database: DatabaseOpt = DEFAULT_DATABASE_URL,
-    keys_dir: KeysDirOpt = "deconfliction-keys",
-) -> None:
-    """Register a party (if new) and print a new bearer token for it, once, and the
-    fingerprint of its signing key, to compare with the other parties out of band."""
-    import re
-    import time
-
-    from deconfliction.errors import InputError, Problem
-    from deconfliction.service import auth, keys
-    from deconfliction.store import engine as store_engine
-
-    problems = []
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", party_id):
-        problems.append(
-            Problem(
-                "command line", None, "NAME", "lower-case letters, digits, - and _ only"
-            )
-        )
-    if role not in {r.value for r in auth.Role}:
-        problems.append(
-            Problem("command line", None, "--role", f"unknown role {role!r}")
-        )
-    if language not in {"en", "ru", "ar"}:
-        problems.append(
-            Problem("command line", None, "--language", f"unknown {language!r}")
-        )
-    if problems:
-        raise InputError(problems)
-    engine = store_engine.make_engine(database)
-    try:
-        store_engine.upgrade(engine)
-        now = time.time()
-        with engine.begin() as conn:
-            created = auth.ensure_party(conn, party_id, name or party_id, language, now)
-            token = auth.issue_token(conn, party_id, auth.Role(role), now, label)
-            fingerprint = keys.ensure_signing_key(conn, keys_dir, party_id, now)
-    finally:
-        engine.dispose()
-    stderr.print(
-        f"{'registered party' if created else 'party'} {party_id!r}; new {role} token "
-        "(shown once, keep it safe):"
-    )
-    typer.echo(token)
-    stderr.print(f"fingerprint: {fingerprint}")
-
-
 def register(app: typer.Typer) -> None:
     """Add the server commands to ``app``."""
+    from deconfliction.cli.party import party_app
+
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
     app.add_typer(party_app, name="party")

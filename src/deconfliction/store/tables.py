@@ -55,6 +55,7 @@ api_tokens = Table(
     Column("label", String(200), nullable=False, default=""),
     Column("created_t_s", Float, nullable=False),
     Column("revoked_t_s", Float, nullable=True),
+    Column("expires_t_s", Float, nullable=True),  # null: issued before expiry existed
 )
 
 protocol_versions = Table(

@@ -11,7 +11,13 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from deconfliction.api.deps import CtxDep, WhoDep
-from deconfliction.api.schemas import PartyOut, TokenIn, TokenOut, WhoAmI
+from deconfliction.api.schemas import (
+    PartyOut,
+    TokenIn,
+    TokenInfoOut,
+    TokenOut,
+    WhoAmI,
+)
 from deconfliction.errors import ForbiddenError
 from deconfliction.service import auth, protocols
 from deconfliction.store.tables import parties
@@ -57,11 +63,46 @@ def _own_party_admin(who: auth.Principal, party_id: str) -> None:
     "/{party_id}/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED
 )
 def add_token(party_id: str, body: TokenIn, ctx: CtxDep, who: WhoDep) -> TokenOut:
-    """Issue a token for the caller's own party (its admins only); it is shown
-    once."""
+    """Issue a token for the caller's own party (its admins only), valid for
+    ``expires_in_days``; the token is shown once."""
     _own_party_admin(who, party_id)
     with ctx.engine.begin() as conn:
-        token = auth.issue_token(
-            conn, party_id, auth.Role(body.role), ctx.clock.now_t_s(), body.label
+        issued = auth.issue(
+            conn,
+            party_id,
+            auth.Role(body.role),
+            ctx.clock.now_t_s(),
+            body.label,
+            body.expires_in_days,
         )
-    return TokenOut(party_id=party_id, role=body.role, token=token)
+    return TokenOut(
+        id=issued.info.id,
+        party_id=party_id,
+        role=body.role,
+        expires_t_s=issued.info.expires_t_s,
+        token=issued.token,
+    )
+
+
+@router.get("/{party_id}/tokens", response_model=list[TokenInfoOut])
+def list_tokens(party_id: str, ctx: CtxDep, who: WhoDep) -> list[TokenInfoOut]:
+    """The tokens of the caller's own party (its admins only): ids, roles, labels
+    and times, never the tokens."""
+    _own_party_admin(who, party_id)
+    now = ctx.clock.now_t_s()
+    with ctx.engine.connect() as conn:
+        listed = auth.list_tokens(conn, party_id)
+    return [TokenInfoOut.model_validate(t.as_json(now)) for t in listed]
+
+
+@router.post("/{party_id}/tokens/{token_id}/revoke", response_model=TokenInfoOut)
+def revoke_token(
+    party_id: str, token_id: int, ctx: CtxDep, who: WhoDep
+) -> TokenInfoOut:
+    """Revoke a token of the caller's own party at once (its admins only); open
+    streams with it are closed."""
+    _own_party_admin(who, party_id)
+    now = ctx.clock.now_t_s()
+    with ctx.engine.begin() as conn:
+        revoked = auth.revoke(conn, token_id, now, party_id=party_id)
+    return TokenInfoOut.model_validate(revoked.as_json(now))
