@@ -44,7 +44,8 @@ from tests.security import world as w
 
 pytestmark = pytest.mark.slow
 
-PUBLIC_ROUTES = frozenset({("GET", "/healthz")})
+# Health probes answer without a token, in generic words only.
+PUBLIC_ROUTES = frozenset({("GET", "/healthz"), ("GET", "/livez"), ("GET", "/readyz")})
 # Routes that only read although their method is POST (none today).
 READS_BY_POST: frozenset[tuple[str, str]] = frozenset()
 

@@ -10,6 +10,7 @@ and from ``B``, and a suspension of the channel.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from websockets.sync.client import connect
 
 from deconfliction.store.engine import make_engine
 from deconfliction.store.tables import alerts
@@ -207,3 +209,16 @@ def build(server: Server, sharing: str = "zones") -> World:
         suspension_id=suspension.json()["id"],
     )
     return world
+
+
+def drain_stream(world: World, party: str, role: str = "officer") -> list[Any]:
+    """Every event on ``party``'s stream from the start, until it falls silent for
+    a second."""
+    ws_url = world.server.url.replace("http://", "ws://") + "/v1/stream"
+    got = []
+    with connect(ws_url, additional_headers=auth(world.tokens[party][role])) as ws:
+        while True:
+            try:
+                got.append(json.loads(ws.recv(timeout=1.0)))
+            except TimeoutError:
+                return got
