@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from deconfliction.cli import hotline as hotline_cli
 from deconfliction.store import engine as store_engine
-from deconfliction.store.tables import hotline_log
+from deconfliction.store.tables import events, hotline_log
 from tests.conftest import Server, add_party
 from tests.integration.helpers import put_in_effect
 
@@ -146,3 +146,23 @@ def talk(server: Server) -> Talk:
             a.post(f"/v1/hotline/messages/{reply.json()['id']}/ack").status_code == 200
         )
     return out
+
+
+def rewrite_stream(conn: Connection, hashes: dict[int, str]) -> None:
+    """What a thorough operator does after rewriting the chain: the hotline events
+    kept for the stream carry the new hashes and say WILL_CROSS too."""
+    import json
+
+    rows = conn.execute(
+        select(events.c.id, events.c.payload_json).where(
+            events.c.type.like("hotline.%")
+        )
+    ).all()
+    for event_id, text in rows:
+        payload = json.loads(text.replace(NOT_CROSS, WILL_CROSS))
+        payload["record"]["hash"] = hashes[payload["record"]["seq"]]
+        conn.execute(
+            events.update()
+            .where(events.c.id == event_id)
+            .values(payload_json=json.dumps(payload))
+        )

@@ -21,14 +21,23 @@ from deconfliction.hotline.checkpoints import key_fingerprint
 from deconfliction.service.hotline import log_entries
 from deconfliction.store.tables import hotline_log, hotline_messages, party_keys
 from tests.conftest import Server
-from tests.security.record_world import NOT_CROSS, WILL_CROSS, A, B, Talk, talk
+from tests.security.record_world import (
+    NOT_CROSS,
+    WILL_CROSS,
+    A,
+    B,
+    Talk,
+    rewrite_stream,
+    talk,
+)
 
 pytestmark = pytest.mark.slow
 
 
 def _resign(t: Talk, write_key_files: bool) -> dict[str, str]:
     """Rewrite the first message to say WILL_CROSS, re-sign every entry with new
-    keys, replace party_keys (and the key files); the new fingerprints."""
+    keys, replace party_keys (and the key files), make the tables and the stream
+    agree; the new fingerprints."""
     with t.database() as conn:
         entries = log_entries(conn)
         signers = sorted({e.signer for e in entries})
@@ -73,6 +82,7 @@ def _resign(t: Talk, write_key_files: bool) -> dict[str, str]:
             .where(hotline_messages.c.id == t.message_id)
             .values(text=WILL_CROSS)
         )
+        rewrite_stream(conn, {e.seq: e.hash for e in rewritten})
     if write_key_files:
         for s, k in new_keys.items():
             (t.keys_dir / f"{s}.pem").write_bytes(record.private_key_to_pem(k))
@@ -154,6 +164,7 @@ def test_a_rewrite_signed_with_the_pinned_keys_shows(
             .where(hotline_messages.c.id == t.message_id)
             .values(text=WILL_CROSS)
         )
+        rewrite_stream(conn, {e.seq: e.hash for e in rewritten})
     assert t.verify_database().exit_code == 0  # the operator's own check passes
     seen = t.verify_against(B, kept)
     assert seen.exit_code == 1
