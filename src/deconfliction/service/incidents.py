@@ -275,13 +275,20 @@ def _load(conn: Connection, incident_id: int) -> dict[str, Any]:
         .where(incident_remarks.c.incident_id == incident_id)
         .order_by(incident_remarks.c.id)
     ).all()
+    involved = evidence.pop("involved")
+    aircraft = evidence.pop("aircraft")
+    loss = row.kind == IncidentKind.LOSS_OF_SEPARATION.value
     return {
         "id": int(row.id),
         "kind": row.kind,
         "status": row.status,
         "party_id": row.party_id,
-        "involved": evidence.pop("involved"),
-        "aircraft": evidence.pop("aircraft"),
+        # A violation has an offender; a loss of separation has two parties and
+        # none (the protocol gives no rule that makes one of them at fault).
+        "offending_party": None if loss else row.party_id,
+        "parties": sorted({a["party"] for a in aircraft} | set(involved)),
+        "involved": involved,
+        "aircraft": aircraft,
         "boundary_id": row.boundary_id,
         "start_t_s": row.start_t_s,
         "end_t_s": row.end_t_s,
@@ -482,11 +489,15 @@ def daily_counts(
     since_t_s: float,
     until_t_s: float,
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """Incident counts by day (UTC), party at fault and kind, as the caller may see."""
+    """Incident counts by day (UTC), party and kind, as the caller may see: a
+    violation counts for the party at fault, a loss of separation for both."""
     rows = conn.execute(
-        select(incidents.c.party_id, incidents.c.kind, incidents.c.start_t_s).where(
-            incidents.c.start_t_s >= since_t_s, incidents.c.start_t_s < until_t_s
-        )
+        select(
+            incidents.c.party_id,
+            incidents.c.other_party_id,
+            incidents.c.kind,
+            incidents.c.start_t_s,
+        ).where(incidents.c.start_t_s >= since_t_s, incidents.c.start_t_s < until_t_s)
     ).all()
     by_party: dict[str, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(int))
@@ -494,6 +505,9 @@ def daily_counts(
     for r in rows:
         day = datetime.fromtimestamp(r.start_t_s, tz=UTC).strftime("%Y-%m-%d")
         by_party[r.party_id][day][r.kind] += 1
+        if r.kind == IncidentKind.LOSS_OF_SEPARATION.value and r.other_party_id:
+            # No party is at fault in a loss: it counts for both.
+            by_party[r.other_party_id][day][r.kind] += 1
     visible = disclosure.stats_view(
         who.party_id,
         {p: {d: dict(k) for d, k in days.items()} for p, days in by_party.items()},

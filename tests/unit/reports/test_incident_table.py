@@ -86,3 +86,22 @@ class TestDepths:
     def test_an_incident_recorded_before_the_depths_were_named(self) -> None:
         item = _incident("line_violation", "russia", 38.4)
         assert "38.40 NM" in _row_of(_with(item))
+
+
+class TestParties:
+    def test_a_loss_of_separation_shows_both_parties(self) -> None:
+        # Issue 13: a loss between COA065 and RUS064 read "by coalition".
+        item = IncidentItem(
+            8, "loss_of_separation", "open", "coalition", ("coalition", "russia"),
+            None, _report().incidents[0].start_t_s, None, 0.19,
+            (_side("coalition", "COA065"), _side("russia", "RUS064")),
+        )  # fmt: skip
+        row = _row_of(_with(item))
+        start = row.index("loss of separation") + len("loss of separation")
+        assert row[start:].split("COA065")[0].split() == ["coalition", "russia"]
+
+    def test_a_violation_shows_its_offender(self) -> None:
+        item = _incident("line_violation", "russia", 38.4)
+        row = _row_of(_with(item))
+        start = row.index("line violation") + len("line violation")
+        assert row[start:].split("RUS064")[0].split() == ["russia"]

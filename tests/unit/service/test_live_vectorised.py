@@ -196,6 +196,34 @@ class TestLossOfSeparationAtTheMinima:
         assert len(store.incidents_of("loss_of_separation")) == int(lost)
 
 
+class TestLossOfSeparationHasTwoParties:
+    def test_no_offender_and_counted_for_both(self, store: Store) -> None:
+        # Issue 13: a loss between COA065 and RUS064 read "by coalition".
+        live = LiveDetection(store.engine, store.clock, 5.0)
+        live.tick()
+        now = store.clock.t_s
+        store.post(at("russia", "R1", now, HAMA), at("coalition", "C1", now, NEAR))
+        store.clock.advance(5)
+        live.tick()
+        [loss] = store.incidents_of("loss_of_separation")
+        with store.engine.connect() as conn:
+            sharing = protocols.current_sharing(conn)
+            for who in (COALITION, RUSSIA):
+                shown = incident_store.get_visible(conn, who, loss.id, sharing)
+                assert shown["offending_party"] is None
+                assert shown["parties"] == ["coalition", "russia"]
+                assert {a["party"] for a in shown["aircraft"]} == {
+                    "coalition",
+                    "russia",
+                }
+                counts = incident_store.daily_counts(
+                    conn, who, sharing, now - 86_400.0, now + 86_400.0
+                )
+                for party in ("coalition", "russia"):
+                    (day,) = counts[party].values()
+                    assert day["loss_of_separation"] == 1
+
+
 class TestClearedAlertKeepsItsWorst:
     """Issue 13: a warning at 0.2 NM, then a conflict at 1.9 NM, then clear: the
     cleared alert still says warning and 0.2 NM, in /v1/alerts and on the stream
