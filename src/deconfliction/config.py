@@ -25,6 +25,14 @@ class Settings(BaseSettings):
         migrate_on_start: apply database migrations when the server starts.
         keys_dir: where the parties' and the server's hotline signing keys are kept
             (one PEM file each, mode 0600); back it up with the database.
+        positions_retention_days: positions are pruned this long after they were
+            received (0: never).
+        events_retention_days: stream events likewise (the hotline's are kept).
+        batches_retention_days: idempotency records of batches likewise; a batch
+            sent again after its record is pruned is stored again.
+        archive_dir: pruned positions are archived there as Parquet, by UTC day
+            (None: pruned without an archive).
+        prune_interval_s: how often the server prunes.
     """
 
     model_config = SettingsConfigDict(env_prefix="DECONFLICTION_", extra="forbid")
@@ -35,3 +43,8 @@ class Settings(BaseSettings):
     detection_interval_s: float | None = Field(default=None, gt=0)
     migrate_on_start: bool = True
     keys_dir: str = "deconfliction-keys"
+    positions_retention_days: float = Field(default=30.0, ge=0)
+    events_retention_days: float = Field(default=365.0, ge=0)
+    batches_retention_days: float = Field(default=30.0, ge=0)
+    archive_dir: str | None = "deconfliction-archive"
+    prune_interval_s: float = Field(default=60.0, gt=0)

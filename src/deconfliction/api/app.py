@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if settings.run_detection:
             jobs.start(functools.partial(_run_detection, ctx))
         jobs.start(functools.partial(background.maintain_store, ctx))
+        jobs.start(functools.partial(background.prune_store, ctx))
         try:
             yield
         finally:

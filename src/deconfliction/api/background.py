@@ -9,9 +9,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from deconfliction.api.deps import Context
+from deconfliction.service import retention
 from deconfliction.store import wal
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,36 @@ async def maintain_store(ctx: Context, stopping: asyncio.Event) -> None:
         except Exception as exc:
             if ctx.store_health.record(exc) is None:
                 log.exception("checkpoint failed")
+
+
+def retention_policy(ctx: Context) -> retention.RetentionPolicy:
+    """The retention of the server's settings."""
+    settings = ctx.settings
+    return retention.RetentionPolicy(
+        positions_days=settings.positions_retention_days,
+        events_days=settings.events_retention_days,
+        batches_days=settings.batches_retention_days,
+        archive_dir=Path(settings.archive_dir) if settings.archive_dir else None,
+    )
+
+
+async def prune_store(ctx: Context, stopping: asyncio.Event) -> None:
+    """Prune (and archive) what the retention settings no longer keep, every
+    ``prune_interval_s``, in small transactions that let ingestion through."""
+    policy = retention_policy(ctx)
+    if not policy.prunes:
+        return
+    between = retention.pause_for(retention.PAUSE_S, stopping.is_set)
+    while not await pause(stopping, ctx.settings.prune_interval_s):
+        try:
+            report = await asyncio.to_thread(
+                retention.prune, ctx.engine, policy, ctx.clock.now_t_s(), between
+            )
+        except Exception as exc:
+            if ctx.store_health.record(exc) is None:
+                log.exception("pruning failed")
+            continue
+        ctx.last_prune = report
 
 
 def close_store(ctx: Context) -> None:

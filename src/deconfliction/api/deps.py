@@ -16,6 +16,7 @@ from deconfliction.service import auth
 from deconfliction.service.clock import Clock
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
+from deconfliction.service.retention import PruneReport
 from deconfliction.service.store_health import StoreHealth
 
 
@@ -66,6 +67,7 @@ class Context:
     notifier: Notifier
     keys: KeyRing
     store_health: StoreHealth
+    last_prune: PruneReport | None = None
 
 
 def get_context(request: Request) -> Context:

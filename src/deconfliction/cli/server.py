@@ -51,6 +51,34 @@ def serve(
             help="Where the hotline signing keys are kept (back it up too).",
         ),
     ] = "deconfliction-keys",
+    positions_retention_days: Annotated[
+        float,
+        typer.Option(min=0, help="Prune positions this long after receipt (0: never)."),
+    ] = 30.0,
+    events_retention_days: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Prune stream events this long after (0: never; hotline kept).",
+        ),
+    ] = 365.0,
+    batches_retention_days: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Prune batch ids (idempotency) this long after (0: never)."
+        ),
+    ] = 30.0,
+    archive_dir: Annotated[
+        str,
+        typer.Option(
+            envvar="DECONFLICTION_ARCHIVE_DIR",
+            help="Archive pruned positions here (Parquet by UTC day).",
+        ),
+    ] = "deconfliction-archive",
+    no_archive: Annotated[
+        bool,
+        typer.Option("--no-archive", help="Prune positions without archiving them."),
+    ] = False,
 ) -> None:
     """Start the HTTP API and live detection (migrates the database first)."""
     import uvicorn
@@ -64,6 +92,10 @@ def serve(
         detection_interval_s=detection_interval_s,
         run_detection=not no_detection,
         keys_dir=keys_dir,
+        positions_retention_days=positions_retention_days,
+        events_retention_days=events_retention_days,
+        batches_retention_days=batches_retention_days,
+        archive_dir=None if no_archive else archive_dir,
     )
     stderr.print(f"Deconfliction on http://{host}:{port}  store: {_safe(database)}")
     _stop_cleanly_on_sigterm()

@@ -90,6 +90,7 @@ ingest_batches = Table(
     Column("accepted", Integer, nullable=False),
     Column("rejected", Integer, nullable=False),
     Column("result_json", Text, nullable=False),
+    Index("ix_ingest_batches_received", "received_t_s"),
 )
 
 positions = Table(
@@ -186,6 +187,7 @@ events = Table(
     Column("payload_json", Text, nullable=False),
     Column("created_t_s", Float, nullable=False),
     Index("ix_events_party_id", "party_id", "id"),
+    Index("ix_events_created", "created_t_s"),
 )
 
 # -- hotline -------------------------------------------------------------------------
