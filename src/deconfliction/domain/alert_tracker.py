@@ -10,7 +10,8 @@ raising a new one at every detection.
 :class:`AlertTracker` is that state machine. It is pure: time is passed in, nothing is
 read from the clock, and the only state is the tracker's own alerts. The work per
 update is a loop over the conflicts found (a short list) and the alerts open, never
-over pairs of aircraft.
+over pairs of aircraft. :meth:`AlertTracker.restore` takes over the alerts an earlier
+run left active (read back from a store), so that a restart continues them.
 
 Alert ids are ``{a}-{b}-{first seen, whole epoch seconds}``: stable for the life of
 the alert, the same on a replay of the same data, and unique as long as a pair's
@@ -21,6 +22,7 @@ previous one has been cleared, ``clear_after_s`` later).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -171,6 +173,8 @@ class AlertTracker:
             )
         self._clear_after_s = clear_after_s
         self._active: dict[tuple[str, str], Alert] = {}
+        # Restored alerts: from when this tracker has watched their pair.
+        self._watched_from_t_s: dict[tuple[str, str], float] = {}
         self._last_t_s = -math.inf
 
     @property
@@ -181,6 +185,57 @@ class AlertTracker:
     def active(self) -> list[Alert]:
         """The alerts not yet cleared, sorted by (first seen, id)."""
         return sorted(self._active.values(), key=lambda a: (a.first_seen_t_s, a.id))
+
+    def restore(self, alerts: Iterable[Alert], t_s: float) -> None:
+        """Take over alerts an earlier run left active, watching them from ``t_s``.
+
+        A restored alert continues under its id, level and figures. Its pair must
+        then be out of conflict for ``clear_after_s`` *as watched from* ``t_s`` to
+        be cleared: the time between the earlier run's last detection and ``t_s``
+        was not watched, so it never counts as out of conflict, and a restart
+        clears nothing that did not clear in the sky.
+
+        >>> import numpy as np
+        >>> stored = Alert("A-B-90", "A", "B", "blue", "red", 90.0, 100.0,
+        ...     AlertLevel.CONFLICT, AlertLevel.CONFLICT, 1.0, 1.0, 60.0, 0.0,
+        ...     35.0, 38.0, 2e4, 35.0, 38.1, 2e4, 4)
+        >>> tracker = AlertTracker(clear_after_s=10.0)
+        >>> tracker.restore([stored], t_s=500.0)
+        >>> [a.id for a in tracker.active()]
+        ['A-B-90']
+        >>> empty = AircraftStates.from_columns([], [], [], [], [], [], [], party=[])
+        >>> none = Conflicts(*(np.zeros(0, dtype=t) for t in (
+        ...     np.int64, np.int64, float, float, float, float, float, np.int64)))
+        >>> tracker.update(505.0, empty, none)  # 405 s after its last detection
+        []
+        >>> [e.kind.value for e in tracker.update(510.0, empty, none)]
+        ['cleared']
+
+        Args:
+            alerts: the alerts, as stored (``a_id < b_id``).
+            t_s: the time this tracker starts watching; not earlier than its
+                previous update.
+
+        Raises:
+            ValueError: if ``t_s`` is earlier than the previous update, an alert's
+                pair is not in order, or a pair is already active here.
+        """
+        if t_s < self._last_t_s:
+            raise ValueError(
+                f"restore at {t_s} s is earlier than the previous update "
+                f"({self._last_t_s} s)"
+            )
+        restored: dict[tuple[str, str], Alert] = {}
+        for alert in alerts:
+            key = (alert.a_id, alert.b_id)
+            if not alert.a_id < alert.b_id:
+                raise ValueError(f"alert {alert.id}: aircraft not in order a < b")
+            if key in self._active or key in restored:
+                raise ValueError(f"alert {alert.id}: its pair is already active")
+            restored[key] = alert
+        self._active.update(restored)
+        self._watched_from_t_s.update(dict.fromkeys(restored, t_s))
+        self._last_t_s = t_s
 
     def update(
         self, t_s: float, states: AircraftStates, conflicts: Conflicts
@@ -252,13 +307,18 @@ class AlertTracker:
             elif _figures(alert) != _figures(before):
                 events.append(AlertEvent(AlertEventKind.UPDATED, t_s, alert))
             self._active[key] = alert
+            self._watched_from_t_s.pop(key, None)
 
         cleared = [
             key
             for key, alert in self._active.items()
-            if key not in seen and t_s - alert.last_seen_t_s >= self._clear_after_s
+            if key not in seen
+            and t_s
+            - max(alert.last_seen_t_s, self._watched_from_t_s.get(key, -math.inf))
+            >= self._clear_after_s
         ]
         for key in sorted(cleared, key=lambda k: self._active[k].id):
+            self._watched_from_t_s.pop(key, None)
             events.append(
                 AlertEvent(AlertEventKind.CLEARED, t_s, self._active.pop(key))
             )
@@ -274,4 +334,5 @@ class AlertTracker:
             AlertEvent(AlertEventKind.CLEARED, t_s, alert) for alert in self.active()
         ]
         self._active.clear()
+        self._watched_from_t_s.clear()
         return events

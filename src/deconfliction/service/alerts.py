@@ -51,8 +51,13 @@ def save(
     event_type: str,
     now_t_s: float,
     sharing: Sharing,
+    last_seen_t_s: float | None = None,
 ) -> None:
-    """Insert or update an alert and publish the change to both parties."""
+    """Insert or update an alert and publish the change to both parties.
+
+    ``last_seen_t_s`` is the latest detection of the pair in conflict (stored for
+    a later run to resume from, not served); None: ``alert["updated_t_s"]``.
+    """
     values = {
         "protocol_version_pk": protocol_version_pk,
         "aircraft_a": alert["aircraft"][0]["id"],
@@ -63,6 +68,9 @@ def save(
         "max_level": alert["max_level"],
         "raised_t_s": alert["raised_t_s"],
         "updated_t_s": alert["updated_t_s"],
+        "last_seen_t_s": (
+            alert["updated_t_s"] if last_seen_t_s is None else last_seen_t_s
+        ),
         "cleared_t_s": alert["cleared_t_s"],
         "tcpa_s": alert["tcpa_s"],
         "dcpa_nm": alert["dcpa_nm"],
@@ -131,7 +139,12 @@ def get_visible(
     return view
 
 
-def open_alerts(conn: Connection) -> list[dict[str, Any]]:
-    """Every alert not cleared (for a restart to clear them)."""
-    rows = conn.execute(select(alerts).where(alerts.c.cleared_t_s.is_(None))).all()
-    return [alert_record(r) for r in rows]
+def open_alert_rows(conn: Connection) -> list[Any]:
+    """Every alert not cleared, as stored (for a new run to take them over)."""
+    return list(
+        conn.execute(
+            select(alerts)
+            .where(alerts.c.cleared_t_s.is_(None))
+            .order_by(alerts.c.raised_t_s, alerts.c.id)
+        ).all()
+    )

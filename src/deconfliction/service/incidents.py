@@ -516,24 +516,102 @@ def daily_counts(
     return visible
 
 
-def close_dangling(conn: Connection, now_t_s: float, sharing: Sharing) -> int:
-    """At start-up: end incidents a previous run left ongoing, at the last position."""
+@dataclass(frozen=True, slots=True)
+class OngoingIncident:
+    """An incident detection left ongoing, as stored (for a new run to resume)."""
+
+    id: int
+    kind: IncidentKind
+    source_key: str
+    boundary_id: str | None
+    start_t_s: float
+    severity_nm: float
+    aircraft: tuple[AircraftPoint, ...]
+
+
+def ongoing(conn: Connection) -> list[OngoingIncident]:
+    """Every incident not ended, oldest first."""
     rows = conn.execute(
-        select(incidents.c.id, incidents.c.party_id, incidents.c.aircraft_id).where(
-            incidents.c.end_t_s.is_(None)
+        select(
+            incidents.c.id,
+            incidents.c.kind,
+            incidents.c.source_key,
+            incidents.c.boundary_id,
+            incidents.c.start_t_s,
+            incidents.c.severity_nm,
+            incidents.c.evidence_json,
         )
+        .where(incidents.c.end_t_s.is_(None))
+        .order_by(incidents.c.id)
     ).all()
+    out = []
     for r in rows:
-        last = conn.execute(
-            select(func.max(positions.c.t_s)).where(
-                positions.c.party_id == r.party_id,
-                positions.c.aircraft_id == r.aircraft_id,
+        sides = json.loads(r.evidence_json)["aircraft"]
+        out.append(
+            OngoingIncident(
+                id=int(r.id),
+                kind=IncidentKind(r.kind),
+                source_key=r.source_key,
+                boundary_id=r.boundary_id,
+                start_t_s=r.start_t_s,
+                severity_nm=r.severity_nm or 0.0,
+                aircraft=tuple(
+                    AircraftPoint(
+                        side["party"],
+                        side["id"],
+                        side["point"]["t_s"],
+                        side["point"]["lat_deg"],
+                        side["point"]["lon_deg"],
+                        side["point"]["alt_ft"],
+                    )
+                    for side in sides
+                ),
             )
-        ).scalar()
-        conn.execute(
-            update(incidents)
-            .where(incidents.c.id == r.id)
-            .values(end_t_s=last if last is not None else now_t_s, updated_t_s=now_t_s)
         )
-        _publish(conn, int(r.id), "incident.closed", now_t_s, sharing)
-    return len(rows)
+    return out
+
+
+def is_recorded(conn: Connection, source_key: str) -> bool:
+    """Whether an incident was recorded for ``source_key`` (ongoing or ended)."""
+    found = conn.execute(
+        select(incidents.c.id).where(
+            incidents.c.source_key == stored_source_key(source_key)
+        )
+    ).first()
+    return found is not None
+
+
+def close_at_last_position(
+    conn: Connection, incident_id: int, now_t_s: float, sharing: Sharing
+) -> None:
+    """End an ongoing incident at its aircraft's last stored position (``now_t_s``
+    if it has none), for when detection can no longer follow it."""
+    row = conn.execute(
+        select(incidents.c.party_id, incidents.c.aircraft_id).where(
+            incidents.c.id == incident_id
+        )
+    ).one()
+    last = conn.execute(
+        select(func.max(positions.c.t_s)).where(
+            positions.c.party_id == row.party_id,
+            positions.c.aircraft_id == row.aircraft_id,
+        )
+    ).scalar()
+    conn.execute(
+        update(incidents)
+        .where(incidents.c.id == incident_id)
+        .values(end_t_s=last if last is not None else now_t_s, updated_t_s=now_t_s)
+    )
+    _publish(conn, incident_id, "incident.closed", now_t_s, sharing)
+
+
+def close_dangling(conn: Connection, now_t_s: float, sharing: Sharing) -> int:
+    """End every ongoing incident at its aircraft's last position (when no
+    protocol is in effect to follow them)."""
+    ids = conn.execute(
+        select(incidents.c.id).where(incidents.c.end_t_s.is_(None))
+    ).scalars()
+    closed = [int(i) for i in ids]
+    for incident_id in closed:
+        close_at_last_position(conn, incident_id, now_t_s, sharing)
+    return len(closed)

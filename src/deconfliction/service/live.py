@@ -13,22 +13,22 @@ Every ``detection_interval_s`` (the protocol's, unless the server overrides it):
    violation into an incident (opened, updated while it deepens, closed); an actual
    loss of separation (predicted loss starting now) is an incident too.
 
-Positions are read and handled as columns (``_Positions``), so a tick does no Python
+Positions are read and handled as columns (``Positions``), so a tick does no Python
 work per position, only per aircraft and per event. Everything one tick writes is
-committed in one transaction, and the stream events go with it. On a restart, alerts
-left open are cleared and incidents left ongoing are ended at their aircraft's last
-position; detection then starts afresh.
+committed in one transaction, and the stream events go with it, with the id of the
+last position read. A new run (a restart, or another process taking over) takes the
+state over from the store (``live_resume``): alerts continue under their ids and
+ongoing incidents stay open, so a restart changes nothing anyone sees.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import Connection, Engine, select
 
 from deconfliction.domain import geodesy
 from deconfliction.domain.alert_tracker import Alert, AlertEventKind, AlertTracker
@@ -39,26 +39,25 @@ from deconfliction.domain.conformance import (
     ViolationEventKind,
     ViolationKind,
 )
-from deconfliction.domain.detect import (
-    computable,
-    computable_values,
-    detect_conflicts,
-)
+from deconfliction.domain.detect import computable, detect_conflicts
 from deconfliction.domain.model import (
     AircraftStates,
-    BoolArray,
     Conflicts,
-    FloatArray,
     IntArray,
-    StrArray,
 )
-from deconfliction.domain.plan_conformance import positions_inside
 from deconfliction.domain.protocol import Protocol
-from deconfliction.domain.volumes import Operation
 from deconfliction.service import alerts as alert_store
-from deconfliction.service import events, hotline, incidents, planning, protocols
+from deconfliction.service import events, hotline, incidents, live_resume, protocols
 from deconfliction.service.clock import Clock
 from deconfliction.service.incidents import AircraftPoint, IncidentFacts, IncidentKind
+from deconfliction.service.live_operations import OperationMonitor
+from deconfliction.service.live_positions import (
+    COLUMNS,
+    Positions,
+    aircraft_key,
+    fetch_all,
+    split_key,
+)
 from deconfliction.store.tables import positions
 from deconfliction.units import S_PER_H, S_PER_MIN
 
@@ -66,7 +65,6 @@ log = logging.getLogger(__name__)
 
 CLEAR_AFTER_INTERVALS: float = 2.0  # an alert survives one missed detection
 MAX_ROWS_PER_TICK: int = 200_000  # a backlog is worked off over several ticks
-KEY_SEPARATOR: str = ":"  # aircraft key "party:aircraft"; ids are unique per party
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,168 +80,6 @@ class TickReport:
     positions_read: int
 
 
-def _key(party: str, aircraft: str) -> str:
-    return f"{party}{KEY_SEPARATOR}{aircraft}"
-
-
-def _split(key: str) -> tuple[str, str]:
-    party, _, aircraft = key.partition(KEY_SEPARATOR)
-    return party, aircraft
-
-
-# What is read of a stored position: its aircraft key, built by the database, then
-# the track, which ``_Positions`` keeps as one float array in this order.
-_COLUMNS = (
-    (positions.c.party_id + KEY_SEPARATOR + positions.c.aircraft_id).label("key"),
-    positions.c.t_s,
-    positions.c.lat_deg,
-    positions.c.lon_deg,
-    positions.c.alt_ft,
-    positions.c.gs_kt,
-    positions.c.trk_deg,
-    positions.c.vs_fpm,
-)
-
-
-def _fetch_all(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
-    """Every row of ``statement`` as the driver's plain tuples, read through the
-    DBAPI cursor of ``conn`` (in its transaction): SQLAlchemy's ``Row`` objects
-    would cost about 1 us each, a third of reading a position."""
-    compiled = statement.compile(dialect=conn.dialect)
-    params: Any = compiled.params
-    if compiled.positiontup is not None:  # e.g. SQLite's "?"
-        params = tuple(params[name] for name in compiled.positiontup)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-@dataclass(frozen=True, slots=True)
-class _Positions:
-    """Stored positions as columns, one row per position.
-
-    Rows refer to their aircraft by number, so grouping them by aircraft needs no
-    sort of strings: that is done once, when the rows are read.
-
-    Attributes:
-        aircraft: aircraft keys ("party:aircraft"), sorted and distinct.
-        code: per row, the index of its aircraft in ``aircraft``.
-        track: shape (7, rows): t_s, lat_deg, lon_deg, alt_ft, gs_kt, trk_deg,
-            vs_fpm.
-    """
-
-    aircraft: StrArray
-    code: IntArray
-    track: FloatArray
-
-    @classmethod
-    def from_keys(cls, key: StrArray, track: FloatArray) -> _Positions:
-        """From each row's aircraft key and the track."""
-        aircraft, code = np.unique(key, return_inverse=True)
-        return cls(aircraft, code.astype(np.int64), track)
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[tuple[Any, ...]]) -> _Positions:
-        """From rows that start with ``_COLUMNS`` (further columns are ignored),
-        converted a column at a time: no Python work per row."""
-        if not rows:
-            return cls.from_keys(
-                np.zeros(0, dtype=np.str_), np.zeros((len(_COLUMNS) - 1, 0))
-            )
-        table = np.array(rows, dtype=object)
-        return cls.from_keys(
-            table[:, 0].astype(np.str_),
-            table[:, 1 : len(_COLUMNS)].T.astype(np.float64, order="C"),
-        )
-
-    def __len__(self) -> int:
-        return len(self.code)
-
-    @property
-    def key(self) -> StrArray:
-        """The aircraft key of each row."""
-        key: StrArray = self.aircraft[self.code]
-        return key
-
-    @property
-    def t_s(self) -> FloatArray:
-        column: FloatArray = self.track[0]
-        return column
-
-    @property
-    def lat_deg(self) -> FloatArray:
-        column: FloatArray = self.track[1]
-        return column
-
-    @property
-    def lon_deg(self) -> FloatArray:
-        column: FloatArray = self.track[2]
-        return column
-
-    @property
-    def alt_ft(self) -> FloatArray:
-        column: FloatArray = self.track[3]
-        return column
-
-    def computable(self) -> BoolArray:
-        """Per row, whether detection and conformance can work with it (finite
-        values, not at a pole: ``detect.computable_values``)."""
-        return computable_values(self.lat_deg, *self.track)
-
-    def parties(self) -> StrArray:
-        """The party of each aircraft of ``aircraft``."""
-        return np.array([_split(k)[0] for k in self.aircraft.tolist()], dtype=np.str_)
-
-    def take(self, index: Any) -> _Positions:
-        """The rows at ``index`` (indices or a boolean mask), in its order."""
-        return _Positions(self.aircraft, self.code[index], self.track[:, index])
-
-    def then(self, later: _Positions) -> _Positions:
-        """These rows followed by ``later``'s."""
-        return _Positions.from_keys(
-            np.concatenate([self.key, later.key]),
-            np.concatenate([self.track, later.track], axis=1),
-        )
-
-    def point(self, row: int) -> AircraftPoint:
-        """One row as an incident's point."""
-        party, aircraft = _split(str(self.aircraft[self.code[row]]))
-        t_s, lat, lon, alt = self.track[:4, row].tolist()
-        return AircraftPoint(party, aircraft, t_s, lat, lon, alt)
-
-    def newest_per_aircraft(self) -> _Positions:
-        """Each aircraft's newest row: the latest time, of equal times the last row
-        (a later row replaces an earlier one of the same time); aircraft in the
-        order of their first row."""
-        if len(self) == 0:
-            return self
-        order = np.lexsort((self.t_s, self.code))  # stable: ties keep row order
-        code = self.code[order]
-        newest = order[np.r_[code[1:] != code[:-1], True]]  # by aircraft code
-        _, first_row = np.unique(self.code, return_index=True)  # by aircraft code
-        return self.take(newest[np.argsort(first_row)])
-
-
-@dataclass(slots=True)
-class _Excursion:
-    """A flying operation's aircraft out of its volumes, until back inside for
-    ``exit_debounce_s``.
-
-    Attributes:
-        start: the first position outside.
-        last_out: the last position outside so far.
-        since_in_t_s: time of the first position of the current run inside, if
-            the last position was inside.
-    """
-
-    start: AircraftPoint
-    last_out: AircraftPoint
-    since_in_t_s: float | None = None
-
-
 class LiveDetection:
     """The live detection state and its tick. One instance per server process."""
 
@@ -253,24 +89,29 @@ class LiveDetection:
         self._engine = engine
         self._clock = clock
         self._interval_override_s = interval_override_s
+        self._reset()
+        self.last_tick: TickReport | None = None
+        self.last_error: str | None = None
+
+    def _reset(self) -> None:
+        """Forget everything: the next tick takes the state over from the store."""
+        self._started = False
         self._protocol_pk: int | None = None
         self._protocol: Protocol | None = None
         self._tracker: AlertTracker | None = None
         self._monitor: ConformanceMonitor | None = None
         self._last_row_id = 0
         # Newest position per aircraft key, aircraft in the order first seen.
-        self._latest = _Positions.from_rows([])
+        self._latest = Positions.from_rows([])
         # Time of the last position fed to conformance, per aircraft key.
         self._fed_t_s: dict[str, float] = {}
         self._los_open: dict[str, dict[str, Any]] = {}
-        self._started = False
         self._agreement_suspended = False
-        # Per flying operation out of its volumes: the open excursion.
-        self._plan_out: dict[str, _Excursion] = {}
+        self._operations = OperationMonitor()
+        # The id the parties know each active alert by, per tracker id.
+        self._alert_ids: dict[str, str] = {}
         # Aircraft set aside because detection cannot compute them (said once).
         self._set_aside: set[str] = set()
-        self.last_tick: TickReport | None = None
-        self.last_error: str | None = None
 
     @property
     def interval_s(self) -> float:
@@ -281,31 +122,49 @@ class LiveDetection:
             return self._protocol.detection_interval_s
         return 5.0
 
+    def _adopt(self, effective: protocols.ProtocolVersion | None) -> None:
+        """Detect under ``effective`` from now on, with nothing in progress."""
+        self._protocol_pk = effective.pk if effective else None
+        self._protocol = effective.protocol if effective else None
+        if self._protocol is None:
+            self._tracker = None
+            self._monitor = None
+            return
+        self._tracker = AlertTracker(
+            clear_after_s=CLEAR_AFTER_INTERVALS * self.interval_s
+        )
+        self._monitor = ConformanceMonitor(self._protocol)
+
     def _start(self, conn: Connection, now_t_s: float) -> None:
-        """First tick of this process: settle what a previous run left open."""
+        """First tick of this run: take over what the earlier run left in the
+        store (``live_resume``), so that a restart changes nothing anyone sees."""
         effective = protocols.in_effect(conn)
-        sharing = protocols.sharing_of(effective.protocol if effective else None)
-        for alert in alert_store.open_alerts(conn):
-            alert.update(cleared_t_s=now_t_s, updated_t_s=now_t_s, active=False)
-            alert_store.save(conn, alert, None, "alert.cleared", now_t_s, sharing)
-        incidents.close_dangling(conn, now_t_s, sharing)
+        self._adopt(effective)
+        self._agreement_suspended = hotline.protocol_suspended(conn)
+        newest = live_resume.newest_row_id(conn)
+        checkpoint = live_resume.read_checkpoint(conn)
+        self._last_row_id = newest if checkpoint is None else min(checkpoint, newest)
         stale_s = effective.protocol.stale_after_s if effective else 60.0
-        # Resume the live picture from recent positions; conformance starts afresh
-        # from positions that arrive from now on.
-        self._last_row_id = int(
-            conn.execute(select(func.coalesce(func.max(positions.c.id), 0))).scalar()
-            or 0
+        rows = fetch_all(
+            conn, select(*COLUMNS).where(positions.c.t_s >= now_t_s - stale_s)
         )
-        rows = _fetch_all(
-            conn, select(*_COLUMNS).where(positions.c.t_s >= now_t_s - stale_s)
+        self._remember(Positions.from_rows(rows))
+        self._fed_t_s = live_resume.last_fed_t_s(
+            conn, self._last_row_id, now_t_s - stale_s
         )
-        self._remember(_Positions.from_rows(rows))
-        self._fed_t_s = dict(
-            zip(self._latest.key.tolist(), self._latest.t_s.tolist(), strict=True)
-        )
+        self._resume_alerts(conn, now_t_s)
+        ongoing = incidents.ongoing(conn)
+        if self._protocol is None:
+            incidents.close_dangling(conn, now_t_s, protocols.sharing_of(None))
+        else:
+            self._resume_losses(ongoing)
+            self._resume_conformance(conn, ongoing, now_t_s)
+            self._operations.resume(
+                conn, ongoing, self._protocol, self._last_row_id, now_t_s
+            )
         self._started = True
 
-    def _remember(self, new: _Positions) -> None:
+    def _remember(self, new: Positions) -> None:
         """Take each aircraft's newest position from ``new`` (rows in the order
         stored) unless the one kept is newer: late positions never move the live
         picture back."""
@@ -326,19 +185,20 @@ class LiveDetection:
         if self._monitor is not None and self._protocol is not None:
             for violation in self._monitor.open_violations():
                 self._record_violation(conn, violation, now_t_s, closed=True)
-        self._protocol_pk = effective.pk if effective else None
-        self._protocol = effective.protocol if effective else None
-        if self._protocol is None:
-            self._tracker = None
-            self._monitor = None
-            return
-        self._tracker = AlertTracker(
-            clear_after_s=CLEAR_AFTER_INTERVALS * self.interval_s
-        )
-        self._monitor = ConformanceMonitor(self._protocol)
+        self._adopt(effective)
 
     def tick(self) -> TickReport:
-        """Run one detection; commits everything it wrote."""
+        """Run one detection; commits everything it wrote.
+
+        A tick that fails writes nothing; the next one takes the state over from
+        the store again, as after a restart."""
+        try:
+            return self._tick()
+        except BaseException:
+            self._reset()
+            raise
+
+    def _tick(self) -> TickReport:
         now_t_s = self._clock.now_t_s()
         with self._engine.begin() as conn:
             if not self._started:
@@ -349,6 +209,7 @@ class LiveDetection:
             new = self._read_new_positions(conn)
             report = TickReport(now_t_s, None, 0, 0, 0, 0, len(new))
             if self._protocol is None or self._tracker is None or self._monitor is None:
+                live_resume.write_checkpoint(conn, self._last_row_id, now_t_s)
                 self.last_tick = report
                 return report
             protocol = self._protocol
@@ -362,7 +223,10 @@ class LiveDetection:
             usable = new.take(new.computable())
             in_time_order = usable.take(np.argsort(usable.t_s, kind="stable"))
             n_violation_events = self._conformance(conn, in_time_order, now_t_s)
-            n_violation_events += self._plan_conformance(conn, in_time_order, now_t_s)
+            n_violation_events += self._operations.update(
+                conn, in_time_order, protocol, now_t_s
+            )
+            live_resume.write_checkpoint(conn, self._last_row_id, now_t_s)
             report = TickReport(
                 t_s=now_t_s,
                 protocol=f"{protocol.id} v{protocol.version}",
@@ -375,20 +239,118 @@ class LiveDetection:
         self.last_tick = report
         return report
 
+    # -- taking over from an earlier run ---------------------------------------
+
+    def _resume_alerts(self, conn: Connection, now_t_s: float) -> None:
+        """Alerts not cleared continue if raised under the protocol in effect;
+        the others are cleared, as a change of protocol clears them."""
+        stored = live_resume.open_alerts(conn)
+        mine = [s for s in stored if s.protocol_version_pk == self._protocol_pk]
+        if self._tracker is not None:
+            self._tracker.restore([s.alert for s in mine], now_t_s)
+            self._alert_ids.update({s.alert.id: s.public_id for s in mine})
+        else:
+            mine = []
+        sharing = protocols.sharing_of(self._protocol)
+        kept = {s.public_id for s in mine}
+        for s in stored:
+            if s.public_id not in kept:
+                record = {
+                    **s.record,
+                    "active": False,
+                    "updated_t_s": now_t_s,
+                    "cleared_t_s": now_t_s,
+                }
+                alert_store.save(
+                    conn,
+                    record,
+                    s.protocol_version_pk,
+                    "alert.cleared",
+                    now_t_s,
+                    sharing,
+                    s.alert.last_seen_t_s,
+                )
+
+    def _resume_losses(self, ongoing: list[incidents.OngoingIncident]) -> None:
+        """Losses of separation in progress continue as the same incidents."""
+        for incident in ongoing:
+            if incident.kind is not IncidentKind.LOSS_OF_SEPARATION:
+                continue
+            sides = incident.aircraft
+            pair = sorted(aircraft_key(p.party, p.aircraft_id) for p in sides)
+            self._los_open["|".join(pair)] = {
+                "start_t_s": incident.start_t_s,
+                "min_nm": incident.severity_nm,
+                "points": sorted(
+                    (
+                        aircraft_key(a.party, a.aircraft_id),
+                        a.lat_deg,
+                        a.lon_deg,
+                        a.alt_ft,
+                    )
+                    for a in incident.aircraft
+                ),
+                "t_s": incident.aircraft[0].t_s,
+                "recorded": True,
+            }
+
+    def _resume_conformance(
+        self,
+        conn: Connection,
+        ongoing: list[incidents.OngoingIncident],
+        now_t_s: float,
+    ) -> None:
+        """Line and zone violations in progress: replay their aircraft's stored
+        positions (those the earlier run read) from the start of the violation
+        through the monitor, which rebuilds each excursion as it was; record only
+        what the earlier run had not (a deeper point, an end it did not see)."""
+        assert self._monitor is not None
+        kinds = (IncidentKind.LINE_VIOLATION, IncidentKind.ZONE_INCURSION)
+        left = {i.source_key: i for i in ongoing if i.kind in kinds}
+        since: dict[str, float] = {}
+        for incident in left.values():
+            a = incident.aircraft[0]
+            key = aircraft_key(a.party, a.aircraft_id)
+            since[key] = min(since.get(key, np.inf), incident.start_t_s)
+            self._fed_t_s.pop(key, None)
+        replay = live_resume.replay_positions(conn, since, self._last_row_id)
+        replay = replay.take(replay.computable())
+        fresh = replay.take(self._to_feed(replay))
+        events = self._monitor.update(self._stream(fresh)) if len(fresh) else []
+        found_now: set[str] = set()  # violations the earlier run had not recorded
+        for event in events:
+            v = event.violation
+            source_key = self._violation_key(v)
+            stored = left.get(source_key)
+            if stored is None and source_key not in found_now:
+                if incidents.is_recorded(conn, source_key):
+                    continue  # ended before the earlier run stopped: nothing new
+                found_now.add(source_key)
+            if event.kind is ViolationEventKind.CLOSED:
+                left.pop(source_key, None)
+                self._record_violation(conn, v, now_t_s, closed=True)
+            elif stored is None or round(v.max_depth_nm, 4) > stored.severity_nm:
+                self._record_violation(conn, v, now_t_s, closed=False)
+        still_open = {self._violation_key(v) for v in self._monitor.open_violations()}
+        sharing = protocols.sharing_of(self._protocol)
+        for source_key, incident in left.items():
+            if source_key not in still_open:  # e.g. its line is no longer in effect
+                incidents.close_at_last_position(conn, incident.id, now_t_s, sharing)
+
     # -- reading -----------------------------------------------------------------
 
-    def _read_new_positions(self, conn: Connection) -> _Positions:
+    def _read_new_positions(self, conn: Connection) -> Positions:
         """The positions stored since the last read, in the order stored."""
-        rows = _fetch_all(
+        rows = fetch_all(
             conn,
-            select(*_COLUMNS, positions.c.id)
+            select(*COLUMNS, positions.c.id)
             .where(positions.c.id > self._last_row_id)
             .order_by(positions.c.id)
             .limit(MAX_ROWS_PER_TICK),
         )
         if rows:
             self._last_row_id = int(rows[-1][-1])
-        new = _Positions.from_rows(rows)
+        new = Positions.from_rows(rows)
         self._remember(new)
         return new
 
@@ -428,7 +390,7 @@ class LiveDetection:
             key = str(states.ids[i])
             if key in self._set_aside:
                 continue
-            party, aircraft = _split(key)
+            party, aircraft = split_key(key)
             lat = float(states.lat_deg[i])
             reason = (
                 f"latitude {lat:.4f} deg is within "
@@ -491,7 +453,7 @@ class LiveDetection:
             (alert.a_id, alert.a_lat_deg, alert.a_lon_deg, alert.a_alt_ft),
             (alert.b_id, alert.b_lat_deg, alert.b_lon_deg, alert.b_alt_ft),
         ):
-            party, aircraft = _split(key)
+            party, aircraft = split_key(key)
             side: dict[str, Any] = {
                 "party": party,
                 "id": aircraft,
@@ -530,8 +492,13 @@ class LiveDetection:
         tin_s = 0.0
         if context is not None:
             tin_s = context[2].get((alert.a_id, alert.b_id), 0.0)
+        public_id = self._alert_ids.setdefault(
+            alert.id, alert_store.public_id(alert.id)
+        )
+        if cleared:
+            del self._alert_ids[alert.id]
         record = {
-            "id": alert_store.public_id(alert.id),
+            "id": public_id,
             "level": alert.level.label,
             "max_level": alert.max_level.label,
             "active": not cleared,
@@ -546,7 +513,15 @@ class LiveDetection:
             "aircraft": sides,
         }
         sharing = protocols.sharing_of(self._protocol)
-        alert_store.save(conn, record, self._protocol_pk, event_type, now_t_s, sharing)
+        alert_store.save(
+            conn,
+            record,
+            self._protocol_pk,
+            event_type,
+            now_t_s,
+            sharing,
+            alert.last_seen_t_s,
+        )
 
     # -- losses of separation ------------------------------------------------------
 
@@ -568,6 +543,8 @@ class LiveDetection:
         )
         seen: set[str] = set()
         for a, b, d in zip(a_idx, b_idx, np.atleast_1d(dist_nm), strict=True):
+            if str(states.ids[b]) < str(states.ids[a]):  # the pair in one order
+                a, b = b, a
             key = f"{states.ids[a]}|{states.ids[b]}"
             seen.add(key)
             entry = self._los_open.get(key)
@@ -604,7 +581,7 @@ class LiveDetection:
     ) -> None:
         assert self._protocol is not None
         aircraft = tuple(
-            AircraftPoint(_split(k)[0], _split(k)[1], entry["t_s"], lat, lon, alt)
+            AircraftPoint(split_key(k)[0], split_key(k)[1], entry["t_s"], lat, lon, alt)
             for k, lat, lon, alt in entry["points"]
         )
         facts = IncidentFacts(
@@ -622,21 +599,13 @@ class LiveDetection:
 
     # -- conformance -------------------------------------------------------------
 
-    def _conformance(self, conn: Connection, new: _Positions, now_t_s: float) -> int:
+    def _conformance(self, conn: Connection, new: Positions, now_t_s: float) -> int:
         """Feed ``new`` (in time order) to the monitor and record what it finds."""
         assert self._monitor is not None
         fresh = new.take(self._to_feed(new))
         n = 0
         if len(fresh):
-            stream = PositionStream.from_columns(
-                fresh.key,
-                fresh.parties()[fresh.code],
-                fresh.t_s,
-                fresh.lat_deg,
-                fresh.lon_deg,
-                fresh.alt_ft,
-            )
-            for event in self._monitor.update(stream):
+            for event in self._monitor.update(self._stream(fresh)):
                 self._record_violation(
                     conn,
                     event.violation,
@@ -649,7 +618,18 @@ class LiveDetection:
             n += 1
         return n
 
-    def _to_feed(self, new: _Positions) -> IntArray:
+    @staticmethod
+    def _stream(rows: Positions) -> PositionStream:
+        return PositionStream.from_columns(
+            rows.key,
+            rows.parties()[rows.code],
+            rows.t_s,
+            rows.lat_deg,
+            rows.lon_deg,
+            rows.alt_ft,
+        )
+
+    def _to_feed(self, new: Positions) -> IntArray:
         """The rows of ``new`` (in time order) that conformance has not seen yet, in
         that order: per aircraft, those later than its last position fed, and of
         several at one time the first only. Notes each aircraft's last one fed."""
@@ -673,10 +653,18 @@ class LiveDetection:
     def _record_violation(
         self, conn: Connection, v: Violation, now_t_s: float, closed: bool
     ) -> None:
-        assert self._protocol is not None
         if self._agreement_suspended:
             return  # lines and zones are not binding while the protocol is suspended
-        party, aircraft = _split(v.aircraft_id)
+        facts = self._violation_facts(v, closed)
+        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
+
+    def _violation_key(self, v: Violation) -> str:
+        """The source key of ``v``'s incident, as stored."""
+        return incidents.stored_source_key(self._violation_facts(v, False).source_key)
+
+    def _violation_facts(self, v: Violation, closed: bool) -> IncidentFacts:
+        assert self._protocol is not None
+        party, aircraft = split_key(v.aircraft_id)
         if v.kind is ViolationKind.LINE:
             line = next(ln for ln in self._protocol.lines if ln.id == v.boundary_id)
             involved = tuple(sorted(p for p in line.sides if p != party))
@@ -714,123 +702,4 @@ class LiveDetection:
                 ),
             ),
         )
-        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
-
-    # -- conformance to planned operations ------------------------------------------
-
-    def _plan_conformance(
-        self, conn: Connection, new: _Positions, now_t_s: float
-    ) -> int:
-        """Activated operations whose aircraft leave their volumes turn nonconforming
-        (an incident) and conforming again after ``exit_debounce_s`` inside."""
-        changes = 0
-        flying_ids = set()
-        for op, aircraft in planning.flying(conn):
-            flying_ids.add(op.id)
-            if not aircraft:
-                continue
-            keys = [_key(op.party, a) for a in aircraft]
-            mine = new.take(
-                np.isin(new.code, np.flatnonzero(np.isin(new.aircraft, keys)))
-            )
-            if len(mine) == 0:
-                continue
-            inside = positions_inside(
-                op, mine.lat_deg, mine.lon_deg, mine.alt_ft, mine.t_s
-            )
-            changes += self._follow_operation(conn, op, mine, inside, now_t_s)
-        for op_id in [k for k in self._plan_out if k not in flying_ids]:
-            excursion = self._plan_out.pop(op_id)
-            self._record_plan_incident(
-                conn,
-                op_id,
-                excursion.start.party,
-                excursion,
-                excursion.last_out.t_s,
-                now_t_s,
-            )
-        return changes
-
-    def _follow_operation(
-        self,
-        conn: Connection,
-        op: Operation,
-        mine: _Positions,
-        inside: BoolArray,
-        now_t_s: float,
-    ) -> int:
-        """Open and close ``op``'s excursion over its aircraft's new positions (in
-        time order), taking a run of positions all inside or all outside at once.
-
-        An excursion opens at the first position outside; it closes at a position
-        inside ``exit_debounce_s`` or more after the first of an unbroken run of
-        positions inside (not at that first one). Returns the number of changes."""
-        assert self._protocol is not None
-        debounce_s = self._protocol.conformance.exit_debounce_s
-        excursion = self._plan_out.get(op.id)
-        changes = 0
-        run_starts = np.r_[0, np.flatnonzero(inside[1:] != inside[:-1]) + 1]
-        run_ends = np.r_[run_starts[1:], len(inside)]
-        for start, end in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
-            if not inside[start]:
-                if excursion is None:
-                    excursion = _Excursion(mine.point(start), mine.point(start))
-                    self._plan_out[op.id] = excursion
-                    planning.set_conformance(
-                        conn,
-                        op.id,
-                        False,
-                        now_t_s,
-                        f"{excursion.start.aircraft_id} left the volumes",
-                    )
-                    self._record_plan_incident(
-                        conn, op.id, op.party, excursion, None, now_t_s
-                    )
-                    changes += 1
-                excursion.since_in_t_s = None
-                excursion.last_out = mine.point(end - 1)
-            elif excursion is not None:
-                first = start
-                if excursion.since_in_t_s is None:
-                    excursion.since_in_t_s = float(mine.t_s[start])
-                    first = start + 1
-                waited_s = mine.t_s[first:end] - excursion.since_in_t_s
-                if np.any(waited_s >= debounce_s):
-                    planning.set_conformance(
-                        conn, op.id, True, now_t_s, "back inside its volumes"
-                    )
-                    self._record_plan_incident(
-                        conn,
-                        op.id,
-                        op.party,
-                        excursion,
-                        excursion.last_out.t_s,
-                        now_t_s,
-                    )
-                    del self._plan_out[op.id]
-                    excursion = None
-                    changes += 1
-        return changes
-
-    def _record_plan_incident(
-        self,
-        conn: Connection,
-        op_id: str,
-        party: str,
-        excursion: _Excursion,
-        end_t_s: float | None,
-        now_t_s: float,
-    ) -> None:
-        assert self._protocol is not None
-        facts = IncidentFacts(
-            source_key=f"plan|{op_id}|{excursion.start.t_s:.3f}",
-            kind=IncidentKind.OPERATION_NONCONFORMANCE,
-            party_id=party,
-            involved=tuple(sorted(p for p in self._protocol.parties if p != party)),
-            boundary_id=op_id,
-            start_t_s=excursion.start.t_s,
-            end_t_s=end_t_s,
-            severity_nm=0.0,
-            aircraft=(excursion.start,),
-        )
-        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
+        return facts

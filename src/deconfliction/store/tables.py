@@ -126,6 +126,8 @@ alerts = Table(
     Column("max_level", String(16), nullable=False),
     Column("raised_t_s", Float, nullable=False),
     Column("updated_t_s", Float, nullable=False),
+    # The latest detection of the pair in conflict, as of the latest write.
+    Column("last_seen_t_s", Float, nullable=False),
     Column("cleared_t_s", Float, nullable=True),
     Column("tcpa_s", Float, nullable=False),
     Column("dcpa_nm", Float, nullable=False),
@@ -135,6 +137,16 @@ alerts = Table(
     Column("detail_json", Text, nullable=False),
     Index("ix_alerts_party_a", "party_a", "raised_t_s"),
     Index("ix_alerts_party_b", "party_b", "raised_t_s"),
+)
+
+# Where live detection stands, so that another run (after a restart, or another
+# process taking over) continues where it left off: one row, name "live".
+detection_state = Table(
+    "detection_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_row_id", BigInteger, nullable=False),  # positions read up to here
+    Column("tick_t_s", Float, nullable=False),  # the tick that wrote this
 )
 
 incidents = Table(
