@@ -71,7 +71,13 @@ class TestDemoCommand:
     def test_runs_and_prints_a_summary(self, busy_run: tuple[Result, Path]) -> None:
         result, out = busy_run
         assert result.exit_code == 0, result.output
-        for word in ("sorties", "conflict alerts", "violations", "closest approach"):
+        for word in (
+            "sorties",
+            "conflict alerts",
+            "violations",
+            "smallest predicted miss",
+            "closest actual approach",
+        ):
             assert word in result.output
         assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
 
@@ -103,12 +109,17 @@ class TestDemoCommand:
         assert kinds == {"near-collision", "close-pass"}
         assert s["conflicts"]["warning"] >= 1
         assert s["conflicts"]["advisory"] + s["conflicts"]["warning"] >= 2
-        # the near-collision is the closest approach, within the warning thresholds
-        assert s["closest_approach_nm"] < 0.5
-        ca = s["closest_approach"]
+        # the near-collision is the closest actual approach, within the warning
+        # thresholds; named apart from the smallest miss an alert predicted
+        assert "closest_approach_nm" not in s and "closest_approach" not in s
+        assert s["closest_actual_nm"] < 0.5
+        conflicts = _rows(out / "conflicts.csv")
+        assert s["smallest_predicted_miss_nm"] == min(
+            float(r["min_dcpa_nm"]) for r in conflicts
+        )
+        ca = s["closest_actual"]
         assert {ca["party_a"], ca["party_b"]} == {"coalition", "russia"}
         assert ca["vertical_ft"] < 1000.0
-        conflicts = _rows(out / "conflicts.csv")
         pairs = {(r["a"], r["b"]): r["max_level"] for r in conflicts}
         for e in s["planned"]["encounters"]:
             pair = tuple(sorted((e["intruder_id"], e["target_id"])))

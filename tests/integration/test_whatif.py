@@ -110,8 +110,8 @@ class TestWhatIf:
         for csv_doc, parquet_doc in zip(*docs, strict=True):
             for key in ("conflicts", "violations", "losses_of_separation", "instants"):
                 assert csv_doc[key] == parquet_doc[key]
-            assert csv_doc["closest_predicted_nm"] == pytest.approx(
-                parquet_doc["closest_predicted_nm"], abs=1e-3
+            assert csv_doc["smallest_predicted_miss_nm"] == pytest.approx(
+                parquet_doc["smallest_predicted_miss_nm"], abs=1e-3
             )
 
     def test_bad_tracks_exit_2_with_the_line(self, tmp_path: Path) -> None:

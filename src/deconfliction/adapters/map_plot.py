@@ -92,8 +92,9 @@ class MapLabels:
             ``%(level)s`` (from ``levels``) and ``%(count)s``.
         levels: the name of each alert level by its label (``"warning"``); a level
             not named here is written as its label.
-        distance: a distance in NM, ``%(value)s``: the buffers, the scale bar and
-            the predicted miss distance of a warning.
+        distance: a distance in NM, ``%(value)s``: the buffers and the scale bar.
+        predicted_miss: the smallest miss a warning alert predicted, in NM,
+            ``%(value)s`` (a prediction, not where the aircraft actually were).
         east: a longitude east on the axis, ``%(value)s`` (degrees).
         west: a longitude west.
         north: a latitude north.
@@ -117,6 +118,7 @@ class MapLabels:
     alert: str = "conflict alert: %(level)s (%(count)s)"
     levels: Mapping[str, str] = field(default_factory=dict)
     distance: str = "%(value)s NM"
+    predicted_miss: str = "predicted miss %(value)s NM"
     east: str = "%(value)s°E"
     west: str = "%(value)s°W"
     north: str = "%(value)s°N"
@@ -557,7 +559,9 @@ def draw_map(
         if level is AlertLevel.WARNING:
             for a, xi, yi in zip(chosen, x, y, strict=True):
                 ax.annotate(
-                    f"{a.a_id}/{a.b_id}\n" + words.nm(f"{a.min_dcpa_nm:.2f}"),
+                    f"{a.a_id}/{a.b_id}\n"
+                    + words.predicted_miss
+                    % {"value": words.number(f"{a.min_dcpa_nm:.2f}")},
                     (xi, yi),
                     xytext=(8, 8),
                     textcoords="offset points",

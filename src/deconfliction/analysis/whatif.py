@@ -137,14 +137,14 @@ class ProtocolOutcome:
             "conflicts": self.conflicts_by_level(),
             "conflict_instants": len(self.conflict_rows),
             "losses_of_separation": len(self.losses),
-            "closest_loss_nm": (
+            "closest_actual_in_loss_nm": (
                 round(min(e.min_horizontal_nm for e in self.losses), 4)
                 if self.losses
                 else None
             ),
             "violations": self.violations_by_party(parties),
-            "closest_predicted_nm": round(closest[0], 4) if closest else None,
-            "median_predicted_nm": (
+            "smallest_predicted_miss_nm": round(closest[0], 4) if closest else None,
+            "median_predicted_miss_nm": (
                 round(float(np.median(closest)), 4) if closest else None
             ),
         }
@@ -423,15 +423,21 @@ def table_rows(whatif: WhatIf) -> list[tuple[str, list[str]]]:
     rows.append(("violations: total", cells(lambda o: str(len(o.violations)))))
     rows.append(
         (
-            "closest predicted approach (NM)",
-            [nm(d["closest_predicted_nm"]) for d in docs],
+            "smallest predicted miss (NM)",
+            [nm(d["smallest_predicted_miss_nm"]) for d in docs],
         )
     )
     rows.append(
-        ("median predicted approach (NM)", [nm(d["median_predicted_nm"]) for d in docs])
+        (
+            "median predicted miss (NM)",
+            [nm(d["median_predicted_miss_nm"]) for d in docs],
+        )
     )
     rows.append(
-        ("closest actual, in a loss (NM)", [nm(d["closest_loss_nm"]) for d in docs])
+        (
+            "closest actual, in a loss (NM)",
+            [nm(d["closest_actual_in_loss_nm"]) for d in docs],
+        )
     )
     return rows
 
@@ -463,7 +469,7 @@ _PROTOCOL_COLOURS: tuple[str, ...] = (
 
 def plot_whatif(path: str | os.PathLike[str], whatif: WhatIf, title: str = "") -> None:
     """Draw the comparison as a PNG: conflict alerts by level, violations by party,
-    and the closest predicted approach of each alert.
+    and the smallest predicted miss of each alert.
 
     Raises:
         OSError: if the file cannot be written.
@@ -534,7 +540,7 @@ def plot_whatif(path: str | os.PathLike[str], whatif: WhatIf, title: str = "") -
                 color=_PROTOCOL_COLOURS[n % len(_PROTOCOL_COLOURS)],
                 label=f"{o.label} ({c.size})",
             )
-    ax.set_title("Closest predicted approach per alert")
+    ax.set_title("Smallest predicted miss per alert")
     ax.set_xlabel("NM")
     ax.set_ylabel("alerts")
     if any(c.size for c in closest):

