@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,9 +117,18 @@ class Server:
 
 
 def start_server(
-    database_url: str, log_path: Path, detection_interval_s: float = 0.5
+    database_url: str,
+    log_path: Path,
+    detection_interval_s: float = 0.5,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    verify: Any = True,
 ) -> Server:
-    """Start a server process and wait until it answers /healthz."""
+    """Start a server process and wait until it answers /healthz.
+
+    ``extra_args`` go to ``serve`` (with ``--tls-cert`` the URL is https and
+    ``verify`` checks its certificate); ``env`` is added to the environment
+    (``DECONFLICTION_*`` settings)."""
     port = free_port()
     exe = Path(sys.executable).parent / "deconfliction"
     log = log_path.open("ab")
@@ -137,19 +146,28 @@ def start_server(
             str(detection_interval_s),
             "--keys-dir",
             str(log_path.parent / "keys"),
+            *extra_args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **env} if env else None,
     )
-    server = Server(f"http://127.0.0.1:{port}", database_url, process, log_path, log)
+    scheme = "https" if "--tls-cert" in extra_args else "http"
+    server = Server(
+        f"{scheme}://127.0.0.1:{port}", database_url, process, log_path, log
+    )
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            server.stop()
             raise RuntimeError(
                 f"server exited with {process.returncode}:\n{server.log()}"
             )
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code in (200, 503):
+            status = httpx.get(
+                f"{server.url}/healthz", timeout=2, verify=verify
+            ).status_code
+            if status in (200, 503):
                 return server
         except httpx.HTTPError:
             pass

@@ -240,7 +240,12 @@ class Console:
         self.server = server
         self.tmp_path = tmp_path
         self.name = name
-        self.context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+        # Playwright's wait_for_function compiles its predicate with eval, which
+        # the console's Content-Security-Policy forbids: these tests bypass it, and
+        # tests/security/test_hardening_console_csp.py runs the console under it.
+        self.context = browser.new_context(
+            viewport=VIEWPORT, locale="en-GB", bypass_csp=True
+        )
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.errors: list[str] = []

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from deconfliction import __version__
 from deconfliction.api import background, errors
 from deconfliction.api.deps import Context, Notifier
+from deconfliction.api.headers import SecurityHeaders
 from deconfliction.api.routes import (
     alerts,
     health,
@@ -106,6 +107,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version=__version__,
         summary="Air-safety deconfliction between parties who share an airspace.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc would load their scripts from a CDN: not on an
+        # air-gapped network. The OpenAPI document stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     errors.install(app, store_health)
@@ -124,4 +129,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(module.router)
     app.include_router(stream_router)
     app.include_router(console_routes.router)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -79,6 +79,20 @@ def serve(
         bool,
         typer.Option("--no-archive", help="Prune positions without archiving them."),
     ] = False,
+    tls_cert: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DECONFLICTION_TLS_CERT",
+            help="PEM certificate (chain) to serve HTTPS and WSS; needs --tls-key.",
+        ),
+    ] = None,
+    tls_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DECONFLICTION_TLS_KEY",
+            help="PEM private key of --tls-cert.",
+        ),
+    ] = None,
 ) -> None:
     """Start the HTTP API and live detection (migrates the database first)."""
     import uvicorn
@@ -87,6 +101,7 @@ def serve(
     from deconfliction.api.logs import uvicorn_log_config
     from deconfliction.config import Settings
 
+    _check_tls(tls_cert, tls_key)
     settings = Settings(
         database_url=database,
         detection_interval_s=detection_interval_s,
@@ -97,7 +112,8 @@ def serve(
         batches_retention_days=batches_retention_days,
         archive_dir=None if no_archive else archive_dir,
     )
-    stderr.print(f"Deconfliction on http://{host}:{port}  store: {_safe(database)}")
+    scheme = "https" if tls_cert else "http"
+    stderr.print(f"Deconfliction on {scheme}://{host}:{port}  store: {_safe(database)}")
     _stop_cleanly_on_sigterm()
     uvicorn.run(
         create_app(settings),
@@ -106,6 +122,8 @@ def serve(
         log_level="info",
         log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
     )
 
 
@@ -121,6 +139,46 @@ def _stop_cleanly_on_sigterm() -> None:
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, _exit_0)
+
+
+def _check_tls(cert: str | None, key: str | None) -> None:
+    """Both TLS files or neither, each a readable file.
+
+    Raises:
+        InputError: otherwise.
+    """
+    from pathlib import Path
+
+    from deconfliction.errors import InputError, Problem
+
+    problems = []
+    if (cert is None) != (key is None):
+        problems.append(
+            Problem(
+                "command line", None, "--tls-cert/--tls-key", "give both or neither"
+            )
+        )
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if path is not None and not Path(path).is_file():
+            problems.append(
+                Problem("command line", None, option, f"no such file: {path}")
+            )
+    if not problems and cert is not None and key is not None:
+        import ssl
+
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+        except (ssl.SSLError, OSError) as exc:
+            problems.append(
+                Problem(
+                    "command line",
+                    None,
+                    "--tls-cert/--tls-key",
+                    f"not a PEM certificate and its key: {exc}",
+                )
+            )
+    if problems:
+        raise InputError(problems)
 
 
 def _safe(url: str) -> str:
