@@ -135,7 +135,7 @@ def load_operation(path: str | os.PathLike[str]) -> Operation:
 def parse_operations(text: str, source: str = "<operations>") -> tuple[Operation, ...]:
     """Validate the JSON text of an operation file; see :func:`load_operations`.
 
-    >>> ops = parse_operations('''{"id": "A", "party": "red", "kind": "cap",
+    >>> ops = parse_operations('''{"id": "A", "party": "red", "kind": "air_patrol",
     ...   "volumes": [{"volume": {
     ...       "outline_circle": {"center": {"lat": 35, "lng": 38},
     ...                          "radius": {"value": 10, "units": "KM"}},
