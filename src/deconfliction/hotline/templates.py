@@ -1390,9 +1390,11 @@ def update_catalogs(
     Raises:
         OSError: if a file cannot be read or written.
     """
-    template = _read_file(locale_dir / POT_PATH.name)
     changed = []
     for lang in languages:
+        # Read afresh for each language: Catalog.update adds the template's own
+        # message objects, and English then writes its msgstr into them.
+        template = _read_file(locale_dir / POT_PATH.name)
         path = locale_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         if path.exists():
             before = path.read_bytes()

@@ -1039,6 +1039,22 @@ class TestCatalogMaintenance:
             f"ru: {EXIT_ID!r}: form 0 untranslated"
         ]
 
+    def test_a_new_message_stays_untranslated_after_english(
+        self, tmp_path: Path
+    ) -> None:
+        # English fills its msgstr with the msgid; that must not leak into the
+        # languages updated after it (they shared the template's message objects,
+        # so a new message arrived in ru and ar in English and passed the check).
+        locale = _copy_locale(tmp_path)
+        for lang in templates.LANGUAGES:
+            path = locale / f"{lang}/LC_MESSAGES/messages.po"
+            _edit_po(path, lang, lambda c: c.delete(EXIT_ID))
+        assert templates.update_catalogs(locale) == list(templates.LANGUAGES)
+        assert templates.check_catalogs(locale) == [
+            f"ru: {EXIT_ID!r}: form 0 untranslated",
+            f"ar: {EXIT_ID!r}: form 0 untranslated",
+        ]
+
     def test_english_fills_itself(self, tmp_path: Path) -> None:
         locale = _copy_locale(tmp_path)
         en_po = locale / "en/LC_MESSAGES/messages.po"
