@@ -133,6 +133,11 @@ class TestProtocolLifecycle:
             f"{server.url}/v1/protocols/current", headers=_auth(tokens["russia"])
         ).json()
         assert current["version"] == 1
+        # The parties' names as the protocol states them (the console shows them).
+        assert current["party_names"] == {
+            "coalition": "US-led coalition (Combined Air Operations Center, Al Udeid)",
+            "russia": "Russian Federation (Hmeimim air base)",
+        }
         kinds = sorted(f["properties"]["kind"] for f in current["geometry"]["features"])
         assert kinds == ["line", "zone", "zone"]
 

@@ -108,6 +108,10 @@ class ProtocolVersionOut(BaseModel):
     status: Literal["proposed", "in_effect", "superseded"]
     sharing: str
     parties: list[str]
+    party_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="each party's full name as the protocol states it, by id",
+    )
     accepted_by: list[str]
     awaiting: list[str]
     proposed_by: str

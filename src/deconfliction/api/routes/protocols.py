@@ -73,6 +73,7 @@ def _out(v: protocols.ProtocolVersion, full: bool) -> ProtocolVersionOut:
         status=v.status,
         sharing=p.sharing.value,
         parties=list(p.parties),
+        party_names={pid: party.name for pid, party in p.parties.items()},
         accepted_by=list(v.accepted_by),
         awaiting=list(v.awaiting),
         proposed_by=v.proposed_by,
