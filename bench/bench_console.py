@@ -65,7 +65,7 @@ STEP_S = 5.0  # between the two positions of each aircraft
 
 # Frame times (requestAnimationFrame intervals) during a 3 s zoom across the grid.
 FRAMES_JS = """async () => {
-  const map = window.dcf.app.mapView.map;
+  const map = window.dcf.mapView.map;
   map.jumpTo({center: [40.2, 35.6], zoom: 6});
   await new Promise((r) => map.once('idle', r));
   const deltas = [];
@@ -87,11 +87,11 @@ FRAMES_JS = """async () => {
 # Five rebuilds of the aircraft source, as a poll does: time on the page's thread
 # (building the features, handing them to the map's worker) and until drawn.
 UPDATES_JS = """async () => {
-  const app = window.dcf.app, map = app.mapView.map;
+  const view = window.dcf.mapView, map = view.map;
   const js = [], screen = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    js.push(app.mapView.setAircraft(app.tracks));
+    js.push(view.setAircraft(window.dcf.store.state.tracks));
     await new Promise((r) => map.once('idle', r));
     screen.push(performance.now() - t0);
   }

@@ -1,6 +1,7 @@
 // Builds the console into src/deconfliction/web/static/ (committed: the Python
 // package ships these files, so a user needs no node). Run through `npm run build`
-// (or ./build.sh, which also runs `npm ci`).
+// (or ./build.sh, which also runs `npm ci`). The build is reproducible: the same
+// sources and package-lock.json give the same files, byte for byte.
 //
 // Output:
 //   index.html            the page (references only files below, by relative URL)
@@ -11,11 +12,14 @@
 //   LICENSES.txt          the licences of what the bundle contains
 import { build } from "esbuild";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, "..", "src", "deconfliction", "web", "static");
+// `node build.mjs --out DIR` builds elsewhere (web/check compares that with what is
+// committed); by default, into the package.
+const at = process.argv.indexOf("--out");
+const out = at > 0 ? resolve(process.argv[at + 1]) : join(here, "..", "src", "deconfliction", "web", "static");
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "i18n"), { recursive: true });

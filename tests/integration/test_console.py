@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from deconfliction import web
 from deconfliction.api import errors
 from deconfliction.api.routes import console
+from deconfliction.domain.geodesy import destination
 from tests.conftest import Server, add_party, start_server
 from tests.integration.helpers import encounter, flight, put_in_effect
 
@@ -307,11 +308,29 @@ def _post(server: Server, token: str, batch: str, positions: list[Any]) -> None:
         assert r.is_success, r.text
 
 
+def _at(positions: list[dict[str, Any]], t_s: float) -> list[dict[str, Any]]:
+    """The positions moved in time so that the last is at ``t_s``."""
+    shift = t_s - positions[-1]["time"]
+    return [{**p, "time": p["time"] + shift} for p in positions]
+
+
+def _alert_when(server: Server, token: str, holds: Any) -> dict[str, Any]:
+    """The party's one alert once ``holds(alert)`` (detection ticks every 0.5 s)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    with server.client(token) as client:
+        while True:
+            alerts = client.get("/v1/alerts").json()
+            if len(alerts) == 1 and holds(alerts[0]):
+                return dict(alerts[0])
+            assert time.monotonic() < deadline, f"alert not as wanted: {alerts}"
+            time.sleep(0.2)
+
+
 def _canvas_point(page: Any, lon_deg: float, lat_deg: float) -> tuple[float, float]:
     """Where a position is on the screen."""
     box = page.locator("#map canvas").bounding_box()
     x, y = page.evaluate(
-        "([lon, lat]) => { const p = window.dcf.app.mapView.map.project([lon, lat]);"
+        "([lon, lat]) => { const p = window.dcf.mapView.map.project([lon, lat]);"
         " return [p.x, p.y]; }",
         [lon_deg, lat_deg],
     )
@@ -386,9 +405,9 @@ class TestTwoDutyOfficers:
         page.wait_for_selector("#messages-list li.message.incoming:not(.pending)")
         rp.wait_for_selector("#messages-list li.message.outgoing .receipt.ok")
         page.evaluate(
-            "window.dcf.app.mapView.map.jumpTo({center: [38.75, 35.84], zoom: 8.2})"
+            "window.dcf.mapView.map.jumpTo({center: [38.75, 35.84], zoom: 8.2})"
         )
-        page.evaluate("new Promise((r) => window.dcf.app.mapView.map.once('idle', r))")
+        page.evaluate("new Promise((r) => window.dcf.mapView.map.once('idle', r))")
         coalition.screenshot("hotline")
         russia.screenshot("hotline")
 
@@ -400,9 +419,9 @@ class TestTwoDutyOfficers:
         page = officer.page
 
         page.evaluate(
-            "window.dcf.app.mapView.map.jumpTo({center: [40.4, 36.0], zoom: 6.6})"
+            "window.dcf.mapView.map.jumpTo({center: [40.4, 36.0], zoom: 6.6})"
         )
-        page.wait_for_function("!window.dcf.app.mapView.map.isMoving()")
+        page.wait_for_function("!window.dcf.mapView.map.isMoving()")
         # A polygon: four corners clicked, Enter to finish (well east of the river).
         page.click("#draw-polygon")
         corners = [(41.2, 36.0), (41.8, 36.0), (41.8, 36.5), (41.2, 36.5)]
@@ -517,7 +536,9 @@ class TestTwoDutyOfficers:
         # Every feature that loads something: the incident's evidence map, the
         # protocol, help, each language (catalogs, fonts for Cyrillic and Arabic).
         # On the way, the coalition's violation becomes a complaint from Russia.
-        theirs = page.locator("#incidents-list li.incident", has_text="by Coalition")
+        theirs = page.locator(
+            "#incidents-list li.incident", has_text="by US-led coalition"
+        )
         theirs.first.wait_for(state="attached")
         page.click("#tabs button[data-tab='incidents']")
         theirs.first.click()
@@ -549,6 +570,44 @@ class TestTwoDutyOfficers:
         assert officer.outside_requests() == [elsewhere]
         officer.requests.clear()  # so that the fixture's own check passes
 
+    def test_a_cleared_alert_shows_its_worst(
+        self, consoles: dict[str, Console], live: tuple[Server, dict[str, str]]
+    ) -> None:
+        # Head-on (predicted miss 0 NM), then 3 NM apart abeam (still a conflict,
+        # the latest prediction 3 NM), then far apart: the alert clears. Its row shows
+        # the highest level and the smallest predicted miss while it was active, not
+        # the last prediction.
+        server, tokens = live
+        officer = consoles["coalition"].sign_in(tokens["coalition"])
+        page = officer.page
+        viper, rf = encounter(time.time())
+        _post(server, tokens["coalition"], "head-on", viper)
+        _post(server, tokens["russia"], "head-on-r", rf)
+        first = _alert_when(server, tokens["coalition"], lambda a: a["active"])
+        lat, lon = destination(35.70, 38.60, 90.0, 3.0)
+        abeam = flight("VIPER11", float(lat), float(lon), 0.0, 420.0, 25000.0, 0, 1)
+        now = time.time()
+        _post(server, tokens["coalition"], "abeam", _at(abeam, now))
+        _post(server, tokens["russia"], "abeam-r", _at(rf[:1], now))
+        last = _alert_when(
+            server, tokens["coalition"], lambda a: a["active"] and a["dcpa_nm"] > 2.5
+        )
+        away = flight("VIPER11", 35.0, 40.5, 90.0, 420.0, 25000.0, 0, 1)
+        now = time.time()
+        _post(server, tokens["coalition"], "away", _at(away, now))
+        _post(server, tokens["russia"], "away-r", _at(rf[:1], now))
+        cleared = _alert_when(server, tokens["coalition"], lambda a: not a["active"])
+        assert first["id"] == last["id"] == cleared["id"]
+        assert cleared["min_dcpa_nm"] < 0.5 < 2.5 < cleared["dcpa_nm"]
+
+        row = page.locator("#alerts-list li.alert.cleared")
+        row.wait_for()
+        text = row.inner_text()
+        assert cleared["max_level"].upper() in text, text
+        assert f"smallest predicted miss {cleared['min_dcpa_nm']:.1f} NM" in text, text
+        assert f"{cleared['dcpa_nm']:.1f} NM" not in text, text
+        officer.screenshot("cleared")
+
     def test_a_thousand_live_aircraft(
         self,
         consoles: dict[str, Console],
@@ -571,11 +630,11 @@ class TestTwoDutyOfficers:
         page.wait_for_function("window.dcf.stats.aircraft === 1000", timeout=30_000)
         drawn = page.evaluate(
             """async () => {
-              const map = window.dcf.app.mapView.map;
+              const map = window.dcf.mapView.map;
               map.jumpTo({center: [41.4, 36.4], zoom: 7});
               await new Promise((r) => map.once('idle', r));
               const ids = map.queryRenderedFeatures({layers: ['aircraft']})
-                .map((f) => f.properties.label.split('\\n')[0]);
+                .map((f) => f.properties.key);
               return new Set(ids).size;
             }"""
         )

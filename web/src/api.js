@@ -92,6 +92,7 @@ export function filenameFrom(disposition, fallback) {
     const plain = /filename\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(header);
     name = plain ? (plain[1] ?? plain[2]) : "";
   }
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
   name = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "_").trim();
   return name && !name.startsWith(".") ? name : fallback;
 }

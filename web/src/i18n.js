@@ -1,5 +1,7 @@
 // UI strings: one JSON catalog per language in static/i18n/. Hotline texts are not
 // here: the server renders them (?lang=). Arabic lays the whole page out right to left.
+// Numbers are written in the language's format with Latin digits (as the daily report
+// writes them); units are words of the catalog ("5 NM", "5 м. миль", "5 ميل بحري").
 import { $$ } from "./util.js";
 
 export const LANGUAGES = ["en", "ru", "ar"];
@@ -7,24 +9,37 @@ const RTL = new Set(["ar"]);
 const catalogs = {};
 let current = "en";
 
-export async function loadLanguage(lang) {
-  if (!LANGUAGES.includes(lang)) lang = "en";
-  if (!catalogs.en) catalogs.en = await fetchCatalog("en");
-  if (!catalogs[lang]) catalogs[lang] = await fetchCatalog(lang);
-  current = lang;
-  const root = document.documentElement;
-  root.lang = lang;
-  root.dir = RTL.has(lang) ? "rtl" : "ltr";
-  for (const el of $$("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of $$("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
-  for (const el of $$(".lang-select")) el.value = lang;
-  document.title = t("app.title");
-  return lang;
+/** Make a catalog known (loadLanguage fetches them; tests pass them in). */
+export function addCatalog(code, catalog) {
+  catalogs[code] = catalog;
 }
 
-async function fetchCatalog(lang) {
-  const response = await fetch(`static/i18n/${lang}.json`, { cache: "no-cache" });
-  if (!response.ok) throw new Error(`catalog ${lang}: ${response.status}`);
+/** Switch to a language whose catalog is known; an unknown one means English. */
+export function useLanguage(code) {
+  current = LANGUAGES.includes(code) && catalogs[code] ? code : "en";
+  return current;
+}
+
+/** Fetch a language's catalog (and English, the fallback), switch to it, relabel the page. */
+export async function loadLanguage(code) {
+  const wanted = LANGUAGES.includes(code) ? code : "en";
+  if (!catalogs.en) addCatalog("en", await fetchCatalog("en"));
+  if (!catalogs[wanted]) addCatalog(wanted, await fetchCatalog(wanted));
+  useLanguage(wanted);
+  const root = document.documentElement;
+  root.lang = current;
+  root.dir = isRtl() ? "rtl" : "ltr";
+  for (const el of $$("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of $$("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of $$("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  for (const el of $$(".lang-select")) el.value = current;
+  document.title = t("app.title");
+  return current;
+}
+
+async function fetchCatalog(code) {
+  const response = await fetch(`static/i18n/${code}.json`, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`catalog ${code}: ${response.status}`);
   return response.json();
 }
 
@@ -50,4 +65,23 @@ export function label(group, code) {
   const key = `${group}.${code}`;
   const text = t(key);
   return text === key ? String(code) : text;
+}
+
+const formats = new Map();
+
+/** A number in the language's format with `digits` decimals, Latin digits; "–" for none. */
+export function number(value, digits = 0) {
+  if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
+  const key = `${current}/${digits}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(`${current}-u-nu-latn`, { minimumFractionDigits: digits, maximumFractionDigits: digits, signDisplay: "negative" });
+    formats.set(key, format);
+  }
+  return format.format(Number(value)); // signDisplay "negative": no "-0"
+}
+
+/** A quantity with its unit in the language: unit("nm", 5.25, 1) -> "5.3 NM". */
+export function unit(name, value, digits = 0) {
+  return t(`unit.${name}`, { n: number(value, digits) });
 }

@@ -2,32 +2,40 @@
 // the API, follows the live stream (/v1/stream, resumed with ?after= the last event
 // id) and polls the live picture (/v1/tracks). Everything it loads comes from this
 // server: scripts, styles, fonts, catalogs and map data.
+//
+// What the console knows is in one store (store.js, state.js): loaders, the stream and
+// the panels change it only by dispatching actions, and the views below redraw the
+// parts of the screen that read the slices an action changed, once per frame.
 import { Api, ApiError } from "./api.js";
 import { LANGUAGES, label, lang, loadLanguage, t } from "./i18n.js";
 import { Colours, MapView } from "./map.js";
-import {
-  acknowledge,
-  alarmLevel,
-  loadAcks,
-  pairsForMap,
-  renderAlerts,
-  sidesOf,
-  tickAlerts,
-  topUnacknowledged,
-} from "./panels/alerts.js";
-import { acknowledgeMessage, bindHotline, pendingMessages, renderComposer, renderMessages, tickMessages } from "./panels/hotline.js";
-import { incidentMarkers, renderIncidents, showIncident } from "./panels/incidents.js";
-import { conflictPlaces, onShapeChange, renderOperationForm, renderOperations } from "./panels/operations.js";
+import { acknowledge, loadAcks, renderAlerts, saveAcks, tickAlerts } from "./panels/alerts.js";
+import { acknowledgeMessage, bindHotline, renderComposer, renderMessages, tickMessages } from "./panels/hotline.js";
+import { evidenceMapShown, renderIncidents, showIncident } from "./panels/incidents.js";
+import { renderOperationForm, renderOperations, renderShape } from "./panels/operations.js";
 import { renderProtocol } from "./panels/protocol.js";
 import { bindReport, closeReport, reportLanguageChanged, reportOpen, reportShown } from "./panels/report.js";
-import { clock, localText, timeEl, utcText } from "./time.js";
-import { $, $$, coalesce, debounce, fill, flightLevel, h, num } from "./util.js";
+import {
+  alarmLevel,
+  conflictPlaces,
+  incidentMarkers,
+  pairsForMap,
+  partyFullName,
+  partyName,
+  partyOrder,
+  pendingMessages,
+  sidesOf,
+  topUnacknowledged,
+} from "./selectors.js";
+import { initialState, reducers } from "./state.js";
+import { createStore } from "./store.js";
+import { clock, countdownText, localText, timeEl, utcText } from "./time.js";
+import { $, $$, coalesce, debounce, fill, h } from "./util.js";
 
 const TRACKS_POLL_MS = 2000; // the live picture is not on the stream: read it this often
 const TRACK_MAX_AGE_S = 120; // aircraft silent longer than this leave the map
-const TRAIL_S = 900; // history trail kept per aircraft (15 minutes)
-const TRAIL_POINTS = 120;
 const SEED_TRAILS_MAX = 100; // fetch the history of new aircraft only while there are few
+const TRAIL_S = 900; // the history fetched for a new aircraft's trail
 const RECONNECT_MAX_MS = 10000;
 const BEEP_EVERY_S = 2.5;
 const TOAST_MS = 6000;
@@ -38,191 +46,165 @@ const LANG_KEY = "dcf.lang";
 const MUTE_KEY = "dcf.muted";
 
 const stats = { tracksUpdateMs: 0, aircraft: 0, events: 0, lastEventId: 0, connected: false };
+const store = createStore(initialState, reducers);
 
-const app = {
+// The services the panels use (not state: set once when the console starts).
+const ctx = {
+  store,
   api: null,
-  me: null,
-  parties: new Map(),
-  protocol: null,
+  mapView: null,
   base: null,
   colours: new Colours(),
-  mapView: null,
-  alerts: new Map(),
-  incidents: new Map(),
-  messages: [],
-  operations: [],
-  tracks: new Map(),
-  acks: {},
-  selectedIncident: null,
-  drawnShape: null,
-  lang,
-  stats,
-  partyName(id) {
-    return app.parties.get(id)?.name || id;
-  },
+  toast,
+  refresh,
+  showTab,
+  focusAlert,
+  signOut: (reason) => signOut(reason),
 };
 
-// -- rendering, coalesced to one pass per frame ---------------------------------------
+// -- views: which part of the screen reads which slices of the state ---------------------
+
+const VIEWS = [
+  ["colours", ["protocol", "parties"], recolour],
+  ["who", ["me", "parties", "protocol", "lang"], renderWho],
+  ["legend", ["protocol", "parties", "lang"], renderLegend],
+  ["protocol", ["protocol", "parties", "lang"], () => renderProtocol(ctx)],
+  ["alerts", ["alerts", "acks", "parties", "protocol", "lang"], () => renderAlerts(ctx)],
+  ["alarm", ["alerts", "acks"], updateAlarm],
+  ["pairs", ["alerts", "acks", "tracks"], () => ctx.mapView?.setPairs(pairsForMap(store.state))],
+  ["incidents", ["incidents", "selectedIncident", "parties", "protocol", "lang"], () => renderIncidents(ctx)],
+  ["incident marks", ["incidents"], () => ctx.mapView?.setIncidents(incidentMarkers(store.state))],
+  ["messages", ["messages", "hotlineBox", "parties", "protocol", "lang"], () => renderMessages(ctx)],
+  ["composer", ["composerKind", "protocol", "parties", "lang"], () => renderComposer(ctx)],
+  ["operations", ["operations", "lastFiled", "parties", "protocol", "lang"], () => renderOperations(ctx)],
+  ["operation marks", ["operations"], () => ctx.mapView?.setOperations(store.state.operations, conflictPlaces(store.state))],
+  ["operation form", ["lang"], () => renderOperationForm(ctx)],
+  ["shape", ["draw"], () => renderShape(ctx)],
+  ["aircraft", ["tracks"], drawAircraft],
+  ["countries", ["lang"], () => ctx.mapView?.setCountryNames((name) => label("country", name))],
+];
 
 const dirty = new Set();
 const flush = coalesce(() => {
-  const parts = new Set(dirty);
+  if (!store.state.me || !ctx.mapView) return; // signed in and the map made: then draw
+  for (const [name, , render] of VIEWS) {
+    if (dirty.has(name)) render();
+  }
   dirty.clear();
-  if (parts.has("protocol")) renderProtocol(app);
-  if (parts.has("alerts")) {
-    renderAlerts(app);
-    updateAlarm();
-  }
-  if (parts.has("alerts") || parts.has("pairs")) app.mapView?.setPairs(pairsForMap(app));
-  if (parts.has("incidents")) {
-    renderIncidents(app);
-    app.mapView?.setIncidents(incidentMarkers(app));
-  }
-  if (parts.has("messages")) renderMessages(app);
-  if (parts.has("operations")) {
-    renderOperations(app);
-    app.mapView?.setOperations(app.operations, conflictPlaces(app));
-  }
 });
 
-app.invalidate = (...parts) => {
-  for (const p of parts) dirty.add(p);
+store.subscribe((state, changed) => {
+  for (const [name, slices] of VIEWS) if (slices.some((s) => changed.has(s))) dirty.add(name);
+  if (changed.has("acks") && state.me) saveAcks(state.me.party_id, state.acks);
   flush();
-};
+});
 
-app.toast = (text, kind = "info") => {
+function redrawAll() {
+  for (const [name] of VIEWS) dirty.add(name);
+  flush();
+}
+
+let colourOrder = "";
+function recolour() {
+  const order = partyOrder(store.state);
+  if (order.join() === colourOrder) return;
+  colourOrder = order.join();
+  ctx.colours.setParties(order);
+  ctx.mapView.recolour();
+  for (const name of ["aircraft", "legend", "protocol", "operations"]) dirty.add(name); // drawn in the colours
+}
+
+function drawAircraft() {
+  stats.tracksUpdateMs = ctx.mapView.setAircraft(store.state.tracks);
+  stats.aircraft = store.state.tracks.size;
+}
+
+function toast(text, kind = "info") {
   const el = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
   const box = $("#toasts");
   box.append(el);
   while (box.children.length > TOASTS_SHOWN) box.firstElementChild.remove();
   setTimeout(() => el.remove(), TOAST_MS);
-};
+}
 
 // -- loading from the API --------------------------------------------------------------
 
+let fitted = false; // the map is fitted to the protocol once: later the officer decides
+
 const loaders = {
   async protocol() {
-    const parties = await app.api.get("/v1/parties");
-    app.parties = new Map(parties.map((p) => [p.id, p]));
-    renderWho();
+    const parties = await ctx.api.get("/v1/parties");
+    let protocol = null;
     try {
-      app.protocol = await app.api.get("/v1/protocols/current");
+      protocol = await ctx.api.get("/v1/protocols/current");
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 404) throw error;
-      app.protocol = null;
     }
-    const order = app.protocol?.parties || [...app.parties.keys()];
-    if (order.join() !== app.colours.order.join()) {
-      app.colours.setParties(order);
-      app.mapView.recolour();
-      renderComposer(app);
+    store.dispatch({ type: "parties/loaded", parties });
+    store.dispatch({ type: "protocol/loaded", protocol });
+    ctx.mapView.setProtocol(protocol?.geometry);
+    if (protocol && !fitted) {
+      fitted = true;
+      const coords = protocol.geometry.features.flatMap((f) => (f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates));
+      ctx.mapView.fitTo(coords, 0);
     }
-    app.mapView.setProtocol(app.protocol?.geometry);
-    if (app.protocol && !app.fitted) {
-      app.fitted = true; // once: later the officer decides where to look
-      const coords = app.protocol.geometry.features.flatMap((f) => (f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates));
-      app.mapView.fitTo(coords, 0);
-    }
-    renderLegend();
-    app.invalidate("protocol", "alerts", "incidents", "operations", "messages");
   },
   async alerts() {
-    const list = await app.api.get("/v1/alerts");
-    app.alerts = new Map(list.map((a) => [a.id, a]));
-    app.invalidate("alerts");
+    store.dispatch({ type: "alerts/loaded", alerts: await ctx.api.get("/v1/alerts") });
   },
   async incidents() {
-    const list = await app.api.get("/v1/incidents");
-    app.incidents = new Map(list.map((i) => [i.id, i]));
-    app.invalidate("incidents");
+    store.dispatch({ type: "incidents/loaded", incidents: await ctx.api.get("/v1/incidents") });
   },
   async messages() {
-    app.messages = await app.api.get(`/v1/hotline/messages?lang=${lang()}`);
-    app.invalidate("messages");
+    store.dispatch({ type: "messages/loaded", messages: await ctx.api.get(`/v1/hotline/messages?lang=${lang()}`) });
   },
   async operations() {
-    app.operations = await app.api.get("/v1/operations");
-    app.invalidate("operations");
+    store.dispatch({ type: "operations/loaded", operations: await ctx.api.get("/v1/operations") });
   },
   async tracks() {
-    applyTracks(await app.api.get(`/v1/tracks?max_age_s=${TRACK_MAX_AGE_S}`));
+    applyTracks(await ctx.api.get(`/v1/tracks?max_age_s=${TRACK_MAX_AGE_S}`));
   },
 };
 
-app.refresh = async (what) => {
+async function refresh(what) {
   try {
     await loaders[what]();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) signOut(t("signin.expired"));
     else console.warn(`refresh ${what}:`, error);
   }
-};
+}
 
 const refreshLater = {};
-for (const name of Object.keys(loaders)) refreshLater[name] = debounce(() => app.refresh(name), 150);
+for (const name of Object.keys(loaders)) refreshLater[name] = debounce(() => refresh(name), 150);
 
 function refreshAll() {
-  return Promise.all(Object.keys(loaders).map((name) => app.refresh(name)));
+  return Promise.all(Object.keys(loaders).map((name) => refresh(name)));
 }
 
 // -- the live picture --------------------------------------------------------------------
 
 function applyTracks(points) {
-  const seen = new Set();
-  let changed = false;
-  for (const p of points) {
-    const key = `${p.party}/${p.id}`;
-    seen.add(key);
-    let a = app.tracks.get(key);
-    if (!a) {
-      a = { key, party: p.party, id: p.id, trail: [], trailT: [], t_s: null };
-      app.tracks.set(key, a);
-      changed = true;
-      if (app.tracks.size <= SEED_TRAILS_MAX) seedTrail(a);
-    }
-    if (a.t_s !== p.t_s) {
-      changed = true;
-      a.trail.push([p.lon_deg, p.lat_deg]);
-      a.trailT.push(p.t_s);
-      while (a.trail.length > TRAIL_POINTS || (a.trailT.length > 1 && a.trailT[0] < p.t_s - TRAIL_S)) {
-        a.trail.shift();
-        a.trailT.shift();
-      }
-    }
-    Object.assign(a, { t_s: p.t_s, lat: p.lat_deg, lon: p.lon_deg, alt: p.alt_ft, gs: p.gs_kt, trk: p.trk_deg, vs: p.vs_fpm, fl: flightLevel(p.alt_ft) });
-  }
-  for (const key of [...app.tracks.keys()]) {
-    if (!seen.has(key)) {
-      app.tracks.delete(key);
-      changed = true;
-    }
-  }
-  stats.aircraft = app.tracks.size;
-  if (!changed && !trailsSeeded) return; // nothing moved: the map is not redrawn
-  trailsSeeded = false;
-  stats.tracksUpdateMs = app.mapView.setAircraft(app.tracks);
-  app.invalidate("pairs");
+  const before = store.state.tracks;
+  store.dispatch({ type: "tracks/polled", points });
+  const after = store.state.tracks;
+  if (after.size > SEED_TRAILS_MAX) return;
+  for (const a of after.values()) if (!before.has(a.key)) seedTrail(a);
 }
-
-let trailsSeeded = false; // a history arrived: draw the trails at the next poll
 
 async function seedTrail(a) {
   try {
     const since = new Date((clock.now() - TRAIL_S) * 1000).toISOString();
-    const history = await app.api.get(`/v1/tracks/${encodeURIComponent(a.party)}/${encodeURIComponent(a.id)}?since=${since}`);
-    const older = history.filter((p) => a.trailT.length === 0 || p.t_s < a.trailT[0]).slice(-TRAIL_POINTS);
-    a.trail.unshift(...older.map((p) => [p.lon_deg, p.lat_deg]));
-    a.trailT.unshift(...older.map((p) => p.t_s));
-    trailsSeeded = older.length > 0 || trailsSeeded;
+    const history = await ctx.api.get(`/v1/tracks/${encodeURIComponent(a.party)}/${encodeURIComponent(a.id)}?since=${since}`);
+    store.dispatch({ type: "tracks/history", key: a.key, history });
   } catch {
     // the history is a nicety; the live position is what matters
   }
 }
 
-let pollTimer = null;
 async function pollTracks() {
-  await app.refresh("tracks");
-  pollTimer = setTimeout(pollTracks, TRACKS_POLL_MS);
+  await refresh("tracks");
+  setTimeout(pollTracks, TRACKS_POLL_MS);
 }
 
 // -- the stream ------------------------------------------------------------------------------
@@ -232,7 +214,7 @@ let reconnectMs = 1000;
 let lastEventId = 0;
 
 function afterKey() {
-  return `dcf.after.${app.me.party_id}`;
+  return `dcf.after.${store.state.me.party_id}`;
 }
 
 function setConnection(state) {
@@ -250,7 +232,7 @@ function connect() {
   socket = ws;
   setConnection("connecting");
   ws.onopen = () => {
-    ws.send(JSON.stringify({ token: app.api.token }));
+    ws.send(JSON.stringify({ token: ctx.api.token }));
     reconnectMs = 1000;
     setConnection("live");
     refreshAll(); // whatever happened while we were away, in full
@@ -284,23 +266,22 @@ function isFresh(event) {
 function handleEvent(event) {
   const [group] = event.type.split(".");
   const data = event.data || {};
+  const state = store.state;
   if (group === "alert" && data.id) {
-    const before = app.alerts.get(data.id);
-    app.alerts.set(data.id, data);
-    app.invalidate("alerts");
-    if (!before && isFresh(event)) app.toast(t("alerts.new", { level: label("level", data.level) }), "warn");
+    const before = state.alerts.get(data.id);
+    store.dispatch({ type: "alert/changed", alert: data });
+    if (!before && isFresh(event)) toast(t("alerts.new", { level: label("level", data.level) }), "warn");
   } else if (group === "incident" && data.id !== undefined) {
-    app.incidents.set(data.id, data);
-    app.invalidate("incidents");
-    if (event.type === "incident.opened" && isFresh(event)) app.toast(t("incidents.new", { kind: label("incident", data.kind), id: data.id }), "warn");
+    store.dispatch({ type: "incident/changed", incident: data });
+    if (event.type === "incident.opened" && isFresh(event)) toast(t("incidents.new", { kind: label("incident", data.kind), id: data.id }), "warn");
   } else if (group === "hotline") {
     refreshLater.messages();
     const m = data.message;
-    if (event.type === "hotline.sent" && m && m.from !== app.me.party_id && isFresh(event)) {
-      app.toast(t("hotline.new", { party: app.partyName(m.from), priority: label("priority", m.priority) }), m.priority === "flash" ? "warn" : "info");
+    if (event.type === "hotline.sent" && m && m.from !== state.me.party_id && isFresh(event)) {
+      toast(t("hotline.new", { party: partyName(state, m.from), priority: label("priority", m.priority) }), m.priority === "flash" ? "warn" : "info");
       if (m.priority === "flash") beep();
     }
-    if (event.type === "hotline.escalated" && isFresh(event)) app.toast(t("hotline.escalated"), "warn");
+    if (event.type === "hotline.escalated" && isFresh(event)) toast(t("hotline.escalated"), "warn");
     if (m?.operation_id) refreshLater.operations(); // a notice acknowledged moves its operation on
   } else if (group === "operation") {
     refreshLater.operations();
@@ -341,9 +322,15 @@ function beep() {
 }
 
 function updateAlarm() {
-  const level = alarmLevel(app);
+  const level = alarmLevel(store.state);
   document.body.classList.toggle("alarm", level === "warning");
   document.body.classList.toggle("caution", level === "advisory" || level === "conflict");
+}
+
+function setMuted(value) {
+  muted = value;
+  localStorage.setItem(MUTE_KEY, muted ? "1" : "0");
+  renderMute();
 }
 
 function renderMute() {
@@ -359,39 +346,40 @@ function tick() {
   fill($("#clock"), h("span", { class: "utc" }, utcText(now, { date: false })), " ", h("span", { class: "local" }, `(${localText(now, lang())})`));
   tickAlerts();
   tickMessages();
-  if (alarmLevel(app) === "warning" && performance.now() / 1000 - lastBeep > BEEP_EVERY_S) beep();
-  const pending = pendingMessages(app);
-  fill(
-    $("#counters"),
-    pending.length ? h("span", { class: pending.some((m) => m.overdue) ? "danger" : "" }, t("hotline.pending_count", { n: pending.length })) : null,
-  );
+  ctx.mapView?.tick(now);
+  if (alarmLevel(store.state) === "warning" && performance.now() / 1000 - lastBeep > BEEP_EVERY_S) beep();
+  const pending = pendingMessages(store.state);
+  const counter = $("#counters");
+  counter.classList.toggle("danger", pending.some((m) => m.overdue));
+  counter.textContent = pending.length ? t("hotline.pending_count", { n: pending.length }) : "";
 }
 
 // -- the map's clicks -----------------------------------------------------------------------
 
 function onPick(layer, props, lngLat) {
+  const state = store.state;
   if (layer === "aircraft") {
-    const a = app.tracks.get(props.key);
+    const a = state.tracks.get(props.key);
     if (!a) return;
-    app.mapView.popup(
+    ctx.mapView.popup(
       lngLat,
       h(
         "div",
         { class: "popup" },
         h("strong", { dir: "ltr" }, a.id),
         " ",
-        h("span", {}, app.partyName(a.party)),
+        h("span", {}, partyName(state, a.party)),
         h("div", { dir: "ltr" }, `${a.fl} · ${Math.round(a.gs)} kt · ${Math.round(a.trk)}° · ${Math.round(a.vs)} fpm`),
-        h("div", {}, timeEl(a.t_s, lang())),
+        h("div", {}, timeEl(a.t_s, state.lang)),
       ),
     );
     const since = new Date((clock.now() - 3600) * 1000).toISOString();
-    app.api
+    ctx.api
       .get(`/v1/tracks/${encodeURIComponent(a.party)}/${encodeURIComponent(a.id)}?since=${since}`)
-      .then((history) => app.mapView.setHistory(history.map((p) => [p.lon_deg, p.lat_deg])))
-      .catch(() => app.mapView.setHistory(null));
+      .then((history) => ctx.mapView.setHistory(history.map((p) => [p.lon_deg, p.lat_deg])))
+      .catch(() => ctx.mapView.setHistory(null));
   } else if (layer === "incidents") {
-    showIncident(app, props.id);
+    showIncident(ctx, props.id);
   } else if (layer === "pairs" || layer === "cpa") {
     const row = $(`#alerts-list li[data-key="${CSS.escape(props.id)}"]`);
     row?.scrollIntoView({ block: "nearest" });
@@ -401,12 +389,13 @@ function onPick(layer, props, lngLat) {
   }
 }
 
-app.focusAlert = (alert) => {
-  const { own } = sidesOf(app, alert);
-  const live = own.id ? app.tracks.get(`${own.party}/${own.id}`) : null;
+function focusAlert(alert) {
+  const state = store.state;
+  const { own } = sidesOf(state, alert);
+  const live = own.id ? state.tracks.get(`${own.party}/${own.id}`) : null;
   const at = live ? [live.lon, live.lat] : own.cpa ? [own.cpa.lon_deg, own.cpa.lat_deg] : null;
-  if (at) app.mapView.flyTo(at, 8);
-};
+  if (at) ctx.mapView.flyTo(at, 8);
+}
 
 // -- tabs, help, shortcuts -------------------------------------------------------------------
 
@@ -415,7 +404,6 @@ function showTab(name) {
   for (const p of $$(".tab-panel")) p.classList.toggle("active", p.dataset.panel === name);
   if (name === "report") reportShown();
 }
-app.showTab = showTab;
 
 const SHORTCUTS = [
   ["A", "help.ack_alert"],
@@ -444,8 +432,8 @@ function startDraw(mode) {
   $("#draw-finish").hidden = mode !== "polygon";
   $("#draw-cancel").hidden = false;
   $("#draw-hint").textContent = t(mode === "polygon" ? "draw.polygon_hint" : "draw.circle_hint");
-  app.mapView.startDraw(mode, (shape, drawing) => {
-    onShapeChange(app, shape, drawing);
+  ctx.mapView.startDraw(mode, (shape, drawing) => {
+    store.dispatch({ type: "draw/changed", shape, drawing });
     if (!drawing) {
       $("#draw-finish").hidden = true;
       $("#draw-cancel").hidden = true;
@@ -458,7 +446,7 @@ function onKey(e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
   if (e.key === "Escape") {
-    if (app.mapView.drawState) app.mapView.cancelDraw();
+    if (ctx.mapView.drawState) ctx.mapView.cancelDraw();
     else if (reportOpen()) closeReport();
     toggleHelp(false);
     return;
@@ -466,21 +454,18 @@ function onKey(e) {
   if (typing) return;
   const key = e.key.toLowerCase();
   if (key === "a") {
-    const top = topUnacknowledged(app);
-    if (top) acknowledge(app, top.id);
+    const top = topUnacknowledged(store.state);
+    if (top) acknowledge(ctx, top.id);
   } else if (key === "k") {
-    const top = pendingMessages(app)[0];
-    if (top) acknowledgeMessage(app, top.id);
+    const top = pendingMessages(store.state)[0];
+    if (top) acknowledgeMessage(ctx, top.id);
   } else if (["1", "2", "3", "4", "5"].includes(key)) {
     showTab(["hotline", "incidents", "operations", "protocol", "report"][Number(key) - 1]);
   } else if (key === "p") startDraw("polygon");
   else if (key === "c") startDraw("circle");
-  else if (key === "enter" && app.mapView.drawState) app.mapView.finishDraw();
-  else if (key === "m") {
-    muted = !muted;
-    localStorage.setItem(MUTE_KEY, muted ? "1" : "0");
-    renderMute();
-  } else if (key === "?") toggleHelp();
+  else if (key === "enter" && ctx.mapView.drawState) ctx.mapView.finishDraw();
+  else if (key === "m") setMuted(!muted);
+  else if (key === "?") toggleHelp();
   else return;
   e.preventDefault();
 }
@@ -488,28 +473,25 @@ function onKey(e) {
 // -- language -----------------------------------------------------------------------------------
 
 async function setLanguage(code) {
-  await loadLanguage(code);
-  localStorage.setItem(LANG_KEY, code);
-  if (!app.me) return;
+  const chosen = await loadLanguage(code);
+  localStorage.setItem(LANG_KEY, chosen);
+  if (!store.state.me) return;
   renderMute();
   renderHelp();
   setConnection($("#conn").dataset.state);
-  renderWho();
-  renderLegend();
-  renderComposer(app);
-  renderOperationForm(app);
   reportLanguageChanged();
-  for (const li of $$(".list > li")) li.dataset.sig = ""; // rebuild every row in the new language
-  app.invalidate("protocol", "alerts", "incidents", "operations", "messages");
-  await app.refresh("messages"); // the server renders hotline texts in the language asked for
+  store.dispatch({ type: "lang/changed", lang: chosen });
+  tick();
+  await refresh("messages"); // the server renders hotline texts in the language asked for
 }
 
 function renderLegend() {
-  const parties = app.protocol?.parties || [];
+  const state = store.state;
+  const parties = state.protocol?.parties || [];
   const swatch = (colour, cls = "") => h("span", { class: `swatch ${cls}`, style: `background:${colour}` });
   fill(
     $("#legend"),
-    parties.map((p) => h("div", {}, swatch(app.colours.of(p)), h("bdi", {}, app.partyName(p)))),
+    parties.map((p) => h("div", { title: partyFullName(state, p) }, swatch(ctx.colours.of(p)), h("bdi", {}, partyName(state, p)))),
     h("div", {}, swatch("#7e57c2", "band"), t("legend.line")),
     h("div", {}, swatch("#d50000", "line"), t("legend.conflict")),
     h("div", {}, h("span", { class: "swatch ring" }), t("legend.incident")),
@@ -517,12 +499,13 @@ function renderLegend() {
 }
 
 function renderWho() {
-  fill($("#who"), h("bdi", {}, app.partyName(app.me.party_id)), " · ", label("role", app.me.role));
+  const state = store.state;
+  const who = $("#who");
+  who.title = `${partyFullName(state, state.me.party_id)} · ${label("role", state.me.role)}`;
+  fill(who, h("bdi", {}, partyName(state, state.me.party_id)), " · ", label("role", state.me.role));
 }
 
 // -- sign-in ---------------------------------------------------------------------------------------
-
-app.signOut = (reason) => signOut(reason);
 
 function signOut(reason) {
   sessionStorage.removeItem(TOKEN_KEY);
@@ -533,9 +516,10 @@ function signOut(reason) {
 async function signIn(token) {
   const api = new Api(token);
   const me = await api.get("/v1/parties/me");
-  app.api = api;
-  app.me = me;
+  ctx.api = api;
   sessionStorage.setItem(TOKEN_KEY, token);
+  store.dispatch({ type: "session/started", me, acks: loadAcks(me.party_id) });
+  store.dispatch({ type: "lang/changed", lang: lang() });
   await startConsole();
 }
 
@@ -549,22 +533,19 @@ async function loadBase() {
 async function startConsole() {
   $("#signin").hidden = true;
   $("#app").hidden = false;
-  loadAcks(app);
   lastEventId = Number(sessionStorage.getItem(afterKey()) || 0);
   await document.fonts.load('12px "Noto Sans"').catch(() => null); // map labels are drawn in it
-  app.base = await loadBase();
-  app.mapView = new MapView($("#map"), { colours: app.colours, base: app.base, onPick });
-  renderWho();
+  ctx.base = await loadBase();
+  ctx.mapView = new MapView($("#map"), { colours: ctx.colours, base: ctx.base, onPick, countryName: (name) => label("country", name) });
   renderMute();
   renderHelp();
-  bindHotline(app);
-  renderOperationForm(app);
-  await app.refresh("protocol");
-  bindReport(app); // after a first answer from the server: "today" is the server's
-  renderComposer(app);
+  bindHotline(ctx);
+  redrawAll();
+  await refresh("protocol");
+  bindReport(ctx); // after a first answer from the server: "today" is the server's
   await refreshAll();
   connect();
-  pollTimer = setTimeout(pollTracks, TRACKS_POLL_MS);
+  setTimeout(pollTracks, TRACKS_POLL_MS);
   setInterval(tick, 1000);
   tick();
   document.body.dataset.ready = "1";
@@ -585,18 +566,14 @@ function bindChrome() {
   });
   for (const sel of $$(".lang-select")) sel.addEventListener("change", () => setLanguage(sel.value));
   $("#signout").addEventListener("click", () => signOut());
-  $("#mute").addEventListener("click", () => {
-    muted = !muted;
-    localStorage.setItem(MUTE_KEY, muted ? "1" : "0");
-    renderMute();
-  });
+  $("#mute").addEventListener("click", () => setMuted(!muted));
   $("#help-button").addEventListener("click", () => toggleHelp());
   $("#help-close").addEventListener("click", () => toggleHelp(false));
   for (const b of $$("#tabs [data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("#draw-polygon").addEventListener("click", () => startDraw("polygon"));
   $("#draw-circle").addEventListener("click", () => startDraw("circle"));
-  $("#draw-finish").addEventListener("click", () => app.mapView.finishDraw());
-  $("#draw-cancel").addEventListener("click", () => app.mapView.cancelDraw());
+  $("#draw-finish").addEventListener("click", () => ctx.mapView.finishDraw());
+  $("#draw-cancel").addEventListener("click", () => ctx.mapView.cancelDraw());
   document.addEventListener("keydown", onKey);
   // A browser lets a page make sound only after a user gesture: after a reload with
   // the token kept, the first click or key wakes the audio up.
@@ -626,6 +603,16 @@ async function boot() {
   $("#signin-token").focus();
 }
 
-// For the end-to-end tests and for a look from the devtools.
-window.dcf = { app, stats, pairs: () => pairsForMap(app) };
+// For the end-to-end tests, the benchmark and a look from the devtools.
+window.dcf = {
+  store,
+  stats,
+  get mapView() {
+    return ctx.mapView;
+  },
+  evidenceMap: evidenceMapShown,
+  /** The conflict lines on the map, with the label each shows now. */
+  pairs: () =>
+    pairsForMap(store.state).map((p) => ({ ...p, label: `CPA ${countdownText(Math.max(0, p.cpaAt - clock.now()))} · ${p.missNm.toFixed(1)} NM` })),
+};
 boot();

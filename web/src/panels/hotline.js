@@ -3,12 +3,14 @@
 // templated kinds (facts forms) and free text.
 import { problemLines } from "../api.js";
 import { label, t } from "../i18n.js";
-import { clock, countdownText, fromInputValue, timeEl, toInputValue, utcText } from "../time.js";
+import { isIncoming, myReceipt, partyName, pendingMessages } from "../selectors.js";
+import { clock, countdownText, parseUtcDay, parseUtcField, timeEl, utcDay, utcFieldText } from "../time.js";
 import { $, $$, fill, h, keyedList } from "../util.js";
 
 const KINDS = ["free_text", "request_for_information", "reply", "daily_checkin"];
 const PRIORITIES = ["routine", "urgent", "flash"];
-const PRIORITY_RANK = { flash: 3, urgent: 2, routine: 1 };
+const TIME_PLACEHOLDER = "YYYY-MM-DD HH:MMZ";
+const DAY_PLACEHOLDER = "YYYY-MM-DD";
 const SUBJECT_KINDS = ["incident", "conflict_alert", "operation", "aircraft", "message"];
 const QUESTIONS = [
   "identity_of_aircraft",
@@ -20,39 +22,21 @@ const QUESTIONS = [
 ];
 const ANSWERS = ["received", "will_investigate", "corrective_action_taken", "dispute", "not_our_aircraft", "no_information"];
 
-export function myReceipt(app, m) {
-  return m.receipts.find((r) => r.party === app.me.party_id) || null;
-}
-
-export function isIncoming(app, m) {
-  return m.from !== app.me.party_id;
-}
-
-/** Incoming messages the caller's party has not acknowledged, most urgent first. */
-export function pendingMessages(app) {
-  return app.messages
-    .filter((m) => isIncoming(app, m) && myReceipt(app, m) && !myReceipt(app, m).acknowledged_t_s)
-    .sort(
-      (a, b) =>
-        (PRIORITY_RANK[b.priority] || 0) - (PRIORITY_RANK[a.priority] || 0) ||
-        myReceipt(app, a).deadline_t_s - myReceipt(app, b).deadline_t_s,
-    );
-}
-
-export async function acknowledgeMessage(app, id) {
+export async function acknowledgeMessage(ctx, id) {
   try {
-    await app.api.post(`/v1/hotline/messages/${id}/ack`);
-    app.toast(t("hotline.acked", { id }));
-    await app.refresh("messages");
+    await ctx.api.post(`/v1/hotline/messages/${id}/ack`);
+    ctx.toast(t("hotline.acked", { id }));
+    await ctx.refresh("messages");
   } catch (error) {
-    app.toast(problemLines(error).join("; "), "error");
+    ctx.toast(problemLines(error).join("; "), "error");
   }
 }
 
-function receiptLine(app, m, r) {
-  const who = app.partyName(r.party);
+function receiptLine(ctx, m, r) {
+  const state = ctx.store.state;
+  const who = partyName(state, r.party);
   if (r.acknowledged_t_s) {
-    return h("div", { class: "receipt ok" }, "✓ ", t("hotline.acked_by", { party: who }), " ", timeEl(r.acknowledged_t_s, app.lang()));
+    return h("div", { class: "receipt ok" }, "✓ ", t("hotline.acked_by", { party: who }), " ", timeEl(r.acknowledged_t_s, state.lang));
   }
   return h(
     "div",
@@ -61,15 +45,16 @@ function receiptLine(app, m, r) {
     " · ",
     t("hotline.deadline"),
     " ",
-    timeEl(r.deadline_t_s, app.lang(), { date: false }),
+    timeEl(r.deadline_t_s, state.lang, { date: false }),
     " ",
     h("span", { class: "countdown", dir: "ltr", "data-deadline": String(r.deadline_t_s) }, ""),
   );
 }
 
-function messageRow(app, m) {
-  const incoming = isIncoming(app, m);
-  const mine = myReceipt(app, m);
+function messageRow(ctx, m) {
+  const state = ctx.store.state;
+  const incoming = isIncoming(state, m);
+  const mine = myReceipt(state, m);
   const pending = incoming && mine && !mine.acknowledged_t_s;
   const receipts = incoming ? (mine ? [mine] : []) : m.receipts;
   return h(
@@ -86,35 +71,36 @@ function messageRow(app, m) {
         "bdi",
         { class: "route" },
         incoming
-          ? `${t("hotline.from")} ${app.partyName(m.from)}`
-          : `${t("hotline.to")} ${m.to === "*" ? t("hotline.all_parties") : app.partyName(m.to)}`,
+          ? `${t("hotline.from")} ${partyName(state, m.from)}`
+          : `${t("hotline.to")} ${m.to === "*" ? t("hotline.all_parties") : partyName(state, m.to)}`,
       ),
       h("span", { class: "kind" }, label("kind", m.kind)),
       h("span", { class: "msg-id", dir: "ltr" }, `#${m.id}`),
-      timeEl(m.sent_t_s, app.lang()),
+      timeEl(m.sent_t_s, state.lang),
     ),
     m.subject ? h("div", { class: "subject", dir: m.dir, lang: m.lang }, m.subject) : null,
     // text_bidi: the text with Unicode isolates, so times and numbers keep their order
     h("div", { class: "body", dir: m.dir, lang: m.lang }, m.text_bidi || m.text),
     m.remarks ? h("div", { class: "remarks", dir: "auto" }, t("hotline.remarks"), ": ", m.remarks) : null,
     m.lang !== m.original_lang ? h("div", { class: "hint" }, t("hotline.translated", { lang: label("language", m.original_lang) })) : null,
-    receipts.map((r) => receiptLine(app, m, r)),
+    receipts.map((r) => receiptLine(ctx, m, r)),
     h(
       "div",
       { class: "row-actions" },
       pending
-        ? h("button", { type: "button", class: "ack", title: t("hotline.ack_hint"), onclick: () => acknowledgeMessage(app, m.id) }, t("hotline.ack"))
+        ? h("button", { type: "button", class: "ack", title: t("hotline.ack_hint"), onclick: () => acknowledgeMessage(ctx, m.id) }, t("hotline.ack"))
         : null,
-      incoming ? h("button", { type: "button", class: "secondary", onclick: () => startReply(app, m) }, t("hotline.reply")) : null,
+      incoming ? h("button", { type: "button", class: "secondary", onclick: () => startReply(ctx, m) }, t("hotline.reply")) : null,
     ),
   );
 }
 
-export function renderMessages(app) {
-  const box = $("input[name=hotline-box]:checked")?.value || "all";
-  const shown = app.messages.filter((m) => box === "all" || (box === "in") === isIncoming(app, m));
-  const pending = pendingMessages(app);
-  const overdue = pending.filter((m) => myReceipt(app, m).overdue).length;
+export function renderMessages(ctx) {
+  const state = ctx.store.state;
+  const box = state.hotlineBox;
+  const shown = state.messages.filter((m) => box === "all" || (box === "in") === isIncoming(state, m));
+  const pending = pendingMessages(state);
+  const overdue = pending.filter((m) => myReceipt(state, m).overdue).length;
   $("#hotline-count").textContent = pending.length ? `${pending.length}${overdue ? "!" : ""}` : "";
   $("#hotline-count").classList.toggle("danger", overdue > 0);
   const ol = $("#messages-list");
@@ -125,12 +111,12 @@ export function renderMessages(app) {
       ol,
       shown,
       (m) => m.id,
-      (m) => JSON.stringify([m.lang, m.receipts, m.overdue, app.lang()]),
-      (m) => messageRow(app, m),
+      (m) => JSON.stringify([m.lang, m.receipts, m.overdue, state.lang, state.protocol?.party_names]),
+      (m) => messageRow(ctx, m),
     );
   }
   tickMessages();
-  refreshReplyChoices(app);
+  refreshReplyChoices(ctx);
 }
 
 /** Once a second: deadlines count down; past them, red. */
@@ -155,7 +141,12 @@ function select(options, value, labelOf) {
   return h("select", {}, options.map((o) => h("option", { value: o, selected: o === value ? true : null }, labelOf(o))));
 }
 
-function kindFields(app, kind) {
+function textField(value, placeholder) {
+  return h("input", { type: "text", value, required: true, dir: "ltr", placeholder, autocomplete: "off", spellcheck: "false", inputmode: "numeric", class: "utc-time" });
+}
+
+function kindFields(ctx, kind) {
+  const state = ctx.store.state;
   const now = clock.now();
   switch (kind) {
     case "free_text":
@@ -165,7 +156,7 @@ function kindFields(app, kind) {
         field("subject_kind", t("composer.subject_kind"), select(SUBJECT_KINDS, "aircraft", (c) => label("subject", c))),
         field("subject_id", t("composer.subject_id"), h("input", { type: "text", required: true, dir: "ltr" })),
         field("question", t("composer.question"), select(QUESTIONS, "intentions", (c) => label("question", c))),
-        field("t_s", t("composer.time_utc"), h("input", { type: "datetime-local", value: toInputValue(now), required: true })),
+        field("t_s", t("composer.time_utc"), textField(utcFieldText(now), TIME_PLACEHOLDER)),
         field("remarks_text", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
       ];
     case "reply":
@@ -175,14 +166,14 @@ function kindFields(app, kind) {
         field("remarks", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
       ];
     case "daily_checkin": {
-      const openIncidents = [...app.incidents.values()].filter((i) => i.status === "open").length;
+      const openIncidents = [...state.incidents.values()].filter((i) => i.status === "open").length;
       return [
-        field("date", t("composer.date_utc"), h("input", { type: "date", value: utcText(now, { seconds: false }).slice(0, 10), required: true })),
+        field("date", t("composer.date_utc"), textField(utcDay(now), DAY_PLACEHOLDER)),
         field("open_incidents", t("composer.open_incidents"), h("input", { type: "number", min: 0, step: 1, value: String(openIncidents) })),
         field(
           "unacknowledged_messages",
           t("composer.unacknowledged"),
-          h("input", { type: "number", min: 0, step: 1, value: String(pendingMessages(app).length) }),
+          h("input", { type: "number", min: 0, step: 1, value: String(pendingMessages(state).length) }),
         ),
         field("remarks_text", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
       ];
@@ -192,58 +183,71 @@ function kindFields(app, kind) {
   }
 }
 
-function refreshReplyChoices(app, chosen) {
+function refreshReplyChoices(ctx, chosen) {
+  const state = ctx.store.state;
   const sel = $("#composer-reply_to_id");
   if (!sel) return;
   const keep = chosen ?? sel.value;
-  const incoming = app.messages.filter((m) => isIncoming(app, m));
+  const incoming = state.messages.filter((m) => isIncoming(state, m));
   fill(
     sel,
-    incoming.map((m) => h("option", { value: String(m.id) }, `#${m.id} ${app.partyName(m.from)}: ${m.subject || label("kind", m.kind)}`)),
+    incoming.map((m) => h("option", { value: String(m.id) }, `#${m.id} ${partyName(state, m.from)}: ${m.subject || label("kind", m.kind)}`)),
   );
   if (keep && incoming.some((m) => String(m.id) === String(keep))) sel.value = String(keep);
 }
 
-export function renderComposer(app, kind = app.composerKind || "free_text") {
-  app.composerKind = kind;
+let composerKey = null; // what the composer was built for: rebuilt (losing its text) only when that changes
+
+/**
+ * The composer for the kind of message in state.composerKind. Rebuilt when the kind,
+ * the language or the parties change, or when `fresh` (after sending).
+ */
+export function renderComposer(ctx, { fresh = false } = {}) {
+  const state = ctx.store.state;
+  const kind = state.composerKind;
+  const others = (state.protocol?.parties || []).filter((p) => p !== state.me.party_id);
+  const key = JSON.stringify([kind, state.lang, others, others.map((p) => partyName(state, p))]);
+  if (key === composerKey && !fresh) return;
+  composerKey = key;
   const form = $("#composer");
-  const others = (app.protocol?.parties || []).filter((p) => p !== app.me.party_id);
-  const to = select([...others, "*"], others[0], (p) => (p === "*" ? t("hotline.all_parties") : app.partyName(p)));
+  const to = select([...others, "*"], others[0], (p) => (p === "*" ? t("hotline.all_parties") : partyName(state, p)));
   const kindSelect = select(KINDS, kind, (k) => label("kind", k));
-  kindSelect.addEventListener("change", () => renderComposer(app, kindSelect.value));
+  kindSelect.addEventListener("change", () => {
+    ctx.store.dispatch({ type: "composer/kind", kind: kindSelect.value });
+    renderComposer(ctx);
+  });
   fill(
     form,
-    h(
-      "div",
-      { class: "field-row" },
-      field("to", t("composer.to"), to),
-      field("kind", t("composer.kind"), kindSelect),
-      field("priority", t("composer.priority"), select(PRIORITIES, "routine", (p) => label("priority", p))),
-    ),
-    kindFields(app, kind),
+    h("div", { class: "field-row" }, field("to", t("composer.to"), to), field("priority", t("composer.priority"), select(PRIORITIES, "routine", (p) => label("priority", p)))),
+    field("kind", t("composer.kind"), kindSelect),
+    kindFields(ctx, kind),
     h("div", { class: "form-actions" }, h("button", { type: "submit", id: "composer-send" }, t("composer.send"))),
     h("div", { class: "errors", id: "composer-errors", role: "alert" }),
   );
-  refreshReplyChoices(app);
+  refreshReplyChoices(ctx);
   form.onsubmit = (e) => {
     e.preventDefault();
-    send(app, form);
+    send(ctx, form);
   };
 }
 
-function startReply(app, m) {
+function startReply(ctx, m) {
   $("#composer-box").open = true;
-  renderComposer(app, "reply");
-  refreshReplyChoices(app, m.id);
+  ctx.store.dispatch({ type: "composer/kind", kind: "reply" });
+  renderComposer(ctx);
+  refreshReplyChoices(ctx, m.id);
   const to = $("#composer-to");
   if (to && [...to.options].some((o) => o.value === m.from)) to.value = m.from;
   $("#composer-answer")?.focus();
 }
 
-function collect(app, form) {
+/** The message to send, or the problems of the form (a time or a day it cannot read). */
+function collect(ctx, form) {
+  const state = ctx.store.state;
   const data = new FormData(form);
   const kind = data.get("kind");
-  const body = { to: data.get("to"), kind, priority: data.get("priority"), lang: app.lang(), facts: {}, text: "" };
+  const problems = [];
+  const body = { to: data.get("to"), kind, priority: data.get("priority"), lang: state.lang, facts: {}, text: "" };
   const intOrNull = (v) => (v === null || v === "" ? null : Number.parseInt(v, 10));
   if (kind === "free_text") body.text = String(data.get("text") || "");
   if (kind === "request_for_information") {
@@ -251,8 +255,9 @@ function collect(app, form) {
       subject_kind: data.get("subject_kind"),
       subject_id: String(data.get("subject_id") || "").trim(),
       question: data.get("question"),
-      t_s: fromInputValue(data.get("t_s")),
+      t_s: parseUtcField(data.get("t_s")),
     };
+    if (Number.isNaN(body.facts.t_s)) problems.push(t("form.bad_time", { field: t("composer.time_utc"), example: TIME_PLACEHOLDER }));
   }
   if (kind === "reply") {
     const replyTo = intOrNull(data.get("reply_to_id"));
@@ -262,26 +267,32 @@ function collect(app, form) {
     if (remarks) body.facts.remarks = remarks;
   }
   if (kind === "daily_checkin") {
-    body.facts = { party: app.me.party_id, date: data.get("date") };
+    body.facts = { party: state.me.party_id, date: parseUtcDay(data.get("date")) };
+    if (!body.facts.date) problems.push(t("form.bad_time", { field: t("composer.date_utc"), example: DAY_PLACEHOLDER }));
     for (const k of ["open_incidents", "unacknowledged_messages"]) {
       const v = intOrNull(data.get(k));
       if (v !== null && !Number.isNaN(v)) body.facts[k] = v;
     }
   }
   if (kind !== "free_text" && kind !== "reply") body.text = String(data.get("remarks_text") || "").trim();
-  return body;
+  return { body, problems };
 }
 
-async function send(app, form) {
+async function send(ctx, form) {
   const errors = $("#composer-errors");
   fill(errors);
+  const { body, problems } = collect(ctx, form);
+  if (problems.length) {
+    fill(errors, problems.map((line) => h("div", {}, line)));
+    return;
+  }
   const button = $("#composer-send");
   button.disabled = true;
   try {
-    const sent = await app.api.post("/v1/hotline/messages", collect(app, form));
-    app.toast(t("composer.sent", { id: sent.id }));
-    renderComposer(app, app.composerKind);
-    await app.refresh("messages");
+    const sent = await ctx.api.post("/v1/hotline/messages", body);
+    ctx.toast(t("composer.sent", { id: sent.id }));
+    renderComposer(ctx, { fresh: true });
+    await ctx.refresh("messages");
   } catch (error) {
     fill(errors, problemLines(error).map((line) => h("div", {}, line)));
   } finally {
@@ -289,6 +300,8 @@ async function send(app, form) {
   }
 }
 
-export function bindHotline(app) {
-  for (const radio of $$("input[name=hotline-box]")) radio.addEventListener("change", () => renderMessages(app));
+export function bindHotline(ctx) {
+  for (const radio of $$("input[name=hotline-box]")) {
+    radio.addEventListener("change", () => ctx.store.dispatch({ type: "hotline/box", box: radio.value }));
+  }
 }

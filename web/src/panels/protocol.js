@@ -1,7 +1,8 @@
 // The protocol in effect: parties, minima, sharing level, lines and zones, deadlines.
-import { label, t } from "../i18n.js";
+import { label, t, unit } from "../i18n.js";
+import { partyFullName, partyName } from "../selectors.js";
 import { timeEl } from "../time.js";
-import { $, fill, h, num } from "../util.js";
+import { $, fill, h } from "../util.js";
 
 /** The scalar keys of one [section] of a TOML text (display only: the server parses). */
 export function tomlSection(text, name) {
@@ -19,9 +20,9 @@ export function tomlSection(text, name) {
   return out;
 }
 
-/** "{ routine = 3600, flash = 300 }" -> "routine 60 min · flash 5 min". */
+/** "{ routine = 3600, flash = 300 }" -> "routine 60 min · flash 5 min", in the UI language. */
 function deadlines(inline) {
-  const parts = [...inline.matchAll(/(\w+)\s*=\s*(\d+(?:\.\d+)?)/g)].map(([, k, v]) => `${label("priority", k)} ${num(Number(v) / 60)} min`);
+  const parts = [...inline.matchAll(/(\w+)\s*=\s*(\d+(?:\.\d+)?)/g)].map(([, k, v]) => `${label("priority", k)} ${unit("min", Number(v) / 60)}`);
   return parts.join(" · ") || inline;
 }
 
@@ -33,9 +34,10 @@ function dl(pairs) {
   );
 }
 
-export function renderProtocol(app) {
+export function renderProtocol(ctx) {
+  const state = ctx.store.state;
   const view = $("#protocol-view");
-  const p = app.protocol;
+  const p = state.protocol;
   const badge = $("#protocol-badge");
   if (!p) {
     badge.textContent = t("protocol.none_short");
@@ -57,10 +59,10 @@ export function renderProtocol(app) {
     dl([
       [t("protocol.id"), h("span", { dir: "ltr" }, `${p.protocol_id} v${p.version}`)],
       [t("protocol.status"), label("pstatus", p.status)],
-      [t("protocol.effective"), timeEl(p.effective_t_s, app.lang())],
+      [t("protocol.effective"), timeEl(p.effective_t_s, state.lang)],
       [t("protocol.sharing"), h("span", {}, label("sharing", p.sharing), h("small", { class: "hint block" }, t(`sharing_hint.${p.sharing}`)))],
-      [t("protocol.minima"), `${num(Number(minima.horizontal_nm), 1)} NM · ${num(Number(minima.vertical_ft), 0)} ft`],
-      sep.lookahead_s ? [t("protocol.lookahead"), `${sep.lookahead_s} s`] : null,
+      [t("protocol.minima"), `${unit("nm", Number(minima.horizontal_nm), 1)} · ${unit("ft", Number(minima.vertical_ft), 0)}`],
+      sep.lookahead_s ? [t("protocol.lookahead"), unit("s", Number(sep.lookahead_s))] : null,
       hotline.ack_deadline_s ? [t("protocol.ack_deadlines"), deadlines(hotline.ack_deadline_s)] : null,
       hotline.daily_checkin_utc ? [t("protocol.checkin"), h("span", { dir: "ltr" }, `${hotline.daily_checkin_utc}Z`)] : null,
     ]),
@@ -72,8 +74,8 @@ export function renderProtocol(app) {
         h(
           "li",
           {},
-          h("span", { class: "swatch", style: `background:${app.colours.of(party)}` }),
-          h("bdi", {}, app.partyName(party)),
+          h("span", { class: "swatch", style: `background:${ctx.colours.of(party)}` }),
+          h("bdi", {}, partyFullName(state, party)),
           " ",
           h("small", { dir: "ltr" }, `(${party})`),
           p.accepted_by.includes(party) ? ` ✓ ${t("protocol.accepted")}` : ` · ${t("protocol.awaiting")}`,
@@ -86,10 +88,12 @@ export function renderProtocol(app) {
       { class: "plain" },
       lines.map((f) => {
         const q = f.properties;
-        const sides = Object.entries(q.declared_sides || q.sides || {})
-          .map(([party, side]) => `${app.partyName(party)}: ${label("side", side)}`)
-          .join(", ");
-        return h("li", {}, h("strong", {}, q.name || q.id), ` · ±${q.buffer_nm} NM · ${sides}`);
+        // Each side isolated: an English name beside an Arabic word keeps its place.
+        const sides = Object.entries(q.declared_sides || q.sides || {}).map(([party, side], i) => [
+          i ? t("common.list_separator") : "",
+          h("bdi", {}, h("bdi", {}, partyName(state, party)), `: ${label("side", side)}`),
+        ]);
+        return h("li", {}, h("strong", {}, q.name || q.id), ` · ±${unit("nm", q.buffer_nm, Number.isInteger(q.buffer_nm) ? 0 : 1)} · `, sides);
       }),
     ),
     zones.length ? h("h4", {}, t("protocol.zones")) : null,
@@ -98,13 +102,16 @@ export function renderProtocol(app) {
       { class: "plain" },
       zones.map((f) => {
         const q = f.properties;
-        const ceiling = q.ceiling_ft === null || q.ceiling_ft === undefined ? t("protocol.unlimited") : `${num(q.ceiling_ft)} ft`;
+        const ceiling = q.ceiling_ft === null || q.ceiling_ft === undefined ? t("protocol.unlimited") : unit("ft", q.ceiling_ft);
         return h(
           "li",
           {},
-          h("span", { class: "swatch", style: `background:${app.colours.of(q.owner)}` }),
+          h("span", { class: "swatch", style: `background:${ctx.colours.of(q.owner)}` }),
           h("strong", {}, q.name || q.id),
-          ` · ${t("protocol.owner")}: ${app.partyName(q.owner)} · ${num(q.floor_ft)} ft – ${ceiling}`,
+          ` · ${t("protocol.owner")}: `,
+          h("bdi", {}, partyName(state, q.owner)),
+          ` · `,
+          h("bdi", {}, `${unit("ft", q.floor_ft)} – ${ceiling}`),
         );
       }),
     ),

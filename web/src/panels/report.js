@@ -19,7 +19,7 @@ const isolated = (text) => `\u2068${text}\u2069`;
 const state = { busy: false, dayPicked: false, langPicked: false };
 
 /** Wire the panel up (once, when the console starts). */
-export function bindReport(app) {
+export function bindReport(ctx) {
   const day = $("#report-day");
   const select = $("#report-lang");
   day.value = utcDay(clock.now());
@@ -33,9 +33,9 @@ export function bindReport(app) {
   $("#report-form").addEventListener("focusin", () => reportShown()); // wall screens have no tab
   $("#report-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    openReport(app);
+    openReport(ctx);
   });
-  $("#report-pdf").addEventListener("click", () => downloadPdf(app));
+  $("#report-pdf").addEventListener("click", () => downloadPdf(ctx));
   $("#report-close").addEventListener("click", () => closeReport());
 }
 
@@ -91,10 +91,11 @@ function errorText(error, format) {
  * Run one request for the report, with the panel busy meanwhile; `work(day, lang)`
  * returns the status to show afterwards.
  */
-async function run(app, format, busyKey, work) {
+async function run(ctx, format, busyKey, work) {
   if (state.busy) return;
   const dayInput = $("#report-day");
   const error = $("#report-error");
+  // The server reads the day (and says what it cannot read): the field is only trimmed.
   const day = dayInput.value.trim();
   const reportLang = $("#report-lang").value;
   error.textContent = "";
@@ -109,15 +110,15 @@ async function run(app, format, busyKey, work) {
     done = await work(day, reportLang);
   } catch (err) {
     error.textContent = errorText(err, format);
-    if (err instanceof ApiError && err.status === 401) app.signOut?.(t("signin.expired"));
+    if (err instanceof ApiError && err.status === 401) ctx.signOut?.(t("signin.expired"));
   } finally {
     setBusy(false, done);
   }
 }
 
-export function openReport(app) {
-  return run(app, "html", "report.opening", async (day, reportLang) => {
-    const response = await app.api.fetchFile(reportPath(day, reportLang, "html"));
+export function openReport(ctx) {
+  return run(ctx, "html", "report.opening", async (day, reportLang) => {
+    const response = await ctx.api.fetchFile(reportPath(day, reportLang, "html"));
     const page = await response.text();
     const frame = $("#report-frame");
     // A sandbox without scripts, forms or this page's origin: the report is shown,
@@ -133,9 +134,9 @@ export function openReport(app) {
   });
 }
 
-export function downloadPdf(app) {
-  return run(app, "pdf", "report.rendering", async (day, reportLang) => {
-    const response = await app.api.fetchFile(reportPath(day, reportLang, "pdf"));
+export function downloadPdf(ctx) {
+  return run(ctx, "pdf", "report.rendering", async (day, reportLang) => {
+    const response = await ctx.api.fetchFile(reportPath(day, reportLang, "pdf"));
     const name = filenameFrom(response.headers.get("content-disposition"), `deconfliction-report-${day}-${reportLang}.pdf`);
     const blob = new Blob([await response.blob()], { type: "application/pdf" });
     const url = URL.createObjectURL(blob);
