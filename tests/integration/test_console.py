@@ -23,11 +23,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import create_engine
 
 from deconfliction import web
 from deconfliction.api import errors
 from deconfliction.api.routes import console
 from deconfliction.domain.geodesy import destination
+from deconfliction.domain.operation_kinds import OPERATION_KINDS
+from deconfliction.service.store_health import StoreHealth
 from tests.conftest import Server, add_party, start_server
 from tests.integration.helpers import encounter, flight, put_in_effect
 
@@ -126,6 +129,19 @@ class TestShippedAssets:
         assert used, "no strings found: has the source layout changed?"
         assert used <= keys, sorted(used - keys)
 
+    def test_operation_kinds_are_the_servers(self) -> None:
+        # One list of kinds everywhere: the operation form offers the server's, in
+        # its order, each with a label in every language.
+        source = REPO / "web" / "src" / "panels" / "operations.js"
+        if not source.is_file():
+            pytest.skip("web/src is not in this tree (an installed package)")
+        block = re.search(r"const KINDS = \[(.*?)\];", source.read_text("utf-8"), re.S)
+        assert block, "KINDS not found in operations.js: has the source changed?"
+        assert tuple(re.findall(r'"(\w+)"', block.group(1))) == OPERATION_KINDS
+        for lang in LANGS:
+            catalog = json.loads((STATIC / "i18n" / f"{lang}.json").read_text("utf-8"))
+            assert all(f"opkind.{kind}" in catalog for kind in OPERATION_KINDS), lang
+
     def test_built_catalogs_match_the_source(self) -> None:
         source = REPO / "web" / "src" / "i18n"
         if not source.is_dir():
@@ -140,7 +156,8 @@ class TestShippedAssets:
 
 async def _get_all(paths: list[str]) -> dict[str, httpx.Response]:
     app = FastAPI()
-    errors.install(app)
+    # The console's routes touch no store: a store of nothing, for the error handlers.
+    errors.install(app, StoreHealth(create_engine("sqlite://")))
     app.include_router(console.router)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console") as c:

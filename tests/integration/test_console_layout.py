@@ -51,6 +51,12 @@ SYRIA = {"en": "Syria", "ru": "Сирия", "ar": "سوريا"}
 # Units as the daily report writes them in each language.
 NM = {"en": " NM", "ru": " м. миль", "ar": " ميل بحري"}
 MINUTES = {"en": " min", "ru": " мин", "ar": " دقيقة"}
+# A line violation's depth, named (across the line, or into the buffer on its side).
+DEPTH = {
+    "en": ("across the line", "into the buffer"),
+    "ru": ("за линией", "внутри буферной зоны"),
+    "ar": ("عبر الخط", "داخل المنطقة العازلة"),
+}
 
 
 @dataclass
@@ -355,8 +361,11 @@ def test_the_console_at_1280_by_800(
     if lang != "en":
         assert not re.search(r"\d (NM|ft)\b", check), check
 
-    # The evidence map has the base map: land, borders and rivers drawn.
+    # The evidence map has the base map: land, borders and rivers drawn. The
+    # violations' depths are named.
     page.click("#tabs button[data-tab='incidents']")
+    rows = page.inner_text("#incidents-list")
+    assert any(phrase in rows for phrase in DEPTH[lang]), rows
     drawn = page.evaluate(
         """() => {
           const map = window.dcf.evidenceMap();

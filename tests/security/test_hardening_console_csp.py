@@ -97,7 +97,7 @@ def test_console_runs_under_a_policy_that_allows_only_this_server(
         page.click("#signin-submit")
         page.wait_for_selector("body[data-ready='1']")
         _until(page, "window.dcf.stats.connected === true")
-        _until(page, "window.dcf.app.mapView.map.loaded()")
+        _until(page, "window.dcf.mapView.map.loaded()")
         page.click("#tabs button[data-tab='report']")
         page.wait_for_selector("#panel-report.active #report-open")
         page.fill("#report-day", time.strftime("%Y-%m-%d", time.gmtime()))

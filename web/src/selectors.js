@@ -1,5 +1,6 @@
 // What the views show, derived from the state (state.js): pure functions of the state
 // and, where time matters, of the time passed in (the server's clock, time.js).
+import { t, unit } from "./i18n.js";
 import { LEVEL_RANK } from "./state.js";
 
 const CLEARED_SHOWN = 10;
@@ -143,6 +144,29 @@ export function incidentMarkers(state) {
     out.push({ id: inc.id, at: [p.lon_deg, p.lat_deg], ongoing: !!inc.ongoing, label: `#${inc.id}` });
   }
   return out;
+}
+
+const given = (v) => v !== null && v !== undefined;
+
+/**
+ * The incident's figures, named (docs/protocol.md): a line violation's distance
+ * across the line and from the buffer's edge (or into the buffer on its own side), a
+ * zone incursion's depth inside the zone, a loss of separation's closest distance.
+ * An incident recorded before the depths were named gives its one figure, as before.
+ */
+export function depthTexts(inc, digits = 1) {
+  const nm = (v) => ({ nm: unit("nm", v, digits) });
+  if (inc.kind === "line_violation" && given(inc.depth_across_line_nm)) {
+    if (inc.depth_across_line_nm > 0) {
+      const out = [t("incidents.across_line", nm(inc.depth_across_line_nm))];
+      if (given(inc.depth_from_buffer_edge_nm)) out.push(t("incidents.from_buffer_edge", nm(inc.depth_from_buffer_edge_nm)));
+      return out;
+    }
+    if (given(inc.depth_from_buffer_edge_nm)) return [t("incidents.into_buffer", nm(inc.depth_from_buffer_edge_nm))];
+  }
+  if (inc.kind === "zone_incursion" && given(inc.depth_inside_zone_nm)) return [t("incidents.inside_zone", nm(inc.depth_inside_zone_nm))];
+  if (inc.kind === "loss_of_separation" && given(inc.severity_nm)) return [t("incidents.closest", nm(inc.severity_nm))];
+  return given(inc.severity_nm) ? [t("incidents.depth", nm(inc.severity_nm))] : [];
 }
 
 // -- hotline -----------------------------------------------------------------------------

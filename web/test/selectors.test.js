@@ -1,7 +1,9 @@
 // selectors.js: what the views show, derived from the state.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { alertFigures, partyFullName, partyName, pendingMessages, sortedAlerts, topUnacknowledged } from "../src/selectors.js";
+import { addCatalog, useLanguage } from "../src/i18n.js";
+import { alertFigures, depthTexts, partyFullName, partyName, pendingMessages, sortedAlerts, topUnacknowledged } from "../src/selectors.js";
 import { initialState } from "../src/state.js";
 
 const state = (extra) => ({ ...initialState, me: { party_id: "russia", role: "officer" }, ...extra });
@@ -55,5 +57,30 @@ describe("pendingMessages", () => {
       pendingMessages(s).map((x) => x.id),
       [2, 3, 1],
     );
+  });
+});
+
+describe("depthTexts", () => {
+  // Through the real catalogs: the figures are named in the language.
+  const catalog = (code) => JSON.parse(readFileSync(new URL(`../src/i18n/${code}.json`, import.meta.url), "utf8"));
+  const line = { kind: "line_violation", severity_nm: 38.4, depth_across_line_nm: 28.4, depth_from_buffer_edge_nm: 38.4, depth_inside_zone_nm: null };
+  it("names both figures of a line violation", () => {
+    addCatalog("en", catalog("en"));
+    useLanguage("en");
+    assert.deepEqual(depthTexts(line), ["28.4 NM across the line", "38.4 NM from the buffer's edge"]);
+  });
+  it("says into the buffer when the aircraft stayed on its own side", () => {
+    useLanguage("en");
+    assert.deepEqual(depthTexts({ ...line, depth_across_line_nm: 0, depth_from_buffer_edge_nm: 3.2 }), ["3.2 NM into the buffer on its own side"]);
+  });
+  it("names a zone's depth and a loss's closest distance, in the language", () => {
+    addCatalog("ru", catalog("ru"));
+    useLanguage("ru");
+    assert.deepEqual(depthTexts({ kind: "zone_incursion", severity_nm: 4, depth_inside_zone_nm: 4 }), ["4,0 м. миль внутри зоны"]);
+    assert.deepEqual(depthTexts({ kind: "loss_of_separation", severity_nm: 0.19 }, 2), ["сближение до 0,19 м. миль"]);
+  });
+  it("gives the one figure of an incident recorded before the depths were named", () => {
+    useLanguage("en");
+    assert.deepEqual(depthTexts({ kind: "line_violation", severity_nm: 38.4 }), ["38.4 NM deep"]);
   });
 });

@@ -1,9 +1,9 @@
 // Incidents: the registry as this party may see it, a detail view with the evidence
 // on a small map (the track excerpts), remarks, and "turn into a complaint".
 import { problemLines } from "../api.js";
-import { label, t, unit } from "../i18n.js";
+import { label, t } from "../i18n.js";
 import { evidenceMap } from "../map.js";
-import { boundaryName, incidentMarkers, incidentSide, partyName, sortedIncidents } from "../selectors.js";
+import { boundaryName, depthTexts, incidentMarkers, incidentSide, partyName, sortedIncidents } from "../selectors.js";
 import { timeEl } from "../time.js";
 import { $, fill, h, keyedList } from "../util.js";
 
@@ -27,15 +27,23 @@ function canComplain(state, inc) {
   );
 }
 
+/** A loss of separation has two parties and no offender: both are named. */
+function partiesText(state, inc) {
+  if (inc.kind !== "loss_of_separation") return t("incidents.party", { party: partyName(state, inc.party_id) });
+  const parties = [...new Set([...inc.aircraft.map((s) => s.party), inc.party_id, ...(inc.involved || [])])];
+  const [a, b] = parties.map((p) => partyName(state, p));
+  return b ? t("incidents.between", { a, b }) : partyName(state, inc.party_id);
+}
+
 function summary(state, inc) {
-  const side = incidentSide(inc);
+  const ids = inc.kind === "loss_of_separation" ? inc.aircraft.map((s) => s.id).filter(Boolean) : [incidentSide(inc)?.id].filter(Boolean);
   return h(
     "div",
     { class: "row-facts" },
-    h("span", {}, t("incidents.party", { party: partyName(state, inc.party_id) })),
-    side?.id ? h("bdi", {}, side.id) : null,
+    h("span", {}, partiesText(state, inc)),
+    ids.map((id) => h("bdi", {}, id)),
     inc.boundary_id ? h("span", {}, t("incidents.boundary", { id: boundaryName(state, inc.boundary_id) })) : null,
-    inc.severity_nm !== null && inc.severity_nm !== undefined ? h("span", {}, t("incidents.depth", { nm: unit("nm", inc.severity_nm, 1) })) : null,
+    depthTexts(inc).map((text) => h("span", {}, text)),
   );
 }
 
@@ -161,15 +169,16 @@ function facts(state, inc) {
     { class: "facts" },
     h("dt", {}, t("incidents.status")),
     h("dd", {}, label("status", inc.status)),
-    h("dt", {}, t("incidents.at_fault")),
-    h("dd", {}, partyName(state, inc.party_id)),
+    inc.kind === "loss_of_separation"
+      ? [h("dt", {}, t("incidents.parties")), h("dd", {}, partiesText(state, inc))]
+      : [h("dt", {}, t("incidents.at_fault")), h("dd", {}, partyName(state, inc.party_id))],
     h("dt", {}, t("incidents.start")),
     h("dd", {}, timeEl(inc.start_t_s, lang)),
     h("dt", {}, t("incidents.end")),
     h("dd", {}, inc.end_t_s ? timeEl(inc.end_t_s, lang) : t("incidents.ongoing")),
     inc.boundary_id ? [h("dt", {}, t("incidents.boundary_label")), h("dd", {}, boundaryName(state, inc.boundary_id))] : null,
-    h("dt", {}, t("incidents.depth_label")),
-    h("dd", {}, unit("nm", inc.severity_nm, 2)),
+    h("dt", {}, t(inc.kind === "loss_of_separation" ? "incidents.closest_label" : "incidents.deepest_label")),
+    h("dd", {}, depthTexts(inc, 2).join(" · ")),
     h("dt", {}, t("incidents.aircraft")),
     h(
       "dd",
