@@ -63,7 +63,8 @@ class TestPartyAdd:
 
     def test_an_existing_party_is_updated_not_ignored(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'd.db'}"
-        add = ["party", "add", "russia", "--database", url]
+        keys = ["--keys-dir", str(tmp_path / "keys")]
+        add = ["party", "add", "russia", "--database", url, *keys]
         assert CliRunner().invoke(_app(), add).exit_code == 0
         again = CliRunner().invoke(
             _app(), [*add, "--language", "ru", "--name", "Russian Federation"]

@@ -411,7 +411,10 @@ class TestRecord:
 
     def _verify(self, desk: Desk) -> Any:
         url = desk.engine.url.render_as_string(hide_password=False)
-        return CliRunner().invoke(_cli(), ["hotline", "verify", "--database", url])
+        keys = str(desk.keys.directory)
+        return CliRunner().invoke(
+            _cli(), ["hotline", "verify", "--database", url, "--keys-dir", keys]
+        )
 
     def test_intact_then_edited(self, desk: Desk) -> None:
         self._conversation(desk)

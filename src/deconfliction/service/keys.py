@@ -38,6 +38,11 @@ class KeyRing:
         self._dir = Path(keys_dir)
         self._cache: dict[str, Ed25519PrivateKey] = {}
 
+    @property
+    def directory(self) -> Path:
+        """Where the key files are."""
+        return self._dir
+
     def private_key(
         self, conn: Connection, signer: str, now_t_s: float
     ) -> Ed25519PrivateKey:
