@@ -588,7 +588,9 @@ class TestReplayIntoAServer:
             "russia",
         )
         assert result.exit_code == 0, result.output
-        assert "not sent: 9 not party russia" in result.stderr
+        assert "not sent: 9 of party coalition (this token posts russia's)" in (
+            result.stderr
+        )
         played = re.search(r"replayed 9 positions in ([0-9.]+) s", result.stderr)
         assert played is not None and float(played.group(1)) >= 0.45  # never early
         with server.client(tokens["russia"]) as client:

@@ -73,6 +73,7 @@ class PositionIn(BaseModel):
     gs_kt: Any = None
     trk_deg: Any = None
     vs_fpm: Any = None
+    party: Any = None  # optional; must be the poster's party
 
 
 class BatchIn(_Strict):

@@ -87,7 +87,8 @@ class HttpPoster:
     ) -> None:
         import httpx
 
-        self.url = url.rstrip("/") + "/v1/tracks"
+        self.base = url.rstrip("/")
+        self.url = self.base + "/v1/tracks"
         self._own_client = client is None
         self.client = client or httpx.Client(timeout=30.0)
         self.headers = {"Authorization": f"Bearer {token}"}
@@ -105,48 +106,63 @@ class HttpPoster:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def own_party(self) -> str:
+        """The party of the token (``GET /v1/parties/me``): a party posts its own
+        aircraft only.
+
+        Raises:
+            ReplayError: when the server refuses the token or cannot be reached.
+        """
+        response = self._send("GET", self.base + "/v1/parties/me", "asking who we are")
+        return str(response.json()["party_id"])
+
     def __call__(self, batch_id: str, positions: list[dict[str, Any]]) -> PostResult:
         """Post one batch; raises :class:`ReplayError` when retrying cannot help."""
+        body = {"batch_id": batch_id, "positions": positions}
+        response = self._send("POST", self.url, f"batch {batch_id}", json=body)
+        if response.status_code == 422:
+            return PostResult(0, _problems(response, batch_id))
+        data = response.json()
+        return PostResult(
+            int(data["accepted"]),
+            tuple(
+                Problem(
+                    batch_id, r.get("row"), r.get("field", ""), r.get("message", "")
+                )
+                for r in data.get("rejected", [])
+            ),
+        )
+
+    def _send(self, method: str, url: str, what: str, **kw: Any) -> Any:
+        """One request, sent again after a network failure, a 5xx, 408 or 429; a
+        2xx or 422 answer is returned.
+
+        Raises:
+            ReplayError: for any other answer, or when retrying did not help.
+        """
         import httpx
 
-        body = {"batch_id": batch_id, "positions": positions}
         last = ""
-        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+        for delay in (*RETRY_DELAYS_S, None):
             try:
-                response = self.client.post(self.url, json=body, headers=self.headers)
+                response = self.client.request(method, url, headers=self.headers, **kw)
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}"
             else:
                 status = response.status_code
-                if status in (200, 201):
-                    data = response.json()
-                    return PostResult(
-                        int(data["accepted"]),
-                        tuple(
-                            Problem(
-                                batch_id,
-                                r.get("row"),
-                                r.get("field", ""),
-                                r.get("message", ""),
-                            )
-                            for r in data.get("rejected", [])
-                        ),
-                    )
-                if status == 422:
-                    problems = _problems(response, batch_id)
-                    return PostResult(0, problems)
+                if 200 <= status < 300 or status == 422:
+                    return response
                 if status < 500 and status not in (408, 429):
                     hint = {401: " (check --token)", 403: " (check --token)"}.get(
                         status, " (check --to)" if status in (404, 405) else ""
                     )
-                    raise ReplayError(f"{self.url}: {status} {_detail(response)}{hint}")
+                    raise ReplayError(f"{url}: {status} {_detail(response)}{hint}")
                 last = f"{status} {_detail(response)}"
             if delay is None:
                 break
             self.retries += 1
-            del attempt
             self.sleep(delay)
-        raise ReplayError(f"{self.url}: batch {batch_id} failed after retries: {last}")
+        raise ReplayError(f"{url}: {what} failed after retries: {last}")
 
 
 def _detail(response: Any) -> str:
@@ -228,18 +244,19 @@ class Replayer:
                 self.stats.not_sent[f"id longer than {MAX_ID_LENGTH} characters"] += 1
                 rows.append(None)
                 continue
-            rows.append(
-                {
-                    "id": rec.id,
-                    "time": round(float(times_s[k]), 3),
-                    "lat": rec.lat_deg,
-                    "lon": rec.lon_deg,
-                    "alt_ft": rec.alt_ft,
-                    "gs_kt": rec.gs_kt,
-                    "trk_deg": rec.trk_deg % 360.0,
-                    "vs_fpm": rec.vs_fpm,
-                }
-            )
+            row: dict[str, Any] = {
+                "id": rec.id,
+                "time": round(float(times_s[k]), 3),
+                "lat": rec.lat_deg,
+                "lon": rec.lon_deg,
+                "alt_ft": rec.alt_ft,
+                "gs_kt": rec.gs_kt,
+                "trk_deg": rec.trk_deg % 360.0,
+                "vs_fpm": rec.vs_fpm,
+            }
+            if rec.party:  # the server refuses a row of another party than ours
+                row["party"] = rec.party
+            rows.append(row)
         return rows
 
     def run(self, batch: TrackBatch) -> ReplayStats:

@@ -83,7 +83,11 @@ def feed(
     ],
     party: Annotated[
         str | None,
-        typer.Option(help="Post only this party's aircraft (by the party rules)."),
+        typer.Option(
+            help="Post only this party's aircraft (by the party rules); it must be "
+            "the token's party. Default: the token's party's aircraft and those the "
+            "rules give no party."
+        ),
     ] = None,
     party_rules: Annotated[
         str | None, typer.Option(help="Party rules file (docs/interop.md).")
@@ -101,6 +105,7 @@ def feed(
     """Post a live feed's positions to a server as they arrive."""
     from deconfliction.adapters.track_stream import PartyRules
     from deconfliction.cli._replay import HttpPoster
+    from deconfliction.cli.interop import check_party
 
     rules = PartyRules.load(party_rules) if party_rules else None
     ref = None
@@ -114,7 +119,9 @@ def feed(
         ref = (lat, lon)
     src = _source(source, rules, sbs_timezone, ref)
     run_id = secrets.token_hex(4)
-    counts = {"records": 0, "posted": 0, "accepted": 0, "rejected": 0, "skipped": 0}
+    counts = dict.fromkeys(
+        ("records", "posted", "accepted", "rejected", "other party", "incomplete"), 0
+    )
 
     async def pump(poster: HttpPoster) -> None:
         pending: list[dict[str, Any]] = []
@@ -133,11 +140,13 @@ def feed(
                 break
             if record is not None:
                 counts["records"] += 1
-                who = rules.party_of(record) if rules else record.party
-                if (party is not None and who != party) or not record.is_complete:
-                    counts["skipped"] += 1
+                who = (rules.party_of(record) if rules else record.party) or ""
+                if who not in mine:
+                    counts["other party"] += 1
+                elif not record.is_complete:
+                    counts["incomplete"] += 1
                 else:
-                    pending.append(_position(record))
+                    pending.append(_position(record, who))
             if pending and time.monotonic() - last_flush >= flush_s:
                 seq += 1
                 result = await asyncio.to_thread(
@@ -156,6 +165,9 @@ def feed(
             counts["rejected"] += len(result.rejected)
 
     with HttpPoster(to, token) as poster:
+        own = poster.own_party()
+        check_party(own, party)
+        mine = {own} if party is not None else {own, ""}
         try:
             asyncio.run(pump(poster))
         except KeyboardInterrupt:
@@ -166,13 +178,15 @@ def feed(
     stderr.print(
         f"feed {source}: {counts['records']} positions read, "
         f"{counts['posted']} posted, "
-        f"{counts['accepted']} accepted, {counts['rejected']} rejected, "
-        f"{counts['skipped']} skipped (other party or incomplete)"
+        f"{counts['accepted']} accepted, {counts['rejected']} rejected; not sent: "
+        f"{counts['other party']} of other parties (this token posts {own}'s), "
+        f"{counts['incomplete']} incomplete",
+        markup=False,
     )
 
 
-def _position(record: Any) -> dict[str, Any]:
-    return {
+def _position(record: Any, party: str) -> dict[str, Any]:
+    row = {
         "id": record.id,
         "time": record.t_s,
         "lat": record.lat_deg,
@@ -182,6 +196,9 @@ def _position(record: Any) -> dict[str, Any]:
         "trk_deg": record.trk_deg % 360.0,
         "vs_fpm": record.vs_fpm,
     }
+    if party:  # the server refuses a row of another party than the poster's
+        row["party"] = party
+    return row
 
 
 # -- the server's stream to TAK -------------------------------------------------------

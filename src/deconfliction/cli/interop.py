@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -269,7 +270,8 @@ def replay(
         str | None,
         typer.Option(
             help="Send only this party's aircraft (from --party-rules, or the "
-            "source's party column)."
+            "source's party column); it must be the token's party. Default: the "
+            "token's party's aircraft and those of no party."
         ),
     ] = None,
     sbs_timezone: Annotated[str, typer.Option(help="Zone of SBS times.")] = "UTC",
@@ -319,11 +321,6 @@ def replay(
     _report(all_stats)
     if _garbage(all_stats):
         raise InputError([Problem(str(source), None, "", "no valid message")])
-    skipped_party = 0
-    if party is not None:
-        keep = batch.party == party
-        skipped_party = int(len(batch) - keep.sum())
-        batch = batch.take(keep)
     with (
         HttpPoster(to, token) as poster,
         Progress(
@@ -335,6 +332,8 @@ def replay(
             transient=False,
         ) as progress,
     ):
+        own = poster.own_party()
+        batch, others = own_rows(batch, own, party)
         task = progress.add_task("replay", total=len(batch))
         replayer = Replayer(
             poster,
@@ -362,11 +361,51 @@ def replay(
         for problem in result.examples[:MAX_PRINTED_PROBLEMS]:
             stderr.print(f"  {problem}", markup=False)
     not_sent = dict(result.not_sent)
-    if skipped_party:
-        not_sent[f"not party {party}"] = skipped_party
+    for other, n in sorted(others.items()):
+        not_sent[f"of party {other or '(none)'} (this token posts {own}'s)"] = n
     if not_sent:
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(not_sent.items()))
         stderr.print(f"  not sent: {reasons}", markup=False)
+
+
+def own_rows(batch: Any, own: str, party: str | None) -> tuple[Any, Counter[str]]:
+    """The rows a party may post: its own aircraft, and by default also those of no
+    party (which the server files under the token's party); with ``party``, that
+    party's only. Returns them and the count of rows left out, by their party.
+
+    Raises:
+        InputError: if ``party`` is not the token's party.
+    """
+    import numpy as np
+
+    check_party(own, party)
+    keep = batch.party == own
+    if party is None:
+        keep |= batch.party == ""
+    left_out = Counter(batch.party[~keep].tolist())
+    return batch.take(np.flatnonzero(keep)), left_out
+
+
+def check_party(own: str, party: str | None) -> None:
+    """A ``--party`` option, which must be the token's party when given.
+
+    Raises:
+        InputError: if it is another party.
+    """
+    from deconfliction.errors import InputError, Problem
+
+    if party is not None and party != own:
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--party",
+                    f"{party!r}: the token is {own!r}'s, and a party posts its own "
+                    "aircraft only",
+                )
+            ]
+        )
 
 
 def register(app: typer.Typer) -> None:

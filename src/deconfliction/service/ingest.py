@@ -7,8 +7,10 @@ Rules (documented in the README):
   simply retry.
 * A 2xx means the batch and its valid rows are committed (one transaction).
 * Invalid rows are rejected one by one, with row number, field and reason; the valid
-  rows of the batch are kept. A batch with no valid row is refused as a whole and
-  not recorded, so it can be corrected and sent again under the same id.
+  rows of the batch are kept. A row's optional ``party`` must be the poster's party:
+  a party posts its own aircraft only, and a row naming another is rejected. A
+  batch with no valid row is refused as a whole and not recorded, so it can be
+  corrected and sent again under the same id.
 * Positions timed more than ``future_tolerance_s`` after the server's clock are
   rejected (a feed with a wrong clock must not create conflicts in the future).
 * Positions closer to a pole than ``geodesy.MAX_ABS_LAT_DEG`` are rejected: detection
@@ -73,13 +75,22 @@ class BatchResult:
 
 
 def validate_rows(
-    rows: Sequence[Mapping[str, Any]], now_t_s: float, future_tolerance_s: float
+    rows: Sequence[Mapping[str, Any]],
+    now_t_s: float,
+    future_tolerance_s: float,
+    party_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[RowRejection]]:
-    """Split rows into clean positions and rejections."""
+    """Split rows into clean positions and rejections.
+
+    With ``party_id`` (the poster's party), a row whose optional ``party`` names
+    another party is rejected: a party posts its own aircraft only.
+    """
     clean: list[dict[str, Any]] = []
     rejected: list[RowRejection] = []
     for k, row in enumerate(rows, start=1):
         problems: list[RowRejection] = []
+        if party_id is not None:
+            problems += _party_problem(k, row.get("party"), party_id)
         ident = row.get("id")
         if (
             not isinstance(ident, str | int)
@@ -145,6 +156,30 @@ def validate_rows(
     return clean, rejected
 
 
+def _party_problem(k: int, claimed: Any, party_id: str) -> list[RowRejection]:
+    """The rejection of a row that names another party than its poster's.
+
+    >>> _party_problem(1, "coalition", "coalition"), _party_problem(1, "", "x")
+    ([], [])
+    >>> _party_problem(2, "russia", "coalition")[0].message
+    "names party 'russia': a coalition token posts coalition's aircraft only"
+    """
+    if claimed is None or (isinstance(claimed, str) and not claimed.strip()):
+        return []  # no party given: the poster's
+    if isinstance(claimed, str) and claimed.strip() == party_id:
+        return []
+    shown = repr(claimed.strip()) if isinstance(claimed, str) else "a non-text value"
+    if len(shown) > MAX_ID_LENGTH:
+        shown = shown[:MAX_ID_LENGTH] + "…"
+    return [
+        RowRejection(
+            k,
+            "party",
+            f"names party {shown}: a {party_id} token posts {party_id}'s aircraft only",
+        )
+    ]
+
+
 def _stored_result(
     conn: Connection, party_id: str, batch_id: str
 ) -> BatchResult | None:
@@ -199,7 +234,7 @@ def ingest_batch(
                 )
             ]
         )
-    clean, rejected = validate_rows(rows, now_t_s, future_tolerance_s)
+    clean, rejected = validate_rows(rows, now_t_s, future_tolerance_s, who.party_id)
     if not clean:
         problems = [Problem("batch", r.row, r.field, r.message) for r in rejected] or [
             Problem("batch", None, "positions", "the batch holds no position")

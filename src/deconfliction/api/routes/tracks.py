@@ -105,10 +105,10 @@ def _parse_body(
                                     "properties": {
                                         c: {
                                             "type": "string"
-                                            if c in ("id", "time")
+                                            if c in ("id", "time", "party")
                                             else "number"
                                         }
-                                        for c in CSV_COLUMNS
+                                        for c in (*CSV_COLUMNS, "party")
                                     },
                                 },
                             },
@@ -131,8 +131,9 @@ async def post_batch(
 
     JSON: ``{"batch_id": "...", "positions": [{"id", "time", "lat", "lon", "alt_ft",
     "gs_kt", "trk_deg", "vs_fpm"}]}``; CSV with that header and ``?batch_id=``.
-    Times are RFC 3339 with a zone, or epoch seconds. A 201 or 200 means the batch
-    is committed.
+    Times are RFC 3339 with a zone, or epoch seconds. An optional ``party`` must be
+    the caller's party: a row naming another is rejected. A 201 or 200 means the
+    batch is committed.
     """
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
