@@ -6,7 +6,9 @@ The default store is a SQLite file in the working directory.
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///deconfliction.db"
@@ -33,6 +35,9 @@ class Settings(BaseSettings):
         archive_dir: pruned positions are archived there as Parquet, by UTC day
             (None: pruned without an archive).
         prune_interval_s: how often the server prunes.
+        operator_token: the bearer token of the operator, the only one ``/metrics``
+            answers (None: metrics are off).
+        log_format: ``text`` (uvicorn's) or ``json`` (one object per line).
     """
 
     model_config = SettingsConfigDict(env_prefix="DECONFLICTION_", extra="forbid")
@@ -48,3 +53,5 @@ class Settings(BaseSettings):
     batches_retention_days: float = Field(default=30.0, ge=0)
     archive_dir: str | None = "deconfliction-archive"
     prune_interval_s: float = Field(default=60.0, gt=0)
+    operator_token: SecretStr | None = Field(default=None, min_length=16)
+    log_format: Literal["text", "json"] = "text"

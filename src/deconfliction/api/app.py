@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from deconfliction import __version__
-from deconfliction.api import background, errors
+from deconfliction.api import background, errors, metrics
 from deconfliction.api.deps import Context, Notifier
 from deconfliction.api.headers import SecurityHeaders
 from deconfliction.api.routes import (
@@ -53,6 +53,7 @@ async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
             if report.alert_events or report.violation_events or hotline_events:
                 ctx.notifier.notify()
         except Exception as exc:  # keep detecting: a bad tick must not stop the loop
+            ctx.metrics.ticks_failed.inc()
             fault = ctx.store_health.record(exc)  # logged there, rate-limited
             if fault is None:
                 log.exception("detection tick failed")
@@ -60,6 +61,7 @@ async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
             else:
                 ctx.live.last_error = f"store {fault.kind.value}"
         elapsed = time.monotonic() - started
+        ctx.metrics.tick_seconds.observe(elapsed)
         await background.pause(stopping, ctx.live.interval_s - elapsed)
 
 
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.ctx = ctx
     errors.install(app, store_health)
+    metrics.install(ctx)
     for module in (
         record_routes,  # before parties: /v1/parties/keys is not a party id
         parties,
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         operations_routes,
         reports_routes,
         health,
+        metrics,
     ):
         app.include_router(module.router)
     app.include_router(stream_router)

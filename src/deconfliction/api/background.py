@@ -94,6 +94,12 @@ async def prune_store(ctx: Context, stopping: asyncio.Event) -> None:
                 log.exception("pruning failed")
             continue
         ctx.last_prune = report
+        for kind, rows in (
+            ("positions", report.positions_deleted),
+            ("events", report.events_deleted),
+            ("batches", report.batches_deleted),
+        ):
+            ctx.metrics.pruned.labels(kind).inc(rows)
 
 
 def close_store(ctx: Context) -> None:

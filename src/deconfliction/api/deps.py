@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from deconfliction.api.errors import Unauthorized
+from deconfliction.api.instruments import Metrics
 from deconfliction.config import Settings
 from deconfliction.service import auth
 from deconfliction.service.clock import Clock
@@ -67,6 +68,7 @@ class Context:
     notifier: Notifier
     keys: KeyRing
     store_health: StoreHealth
+    metrics: Metrics = field(default_factory=Metrics)
     last_prune: PruneReport | None = None
 
 

@@ -1,4 +1,4 @@
-"""The server's log never holds a secret.
+"""The server's log: never a secret in it, as text or as JSON lines.
 
 Tokens travel in headers or in a stream's first message, never in a URL. A client
 that still puts one in a URL (an old console, a hand-written script) would have it
@@ -9,8 +9,10 @@ every ``token``-like query parameter with ``[redacted]`` before any handler writ
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 # Query parameters whose value is a secret, wherever they appear in a log line.
@@ -50,13 +52,50 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict[str, Any]:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time`` (RFC 3339 UTC), ``level``, ``logger``,
+    ``message``; an access line also has ``client``, ``method``, ``path``,
+    ``status``; an error its ``exception`` (the traceback as text)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        out: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        args = record.args
+        if (
+            record.name == "uvicorn.access"
+            and isinstance(args, tuple)
+            and len(args) == 5
+        ):
+            client, method, path, _version, status = args
+            out.update(client=client, method=method, path=path, status=status)
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def uvicorn_log_config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration with :class:`RedactSecrets` on every
-    handler."""
+    handler, the application's loggers (``deconfliction.*``, INFO and up) on the
+    same handler, and every line as JSON when ``log_format`` is ``json``."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["secrets"] = {"()": f"{__name__}.RedactSecrets"}
     for handler in config["handlers"].values():
         handler.setdefault("filters", []).append("secrets")
+    if log_format == "json":
+        for name in ("default", "access"):
+            config["formatters"][name] = {"()": f"{__name__}.JsonFormatter"}
+    config["loggers"]["deconfliction"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
     return config

@@ -100,6 +100,7 @@ async def stream(websocket: WebSocket, after: int = 0) -> None:
             pass
 
     gone = asyncio.create_task(until_disconnect())
+    handle = ctx.metrics.stream.opened(who.party_id, last)
     try:
         while not gone.done():
             if time.monotonic() - checked >= RECHECK_S:
@@ -111,6 +112,7 @@ async def stream(websocket: WebSocket, after: int = 0) -> None:
             for event in batch:
                 await websocket.send_json(event.as_json())
                 last = event.id
+            ctx.metrics.stream.sent(handle, last)
             received = [
                 int(e.data["message"]["id"])
                 for e in batch
@@ -130,6 +132,7 @@ async def stream(websocket: WebSocket, after: int = 0) -> None:
         await _close_on_store_fault(websocket, ctx, exc)
     finally:
         gone.cancel()
+        ctx.metrics.stream.closed(handle)
 
 
 async def _close_on_store_fault(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import enum
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -26,7 +28,16 @@ KeysDirOpt = Annotated[
     ),
 ]
 
+MIN_OPERATOR_TOKEN_CHARS: int = 16  # a guessable token would open every count
 GRACEFUL_SHUTDOWN_S: int = 5  # then open streams are cut; clients resume by id
+
+
+class LogFormat(enum.StrEnum):
+    """How the server writes its log."""
+
+    TEXT = "text"
+    JSON = "json"
+
 
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 
@@ -93,6 +104,20 @@ def serve(
             help="PEM private key of --tls-cert.",
         ),
     ] = None,
+    operator_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file holding the operator's token, the only one /metrics "
+            "answers (or DECONFLICTION_OPERATOR_TOKEN); without it, metrics are off.",
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="DECONFLICTION_LOG_FORMAT",
+            help="text, or json (one object per line).",
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
     """Start the HTTP API and live detection (migrates the database first)."""
     import uvicorn
@@ -111,20 +136,53 @@ def serve(
         events_retention_days=events_retention_days,
         batches_retention_days=batches_retention_days,
         archive_dir=None if no_archive else archive_dir,
+        log_format=log_format.value,
+        **_operator_token(operator_token_file),
     )
     scheme = "https" if tls_cert else "http"
-    stderr.print(f"Deconfliction on {scheme}://{host}:{port}  store: {_safe(database)}")
+    if log_format is LogFormat.TEXT:  # in JSON, uvicorn's own line says where
+        stderr.print(
+            f"Deconfliction on {scheme}://{host}:{port}  store: {_safe(database)}"
+        )
     _stop_cleanly_on_sigterm()
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level="info",
-        log_config=uvicorn_log_config(),
+        log_config=uvicorn_log_config(log_format.value),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
     )
+
+
+def _operator_token(path: Path | None) -> dict[str, Any]:
+    """The operator token of ``path`` as a setting (nothing without a file: then
+    the environment decides).
+
+    Raises:
+        InputError: the file holds no token, or one shorter than 16 characters.
+    """
+    if path is None:
+        return {}
+    from deconfliction.adapters.input_files import read_text
+    from deconfliction.errors import InputError, Problem
+
+    token = read_text(path).strip()
+    if len(token) < MIN_OPERATOR_TOKEN_CHARS:
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "--operator-token-file",
+                    f"the token must be at least {MIN_OPERATOR_TOKEN_CHARS} "
+                    "characters (secrets.token_urlsafe(32) gives 43)",
+                )
+            ]
+        )
+    return {"operator_token": token}
 
 
 def _stop_cleanly_on_sigterm() -> None:

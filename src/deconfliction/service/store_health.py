@@ -106,6 +106,11 @@ class StoreHealth:
         )
         log.warning("store fault: %s (%s)%s", fault.kind.value, fault.detail, more)
 
+    def failing(self) -> bool:
+        """Whether the last write outcome was a fault (no probe)."""
+        with self._lock:
+            return self._failing()
+
     def _failing(self) -> bool:
         return self._last_fault_s is not None and (
             self._last_ok_s is None or self._last_ok_s < self._last_fault_s

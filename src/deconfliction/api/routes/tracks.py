@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from typing import Annotated, Any
 
 import anyio
@@ -153,7 +154,13 @@ async def post_batch(
                 ctx.settings.future_tolerance_s,
             )
 
-    result = await anyio.to_thread.run_sync(work)
+    started = time.monotonic()
+    try:
+        result = await anyio.to_thread.run_sync(work)
+    except InputError as exc:
+        ctx.metrics.refused(who.party_id, exc.problems, time.monotonic() - started)
+        raise
+    ctx.metrics.batch(who.party_id, result, time.monotonic() - started)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return BatchOut.model_validate(result.as_json())
