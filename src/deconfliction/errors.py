@@ -12,6 +12,7 @@ and also from the builtin that fits it, so callers may catch either::
     ├── NotFoundError (LookupError)  no such object, or none the caller may see
     ├── ForbiddenError (PermissionError)  the role or party may not do this
     └── ConflictError                a stale version or a clash with current state
+        └── LeaseLostError           another process took live detection over
 
 Exceptions build their own message and keep the offending values as attributes.
 """
@@ -105,3 +106,17 @@ class ForbiddenError(DeconflictionError, PermissionError):
 
 class ConflictError(DeconflictionError):
     """The request conflicts with the current state (a stale version, a duplicate)."""
+
+
+class LeaseLostError(ConflictError):
+    """Another process holds the lease of live detection: this one must not write.
+
+    Attributes:
+        holder: the process that holds it now (None: nobody).
+    """
+
+    def __init__(self, holder: str | None) -> None:
+        self.holder = holder
+        super().__init__(
+            f"live detection is held by {holder}" if holder else "the lease has lapsed"
+        )

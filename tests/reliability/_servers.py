@@ -114,6 +114,17 @@ def ticked_after(database_url: str, t_s: float) -> bool:
     return tick_t_s is not None and tick_t_s > t_s
 
 
+def detection_holder(database_url: str) -> str | None:
+    """The process that holds live detection (``host:pid:nonce``), if any."""
+    engine = store_engine.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            holder = conn.execute(select(detection_state.c.holder)).scalar()
+    finally:
+        engine.dispose()
+    return None if holder is None else str(holder)
+
+
 def encounter_alerted(database_url: str) -> bool:
     """Whether the encounter has its alert and both its incidents."""
     now = stored(database_url)

@@ -31,9 +31,11 @@ from deconfliction.api.routes import record as record_routes
 from deconfliction.api.routes import reports as reports_routes
 from deconfliction.api.ws import router as stream_router
 from deconfliction.config import Settings
+from deconfliction.errors import LeaseLostError
 from deconfliction.service import hotline, planning
 from deconfliction.service.clock import Clock, SystemClock
 from deconfliction.service.keys import KeyRing
+from deconfliction.service.leadership import new_holder_id
 from deconfliction.service.live import LiveDetection
 from deconfliction.service.store_health import StoreHealth
 from deconfliction.store import engine as store_engine
@@ -43,15 +45,26 @@ log = logging.getLogger(__name__)
 
 async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
     """Tick at the protocol's interval until asked to stop (a tick in flight
-    finishes first)."""
+    finishes first), while this process holds the lease of live detection;
+    otherwise stand by and try again (``service.leadership``). On stopping, give
+    the lease up so that another process takes over at once."""
     while not stopping.is_set():
         started = time.monotonic()
+        pause_s = ctx.live.interval_s
+        ticked = False
         try:
-            report = await asyncio.to_thread(ctx.live.tick)
-            hotline_events = await asyncio.to_thread(_hotline_tick, ctx)
+            if await asyncio.to_thread(ctx.live.lead):
+                ticked = True
+                report = await asyncio.to_thread(ctx.live.tick)
+                hotline_events = await asyncio.to_thread(_hotline_tick, ctx)
+                if report.alert_events or report.violation_events or hotline_events:
+                    ctx.notifier.notify()
+            else:
+                pause_s = ctx.live.standby_pause_s(ctx.clock.now_t_s())
             ctx.live.last_error = None
-            if report.alert_events or report.violation_events or hotline_events:
-                ctx.notifier.notify()
+        except LeaseLostError as exc:  # another process took over: stand by
+            log.warning("live detection: tick not committed: %s", exc)
+            ctx.live.last_error = None
         except Exception as exc:  # keep detecting: a bad tick must not stop the loop
             ctx.metrics.ticks_failed.inc()
             fault = ctx.store_health.record(exc)  # logged there, rate-limited
@@ -61,8 +74,14 @@ async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
             else:
                 ctx.live.last_error = f"store {fault.kind.value}"
         elapsed = time.monotonic() - started
-        ctx.metrics.tick_seconds.observe(elapsed)
-        await background.pause(stopping, ctx.live.interval_s - elapsed)
+        if ticked:
+            ctx.metrics.tick_seconds.observe(elapsed)
+        await background.pause(stopping, pause_s - elapsed)
+    try:
+        await asyncio.to_thread(ctx.live.release)
+    except Exception as exc:
+        if ctx.store_health.record(exc) is None:
+            log.exception("live detection: could not give the lease up")
 
 
 def _hotline_tick(ctx: Context) -> int:
@@ -82,7 +101,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings=settings,
         engine=engine,
         clock=clock,
-        live=LiveDetection(engine, clock, settings.detection_interval_s),
+        live=LiveDetection(
+            engine, clock, settings.detection_interval_s, holder=new_holder_id()
+        ),
         notifier=Notifier(),
         keys=KeyRing(settings.keys_dir),
         store_health=store_health,

@@ -47,7 +47,14 @@ from deconfliction.domain.model import (
 )
 from deconfliction.domain.protocol import Protocol
 from deconfliction.service import alerts as alert_store
-from deconfliction.service import events, hotline, incidents, live_resume, protocols
+from deconfliction.service import (
+    events,
+    hotline,
+    incidents,
+    leadership,
+    live_resume,
+    protocols,
+)
 from deconfliction.service.clock import Clock
 from deconfliction.service.incidents import AircraftPoint, IncidentFacts, IncidentKind
 from deconfliction.service.live_operations import OperationMonitor
@@ -81,17 +88,30 @@ class TickReport:
 
 
 class LiveDetection:
-    """The live detection state and its tick. One instance per server process."""
+    """The live detection state and its tick. One instance per server process.
+
+    With a ``holder`` name, it runs only while it holds the lease of live
+    detection (``leadership``): :meth:`lead` takes or renews it, and a tick commits
+    only if the lease is still its own. Without one (tests, tools), it ticks
+    unconditionally.
+    """
 
     def __init__(
-        self, engine: Engine, clock: Clock, interval_override_s: float | None = None
+        self,
+        engine: Engine,
+        clock: Clock,
+        interval_override_s: float | None = None,
+        holder: str | None = None,
     ):
         self._engine = engine
         self._clock = clock
         self._interval_override_s = interval_override_s
+        self._holder = holder
         self._reset()
         self.last_tick: TickReport | None = None
         self.last_error: str | None = None
+        # The lease as this process last saw it (None: no lease used, or not yet).
+        self.lease: leadership.Lease | None = None
 
     def _reset(self) -> None:
         """Forget everything: the next tick takes the state over from the store."""
@@ -121,6 +141,88 @@ class LiveDetection:
         if self._protocol is not None:
             return self._protocol.detection_interval_s
         return 5.0
+
+    @property
+    def lease_s(self) -> float:
+        """How long a renewal of the lease lasts."""
+        return leadership.LEASE_INTERVALS * self.interval_s
+
+    def lead(self) -> bool:
+        """Whether this process is to run live detection now: takes or renews the
+        lease (always true without a holder name). A process that finds the lease
+        held by another forgets its state; it takes it over from the store if it
+        gets the lease later."""
+        if self._holder is None:
+            return True
+        with self._engine.begin() as conn:
+            lease = leadership.hold(
+                conn, self._holder, self._clock.now_t_s(), self.lease_s
+            )
+        mine = lease.holder == self._holder
+        before = self.lease
+        was_mine = before is not None and before.holder == self._holder
+        if mine and not was_mine:
+            log.info("live detection: this process (%s) runs it", self._holder)
+        elif was_mine and not mine:
+            log.warning("live detection: %s runs it now; standing by", lease.holder)
+        # Held without a break since the last call? Else another process may have
+        # written in between: take the state over from the store again.
+        continuing = (
+            mine
+            and was_mine
+            and before is not None
+            and lease.acquired_t_s == before.acquired_t_s
+        )
+        if not continuing and self._started:
+            self._reset()
+        self.lease = lease
+        return mine
+
+    def is_standing_by(self) -> bool:
+        """Whether another process held the lease at the last :meth:`lead`."""
+        return (
+            self._holder is not None
+            and self.lease is not None
+            and self.lease.holder != self._holder
+        )
+
+    def standby_pause_s(self, now_t_s: float) -> float:
+        """How long a process standing by waits before it tries again: a quarter
+        interval, or until the lease it saw ends if that is sooner."""
+        pause_s = leadership.POLL_INTERVALS * self.interval_s
+        expires_t_s = self.lease.expires_t_s if self.lease is not None else None
+        if expires_t_s is not None:
+            pause_s = min(pause_s, max(0.0, expires_t_s - now_t_s) + 0.01)
+        return pause_s
+
+    def release(self) -> None:
+        """Give the lease up (a clean stop), so another process takes over at once."""
+        if self._holder is None:
+            return
+        with self._engine.begin() as conn:
+            if leadership.release(conn, self._holder):
+                log.info("live detection: lease given up")
+        self._reset()
+        self.lease = None
+
+    def _note_progress(self, conn: Connection, now_t_s: float) -> None:
+        """In the tick's transaction: the last position read, and (with a lease)
+        its renewal, if the lease is still this process's.
+
+        Raises:
+            LeaseLostError: if another process holds the lease now.
+        """
+        if self._holder is None:
+            live_resume.write_checkpoint(conn, self._last_row_id, now_t_s)
+            return
+        leadership.fence(
+            conn,
+            self._holder,
+            self._clock.now_t_s(),
+            self.lease_s,
+            self._last_row_id,
+            now_t_s,
+        )
 
     def _adopt(self, effective: protocols.ProtocolVersion | None) -> None:
         """Detect under ``effective`` from now on, with nothing in progress."""
@@ -209,7 +311,7 @@ class LiveDetection:
             new = self._read_new_positions(conn)
             report = TickReport(now_t_s, None, 0, 0, 0, 0, len(new))
             if self._protocol is None or self._tracker is None or self._monitor is None:
-                live_resume.write_checkpoint(conn, self._last_row_id, now_t_s)
+                self._note_progress(conn, now_t_s)
                 self.last_tick = report
                 return report
             protocol = self._protocol
@@ -226,7 +328,7 @@ class LiveDetection:
             n_violation_events += self._operations.update(
                 conn, in_time_order, protocol, now_t_s
             )
-            live_resume.write_checkpoint(conn, self._last_row_id, now_t_s)
+            self._note_progress(conn, now_t_s)
             report = TickReport(
                 t_s=now_t_s,
                 protocol=f"{protocol.id} v{protocol.version}",

@@ -82,8 +82,14 @@ def store_check(health: StoreHealth) -> Check:
 
 def detection_check(live: LiveDetection, enabled: bool, now_t_s: float) -> Check:
     """The detection loop ticked within ``STALE_TICKS`` intervals, and its last
-    tick did not fail."""
+    tick did not fail; or, in a process standing by, another process holds a
+    current lease of live detection (``leadership``)."""
     if not enabled:
+        return Check(True, "ok")
+    if live.is_standing_by():  # another process detects: is its lease current?
+        expires_t_s = live.lease.expires_t_s if live.lease is not None else None
+        if expires_t_s is None or now_t_s > expires_t_s + STALE_TICKS * live.interval_s:
+            return Check(False, "detection is late")
         return Check(True, "ok")
     tick = live.last_tick
     if live.last_error is not None:

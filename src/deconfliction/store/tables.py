@@ -140,13 +140,17 @@ alerts = Table(
 )
 
 # Where live detection stands, so that another run (after a restart, or another
-# process taking over) continues where it left off: one row, name "live".
+# process taking over) continues where it left off, and which process runs it (the
+# lease, service/leadership.py): one row, name "live".
 detection_state = Table(
     "detection_state",
     metadata,
     Column("name", String(32), primary_key=True),
     Column("last_row_id", BigInteger, nullable=False),  # positions read up to here
     Column("tick_t_s", Float, nullable=False),  # the tick that wrote this
+    Column("holder", String(200), nullable=True),  # the process holding the lease
+    Column("acquired_t_s", Float, nullable=True),  # when it took the lease
+    Column("expires_t_s", Float, nullable=True),  # unless renewed before
 )
 
 incidents = Table(
