@@ -37,6 +37,11 @@ def test_an_outsider_sees_hashes_only_and_still_checks_the_chain(
     assert NOT_CROSS not in str(outsider)
     assert all("body" in e for e in insider["entries"])
     assert insider["entries"][0]["body"]["text"] == NOT_CROSS
+    with t.client(C) as c, t.client(A) as a:
+        # nor which parties are registered (as on GET /v1/parties)
+        assert [k["signer"] for k in c.get("/v1/parties/keys").json()] == ["server"]
+        mine = [k["signer"] for k in a.get("/v1/parties/keys").json()]
+        assert mine == [A, B, "server"]
     ok = t.verify_against(C, None)
     assert ok.exit_code == 0, ok.output
     assert "5 entries (5 between other parties" in ok.output

@@ -22,7 +22,10 @@ from sqlalchemy import Connection, select
 
 from deconfliction.hotline.checkpoints import key_fingerprint
 from deconfliction.hotline.record import LogEntry, public_key_from_text
+from deconfliction.service import protocols
+from deconfliction.service.auth import Principal
 from deconfliction.service.hotline import log_page
+from deconfliction.service.keys import SERVER_SIGNER
 from deconfliction.store.tables import party_keys
 
 MAX_PAGE: Final = 1000  # entries per answer; the client asks again from the last
@@ -66,9 +69,19 @@ def party_log(
     }
 
 
-def keys_view(conn: Connection) -> list[dict[str, Any]]:
-    """Every registered public key, with its fingerprint, by signer."""
-    rows = conn.execute(select(party_keys).order_by(party_keys.c.party_id)).all()
+def keys_view(conn: Connection, who: Principal) -> list[dict[str, Any]]:
+    """The public keys, with their fingerprints, of every signer whose entries the
+    caller may read: the server, the caller's party and every party named with it
+    in a protocol version (a party in no protocol learns of no other party here
+    either, as on ``GET /v1/parties``)."""
+    known = {who.party_id, SERVER_SIGNER}
+    for version in protocols.list_visible(conn, who):
+        known.update(version.protocol.parties)
+    rows = conn.execute(
+        select(party_keys)
+        .where(party_keys.c.party_id.in_(known))
+        .order_by(party_keys.c.party_id)
+    ).all()
     return [
         {
             "signer": r.party_id,

@@ -36,8 +36,9 @@ def hotline_log(
 
 @router.get("/v1/parties/keys")
 def party_keys(ctx: CtxDep, who: WhoDep) -> list[dict[str, Any]]:
-    """Every signer's public key (the parties' and ``server``) with its fingerprint
+    """The public key of every signer whose entries your party may read (``server``,
+    your party and the parties named with it in a protocol) with its fingerprint
     (``sha256:`` and the hex SHA-256 of the raw key): compare the fingerprints out of
     band with each party, and pin them."""
     with ctx.engine.connect() as conn:
-        return record_log.keys_view(conn)
+        return record_log.keys_view(conn, who)
