@@ -66,6 +66,13 @@ class ReplayStats:
     not_sent: Counter[str] = field(default_factory=Counter)
     examples: list[Problem] = field(default_factory=list)
     elapsed_s: float = 0.0
+    played: int = 0  # positions taken off the list: posted, or counted as not sent
+    in_flight: int = 0  # positions of a post not yet answered
+
+    @property
+    def left(self) -> int:
+        """Positions neither posted nor counted as not sent (after an interrupt)."""
+        return self.positions - self.played - self.in_flight
 
     def reject(self, problem: Problem) -> None:
         """Count one position the server rejected."""
@@ -283,7 +290,6 @@ class Replayer:
             times_s = t - t_last + start_wall if self.retime else t
         rows = self._rows(ordered, times_s)
         pending: list[dict[str, Any]] = []
-        counted = 0  # positions taken off the list (sent or not)
         k = 0
         last_post = -math.inf
         seq = 0
@@ -293,7 +299,7 @@ class Replayer:
                 row = rows[k]
                 k += 1
                 if row is None:
-                    counted += 1
+                    stats.played += 1
                     continue
                 pending.append(row)
             # Post at once, unless the last post was less than flush_s ago: then
@@ -307,9 +313,8 @@ class Replayer:
             ):
                 seq += 1
                 self._post(f"replay-{self.run_id}-{seq:06d}", pending)
-                counted += len(pending)
                 if self.on_posted is not None:
-                    self.on_posted(counted)
+                    self.on_posted(stats.played)
                 pending = []
                 last_post = now
                 continue
@@ -325,7 +330,10 @@ class Replayer:
         return stats
 
     def _post(self, batch_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        self.stats.in_flight = len(rows)
         result = self.post(batch_id, list(rows))
+        self.stats.in_flight = 0
+        self.stats.played += len(rows)
         self.stats.batches += 1
         self.stats.sent += len(rows)
         self.stats.accepted += result.accepted

@@ -21,6 +21,7 @@ def build_app() -> typer.Typer:
         hotline,
         interop,
         plan,
+        protocol,
         report,
         server,
         whatif,
@@ -39,6 +40,7 @@ def build_app() -> typer.Typer:
     backup.register(app)
     hotline.register(app)
     plan.register(app)
+    protocol.register(app)
     blind.register(app)
     interop.register(app)
     bridge.register(app)

@@ -51,7 +51,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         help="blind.toml: peers, frame, maxima, precision (docs/blind.md); "
-        "default: the [blind] and [peers] tables of the protocol file",
+        "default: the \\[blind] and \\[peers] tables of the protocol file",
     ),
 ]
 ProtocolOption = Annotated[
@@ -97,7 +97,7 @@ def _protocol_path(protocol: str) -> Path:
 @guarded
 def run(
     party: Annotated[
-        str, typer.Option(help="Who we are: a party id of [peers], or 'helper'.")
+        str, typer.Option(help="Who we are: a party id of \\[peers], or 'helper'.")
     ],
     config: ConfigOption = None,
     states: Annotated[
@@ -110,7 +110,7 @@ def run(
     protocol: ProtocolOption = None,
     listen: Annotated[
         str | None,
-        typer.Option(help="Interface to accept connections on [default: our host]."),
+        typer.Option(help="Interface to accept connections on \\[default: our host]."),
     ] = None,
     output_format: Annotated[
         BlindFormat, typer.Option("--format", help="Output format.")

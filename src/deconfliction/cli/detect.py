@@ -45,15 +45,15 @@ def detect(
     ] = None,
     horizontal_nm: Annotated[
         float | None,
-        typer.Option(help=f"Horizontal minimum [default: {DEFAULT_HORIZONTAL_NM:g}]"),
+        typer.Option(help=f"Horizontal minimum \\[default: {DEFAULT_HORIZONTAL_NM:g}]"),
     ] = None,
     vertical_ft: Annotated[
         float | None,
-        typer.Option(help=f"Vertical minimum [default: {DEFAULT_VERTICAL_FT:g}]"),
+        typer.Option(help=f"Vertical minimum \\[default: {DEFAULT_VERTICAL_FT:g}]"),
     ] = None,
     lookahead_s: Annotated[
         float | None,
-        typer.Option(help=f"Lookahead [default: {DEFAULT_LOOKAHEAD_S:g}]"),
+        typer.Option(help=f"Lookahead \\[default: {DEFAULT_LOOKAHEAD_S:g}]"),
     ] = None,
     all_pairs: Annotated[
         bool, typer.Option("--all-pairs", help="Also pairs of the same party.")
@@ -152,17 +152,40 @@ def _write(records: list[dict[str, Any]], output_format: OutputFormat) -> None:
         sys.stdout.write(",\n".join(json.dumps(r) for r in records))
         sys.stdout.write("\n]\n" if records else "]\n")
     else:
-        from rich.console import Console
-        from rich.table import Table
+        _table(records)
 
-        table = Table(title=f"{len(records)} conflicts")
-        for name in OUTPUT_FIELDS:
-            table.add_column(
-                name, justify="left" if name in {"a", "b", "level"} else "right"
-            )
-        for rec in records:
-            table.add_row(*(str(rec[name]) for name in OUTPUT_FIELDS))
-        Console().print(table)
+
+def _table(records: list[dict[str, Any]]) -> None:
+    """A table that fits 80 columns: each aircraft over its party, figures rounded
+    (the JSON and CSV carry them whole). A column never ends in an ellipsis: what
+    does not fit folds onto the next line."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{len(records)} conflicts",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for name in ("a", "b", "level"):
+        table.add_column(name, overflow="fold")
+    for name in ("tcpa_s", "dcpa_nm", "dalt_ft", "tin_s", "tout_s"):
+        table.add_column(name, justify="right", overflow="fold")
+    for rec in records:
+        table.add_row(
+            f"{rec['a']}\n{rec['party_a']}",
+            f"{rec['b']}\n{rec['party_b']}",
+            str(rec["level"]),
+            f"{rec['tcpa_s']:.1f}",
+            f"{rec['dcpa_nm']:.2f}",
+            f"{rec['dalt_ft_at_cpa']:.0f}",
+            f"{rec['tin_s']:.1f}",
+            f"{rec['tout_s']:.1f}",
+        )
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,6 +4,7 @@ the normalised track stream out, or played into a running server."""
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from collections import Counter
 from enum import StrEnum
@@ -14,6 +15,7 @@ import typer
 
 from deconfliction.cli._common import guarded, stderr
 
+EXIT_INTERRUPTED: int = 130  # 128 + SIGINT, as shells report a Ctrl-C
 MAX_PRINTED_PROBLEMS: int = 12  # the first problems, by reason; the counts say the rest
 
 
@@ -190,7 +192,7 @@ def tracks(
         str | None,
         typer.Option(
             help="For --format cot: this party's aircraft are friends; the others' "
-            "take the rules' [cot] other_affiliation (unknown by default)."
+            "take the rules' \\[cot] other_affiliation (unknown by default)."
         ),
     ] = None,
     strict: Annotated[
@@ -295,7 +297,8 @@ def replay(
     Posts batches to URL/v1/tracks with client-chosen batch ids (retries are
     idempotent). With --retime (the default) positions carry the time they are
     played at, so they appear in the live picture; --no-retime sends the recorded
-    times. Ends with what was read, sent, accepted and rejected, and why.
+    times. Ends with what was read, sent, accepted and rejected, and why; Ctrl-C
+    stops it with the same count, what was in flight and what is left (exit 130).
     """
     from rich.progress import (
         BarColumn,
@@ -344,17 +347,51 @@ def replay(
             run_id=run_id or uuid.uuid4().hex[:12],
             on_posted=lambda done: progress.update(task, completed=done),
         )
-        result = replayer.run(batch)
+        started = time.monotonic()
+        try:
+            result = replayer.run(batch)
+        except KeyboardInterrupt:
+            progress.stop()
+            result = replayer.stats
+            result.elapsed_s = time.monotonic() - started
+            interrupted = True
+        else:
+            interrupted = False
     result.retries = poster.retries
+    _replay_summary(result, others, own, interrupted)
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _replay_summary(
+    result: Any, others: Counter[str], own: str, interrupted: bool
+) -> None:
+    """What was read, sent, accepted, rejected and not sent, and why; after an
+    interrupt also what was in flight and what is left."""
     rejected = result.sent - result.accepted
-    line = (
-        f"replayed {result.positions} positions in {result.elapsed_s:.1f} s: "
-        f"{result.sent} sent in {result.batches} batches, {result.accepted} accepted, "
+    counts = (
+        f"in {result.batches} batches, {result.accepted} accepted, "
         f"{rejected} rejected by the server"
     )
+    if interrupted:
+        line = (
+            f"interrupted after {result.elapsed_s:.1f} s: {result.sent} of "
+            f"{result.positions} positions sent {counts}"
+        )
+    else:
+        line = (
+            f"replayed {result.positions} positions in {result.elapsed_s:.1f} s: "
+            f"{result.sent} sent {counts}"
+        )
     if result.retries:
         line += f", {result.retries} retries"
     stderr.print(line, markup=False)
+    if interrupted:
+        stderr.print(
+            f"  not acknowledged: {result.in_flight} in the batch being posted (the "
+            f"server may have stored it); left: {result.left} not yet sent",
+            markup=False,
+        )
     if result.rejected:
         reasons = ", ".join(f"{n} {r}" for r, n in result.rejected.most_common())
         stderr.print(f"  rejected: {reasons}", markup=False)

@@ -164,6 +164,9 @@ def check(
 
 
 def _table(answer: dict[str, Any]) -> None:
+    """A table that fits 80 columns: times and places over two lines. A column never
+    ends in an ellipsis: what does not fit folds onto the next line."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -171,10 +174,18 @@ def _table(answer: dict[str, Any]) -> None:
     n = len(conflicts)
     verdict = "clear" if answer["clear"] else f"{n} conflict{'' if n == 1 else 's'}"
     table = Table(
-        title=f"operation {answer['operation']} ({answer['party']}): {verdict}"
+        title=f"operation {answer['operation']} ({answer['party']}): {verdict}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
     )
     for name in ("vol", "kind", "with", "UTC", "ft", "NM", "where"):
-        table.add_column(name, justify="right" if name in {"vol", "NM"} else "left")
+        table.add_column(
+            name,
+            justify="right" if name in {"vol", "NM"} else "left",
+            overflow="fold",
+        )
     for c in conflicts:
         with_ = c.get("boundary") or " ".join(
             str(x)
@@ -182,9 +193,9 @@ def _table(answer: dict[str, Any]) -> None:
             if x is not None
         )
         place = c.get("place", {}).get("centroid")
-        where = f"{place['lat']:.3f} {place['lng']:.3f}" if place else ""
+        where = f"{place['lat']:.3f}\n{place['lng']:.3f}" if place else ""
         if c.get("reaches_other_side"):
-            where += " across"
+            where += "\nacross"
         table.add_row(
             str(c.get("volume", "")),
             c["kind"],
@@ -202,13 +213,20 @@ def _table(answer: dict[str, Any]) -> None:
 
 
 def _window(start: str | None, end: str | None) -> str:
-    """``2017-12-13 10:00-12:00`` (the end's date only when it differs)."""
+    """The day over the times, or start over end when the end is another day.
+
+    >>> _window("2017-12-13T10:00:00Z", "2017-12-13T12:00:00Z")
+    '2017-12-13\\n10:00-12:00'
+    >>> _window("2017-12-13T22:00:00Z", "2017-12-14T01:30:00Z")
+    '2017-12-13 22:00\\n2017-12-14 01:30'
+    """
     if start is None or end is None:
         return ""
     day, clock = start.rstrip("Z").split("T")
     end_day, end_clock = end.rstrip("Z").split("T")
-    until = end_clock[:5] if end_day == day else f"{end_day} {end_clock[:5]}"
-    return f"{day} {clock[:5]}-{until}"
+    if end_day == day:
+        return f"{day}\n{clock[:5]}-{end_clock[:5]}"
+    return f"{day} {clock[:5]}\n{end_day} {end_clock[:5]}"
 
 
 def register(app: typer.Typer) -> None:
