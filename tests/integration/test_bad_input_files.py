@@ -187,6 +187,10 @@ CASES: dict[str, Case] = {
     "hotline verify-transcript --keys": lambda f: [
         *("hotline", "verify-transcript", str(f.states), "--keys", str(f.bad))
     ],
+    "restore": lambda f: [
+        *("restore", str(f.bad), "--database", f"sqlite:///{f.out}"),
+        *("--keys-dir", str(f.out)),
+    ],
     "report --database": lambda f: [
         *("report", "--day", DAY, "--out", str(f.out)),
         *("--database", f"sqlite:///{f.bad}"),
