@@ -586,13 +586,14 @@ def _incidents(
         rows = conn.execute(
             select(it.c.id, it.c.party_id).where(and_(*conditions)).limit(MAX_INCIDENTS)
         ).all()
-        # The operator sees each incident as its own party does at ``full``.
+        # The operator sees each incident as its own party does at ``full``, with
+        # every registered party shown.
+        everyone = Sharing(
+            SharingLevel.FULL, frozenset(conn.execute(select(parties.c.id)).scalars())
+        )
         views = [
             incidents.get_visible(
-                conn,
-                Principal(r.party_id, Role.OBSERVER),
-                int(r.id),
-                Sharing(SharingLevel.FULL, frozenset({r.party_id})),
+                conn, Principal(r.party_id, Role.OBSERVER), int(r.id), everyone
             )
             for r in rows
         ]

@@ -16,6 +16,9 @@ Sharing levels, in increasing order (``domain.protocol.SharingLevel``):
 * ``full``: also the others' live tracks, and alerts and incidents unreduced.
 
 A party always sees its own aircraft and its own objects in full, at every level.
+Of a party the protocol does not name, nobody else sees anything at any level: its
+aircraft are stored but kept out of detection (``service.live``), and every view
+here drops them too.
 """
 
 from __future__ import annotations
@@ -49,6 +52,17 @@ class Sharing:
 NOTHING_SHARED = Sharing(SharingLevel.ZONES)
 
 
+def _shown_to(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
+    """Whether anything of ``owner_party`` may be shown to ``viewer_party`` at all:
+    its own, or a party the protocol names (an outsider's data is shown to nobody
+    else, whatever the level).
+
+    >>> _shown_to("a", "c", Sharing(SharingLevel.FULL, frozenset("ab")))
+    False
+    """
+    return viewer_party == owner_party or owner_party in sharing.parties
+
+
 def tracks_visible(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
     """Whether ``viewer_party`` may see live tracks of ``owner_party``.
 
@@ -56,15 +70,23 @@ def tracks_visible(viewer_party: str, owner_party: str, sharing: Sharing) -> boo
     False
     >>> tracks_visible("a", "a", NOTHING_SHARED)
     True
+    >>> tracks_visible("a", "c", Sharing(SharingLevel.FULL, frozenset("ab")))
+    False
     """
     level = sharing.for_party(viewer_party)
-    return viewer_party == owner_party or level.allows(SharingLevel.FULL)
+    return viewer_party == owner_party or (
+        level.allows(SharingLevel.FULL)
+        and _shown_to(viewer_party, owner_party, sharing)
+    )
 
 
 def plans_visible(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
     """Whether ``viewer_party`` may see planned operations of ``owner_party``."""
     level = sharing.for_party(viewer_party)
-    return viewer_party == owner_party or level.allows(SharingLevel.PLANS)
+    return viewer_party == owner_party or (
+        level.allows(SharingLevel.PLANS)
+        and _shown_to(viewer_party, owner_party, sharing)
+    )
 
 
 def _reduce_aircraft(side: dict[str, Any], point_key: str) -> dict[str, Any]:
@@ -84,6 +106,8 @@ def alert_view(
     sides: list[dict[str, Any]] = alert["aircraft"]
     involved = any(side["party"] == viewer_party for side in sides)
     if not involved or not level.allows(SharingLevel.CONFLICTS):
+        return None
+    if not all(_shown_to(viewer_party, side["party"], sharing) for side in sides):
         return None
     if level.allows(SharingLevel.FULL):
         return alert
@@ -112,6 +136,10 @@ def incident_view(
     )
     if not has_own_aircraft and viewer_party not in incident["involved"]:
         return None
+    if not all(
+        _shown_to(viewer_party, side["party"], sharing) for side in incident["aircraft"]
+    ):
+        return None
     if level.allows(SharingLevel.FULL):
         return incident
     if not level.allows(SharingLevel.CONFLICTS) and (
@@ -137,7 +165,12 @@ def incident_view(
 def stats_view(
     viewer_party: str, counts: dict[str, Any], sharing: Sharing
 ) -> dict[str, Any]:
-    """Incident counts per party and day: others' counts only from ``conflicts`` up."""
+    """Incident counts per party and day: others' counts only from ``conflicts`` up,
+    and only of the protocol's parties."""
     if sharing.for_party(viewer_party).allows(SharingLevel.CONFLICTS):
-        return counts
+        return {
+            party: c
+            for party, c in counts.items()
+            if _shown_to(viewer_party, party, sharing)
+        }
     return {party: c for party, c in counts.items() if party == viewer_party}

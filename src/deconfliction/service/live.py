@@ -4,7 +4,9 @@ Every ``detection_interval_s`` (the protocol's, unless the server overrides it):
 
 1. read the positions stored since the previous tick (by row id, so each is read
    once) and keep each aircraft's newest position;
-2. drop aircraft not heard from for ``stale_after_s``; extrapolate the rest along
+2. take the aircraft of the protocol's parties only (another party's positions are
+   stored but never detected, so never shown or counted for anyone else); drop
+   aircraft not heard from for ``stale_after_s``; extrapolate the rest along
    their track to the present (dead reckoning, as STCA does) and run tactical
    detection with the protocol in effect;
 3. raise, update and clear alerts with hysteresis (``domain.alert_tracker``: an
@@ -24,6 +26,7 @@ ongoing incidents stay open, so a restart changes nothing anyone sees.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,14 +318,18 @@ class LiveDetection:
                 self.last_tick = report
                 return report
             protocol = self._protocol
+            # Only the protocol's parties put aircraft into its picture: another
+            # party's are stored, and kept out of detection and conformance.
             states = self._computable(
-                conn, self._live_states(now_t_s, protocol.stale_after_s), now_t_s
+                conn,
+                self._live_states(now_t_s, protocol.stale_after_s, protocol.parties),
+                now_t_s,
             )
             conflicts = detect_conflicts(states, protocol.detection_settings())
             n_alert_events = self._alerts(conn, now_t_s, states, conflicts)
             self._losses_of_separation(conn, now_t_s, states, conflicts)
             self._agreement_suspended = hotline.protocol_suspended(conn)
-            usable = new.take(new.computable())
+            usable = new.take(new.computable() & new.of_parties(protocol.parties))
             in_time_order = usable.take(np.argsort(usable.t_s, kind="stable"))
             n_violation_events = self._conformance(conn, in_time_order, now_t_s)
             n_violation_events += self._operations.update(
@@ -456,9 +463,13 @@ class LiveDetection:
         self._remember(new)
         return new
 
-    def _live_states(self, now_t_s: float, stale_after_s: float) -> AircraftStates:
-        latest = self._latest.take(now_t_s - self._latest.t_s <= stale_after_s)
-        self._latest = latest
+    def _live_states(
+        self, now_t_s: float, stale_after_s: float, parties: Collection[str]
+    ) -> AircraftStates:
+        """The aircraft of ``parties`` heard within ``stale_after_s``, dead-reckoned
+        to ``now_t_s`` (every party's are kept for the next tick)."""
+        self._latest = self._latest.take(now_t_s - self._latest.t_s <= stale_after_s)
+        latest = self._latest.take(self._latest.of_parties(parties))
         if len(latest) == 0:
             empty = AircraftStates.from_columns([], [], [], [], [], [], [], party=[])
             return empty

@@ -8,7 +8,7 @@ the driver's tuples (:func:`fetch_all`) and kept as one float array per track co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +149,11 @@ class Positions:
         return np.array(
             [split_key(k)[0] for k in self.aircraft.tolist()], dtype=np.str_
         )
+
+    def of_parties(self, parties: Collection[str]) -> BoolArray:
+        """Per row, whether its aircraft belongs to one of ``parties``."""
+        named: BoolArray = np.isin(self.parties(), list(parties))
+        return named[self.code]
 
     def take(self, index: Any) -> Positions:
         """The rows at ``index`` (indices or a boolean mask), in its order."""
