@@ -358,19 +358,20 @@ class TestTwoPartyScenario:
             server.client(tokens["coalition"]) as c,
         ):
             inc_id = theirs["id"]
-            assert (
-                r.post(
-                    f"/v1/incidents/{inc_id}/status", json={"status": "reported"}
-                ).json()["status"]
-                == "reported"
+            reported = r.post(
+                f"/v1/incidents/{inc_id}/status",
+                json={"status": "reported", "version": theirs["version"]},
+            ).json()
+            assert reported["status"] == "reported"
+            acknowledged = c.post(
+                f"/v1/incidents/{inc_id}/status",
+                json={"status": "acknowledged", "version": reported["version"]},
+            ).json()
+            assert acknowledged["status"] == "acknowledged"
+            bad = r.post(
+                f"/v1/incidents/{inc_id}/status",
+                json={"status": "open", "version": acknowledged["version"]},
             )
-            assert (
-                c.post(
-                    f"/v1/incidents/{inc_id}/status", json={"status": "acknowledged"}
-                ).json()["status"]
-                == "acknowledged"
-            )
-            bad = r.post(f"/v1/incidents/{inc_id}/status", json={"status": "open"})
             assert bad.status_code == 409
             r.post(f"/v1/incidents/{inc_id}/remarks", json={"text": "crossed at FL250"})
             detail = c.post(

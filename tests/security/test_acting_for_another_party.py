@@ -78,7 +78,10 @@ def _bodies() -> dict[tuple[str, str], Any]:
         ("POST", "/v1/parties/{party_id}/tokens"): {"role": "admin"},
         ("POST", "/v1/protocols"): protocol_text(3, "full"),
         ("POST", "/v1/tracks"): {"batch_id": "as-a", "positions": rows},
-        ("POST", "/v1/incidents/{incident_id}/status"): {"status": "resolved"},
+        ("POST", "/v1/incidents/{incident_id}/status"): {
+            "status": "resolved",
+            "version": 0,
+        },
         ("POST", "/v1/incidents/{incident_id}/remarks"): {"text": "as a"},
         ("POST", "/v1/incidents/{incident_id}/complaint"): {},
         ("POST", "/v1/hotline/messages"): {

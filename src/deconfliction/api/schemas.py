@@ -125,9 +125,11 @@ class ProtocolVersionOut(BaseModel):
 
 
 class StatusIn(_Strict):
-    """A new incident status."""
+    """A new incident status, and the incident's ``version`` it was decided from
+    (as read; a stale one gets 409)."""
 
     status: Literal["open", "reported", "acknowledged", "resolved", "disputed"]
+    version: int = Field(ge=0, le=2**31 - 1)
 
 
 class RemarkIn(_Strict):

@@ -3,8 +3,10 @@
 Incidents are opened by live detection (a line violation, a zone incursion, an
 actual loss of separation) and then handled by people: reported (a complaint was
 sent), acknowledged (the other side received it), resolved, or disputed, with
-remarks from each side. Every change is an event on the stream, reduced by
-``disclosure`` for each party.
+remarks from each side. Who may make which change is ``incident_lifecycle``'s; every
+change names the version it was made from and only one of two made from the same
+version is kept. Every change is an event on the stream, reduced by ``disclosure``
+for each party.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ from deconfliction.errors import (
 from deconfliction.service import disclosure, events
 from deconfliction.service.auth import Principal
 from deconfliction.service.disclosure import Sharing
+from deconfliction.service.incident_lifecycle import (
+    ALLOWED_TRANSITIONS as ALLOWED_TRANSITIONS,
+)
+from deconfliction.service.incident_lifecycle import Change, Standing, decide
+from deconfliction.service.incident_lifecycle import (
+    IncidentStatus as IncidentStatus,
+)
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import (
     incident_parties,
@@ -66,33 +75,6 @@ class IncidentKind(StrEnum):
     ZONE_INCURSION = "zone_incursion"
     LOSS_OF_SEPARATION = "loss_of_separation"
     OPERATION_NONCONFORMANCE = "operation_nonconformance"
-
-
-class IncidentStatus(StrEnum):
-    """Where the incident stands in its handling."""
-
-    OPEN = "open"
-    REPORTED = "reported"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-    DISPUTED = "disputed"
-
-
-ALLOWED_TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
-    IncidentStatus.OPEN: frozenset(
-        {IncidentStatus.REPORTED, IncidentStatus.RESOLVED, IncidentStatus.DISPUTED}
-    ),
-    IncidentStatus.REPORTED: frozenset(
-        {IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED, IncidentStatus.DISPUTED}
-    ),
-    IncidentStatus.ACKNOWLEDGED: frozenset(
-        {IncidentStatus.RESOLVED, IncidentStatus.DISPUTED}
-    ),
-    IncidentStatus.DISPUTED: frozenset(
-        {IncidentStatus.RESOLVED, IncidentStatus.REPORTED}
-    ),
-    IncidentStatus.RESOLVED: frozenset(),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +264,8 @@ def _load(conn: Connection, incident_id: int) -> dict[str, Any]:
         "id": int(row.id),
         "kind": row.kind,
         "status": row.status,
+        "version": int(row.status_version),
+        "resolution_requested_by": json.loads(row.resolution_requested_by),
         "party_id": row.party_id,
         # A violation has an offender; a loss of separation has two parties and
         # none (the protocol gives no rule that makes one of them at fault).
@@ -369,16 +353,21 @@ def set_status(
     who: Principal,
     incident_id: int,
     status: str,
+    version: int,
     now_t_s: float,
     sharing: Sharing,
 ) -> dict[str, Any]:
-    """Move an incident along its lifecycle.
+    """Move an incident along its lifecycle (``incident_lifecycle``), from the
+    ``version`` the caller read.
 
     Raises:
         NotFoundError: if the caller may not see it.
-        ForbiddenError: for an observer.
+        ForbiddenError: for an observer, or a change the caller's party may not
+            make.
         InputError: for an unknown status.
-        ConflictError: for a transition the lifecycle does not allow.
+        ConflictError: for a stale ``version`` (the incident changed since it was
+            read, or another change made from that version won), or a transition
+            the lifecycle does not allow.
     """
     current = get_visible(conn, who, incident_id, sharing)
     if not who.can_write:
@@ -397,20 +386,44 @@ def set_status(
                 )
             ]
         ) from None
-    source = IncidentStatus(current["status"])
+    full = _load(conn, incident_id)
+    if version != full["version"]:
+        raise ConflictError(
+            f"incident {incident_id} is at version {full['version']}, not {version}: "
+            "read it again"
+        )
+    source = IncidentStatus(full["status"])
+    requested = tuple(full["resolution_requested_by"])
     if target == source:
         return current
-    if target not in ALLOWED_TRANSITIONS[source]:
+    standing = Standing(frozenset(full["parties"]), full["offending_party"])
+    change = decide(standing, who.party_id, source, target, requested)
+    if change.status == source and change.resolution_requested_by == requested:
+        return current  # a request made before: nothing changes
+    if not _compare_and_set(conn, incident_id, version, change, now_t_s):
         raise ConflictError(
-            f"an incident cannot go from {source.value} to {target.value}"
+            f"incident {incident_id} changed at the same time: read it again"
         )
-    conn.execute(
-        update(incidents)
-        .where(incidents.c.id == incident_id)
-        .values(status=target.value, updated_t_s=now_t_s)
-    )
     _publish(conn, incident_id, "incident.status", now_t_s, sharing)
     return get_visible(conn, who, incident_id, sharing)
+
+
+def _compare_and_set(
+    conn: Connection, incident_id: int, version: int, change: Change, now_t_s: float
+) -> bool:
+    """Write ``change`` if the incident is still at ``version``; of two writers
+    from one version, one only succeeds."""
+    written = conn.execute(
+        update(incidents)
+        .where(incidents.c.id == incident_id, incidents.c.status_version == version)
+        .values(
+            status=change.status.value,
+            status_version=version + 1,
+            resolution_requested_by=json.dumps(list(change.resolution_requested_by)),
+            updated_t_s=now_t_s,
+        )
+    ).rowcount
+    return bool(written == 1)
 
 
 def advance_status(
@@ -422,16 +435,21 @@ def advance_status(
 ) -> bool:
     """Move an incident on because of a hotline event (a complaint sent, or
     acknowledged); does nothing where the lifecycle does not allow the step."""
-    status = conn.execute(
-        select(incidents.c.status).where(incidents.c.id == incident_id)
-    ).scalar()
-    if status is None or target not in ALLOWED_TRANSITIONS[IncidentStatus(status)]:
+    row = conn.execute(
+        select(
+            incidents.c.status,
+            incidents.c.status_version,
+            incidents.c.resolution_requested_by,
+        ).where(incidents.c.id == incident_id)
+    ).first()
+    if row is None or target not in ALLOWED_TRANSITIONS[IncidentStatus(row.status)]:
         return False
-    conn.execute(
-        update(incidents)
-        .where(incidents.c.id == incident_id)
-        .values(status=target.value, updated_t_s=now_t_s)
-    )
+    requested = tuple(json.loads(row.resolution_requested_by))
+    change = Change(target, requested)
+    if not _compare_and_set(
+        conn, incident_id, int(row.status_version), change, now_t_s
+    ):
+        return False
     _publish(conn, incident_id, "incident.status", now_t_s, sharing)
     return True
 

@@ -171,6 +171,10 @@ incidents = Table(
     Column("evidence_json", Text, nullable=False),
     Column("created_t_s", Float, nullable=False),
     Column("updated_t_s", Float, nullable=False),
+    # The lifecycle's compare-and-set: every status change adds one.
+    Column("status_version", Integer, nullable=False, server_default="0"),
+    # JSON list of the parties that asked to resolve (incident_lifecycle).
+    Column("resolution_requested_by", Text, nullable=False, server_default="[]"),
     Index("ix_incidents_party", "party_id", "start_t_s"),
     Index("ix_incidents_other_party", "other_party_id", "start_t_s"),
 )

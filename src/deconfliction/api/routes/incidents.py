@@ -68,11 +68,19 @@ def get_incident(incident_id: int, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
 def set_status(
     incident_id: int, body: StatusIn, ctx: CtxDep, who: WhoDep
 ) -> dict[str, Any]:
-    """Move the incident along open, reported, acknowledged, resolved or disputed."""
+    """Move the incident along open, reported, acknowledged, resolved or disputed,
+    from the ``version`` read (409 when it changed since); who may make which change
+    is in the README's incident section."""
     with ctx.engine.begin() as conn:
         sharing = protocols.current_sharing(conn)
         out = incidents.set_status(
-            conn, who, incident_id, body.status, ctx.clock.now_t_s(), sharing
+            conn,
+            who,
+            incident_id,
+            body.status,
+            body.version,
+            ctx.clock.now_t_s(),
+            sharing,
         )
     ctx.notifier.notify()
     return out
