@@ -38,6 +38,23 @@ class Settings(BaseSettings):
         operator_token: the bearer token of the operator, the only one ``/metrics``
             answers (None: metrics are off).
         log_format: ``text`` (uvicorn's) or ``json`` (one object per line).
+        max_body_bytes: largest request body (413 above it), except track batches.
+        max_tracks_body_bytes: largest body of ``POST /v1/tracks``.
+        rate_limit_per_s: requests per second each token (each address, without a
+            token) may make on average (0: no limit); 429 with Retry-After above it.
+        rate_limit_burst: requests a token may make at once before the rate counts.
+        header_timeout_s: a request's headers must be complete within this time of
+            its first byte (slowloris), else the connection is closed.
+        keep_alive_s: an idle keep-alive connection is closed after this time.
+        max_connections: connections and requests in progress at once (503 above).
+        ws_send_timeout_s: a stream client that takes nothing it was sent for this
+            long is dropped (close code 4408).
+        ws_close_grace_s: then its connection is cut after this time at most.
+        ws_send_buffer_bytes: what is buffered for one stream client, in the server
+            and in the kernel each.
+        ws_ping_interval_s: the server pings each stream client this often...
+        ws_ping_timeout_s: ...and closes it when no answer came in this time.
+        ws_max_message_bytes: largest message a stream client may send.
     """
 
     model_config = SettingsConfigDict(env_prefix="DECONFLICTION_", extra="forbid")
@@ -55,3 +72,16 @@ class Settings(BaseSettings):
     prune_interval_s: float = Field(default=60.0, gt=0)
     operator_token: SecretStr | None = Field(default=None, min_length=16)
     log_format: Literal["text", "json"] = "text"
+    max_body_bytes: int = Field(default=2_097_152, ge=1024)
+    max_tracks_body_bytes: int = Field(default=20_000_000, ge=1024)
+    rate_limit_per_s: float = Field(default=50.0, ge=0)
+    rate_limit_burst: int = Field(default=500, ge=1)
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    keep_alive_s: float = Field(default=5.0, gt=0)
+    max_connections: int = Field(default=2000, ge=1)
+    ws_send_timeout_s: float = Field(default=10.0, gt=0)
+    ws_close_grace_s: float = Field(default=5.0, ge=0)
+    ws_send_buffer_bytes: int = Field(default=262_144, ge=4096)
+    ws_ping_interval_s: float = Field(default=20.0, gt=0)
+    ws_ping_timeout_s: float = Field(default=20.0, gt=0)
+    ws_max_message_bytes: int = Field(default=65_536, ge=1024)

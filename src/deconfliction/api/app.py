@@ -16,6 +16,7 @@ from deconfliction import __version__
 from deconfliction.api import background, errors, metrics
 from deconfliction.api.deps import Context, Notifier
 from deconfliction.api.headers import SecurityHeaders
+from deconfliction.api.limits import BodySizeLimit, RateLimit
 from deconfliction.api.routes import (
     alerts,
     health,
@@ -154,5 +155,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(module.router)
     app.include_router(stream_router)
     app.include_router(console_routes.router)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        tracks_max_bytes=settings.max_tracks_body_bytes,
+    )
+    app.add_middleware(
+        RateLimit,
+        rate_per_s=settings.rate_limit_per_s,
+        burst=settings.rate_limit_burst,
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, 413 and 429 too
     return app

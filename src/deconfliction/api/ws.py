@@ -122,7 +122,7 @@ async def stream(websocket: WebSocket, after: int = 0) -> None:
             if received:
                 await anyio.to_thread.run_sync(delivered, received)
                 ctx.notifier.notify()
-            if len(batch) < events.MAX_FETCH:
+            if not batch:  # else read on at once: a batch is bounded in bytes too
                 waiting = asyncio.create_task(ctx.notifier.wait(POLL_S))
                 await asyncio.wait({gone, waiting}, return_when=asyncio.FIRST_COMPLETED)
                 waiting.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -124,10 +125,12 @@ def serve(
 
     from deconfliction.api.app import create_app
     from deconfliction.api.logs import uvicorn_log_config
+    from deconfliction.api.server_protocols import protocol_classes
     from deconfliction.config import Settings
 
     _check_tls(tls_cert, tls_key)
-    settings = Settings(
+    settings = _settings(
+        Settings,
         database_url=database,
         detection_interval_s=detection_interval_s,
         run_detection=not no_detection,
@@ -138,6 +141,12 @@ def serve(
         archive_dir=None if no_archive else archive_dir,
         log_format=log_format.value,
         **_operator_token(operator_token_file),
+    )
+    http_protocol, ws_protocol = protocol_classes(
+        settings.header_timeout_s,
+        settings.ws_send_timeout_s,
+        settings.ws_close_grace_s,
+        settings.ws_send_buffer_bytes,
     )
     scheme = "https" if tls_cert else "http"
     if log_format is LogFormat.TEXT:  # in JSON, uvicorn's own line says where
@@ -154,6 +163,13 @@ def serve(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
+        http=http_protocol,
+        ws=ws_protocol,
+        timeout_keep_alive=math.ceil(settings.keep_alive_s),
+        limit_concurrency=settings.max_connections,
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_ping_interval=settings.ws_ping_interval_s,
+        ws_ping_timeout=settings.ws_ping_timeout_s,
     )
 
 
@@ -183,6 +199,32 @@ def _operator_token(path: Path | None) -> dict[str, Any]:
             ]
         )
     return {"operator_token": token}
+
+
+def _settings(settings_class: Any, **options: Any) -> Any:
+    """The server's settings: the options given, the rest from ``DECONFLICTION_*``.
+
+    Raises:
+        InputError: for a setting that is not valid, naming it.
+    """
+    from pydantic import ValidationError
+
+    from deconfliction.errors import InputError, Problem
+
+    try:
+        return settings_class(**options)
+    except ValidationError as exc:
+        raise InputError(
+            [
+                Problem(
+                    "settings",
+                    None,
+                    ".".join(str(p) for p in err["loc"]),
+                    err["msg"],
+                )
+                for err in exc.errors()
+            ]
+        ) from None
 
 
 def _stop_cleanly_on_sigterm() -> None:

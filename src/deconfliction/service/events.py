@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text
 
 from deconfliction.store.tables import events
 
 MAX_FETCH: int = 500  # events handed out per read; the stream reads again at once
+MAX_FETCH_BYTES: int = 1_048_576  # and their JSON, so that a client's read is bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +67,34 @@ def publish(
 
 
 def fetch(
-    conn: Connection, party_id: str, after_id: int, limit: int = MAX_FETCH
+    conn: Connection,
+    party_id: str,
+    after_id: int,
+    limit: int = MAX_FETCH,
+    max_bytes: int = MAX_FETCH_BYTES,
 ) -> list[StreamEvent]:
-    """The party's events with ids above ``after_id``, oldest first."""
-    rows = conn.execute(
-        select(events.c.id, events.c.type, events.c.created_t_s, events.c.payload_json)
-        .where(events.c.party_id == party_id, events.c.id > after_id)
+    """The party's events with ids above ``after_id``, oldest first: at most
+    ``limit`` of them and, but for the first, ``max_bytes`` of JSON (the sizes are
+    read first, so a reader never holds more than that of payloads)."""
+    mine = (events.c.party_id == party_id, events.c.id > after_id)
+    sizes = conn.execute(
+        select(events.c.id, func.length(events.c.payload_json))
+        .where(*mine)
         .order_by(events.c.id)
         .limit(limit)
+    ).all()
+    if not sizes:
+        return []
+    total, upto = 0, int(sizes[0][0])
+    for event_id, size in sizes:
+        total += int(size or 0)
+        if total > max_bytes and event_id != sizes[0][0]:
+            break
+        upto = int(event_id)
+    rows = conn.execute(
+        select(events.c.id, events.c.type, events.c.created_t_s, events.c.payload_json)
+        .where(*mine, events.c.id <= upto)
+        .order_by(events.c.id)
     ).all()
     return [
         StreamEvent(

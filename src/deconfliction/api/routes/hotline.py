@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deconfliction.api.deps import CtxDep, WhoDep
 from deconfliction.service import hotline
 from deconfliction.service.clock import parse_time_s
 
 router = APIRouter(tags=["hotline"])
+
+MAX_FACTS_BYTES: int = 16_384  # the templates' facts take a few hundred bytes
 
 
 class MessageIn(BaseModel):
@@ -20,16 +23,34 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    to: str = Field(description='a party id, or "*" for every other party')
+    to: str = Field(
+        max_length=64, description='a party id, or "*" for every other party'
+    )
     kind: hotline.MessageKind
     priority: hotline.Priority = hotline.Priority.ROUTINE
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"at most {MAX_FACTS_BYTES} bytes as JSON",
+    )
     text: str = Field(default="", max_length=hotline.MAX_TEXT_CHARS)
     lang: Literal["en", "ru", "ar"] | None = None
     incident_id: int | None = None
-    alert_id: str | None = None
-    operation_id: str | None = None
+    alert_id: str | None = Field(default=None, max_length=64)
+    operation_id: str | None = Field(default=None, max_length=100)
     reply_to: int | None = None
+
+    @field_validator("facts")
+    @classmethod
+    def _facts_are_small(cls, facts: dict[str, Any]) -> dict[str, Any]:
+        """A message is read by people: its facts are a few fields, never a file
+        (every message goes to every recipient's stream and into the record)."""
+        try:
+            size = len(json.dumps(facts, separators=(",", ":"), ensure_ascii=False))
+        except RecursionError:
+            raise ValueError("nested too deep") from None
+        if size > MAX_FACTS_BYTES:
+            raise ValueError(f"{size} bytes as JSON, more than {MAX_FACTS_BYTES}")
+        return facts
 
 
 class ComplaintIn(BaseModel):

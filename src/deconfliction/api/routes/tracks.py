@@ -21,7 +21,6 @@ from deconfliction.store.tables import positions
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
 
-MAX_BODY_BYTES: int = 20_000_000
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
     "time",
@@ -137,10 +136,6 @@ async def post_batch(
     batch is committed.
     """
     raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InputError(
-            [Problem("request", None, "body", "batch too large; split it")]
-        )
     bid, rows = _parse_body(request.headers.get("content-type", ""), raw, batch_id)
 
     def work() -> ingest.BatchResult:
