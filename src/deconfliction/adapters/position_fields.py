@@ -30,10 +30,15 @@ def check_number(name: str, raw: object) -> tuple[float | None, str | None]:
         return None, f"not a number: {raw!r}"
     try:
         value = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None, f"not a number: {raw!r}"
+    except (TypeError, ValueError, OverflowError):
+        text = repr(raw)
+        return None, f"not a number: {text if len(text) <= 40 else text[:37] + '...'}"
     if not math.isfinite(value):
-        return None, f"not a finite number: {raw!r}"
+        text = repr(raw)
+        return (
+            None,
+            f"not a finite number: {text if len(text) <= 40 else text[:37] + '...'}",
+        )
     low, high = RANGES[name]
     if not low <= value <= high:
         return None, f"{value:g} is outside [{low:g}, {high:g}]"

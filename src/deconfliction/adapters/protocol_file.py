@@ -156,7 +156,18 @@ def parse_protocol(text: str, source: str = "<protocol>") -> Protocol:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError([_syntax_problem(exc, text, source)]) from None
-    return _Builder(_Reader(source, _Locator(text))).build(data)
+    except RecursionError:
+        raise ProtocolError([_too_deep(source)]) from None
+    try:
+        return _Builder(_Reader(source, _Locator(text))).build(data)
+    except RecursionError:
+        raise ProtocolError([_too_deep(source)]) from None
+
+
+def _too_deep(source: str) -> Problem:
+    """Arrays or tables nested deeper than Python's parser goes (no protocol
+    nests more than a few levels)."""
+    return Problem(source, None, "", "TOML nested too deep")
 
 
 def builtin_protocol_names() -> tuple[str, ...]:

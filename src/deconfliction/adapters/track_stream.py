@@ -622,6 +622,10 @@ class PartyRules:
                     )
                 ]
             ) from None
+        except RecursionError:
+            raise InputError(
+                [Problem(source, None, "", "TOML nested too deep")]
+            ) from None
         return _RulesBuilder(source, text).build(data)
 
 

@@ -30,6 +30,7 @@ from deconfliction.api.routes import hotline as hotline_routes
 from deconfliction.api.routes import operations as operations_routes
 from deconfliction.api.routes import record as record_routes
 from deconfliction.api.routes import reports as reports_routes
+from deconfliction.api.text_guard import TextGuard
 from deconfliction.api.ws import router as stream_router
 from deconfliction.config import Settings
 from deconfliction.errors import LeaseLostError
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(module.router)
     app.include_router(stream_router)
     app.include_router(console_routes.router)
+    app.add_middleware(TextGuard)  # inside BodySizeLimit: reads a bounded body
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

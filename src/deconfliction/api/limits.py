@@ -34,7 +34,7 @@ MAX_BUCKETS: int = 10_000  # keys remembered; the least recently used is forgott
 TRACKS_ROUTE: tuple[str, str] = ("POST", "/v1/tracks")
 
 
-async def _send_problem(
+async def send_problem(
     send: Send, status: int, title: str, detail: str, headers: dict[str, str]
 ) -> None:
     body = json.dumps(
@@ -76,9 +76,10 @@ class BodySizeLimit:
         detail = f"the request body is larger than {limit} bytes"
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_problem(send, 413, "Content Too Large", detail, {})
+            await send_problem(send, 413, "Content Too Large", detail, {})
             return
         received = 0
+        started = False
 
         async def counted() -> Message:
             nonlocal received
@@ -87,11 +88,27 @@ class BodySizeLimit:
                 received += len(message.get("body", b""))
                 if received > limit:
                     # An HTTPException passes FastAPI's body reading unchanged and
-                    # becomes problem JSON in api/errors.py.
-                    raise HTTPException(413, "Content Too Large")
+                    # becomes problem JSON in api/errors.py; a middleware inside
+                    # this one that reads the body lets it through to here.
+                    raise _TooLarge(413, "Content Too Large")
             return message
 
-        await self.app(scope, counted, send)
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if started:
+                raise
+            await send_problem(send, 413, "Content Too Large", detail, {})
+
+
+class _TooLarge(HTTPException):
+    """The body passed its limit while it was read."""
 
 
 @dataclass(slots=True)
@@ -173,7 +190,7 @@ class RateLimit:
             )
             await send({"type": "websocket.http.response.body", "body": b""})
             return
-        await _send_problem(
+        await send_problem(
             send,
             429,
             "Too Many Requests",

@@ -7,7 +7,8 @@ which servers and proxies write to their logs. Add ``?after=ID`` to resume after
 last event id you processed. The server sends JSON messages ``{"id", "type", "t_s",
 "data"}`` with increasing ids, each event once, already reduced to what the party may
 see. A missing, unknown, revoked or expired token closes the connection with code
-4401, also while streaming: the token is checked again every ``RECHECK_S``. When the
+4401, also while streaming: the token is checked again every ``RECHECK_S``; an
+``after`` that is not an event id (0 to 2^63-1) with code 4400. When the
 store fails (unreachable, disk full, ...), the connection is closed with code 1013
 ("try again later", RFC 6455 as registered by IANA) and a generic reason; reconnect
 later with ``?after=``.
@@ -24,6 +25,7 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from deconfliction.api.deps import Context, bearer_token, principal_for
+from deconfliction.api.params import MAX_ID
 from deconfliction.errors import DeconflictionError
 from deconfliction.service import auth, events, hotline
 
@@ -34,6 +36,7 @@ WS_UNAUTHORIZED: int = 4401  # 4000-4999 are for applications; 401 as in HTTP
 WS_TRY_AGAIN_LATER: int = 1013  # the store failed: a temporary condition
 AUTH_TIMEOUT_S: float = 10.0  # for the first message, when there is no header
 MAX_AUTH_MESSAGE_CHARS: int = 1000  # a token is 43 characters
+WS_BAD_REQUEST: int = 4400  # a parameter that is not valid; 400 as in HTTP
 RECHECK_S: float = 5.0  # a revoked or expired token loses its open stream this fast
 
 
@@ -53,6 +56,18 @@ async def _first_message_token(websocket: WebSocket) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
+def _event_id(text: str) -> int | None:
+    """``?after=``: an event id from 0 to :data:`MAX_ID`, or None.
+
+    >>> _event_id("42"), _event_id("1e23"), _event_id(str(2**63))
+    (42, None, None)
+    """
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
 def _authenticate(ctx: Context, token: str | None) -> auth.Principal | None:
     """The token's principal, None for a bad token; a store fault raises."""
     try:
@@ -62,12 +77,16 @@ def _authenticate(ctx: Context, token: str | None) -> auth.Principal | None:
 
 
 @router.websocket("/v1/stream")
-async def stream(websocket: WebSocket, after: int = 0) -> None:
+async def stream(websocket: WebSocket, after: str = "0") -> None:
     """Push the caller's events, resuming after ``after``."""
     ctx: Context = websocket.app.state.ctx
     # Accept first, so that a refusal is the documented close code (a refusal
     # before accepting reaches the client as an HTTP 403).
     await websocket.accept()
+    after_id = _event_id(after)
+    if after_id is None:
+        await websocket.close(code=WS_BAD_REQUEST, reason="after: an event id")
+        return
     token = bearer_token(websocket.headers.get("authorization"))
     if token is None:
         token = await _first_message_token(websocket)
@@ -80,7 +99,7 @@ async def stream(websocket: WebSocket, after: int = 0) -> None:
         await websocket.close(code=WS_UNAUTHORIZED)
         return
     checked = time.monotonic()
-    last = max(0, after)
+    last = after_id
 
     def read(since: int) -> list[events.StreamEvent]:
         with ctx.engine.connect() as conn:

@@ -213,6 +213,10 @@ def parse_blind_config(
         raise BlindConfigError(
             [Problem(source, None, "", f"TOML syntax error: {exc}")]
         ) from None
+    except RecursionError:
+        raise BlindConfigError(
+            [Problem(source, None, "", "TOML nested too deep")]
+        ) from None
     if within_protocol:
         data = {k: v for k, v in data.items() if k in ("blind", "peers")}
         if "peers" not in data:

@@ -25,6 +25,7 @@ Rules (documented in the README):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,9 @@ from deconfliction.store.tables import ingest_batches, positions
 
 MAX_BATCH_ROWS: int = 50_000  # a larger batch should be split; it holds one transaction
 MAX_ID_LENGTH: int = 100  # matches positions.aircraft_id
+# Characters no id may hold: control characters (NUL cannot be stored in PostgreSQL
+# text at all) and lone surrogates (not encodable as UTF-8).
+NOT_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,10 @@ def validate_rows(
         elif len(str(ident)) > MAX_ID_LENGTH:
             problems.append(
                 RowRejection(k, "id", f"longer than {MAX_ID_LENGTH} characters")
+            )
+        elif NOT_TEXT.search(str(ident)):
+            problems.append(
+                RowRejection(k, "id", "holds a control character or a lone surrogate")
             )
         t_s: float | None = None
         raw_time = row.get("time")
@@ -216,9 +224,16 @@ def ingest_batch(
     """
     if not who.can_write:
         raise ForbiddenError("observers cannot post tracks")
-    if not batch_id or len(batch_id) > 200:
+    if not batch_id or len(batch_id) > 200 or NOT_TEXT.search(batch_id):
         raise InputError(
-            [Problem("batch", None, "batch_id", "must be 1 to 200 characters")]
+            [
+                Problem(
+                    "batch",
+                    None,
+                    "batch_id",
+                    "must be 1 to 200 characters, none a control character",
+                )
+            ]
         )
     previous = _stored_result(conn, who.party_id, batch_id)
     if previous is not None:

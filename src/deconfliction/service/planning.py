@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, delete, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from deconfliction.adapters.operation_file import (
     conflict_view_to_json,
@@ -500,8 +501,8 @@ def file(
     stored = Operation(
         op.id, op.party, op.kind, op.volumes, 1, ovn, _state_after_check(conflicted)
     )
-    pk = inserted_pk(
-        conn.execute(
+    try:
+        result = conn.execute(
             insert(operations).values(
                 id=op.id,
                 party_id=op.party,
@@ -520,7 +521,11 @@ def file(
                 updated_t_s=now_t_s,
             )
         )
-    )
+    except IntegrityError:
+        # Filed at the same moment by another request: the same answer as when
+        # it was filed before (the transaction is rolled back).
+        raise ConflictError(f"operation id {op.id!r} is taken") from None
+    pk = inserted_pk(result)
     _index(conn, pk, stored)
     _send_notices(conn, keys, who, pk, stored, aircraft, protocol, now_t_s)
     _publish(conn, op.id, "operation.filed", now_t_s)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.params import MAX_ID, IdPath, time_param
 from deconfliction.service import hotline
-from deconfliction.service.clock import parse_time_s
 
 router = APIRouter(tags=["hotline"])
 
@@ -34,10 +34,10 @@ class MessageIn(BaseModel):
     )
     text: str = Field(default="", max_length=hotline.MAX_TEXT_CHARS)
     lang: Literal["en", "ru", "ar"] | None = None
-    incident_id: int | None = None
+    incident_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     alert_id: str | None = Field(default=None, max_length=64)
     operation_id: str | None = Field(default=None, max_length=100)
-    reply_to: int | None = None
+    reply_to: int | None = Field(default=None, ge=1, le=MAX_ID)
 
     @field_validator("facts")
     @classmethod
@@ -45,9 +45,15 @@ class MessageIn(BaseModel):
         """A message is read by people: its facts are a few fields, never a file
         (every message goes to every recipient's stream and into the record)."""
         try:
-            size = len(json.dumps(facts, separators=(",", ":"), ensure_ascii=False))
+            size = len(
+                json.dumps(
+                    facts, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+                )
+            )
         except RecursionError:
             raise ValueError("nested too deep") from None
+        except ValueError:  # NaN or an infinity: not JSON, and not a fact
+            raise ValueError("numbers must be finite") from None
         if size > MAX_FACTS_BYTES:
             raise ValueError(f"{size} bytes as JSON, more than {MAX_FACTS_BYTES}")
         return facts
@@ -113,7 +119,7 @@ def list_messages(
 ) -> list[dict[str, Any]]:
     """Messages sent by or to the caller's party, newest first, in ``lang`` (default:
     as written). Reading marks received messages delivered."""
-    since_t_s = parse_time_s(since) if since else None
+    since_t_s = time_param("since", since)
     with ctx.engine.begin() as conn:
         out = hotline.list_messages(
             conn, ctx.keys, who, ctx.clock.now_t_s(), lang, box, overdue, since_t_s
@@ -124,7 +130,7 @@ def list_messages(
 
 @router.get("/v1/hotline/messages/{message_id}")
 def get_message(
-    message_id: int, ctx: CtxDep, who: WhoDep, lang: Lang = None
+    message_id: IdPath, ctx: CtxDep, who: WhoDep, lang: Lang = None
 ) -> dict[str, Any]:
     """One message."""
     with ctx.engine.begin() as conn:
@@ -136,7 +142,7 @@ def get_message(
 
 
 @router.post("/v1/hotline/messages/{message_id}/ack")
-def acknowledge(message_id: int, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
+def acknowledge(message_id: IdPath, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
     """Acknowledge a message sent to the caller's party: it was received (which is
     not agreement with it)."""
     with ctx.engine.begin() as conn:
@@ -149,7 +155,7 @@ def acknowledge(message_id: int, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
     "/v1/incidents/{incident_id}/complaint", status_code=status.HTTP_201_CREATED
 )
 def complaint(
-    incident_id: int, body: ComplaintIn, ctx: CtxDep, who: WhoDep
+    incident_id: IdPath, body: ComplaintIn, ctx: CtxDep, who: WhoDep
 ) -> dict[str, Any]:
     """Turn an incident into a complaint to the offending party, filled from the
     evidence; the incident becomes reported, and acknowledged when the message is."""
@@ -186,7 +192,7 @@ def suspend(body: SuspensionIn, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
 
 
 @router.post("/v1/hotline/suspensions/{suspension_id}/resume")
-def resume(suspension_id: int, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
+def resume(suspension_id: IdPath, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
     """End a suspension the caller's party made."""
     with ctx.engine.begin() as conn:
         out = hotline.resume(conn, ctx.keys, who, suspension_id, ctx.clock.now_t_s())

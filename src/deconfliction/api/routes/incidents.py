@@ -7,23 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.params import IdPath, time_param
 from deconfliction.api.schemas import RemarkIn, StatusIn
-from deconfliction.errors import InputError, Problem
 from deconfliction.service import incidents, protocols
-from deconfliction.service.clock import parse_time_s
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 
 DAY_S: float = 86_400.0
-
-
-def _time(name: str, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_time_s(value)
-    except ValueError as exc:
-        raise InputError([Problem("request", None, name, str(exc))]) from None
 
 
 @router.get("")
@@ -38,7 +28,12 @@ def list_incidents(
     with ctx.engine.connect() as conn:
         sharing = protocols.current_sharing(conn)
         return incidents.list_visible(
-            conn, who, sharing, _time("since", since), _time("until", until), status
+            conn,
+            who,
+            sharing,
+            time_param("since", since),
+            time_param("until", until),
+            status,
         )
 
 
@@ -48,8 +43,8 @@ def stats(
 ) -> dict[str, Any]:
     """Incident counts per party at fault, UTC day and kind (default: last 7 days)."""
     now = ctx.clock.now_t_s()
-    until_t_s = _time("until", until) or now
-    since_t_s = _time("since", since) or until_t_s - 7 * DAY_S
+    until_t_s = time_param("until", until) or now
+    since_t_s = time_param("since", since) or until_t_s - 7 * DAY_S
     with ctx.engine.connect() as conn:
         sharing = protocols.current_sharing(conn)
         counts = incidents.daily_counts(conn, who, sharing, since_t_s, until_t_s)
@@ -57,7 +52,7 @@ def stats(
 
 
 @router.get("/{incident_id}")
-def get_incident(incident_id: int, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
+def get_incident(incident_id: IdPath, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
     """One incident with its evidence and remarks."""
     with ctx.engine.connect() as conn:
         sharing = protocols.current_sharing(conn)
@@ -66,7 +61,7 @@ def get_incident(incident_id: int, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
 
 @router.post("/{incident_id}/status")
 def set_status(
-    incident_id: int, body: StatusIn, ctx: CtxDep, who: WhoDep
+    incident_id: IdPath, body: StatusIn, ctx: CtxDep, who: WhoDep
 ) -> dict[str, Any]:
     """Move the incident along open, reported, acknowledged, resolved or disputed,
     from the ``version`` read (409 when it changed since); who may make which change
@@ -88,7 +83,7 @@ def set_status(
 
 @router.post("/{incident_id}/remarks")
 def add_remark(
-    incident_id: int, body: RemarkIn, ctx: CtxDep, who: WhoDep
+    incident_id: IdPath, body: RemarkIn, ctx: CtxDep, who: WhoDep
 ) -> dict[str, Any]:
     """Add a remark from the caller's party."""
     with ctx.engine.begin() as conn:

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Request, status
 
 from deconfliction.adapters.operation_file import operation_from_json
 from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.params import MAX_VERSION
 from deconfliction.errors import InputError, Problem
 from deconfliction.service import planning
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
+
+MAX_AIRCRAFT: int = 1000  # named in one operation
 
 OPERATION_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -34,18 +37,38 @@ OPERATION_SCHEMA: dict[str, Any] = {
 async def _body(request: Request, party: str) -> tuple[Any, list[str], int | None]:
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # also nested too deep, a huge integer
         raise InputError([Problem("request", None, "body", "invalid JSON")]) from None
     if not isinstance(data, dict):
         raise InputError(
             [Problem("request", None, "body", "expected an operation object")]
         )
     aircraft = data.pop("aircraft", [])
-    if not isinstance(aircraft, list) or not all(isinstance(a, str) for a in aircraft):
+    if (
+        not isinstance(aircraft, list)
+        or len(aircraft) > MAX_AIRCRAFT
+        or not all(isinstance(a, str) and 0 < len(a) <= 100 for a in aircraft)
+    ):
         raise InputError(
-            [Problem("request", None, "aircraft", "a list of aircraft ids")]
+            [
+                Problem(
+                    "request",
+                    None,
+                    "aircraft",
+                    f"a list of at most {MAX_AIRCRAFT} aircraft ids of 1 to 100 "
+                    "characters",
+                )
+            ]
         )
     replaces = data.pop("version", None)
+    if replaces is not None and (
+        not isinstance(replaces, int)
+        or isinstance(replaces, bool)
+        or not 1 <= replaces <= MAX_VERSION
+    ):
+        raise InputError(
+            [Problem("request", None, "version", "the version replaced, 1 or more")]
+        )
     data.setdefault("party", party)
     return operation_from_json(data, "request"), aircraft, replaces
 

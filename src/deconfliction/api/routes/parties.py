@@ -11,6 +11,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.params import IdPath
 from deconfliction.api.schemas import (
     PartyOut,
     TokenIn,
@@ -97,7 +98,7 @@ def list_tokens(party_id: str, ctx: CtxDep, who: WhoDep) -> list[TokenInfoOut]:
 
 @router.post("/{party_id}/tokens/{token_id}/revoke", response_model=TokenInfoOut)
 def revoke_token(
-    party_id: str, token_id: int, ctx: CtxDep, who: WhoDep
+    party_id: str, token_id: IdPath, ctx: CtxDep, who: WhoDep
 ) -> TokenInfoOut:
     """Revoke a token of the caller's own party at once (its admins only); open
     streams with it are closed."""

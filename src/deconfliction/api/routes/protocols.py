@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 
 from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.params import VersionPath
 from deconfliction.api.schemas import ProtocolVersionOut
 from deconfliction.domain.protocol import Protocol
 from deconfliction.errors import InputError, NotFoundError, Problem
@@ -139,7 +140,7 @@ def current(ctx: CtxDep, who: WhoDep) -> ProtocolVersionOut:
 
 @router.get("/{protocol_id}/versions/{version}", response_model=ProtocolVersionOut)
 def get_version(
-    protocol_id: str, version: int, ctx: CtxDep, who: WhoDep
+    protocol_id: str, version: VersionPath, ctx: CtxDep, who: WhoDep
 ) -> ProtocolVersionOut:
     """One version, with its text and geometry."""
     with ctx.engine.connect() as conn:
@@ -150,7 +151,7 @@ def get_version(
     "/{protocol_id}/versions/{version}/accept", response_model=ProtocolVersionOut
 )
 def accept(
-    protocol_id: str, version: int, ctx: CtxDep, who: WhoDep
+    protocol_id: str, version: VersionPath, ctx: CtxDep, who: WhoDep
 ) -> ProtocolVersionOut:
     """Accept a version for the caller's party; the last one makes it effective."""
     with ctx.engine.begin() as conn:

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import and_, func, select
 
 from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.params import time_param
 from deconfliction.api.schemas import BatchOut, TrackPoint
 from deconfliction.errors import InputError, NotFoundError, Problem
 from deconfliction.service import disclosure, ingest, protocols
-from deconfliction.service.clock import parse_time_s
 from deconfliction.store.tables import positions
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
@@ -64,6 +64,11 @@ def _parse_body(
     except json.JSONDecodeError as exc:
         raise InputError(
             [Problem("request", exc.lineno, "body", f"invalid JSON: {exc.msg}")]
+        ) from None
+    except (RecursionError, ValueError) as exc:  # nested too deep, a huge integer
+        reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(
+            [Problem("request", None, "body", f"invalid JSON: {reason}")]
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("positions"), list):
         raise InputError(
@@ -228,11 +233,8 @@ def history(
     limit: Annotated[int, Query(gt=0, le=100_000)] = 10_000,
 ) -> list[TrackPoint]:
     """Positions of one aircraft in time order, if the caller may see its tracks."""
-    try:
-        since_t_s = parse_time_s(since) if since is not None else None
-        until_t_s = parse_time_s(until) if until is not None else None
-    except ValueError as exc:
-        raise InputError([Problem("request", None, "since/until", str(exc))]) from None
+    since_t_s = time_param("since", since)
+    until_t_s = time_param("until", until)
     with ctx.engine.connect() as conn:
         sharing = protocols.current_sharing(conn)
         if not disclosure.tracks_visible(who.party_id, party_id, sharing):
