@@ -16,7 +16,8 @@ GEO = ROOT / "src" / "deconfliction" / "data" / "geo"
 # SHA-256 of https://www.apache.org/licenses/LICENSE-2.0.txt (11,358 bytes), the same
 # file a dozen installed distributions ship unchanged.
 APACHE_2_0_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
-BUILD_ONLY = {"esbuild"}  # web/ dev dependencies that build the bundle, not in it
+# web/ dev dependencies that build, lint or test the bundle, not in it
+BUILD_ONLY = {"esbuild", "eslint", "@eslint/js", "globals"}
 DISPLAY_NAMES = {"maplibre-gl": "MapLibre GL JS"}
 
 

