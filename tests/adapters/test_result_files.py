@@ -5,14 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from deconfliction.adapters import result_files as rf
 from deconfliction.adapters.states_csv import read_states
@@ -95,28 +92,6 @@ def _check_feature_collection(doc: dict[str, Any], geometry_type: str) -> None:
             assert len(position) == 2
             lon, lat = position
             assert -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0
-
-
-class TestRfc3339:
-    def test_whole_seconds_and_milliseconds(self) -> None:
-        assert rf.rfc3339(T0_S) == "2017-12-13T00:00:00Z"
-        assert rf.rfc3339(T0_S + 0.5) == "2017-12-13T00:00:00.500Z"
-
-    def test_not_a_time_is_refused(self) -> None:
-        with pytest.raises(ValueError):
-            rf.rfc3339(math.nan)
-
-
-class TestRfc3339Array:
-    @given(st.lists(st.integers(0, 4_000_000_000_000), max_size=20))
-    def test_agrees_with_rfc3339(self, ms: list[int]) -> None:
-        t_s = np.array(ms, dtype=np.float64) / 1000.0
-        assert rf.rfc3339_array(t_s) == [rf.rfc3339(float(t)) for t in t_s]
-
-    def test_parses_back_as_utc(self) -> None:
-        [text] = rf.rfc3339_array(np.array([T0_S + 3605.0]))
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        assert parsed == datetime(2017, 12, 13, 1, 0, 5, tzinfo=UTC)
 
 
 class TestWriteConflictsCsv:

@@ -18,9 +18,9 @@ from deconfliction.adapters.track_stream import (
     TrackBatch,
     TrackRecord,
     cot_affiliation,
-    parse_rfc3339_s,
 )
 from deconfliction.errors import InputError
+from deconfliction.timetext import parse_rfc3339_s
 
 RULES_TOML = """\
 default = "unknown"

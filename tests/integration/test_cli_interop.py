@@ -23,10 +23,11 @@ from typer.testing import CliRunner
 
 from deconfliction.adapters.cot import CotOptions, to_bytes, track_event
 from deconfliction.adapters.tabular import write_tracks_parquet
-from deconfliction.adapters.track_stream import TrackBatch, TrackRecord, parse_rfc3339_s
+from deconfliction.adapters.track_stream import TrackBatch, TrackRecord
 from deconfliction.cli import interop
 from deconfliction.cli._replay import HttpPoster, PostResult, Replayer, ReplayError
 from deconfliction.errors import Problem
+from deconfliction.timetext import parse_rfc3339_s
 from tests.adapters.interop_samples import Sample, flight, modes_lines, sbs_lines
 
 T0 = 1513159200.0

@@ -47,12 +47,11 @@ from deconfliction.adapters.track_stream import (
     ReadStats,
     TrackRecord,
     icao24_of,
-    parse_rfc3339_s,
-    rfc3339_ms,
 )
 from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import Violation
 from deconfliction.domain.protocol import DeconflictionLine, Zone
+from deconfliction.timetext import parse_rfc3339_s, rfc3339_ms
 from deconfliction.units import M_PER_FT, MPS_PER_KT
 
 SOURCE_NAME: str = "cot"

@@ -41,14 +41,14 @@ import numpy as np
 from deconfliction.adapters.result_files import (
     COORD_DECIMALS,
     conflicts_feature_collection,
-    rfc3339,
     violations_feature_collection,
 )
-from deconfliction.adapters.track_stream import TrackBatch, parse_rfc3339_s
+from deconfliction.adapters.track_stream import TrackBatch
 from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import Violation
 from deconfliction.domain.protocol import DeconflictionLine, LineSide, Zone
 from deconfliction.errors import InputError, Problem
+from deconfliction.timetext import parse_rfc3339_s, rfc3339
 
 MAX_GEOJSON_BYTES: int = 200_000_000  # a day of tracks is ~50 MB; refuse beyond
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -617,7 +617,7 @@ def operation_feature(op: Operation) -> dict[str, Any]:
 def track_features(batch: TrackBatch, *, lines: bool = True) -> list[dict[str, Any]]:
     """A ``Point`` per position (``kind: position``), and with ``lines`` a
     ``LineString`` per aircraft in time order (``kind: track``) before them."""
-    from deconfliction.adapters.result_files import rfc3339_array
+    from deconfliction.timetext import rfc3339_array
 
     features: list[dict[str, Any]] = []
     if not len(batch):

@@ -26,13 +26,13 @@ import numpy as np
 from deconfliction.adapters.result_files import (
     conflict_record,
     depth_text,
-    rfc3339,
     violation_record,
 )
 from deconfliction.adapters.track_stream import TrackBatch
 from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import Violation
 from deconfliction.domain.protocol import DeconflictionLine, Zone
+from deconfliction.timetext import rfc3339
 from deconfliction.units import M_PER_FT
 
 KML_NS: str = "http://www.opengis.net/kml/2.2"
@@ -135,7 +135,7 @@ def _placemark(
 def _track_folder(
     doc: ET.Element, tracks: TrackBatch, party_style: Mapping[str, str], points: bool
 ) -> None:
-    from deconfliction.adapters.result_files import rfc3339_array
+    from deconfliction.timetext import rfc3339_array
 
     folder = _sub(doc, "Folder")
     _sub(folder, "name", "Tracks")

@@ -39,12 +39,10 @@ import math
 import os
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from deconfliction.adapters.input_files import read_text
-from deconfliction.adapters.result_files import rfc3339
 from deconfliction.domain.operation_kinds import OPERATION_KINDS, is_operation_kind
 from deconfliction.domain.volumes import (
     CheckResult,
@@ -63,6 +61,7 @@ from deconfliction.domain.volumes import (
     volume_problems,
 )
 from deconfliction.errors import GeometryError, InputError, Problem
+from deconfliction.timetext import parse_zoned_s, rfc3339
 from deconfliction.units import M_PER_FT, M_PER_NM
 
 __all__ = [
@@ -748,11 +747,10 @@ def _read_time(value: Any, path: _Path, r: _Reader, present: bool) -> float | No
         )
         return None
     try:
-        instant = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        return parse_zoned_s(text)
     except ValueError as exc:
         r.report((*path, "value"), f"not a valid time: {exc}")
         return None
-    return instant.timestamp()
 
 
 def _read_route(value: Any, path: _Path, r: _Reader) -> list[Volume4D]:

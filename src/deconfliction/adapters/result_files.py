@@ -21,7 +21,6 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import numpy as np
 from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import Violation
 from deconfliction.domain.model import AircraftStates, FloatArray
+from deconfliction.timetext import rfc3339, rfc3339_array
 
 COORD_DECIMALS: int = 6  # 1e-6 deg is 0.11 m: finer than any reported position
 
@@ -89,33 +89,6 @@ TRACK_FIELDS: tuple[str, ...] = (
     "trk_deg",
     "vs_fpm",
 )
-
-
-def rfc3339(t_s: float) -> str:
-    """An epoch time as an RFC 3339 UTC string, to the second or the millisecond.
-
-    >>> rfc3339(1513123200.0)
-    '2017-12-13T00:00:00Z'
-    >>> rfc3339(1513123200.25)
-    '2017-12-13T00:00:00.250Z'
-
-    Raises:
-        ValueError: if ``t_s`` is not finite.
-    """
-    if not math.isfinite(t_s):
-        raise ValueError(f"not a time: {t_s}")
-    spec = "seconds" if float(t_s).is_integer() else "milliseconds"
-    return datetime.fromtimestamp(t_s, tz=UTC).isoformat(timespec=spec)[:-6] + "Z"
-
-
-def rfc3339_array(t_s: FloatArray) -> list[str]:
-    """Many epoch times (whole seconds or not) as RFC 3339 UTC strings, vectorised."""
-    ms_int = np.round(np.asarray(t_s, dtype=np.float64) * 1000.0).astype(np.int64)
-    ms = ms_int.astype("datetime64[ms]")
-    whole = (ms_int % 1000) == 0
-    as_s = np.datetime_as_string(ms.astype("datetime64[s]"), unit="s")
-    as_ms = np.datetime_as_string(ms, unit="ms")
-    return [s + "Z" for s in np.where(whole, as_s, as_ms).tolist()]
 
 
 def _round(value: float | None, decimals: int) -> float | None:

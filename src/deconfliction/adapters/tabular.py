@@ -37,8 +37,6 @@ from deconfliction.adapters.input_files import check_text_file, parquet_errors
 from deconfliction.adapters.result_files import (
     COORD_DECIMALS,
     conflict_record,
-    rfc3339,
-    rfc3339_array,
     violation_record,
 )
 from deconfliction.adapters.track_stream import (
@@ -51,12 +49,12 @@ from deconfliction.adapters.track_stream import (
     PartyRules,
     ReadStats,
     TrackBatch,
-    parse_rfc3339_s,
 )
 from deconfliction.domain.alert_tracker import AlertEvent
 from deconfliction.domain.conformance import ViolationEvent
 from deconfliction.domain.model import BoolArray, FloatArray
 from deconfliction.errors import InputError, Problem
+from deconfliction.timetext import parse_rfc3339_s, rfc3339, rfc3339_array
 
 TRACK_COLUMNS: tuple[str, ...] = (
     "id",

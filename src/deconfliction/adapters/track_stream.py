@@ -31,7 +31,6 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -373,61 +372,6 @@ def check_range(value: float, bounds: tuple[float, float]) -> bool:
     (True, False)
     """
     return bounds[0] <= value <= bounds[1]
-
-
-_ZONE_RE = re.compile(r"(Z|z|[+-]\d\d:?\d\d)$")
-_FRACTION_RE = re.compile(r"\.(\d{7,})")
-
-
-def parse_rfc3339_s(text: str) -> float:
-    """RFC 3339 text with a zone (``Z`` or an offset), or epoch seconds, to epoch s.
-
-    Raises:
-        ValueError: for anything else, a time without a zone included.
-
-    >>> parse_rfc3339_s("2017-12-13T10:00:00Z"), parse_rfc3339_s("1513159200.5")
-    (1513159200.0, 1513159200.5)
-    >>> parse_rfc3339_s("2017-12-13T10:00:00.123456789Z")
-    1513159200.123456
-    """
-    value = text.strip()
-    if len(value) >= 20 and value[-1] in "Zz" and value[10] in "Tt":
-        # The common CoT and RFC 3339 form, straight to the parser.
-        try:
-            return datetime.fromisoformat(value).timestamp()
-        except ValueError:
-            pass
-    try:
-        number = float(value)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(number):
-            raise ValueError(f"not a time: {text!r}")
-        return number
-    if not _ZONE_RE.search(value):
-        raise ValueError(f"time without a zone: {text!r} (add Z for UTC)")
-    # Python takes at most 6 fraction digits; CoT and Parquet writers use up to 9.
-    value = _FRACTION_RE.sub(lambda m: "." + m.group(1)[:6], value)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"not an RFC 3339 time: {text!r}") from None
-    if parsed.tzinfo is None:  # pragma: no cover - the regex above requires a zone
-        raise ValueError(f"time without a zone: {text!r}")
-    return parsed.timestamp()
-
-
-def rfc3339_ms(t_s: float) -> str:
-    """Epoch seconds as RFC 3339 UTC with milliseconds (CoT's own form).
-
-    >>> rfc3339_ms(1513159200.0)
-    '2017-12-13T10:00:00.000Z'
-    """
-    return (
-        datetime.fromtimestamp(t_s, tz=UTC).isoformat(timespec="milliseconds")[:-6]
-        + "Z"
-    )
 
 
 def icao24_of(text: str | None) -> str | None:

@@ -216,7 +216,7 @@ class AnalyzeSummary:
 
     def document(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
-        from deconfliction.adapters.result_files import rfc3339
+        from deconfliction.timetext import rfc3339
 
         return {
             "protocol": self.protocol,

@@ -27,6 +27,7 @@ from deconfliction.adapters.input_files import check_text_file, parquet_errors
 from deconfliction.domain.conformance import PositionStream
 from deconfliction.domain.model import AircraftStates, FloatArray, IntArray, StrArray
 from deconfliction.errors import InputError, Problem
+from deconfliction.timetext import arrow_text_times_s, ns_to_s
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped]
@@ -325,7 +326,7 @@ def tracks_from_arrow(
     ids, id_codes = _text_column(table, "id", source, first_line, problems)
     party, party_codes = _text_column(table, "party", source, first_line, problems)
     if t_s is None:
-        t_s = time_seconds(table.column("time"), source, first_line, problems)
+        t_s = timens_to_s(table.column("time"), source, first_line, problems)
     numbers = {
         field: _float_column(table, column, source, first_line, problems)
         for column, field in _NUMERIC_COLUMNS
@@ -424,7 +425,7 @@ def _to_float(value: Any) -> float | None:
         return None
 
 
-def time_seconds(
+def timens_to_s(
     column: Any, source: str, first_line: int, problems: list[Problem]
 ) -> FloatArray:
     """Epoch seconds of a time column: timestamps, numbers or RFC 3339 text.
@@ -447,7 +448,7 @@ def time_seconds(
         kind = array.type
     if pa.types.is_timestamp(kind):
         ns = array.cast(pa.timestamp("ns", tz=kind.tz)).cast(pa.int64())
-        values = _seconds(ns.fill_null(0).to_numpy(zero_copy_only=False))
+        values = ns_to_s(ns.fill_null(0).to_numpy(zero_copy_only=False))
         values = np.where(
             array.is_null().to_numpy(zero_copy_only=False), np.nan, values
         )
@@ -455,7 +456,7 @@ def time_seconds(
         values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
         values = values.astype(np.float64, copy=True)
     else:
-        values = _text_times(array.cast(pa.string()))
+        values = arrow_text_times_s(array.cast(pa.string()))
     bad = ~np.isfinite(values)
     if bad.any():
         raw = array.to_pylist()
@@ -469,53 +470,6 @@ def time_seconds(
             problems.append(Problem(source, first_line + row, "time", message))
     result: FloatArray = np.asarray(values, dtype=np.float64)
     return result
-
-
-def _seconds(ns: Any) -> FloatArray:
-    """Epoch nanoseconds to seconds, whole seconds first: a 19-digit count of
-    nanoseconds does not fit a float exactly, its seconds and fraction do.
-
-    >>> _seconds(np.array([1513123200250000000])).tolist()
-    [1513123200.25]
-    """
-    ns = np.asarray(ns, dtype=np.int64)
-    whole = ns // 1_000_000_000
-    fraction = (ns - whole * 1_000_000_000).astype(np.float64) / _NS_PER_S
-    result: FloatArray = whole.astype(np.float64) + fraction
-    return result
-
-
-def _text_times(array: Any) -> FloatArray:
-    import pyarrow as pa
-
-    try:
-        ns = array.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
-        out = _seconds(ns.fill_null(0).to_numpy(zero_copy_only=False))
-        return np.where(array.is_null().to_numpy(zero_copy_only=False), np.nan, out)
-    except pa.ArrowInvalid:
-        pass
-    # Some values are epoch seconds, or bad: one by one (only files with such rows).
-    out = np.full(len(array), np.nan)
-    for row, text in enumerate(array.to_pylist()):
-        out[row] = _one_time(text)
-    return out
-
-
-def _one_time(text: str | None) -> float:
-    import pyarrow as pa
-
-    if text is None:
-        return float("nan")
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        scalar = pa.scalar(text.strip()).cast(pa.timestamp("ns", tz="UTC"))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return float("nan")
-    value = scalar.cast(pa.int64()).as_py()
-    return float("nan") if value is None else float(_seconds(np.array([value]))[0])
 
 
 def _check_ranges(
@@ -662,7 +616,7 @@ def row_group_time_span(path: str, index: int, rows: int, first_row: int) -> Row
         parquet = pq.ParquetFile(path)
         column = parquet.read_row_group(index, columns=["time"]).column(0)
     problems: list[Problem] = []
-    t_s = time_seconds(column, path, first_row + 1, problems)
+    t_s = timens_to_s(column, path, first_row + 1, problems)
     if problems:
         raise InputError(_capped(problems, "row"))
     if len(t_s) == 0:
@@ -770,7 +724,7 @@ def read_parquet_window_coded(
                 files[g.path] = pq.ParquetFile(g.path, read_dictionary=["id", "party"])
             table = files[g.path].read_row_group(g.index, columns=list(TRACK_COLUMNS))
         problems: list[Problem] = []
-        t_s = time_seconds(table.column("time"), g.path, g.first_row + 1, problems)
+        t_s = timens_to_s(table.column("time"), g.path, g.first_row + 1, problems)
         if problems:
             raise InputError(_capped(problems, "row"))
         keep = np.flatnonzero((t_s >= t_from_s) & (t_s < t_to_s))

@@ -170,7 +170,7 @@ class WhatIf:
 
     def document(self) -> dict[str, Any]:
         """The comparison as a JSON-ready mapping."""
-        from deconfliction.adapters.result_files import rfc3339
+        from deconfliction.timetext import rfc3339
 
         return {
             "positions": self.positions,

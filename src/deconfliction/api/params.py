@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Path
 
 from deconfliction.errors import InputError, Problem
-from deconfliction.service.clock import parse_time_s
+from deconfliction.timetext import parse_time_s
 
 MAX_ID: int = 2**63 - 1  # BIGINT, the widest id column
 MAX_VERSION: int = 2**31 - 1  # INTEGER, protocol and operation versions

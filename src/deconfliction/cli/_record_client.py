@@ -13,7 +13,7 @@ from typing import Any, Final
 from deconfliction.errors import InputError, Problem
 from deconfliction.hotline import checkpoints as cp
 from deconfliction.hotline.record import ChainReport, public_key_from_text
-from deconfliction.service.clock import to_rfc3339
+from deconfliction.timetext import rfc3339_ms
 
 MAX_PAGES: Final = 100_000  # a server that never stops sending is refused
 HTTP_TIMEOUT_S: Final = 30.0
@@ -173,7 +173,7 @@ def kept_after(
     outcome: Check, kept: cp.CheckpointFile | None, url: str
 ) -> cp.CheckpointFile:
     """The checkpoint file with the head kept and new signers' keys pinned."""
-    now = to_rfc3339(time.time())
+    now = rfc3339_ms(time.time())
     base = kept or cp.CheckpointFile(server=url.rstrip("/"), party=outcome.served.party)
     keys = dict(base.keys)
     for signer in outcome.new_signers:

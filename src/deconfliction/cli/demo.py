@@ -114,7 +114,7 @@ def demo(
 def _print_summary(console: Console, result: DemoResult, elapsed_s: float) -> None:
     from rich.table import Table
 
-    from deconfliction.adapters.result_files import rfc3339
+    from deconfliction.timetext import rfc3339
 
     by_party = result.violations_by_party()
     hours_hdr = [f"{h:02d}" for h in range(24)]

@@ -50,8 +50,9 @@ def _options(
     from deconfliction.adapters.modes import parse_reference
     from deconfliction.adapters.sbs import resolve_timezone
     from deconfliction.adapters.track_files import ReadOptions
-    from deconfliction.adapters.track_stream import PartyRules, parse_rfc3339_s
+    from deconfliction.adapters.track_stream import PartyRules
     from deconfliction.errors import InputError, Problem
+    from deconfliction.timetext import parse_rfc3339_s
 
     resolve_timezone(sbs_timezone)  # a bad zone is an error before any reading
     start_t_s = None

@@ -55,7 +55,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from deconfliction.errors import InputError, Problem
-from deconfliction.service.clock import to_rfc3339
+from deconfliction.timetext import rfc3339_ms
 
 ENTRY_FORMAT: Final = "deconfliction.hotline.record/1"
 TRANSCRIPT_FORMAT: Final = "deconfliction.hotline.transcript/1"
@@ -741,7 +741,7 @@ def _readable(
     if entries:
         out.append(
             f"Entries {entries[0].seq} to {entries[-1].seq} ({len(entries)}), "
-            f"{to_rfc3339(entries[0].t_s)} to {to_rfc3339(entries[-1].t_s)}"
+            f"{rfc3339_ms(entries[0].t_s)} to {rfc3339_ms(entries[-1].t_s)}"
         )
     else:
         out.append("No entries.")
@@ -762,7 +762,7 @@ def _readable(
     for entry in entries:
         out.append("")
         out.append(
-            f"#{entry.seq}  {to_rfc3339(entry.t_s)}  {entry.event}  by {entry.signer}"
+            f"#{entry.seq}  {rfc3339_ms(entry.t_s)}  {entry.event}  by {entry.signer}"
             f"  hash {entry.hash[:HASH_PREFIX_CHARS]}"
         )
         summary = _body_summary(entry.body)

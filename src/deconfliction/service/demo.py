@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from deconfliction.adapters import result_files
-from deconfliction.adapters.result_files import rfc3339
 from deconfliction.domain.alert_tracker import Alert, AlertEventKind, AlertTracker
 from deconfliction.domain.conformance import (
     PositionStream,
@@ -43,6 +42,7 @@ from deconfliction.scenario.traffic import (
     TrafficConfig,
     simulate_traffic,
 )
+from deconfliction.timetext import rfc3339
 from deconfliction.units import S_PER_H
 
 ProgressCallback = Callable[[str, int, int], None]

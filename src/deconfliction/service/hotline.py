@@ -49,7 +49,6 @@ from deconfliction.errors import (
 from deconfliction.hotline import record, templates
 from deconfliction.service import events, incidents, protocols
 from deconfliction.service.auth import Principal
-from deconfliction.service.clock import to_rfc3339
 from deconfliction.service.keys import SERVER_SIGNER, KeyRing
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import (
@@ -60,6 +59,7 @@ from deconfliction.store.tables import (
     hotline_suspensions,
     parties,
 )
+from deconfliction.timetext import rfc3339_ms
 
 ALL_PARTIES: str = "*"
 MAX_TEXT_CHARS: int = 8000
@@ -306,7 +306,7 @@ def _view(
         "kind": row.kind,
         "priority": row.priority,
         "sent_t_s": row.sent_t_s,
-        "sent": to_rfc3339(row.sent_t_s),
+        "sent": rfc3339_ms(row.sent_t_s),
         "lang": shown_lang,
         "dir": direction,
         "subject": subject,

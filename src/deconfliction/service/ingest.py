@@ -37,8 +37,8 @@ from deconfliction.adapters.position_fields import NUMERIC_FIELDS, check_number
 from deconfliction.domain.geodesy import MAX_ABS_LAT_DEG
 from deconfliction.errors import ConflictError, ForbiddenError, InputError, Problem
 from deconfliction.service.auth import Principal
-from deconfliction.service.clock import parse_time_s
 from deconfliction.store.tables import ingest_batches, positions
+from deconfliction.timetext import parse_time_s
 
 MAX_BATCH_ROWS: int = 50_000  # a larger batch should be split; it holds one transaction
 MAX_ID_LENGTH: int = 100  # matches positions.aircraft_id
