@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 
 from deconfliction.adapters.cot import CotOptions, to_bytes, track_event
 from deconfliction.adapters.tabular import write_tracks_parquet
+from deconfliction.adapters.track_poster import HttpPoster, PostResult, ReplayError
 from deconfliction.adapters.track_stream import TrackBatch, TrackRecord
 from deconfliction.cli import interop
-from deconfliction.cli._replay import HttpPoster, PostResult, Replayer, ReplayError
+from deconfliction.cli._replay import SERVER_HINTS, Replayer
 from deconfliction.errors import Problem
 from deconfliction.timetext import parse_rfc3339_s
 from tests.adapters.interop_samples import Sample, flight, modes_lines, sbs_lines
@@ -261,8 +262,11 @@ class TestTracksCommand:
             (["{garbage}"], "cannot tell the format"),
             (["{garbage}", "--input-format", "sbs"], "no valid message"),
             (["{sbs}", "--format", "parquet"], "Parquet needs a file"),
-            (["{sbs}", "--reference", "north"], "--reference"),
-            (["{sbs}", "--sbs-timezone", "Mars/Olympus"], "unknown time zone"),
+            (["{sbs}", "--reference", "north"], "--reference: expected LAT,LON"),
+            (
+                ["{sbs}", "--sbs-timezone", "Mars/Olympus"],
+                "--sbs-timezone: unknown time zone",
+            ),
             (["{sbs}", "--party-rules", "{bad_rules}"], "rules[0].icao24"),
             (["{csv_no_time}"], "cannot tell the format"),
             (["{csv_no_time}", "--input-format", "csv"], "missing column(s) time"),
@@ -478,8 +482,24 @@ class TestHttpPoster:
         poster, _ = self._poster(
             lambda _: httpx.Response(status, json={"detail": "no"})
         )
-        with pytest.raises(ReplayError, match=str(status)):
+        with pytest.raises(ReplayError, match=str(status)) as err:
             poster("b", [{"id": "A"}])
+        assert "--" not in str(err.value)  # the adapter knows no command line
+
+    @pytest.mark.parametrize(
+        ("status", "hint"),
+        [(401, "(check --token)"), (403, "(check --token)"), (404, "(check --to)")],
+    )
+    def test_the_command_line_names_what_to_check(self, status: int, hint: str) -> None:
+        client = httpx.Client(
+            transport=httpx.MockTransport(
+                lambda _: httpx.Response(status, json={"detail": "no"})
+            )
+        )
+        poster = HttpPoster("http://server", "tok", client, hints=SERVER_HINTS)
+        with pytest.raises(ReplayError) as err:
+            poster("b", [{"id": "A"}])
+        assert str(err.value).endswith(f"{status} no {hint}")
 
     def test_gives_up_after_retries(self) -> None:
         poster, slept = self._poster(lambda _: httpx.Response(500, text="boom"))
@@ -498,7 +518,7 @@ class TestReplayCommand:
     def test_unreachable_server_exits_2(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        import deconfliction.cli._replay as replay_module
+        import deconfliction.adapters.track_poster as replay_module
 
         monkeypatch.setattr(replay_module, "RETRY_DELAYS_S", (0.0,))
         result = _run(

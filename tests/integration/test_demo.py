@@ -88,7 +88,7 @@ class TestDemoCommand:
         assert s["protocol"] == {
             "id": "euphrates-2017",
             "version": 1,
-            "title": s["protocol"]["title"],
+            "title": "Euphrates deconfliction line and zones (2017)",
         }
         assert set(s["sorties"]) == {"coalition", "russia"}
         assert all(n > 0 for n in s["sorties"].values())

@@ -71,9 +71,9 @@ def parse_reference(text: str) -> tuple[float, float]:
         raise InputError(
             [
                 Problem(
-                    "command line",
+                    "Mode S decoder",
                     None,
-                    "--reference",
+                    "reference",
                     f"expected LAT,LON in degrees, got {text!r}",
                 )
             ]

@@ -76,9 +76,9 @@ def resolve_timezone(name: str) -> tzinfo:
         raise InputError(
             [
                 Problem(
-                    "command line",
+                    "SBS feed",
                     None,
-                    "--sbs-timezone",
+                    "timezone",
                     f"unknown time zone {name!r} (UTC, local or a name like "
                     "Asia/Damascus)",
                 )

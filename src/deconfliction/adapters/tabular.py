@@ -633,7 +633,7 @@ def write_tracks(
     if fmt == "parquet":
         if out is None:
             raise InputError(
-                [Problem("command line", None, "--out", "Parquet needs a file")]
+                [Problem("tracks output", None, "out", "Parquet needs a file")]
             )
         write_tracks_parquet(out, batch)
     elif out is None:

@@ -156,9 +156,9 @@ def read_track_file(
         raise InputError(
             [
                 Problem(
-                    "command line",
+                    source,
                     None,
-                    "--input-format",
+                    "format",
                     f"unknown format {fmt!r} ({'|'.join(INPUT_FORMATS)})",
                 )
             ]

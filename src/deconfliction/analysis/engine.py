@@ -632,22 +632,6 @@ def _exact_pairs(
     )
 
 
-def screen_states(
-    table: TrackTable, states: InstantStates, settings: DetectionSettings
-) -> BoolArray:
-    """States that may be in a conflict at their instant (a superset of those that
-    are): the screen of the module docstring.
-
-    Returns:
-        One flag per state.
-    """
-    i, j = screen_pairs(table, states, settings)
-    keep = np.zeros(len(states), dtype=np.bool_)
-    keep[i] = True
-    keep[j] = True
-    return keep
-
-
 def screen_pairs(
     table: TrackTable, states: InstantStates, settings: DetectionSettings
 ) -> tuple[IntArray, IntArray]:

@@ -59,30 +59,6 @@ class WhoAmI(BaseModel):
     role: str
 
 
-class PositionIn(BaseModel):
-    """One position as posted. Checked row by row in the service, so that one bad
-    row does not sink the batch: hence loose types here."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: Any = None
-    time: Any = None
-    lat: Any = None
-    lon: Any = None
-    alt_ft: Any = None
-    gs_kt: Any = None
-    trk_deg: Any = None
-    vs_fpm: Any = None
-    party: Any = None  # optional; must be the poster's party
-
-
-class BatchIn(_Strict):
-    """A batch of positions with the client's id for it."""
-
-    batch_id: str = Field(min_length=1, max_length=200)
-    positions: list[dict[str, Any]]
-
-
 class RejectionOut(BaseModel):
     """A rejected row."""
 

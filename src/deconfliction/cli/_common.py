@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from deconfliction.errors import DeconflictionError
+from deconfliction.errors import DeconflictionError, InputError, Problem
 
 EXIT_BAD_INPUT: int = 2  # as argparse and Typer use for usage errors
 
@@ -38,6 +38,21 @@ def reported_errors(database: object = None) -> Iterator[None]:
         _error(f"cannot use the database{which}: {_first_line(exc)}")
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         _error(f"{exc.filename}: {exc.strerror}")
+
+
+@contextmanager
+def as_option(flag: str) -> Iterator[None]:
+    """Name the command-line option ``flag`` in the input errors raised inside.
+
+    Adapters name their own field (they do not know the command line); the command
+    that took the value from ``flag`` says where it came from.
+    """
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(
+            [Problem("command line", None, flag, p.message) for p in exc.problems]
+        ) from None
 
 
 def _error(message: str) -> NoReturn:

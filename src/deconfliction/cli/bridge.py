@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from deconfliction.cli._common import guarded, stderr
+from deconfliction.cli._common import as_option, guarded, stderr
 from deconfliction.errors import InputError, Problem
 
 FEED_SCHEMES = ("sbs", "avr", "cot+tcp", "cot+udp")
@@ -54,9 +54,10 @@ def _source(
 
     scheme, host, port = _address(url)
     if scheme == "sbs":
-        return live.sbs_source(
-            host, port or live.SBS_PORT, timezone=sbs_timezone, rules=rules
-        )
+        with as_option("--sbs-timezone"):
+            return live.sbs_source(
+                host, port or live.SBS_PORT, timezone=sbs_timezone, rules=rules
+            )
     if scheme == "avr":
         return live.avr_source(
             host, port or live.AVR_PORT, reference=reference, rules=rules
@@ -103,8 +104,9 @@ def feed(
     ] = None,
 ) -> None:
     """Post a live feed's positions to a server as they arrive."""
+    from deconfliction.adapters.track_poster import HttpPoster
     from deconfliction.adapters.track_stream import PartyRules
-    from deconfliction.cli._replay import HttpPoster
+    from deconfliction.cli._replay import SERVER_HINTS
     from deconfliction.cli.interop import check_party
 
     rules = PartyRules.load(party_rules) if party_rules else None
@@ -164,7 +166,7 @@ def feed(
             counts["accepted"] += result.accepted
             counts["rejected"] += len(result.rejected)
 
-    with HttpPoster(to, token) as poster:
+    with HttpPoster(to, token, hints=SERVER_HINTS) as poster:
         own = poster.own_party()
         check_party(own, party)
         mine = {own} if party is not None else {own, ""}

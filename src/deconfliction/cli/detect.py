@@ -9,7 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from deconfliction.cli._common import guarded
@@ -122,27 +121,9 @@ def detect(
 
 def _write_csv(states: AircraftStates, conflicts: Conflicts) -> None:
     """Column by column: a hundred thousand conflicts in a fraction of a second."""
-    from deconfliction.domain.model import AlertLevel
-
-    a, b = conflicts.a_index, conflicts.b_index
-    labels = np.array([level.label for level in AlertLevel])
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(OUTPUT_FIELDS)
-    writer.writerows(
-        zip(
-            states.ids[a].tolist(),
-            states.ids[b].tolist(),
-            states.party[a].tolist(),
-            states.party[b].tolist(),
-            np.round(conflicts.tcpa_s, 3).tolist(),
-            np.round(conflicts.dcpa_nm, 4).tolist(),
-            np.round(conflicts.dalt_ft_at_cpa, 1).tolist(),
-            np.round(conflicts.tin_s, 3).tolist(),
-            np.round(conflicts.tout_s, 3).tolist(),
-            labels[conflicts.level - 1].tolist(),
-            strict=True,
-        )
-    )
+    writer.writerows(conflicts.rows(states))
 
 
 def _write(records: list[dict[str, Any]], output_format: OutputFormat) -> None:

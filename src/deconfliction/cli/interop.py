@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from deconfliction.cli._common import guarded, stderr
+from deconfliction.cli._common import as_option, guarded, stderr
 
 EXIT_INTERRUPTED: int = 130  # 128 + SIGINT, as shells report a Ctrl-C
 MAX_PRINTED_PROBLEMS: int = 12  # the first problems, by reason; the counts say the rest
@@ -47,14 +47,14 @@ def _options(
     reference: str | None,
     start_time: str | None = None,
 ) -> Any:
-    from deconfliction.adapters.modes import parse_reference
     from deconfliction.adapters.sbs import resolve_timezone
     from deconfliction.adapters.track_files import ReadOptions
     from deconfliction.adapters.track_stream import PartyRules
     from deconfliction.errors import InputError, Problem
     from deconfliction.timetext import parse_rfc3339_s
 
-    resolve_timezone(sbs_timezone)  # a bad zone is an error before any reading
+    with as_option("--sbs-timezone"):  # a bad zone is an error before any reading
+        resolve_timezone(sbs_timezone)
     start_t_s = None
     if start_time is not None:
         try:
@@ -67,9 +67,18 @@ def _options(
     return ReadOptions(
         rules=rules,
         sbs_timezone=sbs_timezone,
-        reference=parse_reference(reference) if reference is not None else None,
+        reference=_reference(reference),
         start_t_s=start_t_s,
     )
+
+
+def _reference(text: str | None) -> tuple[float, float] | None:
+    from deconfliction.adapters.modes import parse_reference
+
+    if text is None:
+        return None
+    with as_option("--reference"):
+        return parse_reference(text)
 
 
 def _report(all_stats: list[Any]) -> None:
@@ -309,7 +318,8 @@ def replay(
         TimeRemainingColumn,
     )
 
-    from deconfliction.cli._replay import HttpPoster, Replayer
+    from deconfliction.adapters.track_poster import HttpPoster
+    from deconfliction.cli._replay import SERVER_HINTS, Replayer
     from deconfliction.errors import InputError, Problem
 
     if not token:
@@ -326,7 +336,7 @@ def replay(
     if _garbage(all_stats):
         raise InputError([Problem(str(source), None, "", "no valid message")])
     with (
-        HttpPoster(to, token) as poster,
+        HttpPoster(to, token, hints=SERVER_HINTS) as poster,
         Progress(
             TextColumn("replay"),
             BarColumn(),

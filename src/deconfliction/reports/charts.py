@@ -156,11 +156,3 @@ def acknowledgement_chart(
     ax.set_xticklabels([f"{h:02d}" for h in range(0, 25, 2)])
     ax.set_ylim(0, top)
     return _png(fig)
-
-
-def empty_chart() -> bytes:
-    """A frame with nothing in it (no data)."""
-    fig, ax = _figure(1.0)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return _png(fig)

@@ -105,14 +105,3 @@ def fetch(
         )
         for r in rows
     ]
-
-
-def last_id(conn: Connection, party_id: str) -> int:
-    """The newest event id of the party, 0 when there is none."""
-    row = conn.execute(
-        select(events.c.id)
-        .where(events.c.party_id == party_id)
-        .order_by(events.c.id.desc())
-        .limit(1)
-    ).first()
-    return int(row.id) if row else 0

@@ -205,13 +205,6 @@ def log_page(
     return [_entry(r) for r in rows], None if head is None else (head.seq, head.hash)
 
 
-def previous_hash(conn: Connection, before_seq: int) -> str | None:
-    """The hash of the entry before ``before_seq`` (the anchor of an excerpt)."""
-    return conn.execute(
-        select(hotline_log.c.hash).where(hotline_log.c.seq == before_seq - 1)
-    ).scalar()
-
-
 # -- helpers -----------------------------------------------------------------------
 
 
