@@ -45,6 +45,8 @@ class Settings(BaseSettings):
         rate_limit_burst: requests a token may make at once before the rate counts.
         header_timeout_s: a request's headers must be complete within this time of
             its first byte (slowloris), else the connection is closed.
+        send_timeout_s: a response that cannot go on for this long (a client that
+            does not read it) aborts its connection.
         keep_alive_s: an idle keep-alive connection is closed after this time.
         max_connections: connections and requests in progress at once (503 above).
         ws_send_timeout_s: a stream client that takes nothing it was sent for this
@@ -77,6 +79,7 @@ class Settings(BaseSettings):
     rate_limit_per_s: float = Field(default=50.0, ge=0)
     rate_limit_burst: int = Field(default=500, ge=1)
     header_timeout_s: float = Field(default=10.0, gt=0)
+    send_timeout_s: float = Field(default=30.0, gt=0)
     keep_alive_s: float = Field(default=5.0, gt=0)
     max_connections: int = Field(default=2000, ge=1)
     ws_send_timeout_s: float = Field(default=10.0, gt=0)

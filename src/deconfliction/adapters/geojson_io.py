@@ -9,7 +9,8 @@ ellipsoid). Each feature says what it is in ``properties.kind``:
   ``floor_ft`` and ``ceiling_ft`` (absent: no floor, no ceiling);
 * ``line``: a ``LineString`` with ``id``, ``buffer_nm``, ``sides`` (party to
   ``left`` or ``right`` of the point order; compass sides are resolved by protocol
-  files, not here), optional ``name`` and ``declared_sides``;
+  files, not here), optional ``name``, ``declared_sides`` and ``reach_nm`` (how
+  far its sides extend; absent: the buffer plus 150 NM);
 * ``operation``: a planned volume (ASTM F3548's ``Volume4D``): a ``Polygon``, or a
   ``Point`` with ``radius_nm``, with ``id``, ``party``, ``floor_ft``, ``ceiling_ft``,
   ``time_start`` and ``time_end`` (RFC 3339), optional ``name`` and ``state``;
@@ -392,6 +393,16 @@ class _Reader:
             else:
                 sides[str(party)] = LineSide(side)
         declared = props.get("declared_sides") or {}
+        reach_nm: float | None = None
+        if props.get("reach_nm") is not None:
+            reach_nm = self._number(where, props, "reach_nm")
+            if reach_nm is not None and buffer_nm is not None and reach_nm <= buffer_nm:
+                self.report(
+                    f"{where}.properties.reach_nm", "must be greater than buffer_nm"
+                )
+                return None
+            if reach_nm is None:
+                return None
         if (
             ident is None
             or buffer_nm is None
@@ -410,6 +421,7 @@ class _Reader:
             declared_sides={str(k): str(v) for k, v in declared.items()}
             if isinstance(declared, dict)
             else {},
+            reach_nm=reach_nm,
         )
 
     def _time(self, where: str, props: Mapping[str, Any], key: str) -> float | None:
@@ -573,6 +585,7 @@ def line_feature(line: DeconflictionLine) -> dict[str, Any]:
             "id": line.id,
             "name": line.name,
             "buffer_nm": line.buffer_nm,
+            "reach_nm": line.effective_reach_nm,
             "sides": {p: s.value for p, s in line.sides.items()},
             "declared_sides": dict(line.declared_sides),
         },

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import shapely
@@ -54,6 +54,7 @@ from deconfliction.domain.model import (
 )
 from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.domain.protocol import (
+    MAX_LINE_REACH_NM,
     ConformanceRules,
     DeconflictionLine,
     HotlineRules,
@@ -873,7 +874,7 @@ class _Builder:
                 item,
                 item_path,
                 required=("id", "points", "buffer_nm", "sides"),
-                optional=("name",),
+                optional=("name", "reach_nm"),
             )
             if table is None:
                 continue
@@ -891,6 +892,7 @@ class _Builder:
                 )
                 coords = None
             buffer_nm = self.r.number(table, item_path, "buffer_nm", above=0.0)
+            reach_nm = self._reach(table, item_path, buffer_nm)
             sides = self._sides(
                 table.get("sides"), (*item_path, "sides"), coords, party_ids
             )
@@ -899,6 +901,7 @@ class _Builder:
                 or name is None
                 or coords is None
                 or buffer_nm is None
+                or reach_nm is False
                 or sides is None
             ):
                 continue
@@ -912,9 +915,37 @@ class _Builder:
                     buffer_nm=buffer_nm,
                     sides=resolved,
                     declared_sides=declared,
+                    reach_nm=reach_nm,
                 )
             )
         return tuple(lines), set(first_index)
+
+    def _reach(
+        self, table: dict[str, Any], path: _Path, buffer_nm: float | None
+    ) -> float | Literal[False] | None:
+        """The line's ``reach_nm``: None when not given (the default), False when
+        wrong (reported): it must be more than the buffer, at most
+        ``MAX_LINE_REACH_NM``."""
+        if "reach_nm" not in table:
+            return None
+        reach_nm = self.r.number(table, path, "reach_nm", above=0.0)
+        if reach_nm is None:
+            return False
+        if reach_nm > MAX_LINE_REACH_NM:
+            self.r.report(
+                (*path, "reach_nm"),
+                f"must be at most {MAX_LINE_REACH_NM:g} NM (one theatre), "
+                f"got {reach_nm:g}",
+            )
+            return False
+        if buffer_nm is not None and not reach_nm > buffer_nm:
+            self.r.report(
+                (*path, "reach_nm"),
+                f"must be greater than the line's buffer_nm ({buffer_nm:g}), "
+                f"got {reach_nm:g}",
+            )
+            return False
+        return reach_nm
 
     def _sides(
         self,

@@ -5,6 +5,12 @@
   as it likes (slowloris): uvicorn times out only idle keep-alive connections. Here a
   request's headers must be complete within ``header_timeout_s`` of its first byte
   (of the connection, for the first request), else the connection is closed.
+* **Responses nobody reads.** A response waits while the socket's buffers are
+  full, so a client that sends requests (pipelined, or for a large response) and
+  never reads held its connection, its handler and megabytes of kernel buffer
+  forever (2.8 MB of send queue for 200 pipelined ``/openapi.json``). Here a
+  response that cannot go on for ``send_timeout_s`` (the socket's buffers full all
+  that time) aborts the connection, which frees them.
 * **Slow stream clients.** What is buffered for a client is bounded
   (``send_buffer_bytes`` in this process and as the socket's kernel send buffer). A
   WebSocket send waits while that buffer is full, so a client that never reads holds its
@@ -40,20 +46,54 @@ WS_TOO_SLOW: int = 4408  # 4000-4999 are for applications; 408 as in HTTP (timeo
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """HTTP/1.1 whose request headers must arrive within ``header_timeout_s``."""
+    """HTTP/1.1 whose request headers must arrive within ``header_timeout_s`` and
+    whose responses must not stall for ``send_timeout_s``."""
 
     header_timeout_s: float = 10.0
+    send_timeout_s: float = 10.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the clock for the first request's headers."""
         super().connection_made(transport)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._send_timer: asyncio.TimerHandle | None = None
         self._start_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Stop the clock."""
+        """Stop the clocks."""
         self._stop_header_timer()
+        self._stop_send_timer()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """The socket's buffers are full: what is sent waits, for
+        ``send_timeout_s`` at most."""
+        super().pause_writing()
+        if getattr(self, "_send_timer", None) is None:
+            self._send_timer = self.loop.call_later(
+                self.send_timeout_s, self._send_too_slow
+            )
+
+    def resume_writing(self) -> None:
+        """The client reads again: no more clock."""
+        self._stop_send_timer()
+        super().resume_writing()
+
+    def _stop_send_timer(self) -> None:
+        timer = getattr(self, "_send_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._send_timer = None
+
+    def _send_too_slow(self) -> None:
+        self._send_timer = None
+        if not self.transport.is_closing():
+            log.warning(
+                "client %s took nothing for %g s: connection aborted",
+                f"{self.client[0]}:{self.client[1]}" if self.client else "?",
+                self.send_timeout_s,
+            )
+        self.transport.abort()
 
     def on_message_begin(self) -> None:
         """A new request on the connection: its headers are due in time."""
@@ -141,6 +181,7 @@ class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
 
 def protocol_classes(
     header_timeout_s: float,
+    send_timeout_s: float,
     ws_send_timeout_s: float,
     ws_close_grace_s: float,
     ws_send_buffer_bytes: int,
@@ -154,6 +195,7 @@ def protocol_classes(
         pass
 
     Http.header_timeout_s = header_timeout_s
+    Http.send_timeout_s = send_timeout_s
     WebSocket.send_timeout_s = ws_send_timeout_s
     WebSocket.close_grace_s = ws_close_grace_s
     WebSocket.send_buffer_bytes = ws_send_buffer_bytes

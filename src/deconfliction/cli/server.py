@@ -144,6 +144,7 @@ def serve(
     )
     http_protocol, ws_protocol = protocol_classes(
         settings.header_timeout_s,
+        settings.send_timeout_s,
         settings.ws_send_timeout_s,
         settings.ws_close_grace_s,
         settings.ws_send_buffer_bytes,

@@ -18,7 +18,9 @@ a position whose nearest point on the line (carried on straight past its ends by
 :data:`LINE_EXTENSION_M`) lies beyond an end is on no side, and only the buffer
 applies there, as a round cap of ``buffer_nm`` around the end point. (An agreement
 that means the line to go on should give it more points.) Beyond
-:data:`LINE_REACH_M` a line says nothing about a position.
+its reach (:attr:`DeconflictionLine.effective_reach_nm`: the protocol's
+``reach_nm``, by default the buffer plus 150 NM) a line's sides say nothing about a
+position (exactly at the reach, within 1 cm, is within it).
 
 Excursions, for each (aircraft, boundary), over the aircraft's samples in time order:
 
@@ -68,10 +70,6 @@ LINE_EXTENSION_M: float = 2_000_000.0
 """The first and last segments of a line are carried on by 2,000 km to tell whether a
 position's nearest point on the line is beyond an end (then it is on no side): longer
 than any theatre, short enough to keep the projection's scale error harmless."""
-
-LINE_REACH_M: float = 2_000_000.0
-"""A line says nothing about positions more than 2,000 km from it (extended): far
-away its side is meaningless and the projection around the line distorts."""
 
 SHARED_PROJECTION_RADIUS_M: float = 1_000_000.0
 """When every vertex of every line and zone is within 1,000 km of their common
@@ -308,6 +306,7 @@ class _PreparedLine:
     seg_s0_m: FloatArray  # distance along the extended line at each segment start
     buffer_m: float
     buffer_limit_m: float  # strictly closer than this is inside the buffer
+    reach_limit_m: float  # further than this from the line: on neither side
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +405,8 @@ def _prepare_line(
         seg_s0_m=np.r_[0.0, np.cumsum(np.hypot(dx, dy))[:-1]],
         buffer_m=line.buffer_nm * M_PER_NM,
         buffer_limit_m=thresholds.horizontal_limit_m(line.buffer_nm),
+        reach_limit_m=line.effective_reach_nm * M_PER_NM
+        + thresholds.HORIZONTAL_TOLERANCE_M,
     )
 
 
@@ -516,7 +517,8 @@ def _line_may_breach(
     cleared because further than the buffer from the line (plus the tolerance) and,
     for every segment of the extended line about as near as the nearest one (the
     exact test takes the side of the nearest), on the side ``need`` keeps to (+1
-    left, -1 right) or beyond the line's own extent along it."""
+    left, -1 right) or beyond the line's own extent along it, or beyond the line's
+    reach."""
     tol = REFINE_TOLERANCE_M
     if x.size == 0:
         return np.zeros(0, dtype=np.bool_)
@@ -546,9 +548,11 @@ def _line_may_breach(
             | (along_m > pl.extent_end_m + tol)
         )
     dist = np.vstack(dists)
-    near = dist <= dist.min(axis=0)[None, :] + tol
+    nearest = dist.min(axis=0)
+    near = dist <= nearest[None, :] + tol
     clear_side = np.all(np.vstack(fine) | ~near, axis=0)
-    breach: BoolArray = (own_m < pl.buffer_m + tol) | ~clear_side
+    in_reach = nearest <= pl.reach_limit_m + tol
+    breach: BoolArray = (own_m < pl.buffer_m + tol) | (~clear_side & in_reach)
     return breach
 
 
@@ -649,7 +653,7 @@ def _assess_line(pl: _PreparedLine, samples: _Samples) -> _Boundary:
         cross = pl.seg_dx_m[seg] * (y - pl.seg_y0_m[seg]) - pl.seg_dy_m[seg] * (
             x - pl.seg_x0_m[seg]
         )
-        in_reach = np.isfinite(dist_m) & (dist_m <= LINE_REACH_M)
+        in_reach = np.isfinite(dist_m) & (dist_m <= pl.reach_limit_m)
         alongside = (along_m >= pl.extent_start_m) & (along_m <= pl.extent_end_m)
         wrong_side = in_reach & alongside & (required[rows] * cross < 0.0)
         # Alongside, the distance to the line; past an end, to the end point.

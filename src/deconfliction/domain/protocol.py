@@ -45,6 +45,15 @@ class SharingLevel(StrEnum):
         return self.rank >= other.rank
 
 
+LINE_REACH_MARGIN_NM: float = 150.0
+"""A line's default reach is its buffer plus 150 NM: deep enough for any excursion
+across a line (those over Syria were 5 to 25 NM deep), short of the next theatre."""
+
+MAX_LINE_REACH_NM: float = 1000.0
+"""The largest reach a protocol may give a line: beyond it the projection around
+the line distorts distances by over 1 %, and no side of a line means anything."""
+
+
 class LineSide(StrEnum):
     """A side of a deconfliction line, relative to the order of its points."""
 
@@ -79,6 +88,10 @@ class DeconflictionLine:
         buffer_nm: half-width of the band along the line that no party enters.
         sides: the side each party keeps, as resolved left/right of the point order.
         declared_sides: the sides as the file wrote them (``east``, ``left``...).
+        reach_nm: how far from the line its sides extend, as the protocol states it
+            (None: the default, :attr:`effective_reach_nm`). Further away a position
+            is on neither side: an aircraft 1,000 km away is not across the line.
+            The buffer applies whatever the reach.
     """
 
     id: str
@@ -88,6 +101,20 @@ class DeconflictionLine:
     buffer_nm: float
     sides: dict[str, LineSide]
     declared_sides: dict[str, str] = field(default_factory=dict)
+    reach_nm: float | None = None
+
+    @property
+    def effective_reach_nm(self) -> float:
+        """The line's reach: ``reach_nm``, or by default the buffer plus
+        :data:`LINE_REACH_MARGIN_NM`.
+
+        >>> line = DeconflictionLine("l", "l", (35.0, 36.0), (40.0, 40.0), 10.0, {})
+        >>> line.effective_reach_nm
+        160.0
+        """
+        if self.reach_nm is not None:
+            return self.reach_nm
+        return self.buffer_nm + LINE_REACH_MARGIN_NM
 
 
 @dataclass(frozen=True, slots=True)

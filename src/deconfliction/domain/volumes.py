@@ -53,7 +53,7 @@ import numpy.typing as npt
 import shapely
 
 from deconfliction.domain import thresholds
-from deconfliction.domain.conformance import LINE_EXTENSION_M, LINE_REACH_M
+from deconfliction.domain.conformance import LINE_EXTENSION_M
 from deconfliction.domain.geodesy import (
     LocalProjection,
     destination,
@@ -1434,7 +1434,7 @@ def check_against_lines(
     than ``buffer_nm``, with round caps past the ends) and the band on the side the
     party does not keep, alongside the line only: a point is on a side when its
     nearest point on the line (carried on past its ends) lies within the line's
-    extent, and up to :data:`~deconfliction.domain.conformance.LINE_REACH_M` away.
+    extent, and up to the line's reach away (``effective_reach_nm``).
     A volume conflicts when it comes closer to the line than the buffer (by more
     than :data:`TOUCH_TOLERANCE_M`) or overlaps the band by more than that.
 
@@ -1454,7 +1454,7 @@ def check_against_lines(
         others = tuple(sorted(p for p in pl.line.sides if p != op.party))
         # Volumes beyond the line's reach are not drawn: far from its centre the
         # line's projection distorts them (near the antipode, beyond repair).
-        reach_nm = pl.radius_nm + (LINE_REACH_M + pl.buffer_m) / M_PER_NM
+        reach_nm = pl.radius_nm + pl.line.effective_reach_nm + pl.buffer_m / M_PER_NM
         within = [
             i
             for i, v in enumerate(op.volumes)
@@ -1519,7 +1519,12 @@ def _prepare_line(line: DeconflictionLine) -> _PlanningLine:
         else shapely.Polygon()
     )
     bands = {
-        side: _other_side_band(x, y, wrong_is_left=side is LineSide.RIGHT)
+        side: _other_side_band(
+            x,
+            y,
+            wrong_is_left=side is LineSide.RIGHT,
+            reach_m=line.effective_reach_nm * M_PER_NM,
+        )
         for side in set(line.sides.values())
     }
     other_side = {party: bands[side] for party, side in line.sides.items()}
@@ -1546,7 +1551,9 @@ def _prepare_line(line: DeconflictionLine) -> _PlanningLine:
     )
 
 
-def _other_side_band(x_m: FloatArray, y_m: FloatArray, *, wrong_is_left: bool) -> Any:
+def _other_side_band(
+    x_m: FloatArray, y_m: FloatArray, *, wrong_is_left: bool, reach_m: float
+) -> Any:
     """The points on one side of a line, alongside it, within reach (a polygon).
 
     Which side a point is on is decided by its nearest point on the line, as in
@@ -1559,7 +1566,7 @@ def _other_side_band(x_m: FloatArray, y_m: FloatArray, *, wrong_is_left: bool) -
     cell is cut by the half-plane of the wrong side of its segment (at a vertex:
     the union of the two half-planes on the outer side of the bend, their
     intersection on the inner side; at an end: also the half-plane before the
-    end). The union is clipped to :data:`LINE_REACH_M` from the line.
+    end). The union is clipped to ``reach_m`` from the line (the line's reach).
     """
     dx, dy = np.diff(x_m), np.diff(y_m)
     length = np.hypot(dx, dy)
@@ -1584,14 +1591,14 @@ def _other_side_band(x_m: FloatArray, y_m: FloatArray, *, wrong_is_left: bool) -
         owner += [("end", -1), ("end", -1)]
         d = d * _LINE_SITE_GROWTH + _LINE_SITE_SPACING_M
     line = shapely.LineString(np.column_stack([x_m, y_m]))
-    reach = shapely.buffer(line, LINE_REACH_M)
-    frame = shapely.box(*shapely.bounds(shapely.buffer(line, 2.0 * LINE_REACH_M)))
+    reach = shapely.buffer(line, reach_m)
+    frame = shapely.box(*shapely.bounds(shapely.buffer(line, 2.0 * LINE_EXTENSION_M)))
     cells = shapely.get_parts(
         shapely.voronoi_polygons(
             shapely.multipoints(np.asarray(sites)), extend_to=frame, ordered=True
         )
     )
-    far = 8.0 * LINE_REACH_M
+    far = 8.0 * LINE_EXTENSION_M
 
     def half_plane(
         px: float, py: float, ax: float, ay: float, bx: float, by: float

@@ -37,6 +37,7 @@ def geometry(protocol: Protocol) -> dict[str, Any]:
                     "id": line.id,
                     "name": line.name,
                     "buffer_nm": line.buffer_nm,
+                    "reach_nm": line.effective_reach_nm,
                     "sides": {p: s.value for p, s in line.sides.items()},
                     "declared_sides": dict(line.declared_sides),
                 },
