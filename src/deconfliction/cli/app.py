@@ -16,6 +16,7 @@ def build_app() -> typer.Typer:
         backup,
         blind,
         bridge,
+        daa,
         demo,
         detect,
         hotline,
@@ -47,6 +48,7 @@ def build_app() -> typer.Typer:
     report.register(app)
     whatif.register(app)
     analyze.register(app)
+    daa.register(app)
     return app
 
 

@@ -1,0 +1,551 @@
+"""Manoeuvre guidance ("bands") for many ownships at once.
+
+For each ownship and each dimension (horizontal direction, horizontal speed,
+vertical speed, altitude), every candidate value on the configured grid (``step_*``
+from ``min_*`` to ``max_*``, plus the current value) is flown as a kinematic
+manoeuvre from the current state, with the traffic flying straight:
+
+* direction: a coordinated turn at ``turn_rate`` (or the rate of ``bank_angle`` at
+  the current speed) the short way round to the candidate track, then straight;
+* horizontal speed: constant acceleration ``horizontal_accel`` to the candidate;
+* vertical speed: constant acceleration ``vertical_accel`` to the candidate;
+* altitude: climb or descend at ``vertical_rate`` to the candidate, then level.
+
+A rate or acceleration of 0 makes the manoeuvre instantaneous. The manoeuvre is cut
+into pieces of ``sample_s`` seconds, each flown at its chord velocity, and the last
+straight leg runs to the lookahead; each piece is tested against each alert level's
+volume in closed form (:mod:`.wcv`). A candidate's region is the region of the most
+severe level it violates within that level's time: the early alerting time for
+traffic already alerting at that level or above, the alerting time otherwise.
+
+When no candidate of a dimension is free (every value is MID or worse), the
+dimension turns to *recovery*: the candidates that stay outside the recovery
+cylinder (``min_horizontal_recovery``, ``min_vertical_recovery``) and leave the
+corrective volume within the lookahead are RECOVERY; the soonest such exit is the
+time to recovery. The resolution on each side is the nearest candidate that is NONE
+(RECOVERY when recovering); ``+/-inf`` when there is none that side, NaN when the
+current value is already free. The preferred side is the nearer one (up/right on a
+tie).
+
+Everything is array arithmetic over (pair, candidate, piece); the per-ownship region
+is the maximum over its pairs (``np.maximum.at``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from deconfliction.domain.daa.alerting import level_thresholds, n_levels
+from deconfliction.domain.daa.config import DaaConfig, Region, turn_rate_deg_per_s
+from deconfliction.domain.daa.wcv import violation_interval
+from deconfliction.domain.model import BoolArray, FloatArray, IntArray
+from deconfliction.units import M_PER_FT, M_PER_NM, MPS_PER_FPM, MPS_PER_KT
+
+DIMENSIONS = (
+    "direction_deg",
+    "horizontal_speed_kt",
+    "vertical_speed_fpm",
+    "altitude_ft",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnshipStates:
+    """Ownship states, shape ``(n,)`` each: track, speeds and altitude."""
+
+    trk_deg: FloatArray
+    gs_kt: FloatArray
+    vs_fpm: FloatArray
+    alt_ft: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficPairs:
+    """Ownship/traffic pairs, shape ``(p,)`` or ``(p, 3)``.
+
+    ``s_m``: ownship position less traffic position (east, north, up, metres);
+    ``traffic_v_mps``: traffic velocity; ``alerter``: 0-based alerter of the pair;
+    ``alert_level``: the pair's reported alert level now (picks early alerting times).
+    """
+
+    own: IntArray
+    s_m: FloatArray
+    traffic_v_mps: FloatArray
+    alerter: IntArray
+    alert_level: IntArray
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionBands:
+    """Bands of one dimension for ``n`` ownships over ``c`` candidates (sorted)."""
+
+    values_deg_kt_fpm_or_ft: FloatArray
+    region: IntArray
+    current_region: IntArray
+    recovery: BoolArray
+    time_to_recovery_s: FloatArray
+    resolution_up_deg_kt_fpm_or_ft: FloatArray
+    resolution_down_deg_kt_fpm_or_ft: FloatArray
+    preferred_up: BoolArray
+
+
+def _velocity(trk_deg: FloatArray, gs_kt: FloatArray, vs_fpm: FloatArray) -> FloatArray:
+    trk = np.radians(trk_deg)
+    gs = gs_kt * MPS_PER_KT
+    return np.stack([gs * np.sin(trk), gs * np.cos(trk), vs_fpm * MPS_PER_FPM], axis=-1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Manoeuvres:
+    """Ownship displacement at piece ends: ``disp_m`` (n, c, j+1, 3), ``times_s``
+    (n, c, j+1), velocity after the manoeuvre ``final_v_mps`` (n, c, 3)."""
+
+    values_deg_kt_fpm_or_ft: FloatArray
+    disp_m: FloatArray
+    times_s: FloatArray
+    final_v_mps: FloatArray
+
+
+RECOVERY_FACTORS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
+"""Sizes of the recovery cylinder tried in turn, as fractions of the configured one."""
+
+MAX_PIECES = 16
+"""A manoeuvre is cut into at most this many pieces of equal time."""
+
+
+def _piece_times(
+    duration_s: FloatArray, sample_s: float, cap_s: float, max_pieces: int = MAX_PIECES
+) -> FloatArray:
+    flown = np.minimum(duration_s, cap_s)
+    longest = float(np.max(flown, initial=0.0))
+    j = int(min(max(1, math.ceil(longest / sample_s)), max_pieces))
+    return flown[..., None] * (np.arange(j + 1, dtype=np.float64) / j)
+
+
+def _linear_grid(lo: float, hi: float, step: float, current: FloatArray) -> FloatArray:
+    k = np.arange(0, math.floor((hi - lo) / step + 1e-9) + 1, dtype=np.float64)
+    grid = lo + k * step
+    if grid[-1] < hi:
+        grid = np.append(grid, hi)
+    n = current.shape[0]
+    cur = np.clip(current, lo, hi)[:, None]
+    return np.sort(np.concatenate([np.broadcast_to(grid, (n, grid.size)), cur], axis=1))
+
+
+def _direction(
+    config: DaaConfig, own: OwnshipStates, sample_s: float, cap_s: float
+) -> _Manoeuvres:
+    step = config.step_hdir_deg
+    grid = np.arange(0.0, 360.0 - 1e-9, step)
+    n = own.trk_deg.shape[0]
+    values = np.sort(
+        np.concatenate(
+            [np.broadcast_to(grid, (n, grid.size)), (own.trk_deg % 360.0)[:, None]],
+            axis=1,
+        ),
+        axis=1,
+    )
+    offset = (values - own.trk_deg[:, None] + 180.0) % 360.0 - 180.0
+    rates = turn_rate_deg_per_s(config, own.gs_kt)
+    rate = np.where(rates > 0, rates, np.inf)[:, None]
+    duration = np.abs(offset) / rate
+    times = _piece_times(duration, sample_s, cap_s)
+    sign = np.sign(offset)[..., None]
+    psi0 = np.radians(own.trk_deg)[:, None, None]
+    gs = (own.gs_kt * MPS_PER_KT)[:, None, None]
+    omega = np.radians(rate)[..., None]
+    turned = sign * omega * times
+    safe = np.where(sign * omega != 0, sign * omega, 1.0)
+    x = np.where(
+        sign != 0,
+        gs / safe * (np.cos(psi0) - np.cos(psi0 + turned)),
+        gs * np.sin(psi0) * times,
+    )
+    y = np.where(
+        sign != 0,
+        gs / safe * (np.sin(psi0 + turned) - np.sin(psi0)),
+        gs * np.cos(psi0) * times,
+    )
+    z = (own.vs_fpm * MPS_PER_FPM)[:, None, None] * times
+    disp = np.stack([x, y, z], axis=-1)
+    final = _velocity(
+        values,
+        np.broadcast_to(own.gs_kt[:, None], values.shape),
+        np.broadcast_to(own.vs_fpm[:, None], values.shape),
+    )
+    return _Manoeuvres(values, disp, times, final)
+
+
+def _horizontal_speed(
+    config: DaaConfig, own: OwnshipStates, sample_s: float, cap_s: float
+) -> _Manoeuvres:
+    values = _linear_grid(
+        config.min_hs_kt, config.max_hs_kt, config.step_hs_kt, own.gs_kt
+    )
+    dv = (values - own.gs_kt[:, None]) * MPS_PER_KT
+    acc = config.horizontal_accel_mps2
+    duration = np.abs(dv) / acc if acc > 0 else np.zeros_like(dv)
+    times = _piece_times(duration, sample_s, cap_s)
+    v0 = (own.gs_kt * MPS_PER_KT)[:, None, None]
+    sign = np.sign(dv)[..., None]
+    along = (
+        v0 * times + sign * acc * times**2 / 2.0
+        if acc > 0
+        else (v0 + dv[..., None]) * times
+    )
+    trk = np.radians(own.trk_deg)[:, None, None]
+    z = (own.vs_fpm * MPS_PER_FPM)[:, None, None] * times
+    disp = np.stack([along * np.sin(trk), along * np.cos(trk), z], axis=-1)
+    final = _velocity(
+        np.broadcast_to(own.trk_deg[:, None], values.shape),
+        values,
+        np.broadcast_to(own.vs_fpm[:, None], values.shape),
+    )
+    return _Manoeuvres(values, disp, times, final)
+
+
+def _vertical_speed(
+    config: DaaConfig, own: OwnshipStates, sample_s: float, cap_s: float
+) -> _Manoeuvres:
+    values = _linear_grid(
+        config.min_vs_fpm, config.max_vs_fpm, config.step_vs_fpm, own.vs_fpm
+    )
+    dv = (values - own.vs_fpm[:, None]) * MPS_PER_FPM
+    acc = config.vertical_accel_mps2
+    duration = np.abs(dv) / acc if acc > 0 else np.zeros_like(dv)
+    times = _piece_times(duration, sample_s, cap_s)
+    v0 = (own.vs_fpm * MPS_PER_FPM)[:, None, None]
+    sign = np.sign(dv)[..., None]
+    z = (
+        v0 * times + sign * acc * times**2 / 2.0
+        if acc > 0
+        else (v0 + dv[..., None]) * times
+    )
+    vh = _velocity(own.trk_deg, own.gs_kt, np.zeros_like(own.gs_kt))[:, None, None, :]
+    disp = np.concatenate([vh[..., :2] * times[..., None], z[..., None]], axis=-1)
+    final = _velocity(
+        np.broadcast_to(own.trk_deg[:, None], values.shape),
+        np.broadcast_to(own.gs_kt[:, None], values.shape),
+        values,
+    )
+    return _Manoeuvres(values, disp, times, final)
+
+
+def _altitude(
+    config: DaaConfig, own: OwnshipStates, sample_s: float, cap_s: float
+) -> _Manoeuvres:
+    values = _linear_grid(
+        config.min_alt_ft, config.max_alt_ft, config.step_alt_ft, own.alt_ft
+    )
+    dz = (values - own.alt_ft[:, None]) * M_PER_FT
+    rate = config.vertical_rate_fpm * MPS_PER_FPM
+    duration = np.abs(dz) / rate if rate > 0 else np.zeros_like(dz)
+    # A climb at constant rate is a straight line: one piece is exact.
+    times = _piece_times(duration, sample_s, cap_s, max_pieces=1)
+    if rate > 0:
+        z = np.sign(dz)[..., None] * rate * times
+    else:
+        z = np.broadcast_to(dz[..., None], times.shape)
+    vh = _velocity(own.trk_deg, own.gs_kt, np.zeros_like(own.gs_kt))[:, None, None, :]
+    disp = np.concatenate([vh[..., :2] * times[..., None], z[..., None]], axis=-1)
+    final = _velocity(
+        np.broadcast_to(own.trk_deg[:, None], values.shape),
+        np.broadcast_to(own.gs_kt[:, None], values.shape),
+        np.zeros_like(values),
+    )
+    # Still climbing at the cap: the straight leg keeps the climb.
+    climbing = duration > cap_s
+    final[..., 2] = np.where(climbing, np.sign(dz) * rate, 0.0)
+    return _Manoeuvres(values, disp, times, final)
+
+
+_BUILDERS = {
+    "direction_deg": _direction,
+    "horizontal_speed_kt": _horizontal_speed,
+    "vertical_speed_fpm": _vertical_speed,
+    "altitude_ft": _altitude,
+}
+
+
+def _conflicts(
+    man: _Manoeuvres,
+    pairs: TrafficPairs,
+    dthr_m: FloatArray,
+    zthr_m: FloatArray,
+    tthr_s: FloatArray,
+    tcoa_s: FloatArray,
+    horizon_s: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Per (pair, candidate): the first and the last time of violation within
+    ``[0, horizon_s]`` (``+inf`` and ``-inf`` when none)."""
+    disp = man.disp_m[pairs.own]  # (p, c, j+1, 3)
+    times = man.times_s[pairs.own]  # (p, c, j+1)
+    tv = pairs.traffic_v_mps[:, None, None, :]
+    rel = pairs.s_m[:, None, None, :] + disp - tv * times[..., None]
+    t0, t1 = times[..., :-1], times[..., 1:]
+    start = np.minimum(t0, horizon_s)
+    length = np.clip(np.minimum(t1, horizon_s) - start, 0.0, None)
+    safe = np.where(length > 0, length, 1.0)[..., None]
+    chord = (rel[..., 1:, :] - rel[..., :-1, :]) / safe
+    final_rel_v = man.final_v_mps[pairs.own] - pairs.traffic_v_mps[:, None, :]
+    chord = np.where((length > 0)[..., None], chord, final_rel_v[:, :, None, :])
+    shape = (slice(None), None, None)
+    d3, z3, t3, c3 = (np.asarray(a)[shape] for a in (dthr_m, zthr_m, tthr_s, tcoa_s))
+    tin, tout, hit = violation_interval(
+        rel[..., :-1, :], chord, d3, z3, t3, c3, 0.0, length
+    )
+    hit &= t0 <= horizon_s
+    first = np.where(hit, start + tin, np.inf).min(axis=-1)
+    last = np.where(hit, start + tout, -np.inf).max(axis=-1)
+    # The straight leg after the manoeuvre, to the horizon.
+    tau = times[..., -1]
+    leg = np.clip(horizon_s - tau, 0.0, None)
+    d2, z2, t2, c2 = (np.asarray(a)[:, None] for a in (dthr_m, zthr_m, tthr_s, tcoa_s))
+    tin2, tout2, hit2 = violation_interval(
+        rel[..., -1, :], final_rel_v, d2, z2, t2, c2, 0.0, leg
+    )
+    hit2 &= tau <= horizon_s
+    first = np.minimum(first, np.where(hit2, tau + tin2, np.inf))
+    last = np.maximum(last, np.where(hit2, tau + tout2, -np.inf))
+    return first, last
+
+
+def _levels_region(
+    config: DaaConfig, man: _Manoeuvres, pairs: TrafficPairs, pair_alt_ft: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    """Region per (pair, candidate), and the last time each candidate violates the
+    corrective volume within the lookahead (for recovery)."""
+    p = pairs.own.shape[0]
+    c = man.values_deg_kt_fpm_or_ft.shape[1]
+    region = np.zeros((p, c), dtype=np.int64)
+    corrective_last = np.full((p, c), -np.inf)
+    corr = config.corrective_level()
+    cache: dict[bytes, tuple[FloatArray, FloatArray]] = {}
+    for lev in range(1, n_levels(config) + 1):
+        th = level_thresholds(config, pairs.alerter, lev, pair_alt_ft)
+        use = th.exists & (th.region > int(Region.NONE))
+        if not use.any() and lev != corr:
+            continue
+        key = b"".join(
+            a.tobytes() for a in (th.dthr_m, th.zthr_m, th.tthr_s, th.tcoa_s)
+        )
+        if key not in cache:
+            cache[key] = _conflicts(
+                man,
+                pairs,
+                th.dthr_m,
+                th.zthr_m,
+                th.tthr_s,
+                th.tcoa_s,
+                config.lookahead_s,
+            )
+        first, last = cache[key]
+        if lev == corr:
+            corrective_last = np.where(th.exists[:, None], last, -np.inf)
+        horizon = np.where(
+            pairs.alert_level >= lev, th.early_alerting_time_s, th.alerting_time_s
+        )
+        hit = use[:, None] & (first <= horizon[:, None])
+        region = np.where(hit, np.maximum(region, th.region[:, None]), region)
+    return region, corrective_last
+
+
+def _recovery(
+    config: DaaConfig,
+    man: _Manoeuvres,
+    pairs: TrafficPairs,
+    corrective_last: FloatArray,
+    n_own: int,
+) -> tuple[BoolArray, FloatArray]:
+    """Per (ownship, candidate): a recovery manoeuvre; per ownship: time to recovery."""
+    c = man.values_deg_kt_fpm_or_ft.shape[1]
+    p = pairs.own.shape[0]
+    last_own = np.full((n_own, c), -np.inf)
+    np.maximum.at(last_own, pairs.own, corrective_last)
+    ok = np.zeros((n_own, c), dtype=bool)
+    todo = np.ones(n_own, dtype=bool)
+    # The recovery cylinder shrinks (DAIDALUS's "n factor") until some manoeuvre
+    # stays outside it; at last only leaving the corrective volume counts.
+    for factor in RECOVERY_FACTORS:
+        cyl_d = np.full(p, config.min_horizontal_recovery_nm * M_PER_NM * factor)
+        cyl_z = np.full(p, config.min_vertical_recovery_ft * M_PER_FT * factor)
+        cyl_first, _ = _conflicts(
+            man, pairs, cyl_d, cyl_z, np.zeros(p), np.zeros(p), config.lookahead_s
+        )
+        cyl_own = np.zeros((n_own, c), dtype=bool)
+        np.logical_or.at(cyl_own, pairs.own, np.isfinite(cyl_first))
+        found = ~cyl_own & (last_own < config.lookahead_s)
+        ok = np.where(todo[:, None], found, ok)
+        todo &= ~found.any(axis=1)
+        if not todo.any():
+            break
+    exit_s = np.where(ok, np.maximum(last_own, 0.0), np.inf)
+    ttr = exit_s.min(axis=1)
+    return ok, ttr
+
+
+def _resolutions(
+    values: FloatArray,
+    region: IntArray,
+    current_idx: IntArray,
+    free: IntArray,
+    circular: bool,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    n, c = values.shape
+    is_free = region == free[:, None]
+    cur_free = is_free[np.arange(n), current_idx]
+    idx = np.arange(c)[None, :]
+    cur = current_idx[:, None]
+    cur_val = values[np.arange(n), current_idx][:, None]
+    if circular:
+        dist_up = np.where(is_free, (values - cur_val) % 360.0, np.inf)
+        dist_down = np.where(is_free, (cur_val - values) % 360.0, np.inf)
+        dist_up = np.where(dist_up == 0, np.inf, dist_up)
+        dist_down = np.where(dist_down == 0, np.inf, dist_down)
+        dist_up = np.where(dist_up <= 180.0, dist_up, np.inf)
+        dist_down = np.where(dist_down <= 180.0, dist_down, np.inf)
+        d_up, d_down = dist_up.min(1), dist_down.min(1)
+        fin_up, fin_down = np.isfinite(d_up), np.isfinite(d_down)
+        up = np.where(
+            fin_up, (cur_val[:, 0] + np.where(fin_up, d_up, 0.0)) % 360.0, np.inf
+        )
+        down = np.where(
+            fin_down, (cur_val[:, 0] - np.where(fin_down, d_down, 0.0)) % 360.0, -np.inf
+        )
+    else:
+        dist_up = np.where(is_free & (idx > cur), values - cur_val, np.inf)
+        dist_down = np.where(is_free & (idx < cur), cur_val - values, np.inf)
+        d_up, d_down = dist_up.min(1), dist_down.min(1)
+        up = np.where(np.isfinite(d_up), cur_val[:, 0] + d_up, np.inf)
+        down = np.where(np.isfinite(d_down), cur_val[:, 0] - d_down, -np.inf)
+    up = np.where(cur_free, np.nan, up)
+    down = np.where(cur_free, np.nan, down)
+    return up, down, d_up <= d_down
+
+
+def compute_bands(
+    config: DaaConfig,
+    own: OwnshipStates,
+    pairs: TrafficPairs,
+    pair_alt_ft: FloatArray,
+    sample_s: float = 4.0,
+    dimensions: tuple[str, ...] = DIMENSIONS,
+) -> dict[str, DimensionBands]:
+    """Bands of every dimension for every ownship (traffic in ``pairs``)."""
+    n = own.trk_deg.shape[0]
+    out: dict[str, DimensionBands] = {}
+    corr_region = int(config.corrective_region)
+    horizon_cap = config.lookahead_s
+    recovery_enabled = {
+        "direction_deg": config.recovery_hdir,
+        "horizontal_speed_kt": config.recovery_hs,
+        "vertical_speed_fpm": config.recovery_vs,
+        "altitude_ft": config.recovery_alt,
+    }
+    current = {
+        "direction_deg": own.trk_deg % 360.0,
+        "horizontal_speed_kt": own.gs_kt,
+        "vertical_speed_fpm": own.vs_fpm,
+        "altitude_ft": own.alt_ft,
+    }
+    for dim in dimensions:
+        man = _BUILDERS[dim](config, own, sample_s, horizon_cap)
+        c = man.values_deg_kt_fpm_or_ft.shape[1]
+        region = np.zeros((n, c), dtype=np.int64)
+        corrective_last = np.full((pairs.own.shape[0], c), -np.inf)
+        if pairs.own.size:
+            pair_region, corrective_last = _levels_region(
+                config, man, pairs, pair_alt_ft
+            )
+            np.maximum.at(region, pairs.own, pair_region)
+        cur_val = np.clip(
+            current[dim],
+            man.values_deg_kt_fpm_or_ft[:, 0],
+            man.values_deg_kt_fpm_or_ft[:, -1],
+        )
+        current_idx = np.argmin(
+            np.abs(man.values_deg_kt_fpm_or_ft - cur_val[:, None]), axis=1
+        )
+        saturated: BoolArray = np.asarray(
+            (region >= corr_region).all(axis=1), dtype=bool
+        )
+        recovery: BoolArray = saturated & bool(recovery_enabled[dim] and pairs.own.size)
+        ttr = np.full(n, np.nan)
+        if recovery.any():
+            sel = recovery[pairs.own]
+            sub = TrafficPairs(
+                own=pairs.own[sel],
+                s_m=pairs.s_m[sel],
+                traffic_v_mps=pairs.traffic_v_mps[sel],
+                alerter=pairs.alerter[sel],
+                alert_level=pairs.alert_level[sel],
+            )
+            ok, ttr_all = _recovery(config, man, sub, corrective_last[sel], n)
+            region = np.where(recovery[:, None] & ok, int(Region.RECOVERY), region)
+            ttr = np.where(recovery, ttr_all, np.nan)
+        free = np.where(recovery, int(Region.RECOVERY), int(Region.NONE))
+        up, down, pref_up = _resolutions(
+            man.values_deg_kt_fpm_or_ft,
+            region,
+            current_idx,
+            free,
+            dim == "direction_deg",
+        )
+        out[dim] = DimensionBands(
+            values_deg_kt_fpm_or_ft=man.values_deg_kt_fpm_or_ft,
+            region=region,
+            current_region=region[np.arange(n), current_idx],
+            recovery=recovery,
+            time_to_recovery_s=ttr,
+            resolution_up_deg_kt_fpm_or_ft=up,
+            resolution_down_deg_kt_fpm_or_ft=down,
+            preferred_up=pref_up,
+        )
+    return out
+
+
+def intervals(
+    values: FloatArray, region: IntArray, lo: float, hi: float
+) -> list[tuple[float, float, Region]]:
+    """One ownship's candidates as ``[from, to, region]`` intervals covering
+    ``[lo, hi]`` with no gap and no overlap; a change of region is placed half-way
+    between the two candidates on either side of it.
+
+    >>> intervals(np.array([0.0, 1.0, 2.0]), np.array([0, 2, 2]), 0.0, 2.0)
+    [(0.0, 0.5, <Region.NONE: 0>), (0.5, 2.0, <Region.MID: 2>)]
+    """
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    r = region[order]
+    out: list[tuple[float, float, Region]] = []
+    start = lo
+    for i in range(1, v.size):
+        if r[i] != r[i - 1]:
+            edge = float((v[i - 1] + v[i]) / 2.0)
+            out.append((start, edge, Region(int(r[i - 1]))))
+            start = edge
+    out.append((start, hi, Region(int(r[-1]))))
+    return out
+
+
+def region_at(values: FloatArray, region: IntArray, at: FloatArray) -> IntArray:
+    """The region of the nearest candidate to each value of ``at`` (one ownship)."""
+    order = np.argsort(values, kind="stable")
+    v, r = values[order], region[order]
+    idx = np.clip(np.searchsorted(v, at), 1, v.size - 1)
+    nearer_left = np.abs(at - v[idx - 1]) <= np.abs(v[idx] - at)
+    return np.where(nearer_left, r[idx - 1], r[idx])
+
+
+__all__ = [
+    "DIMENSIONS",
+    "DimensionBands",
+    "OwnshipStates",
+    "TrafficPairs",
+    "compute_bands",
+    "intervals",
+    "region_at",
+]

@@ -1,0 +1,152 @@
+"""One time step of a detect-and-avoid picture, and the guidance computed for it.
+
+:func:`assess` takes the aircraft of a step (any number of ownships, each against
+the traffic it is given), builds the relative states in each ownship's local
+east/north/up frame (WGS-84, :mod:`deconfliction.domain.geodesy`), and returns the
+alerting figures of every pair and the bands of every ownship. Nothing here loops
+over pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from deconfliction.domain import geodesy
+from deconfliction.domain.daa.alerting import PairAlerts, alert_pairs
+from deconfliction.domain.daa.bands import (
+    DimensionBands,
+    OwnshipStates,
+    TrafficPairs,
+    compute_bands,
+)
+from deconfliction.domain.daa.config import DaaConfig
+from deconfliction.domain.model import BoolArray, FloatArray, IntArray
+from deconfliction.units import M_PER_FT, MPS_PER_FPM, MPS_PER_KT
+
+
+@dataclass(frozen=True, slots=True)
+class StepStates:
+    """Aircraft of one step, shape ``(n,)``. ``x_m``/``y_m`` are used instead of
+    latitude/longitude when ``cartesian`` (east/north metres of a flat frame)."""
+
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    x_m: FloatArray
+    y_m: FloatArray
+    alt_ft: FloatArray
+    trk_deg: FloatArray
+    gs_kt: FloatArray
+    vs_fpm: FloatArray
+    alerter: IntArray
+    cartesian: bool = False
+
+
+def velocity_mps(
+    trk_deg: FloatArray, gs_kt: FloatArray, vs_fpm: FloatArray
+) -> FloatArray:
+    """East/north/up velocity (m/s) from track, ground speed and vertical speed."""
+    trk = np.radians(trk_deg)
+    gs = gs_kt * MPS_PER_KT
+    return np.stack([gs * np.sin(trk), gs * np.cos(trk), vs_fpm * MPS_PER_FPM], axis=-1)
+
+
+def relative_positions_m(
+    states: StepStates, own: IntArray, traffic: IntArray
+) -> FloatArray:
+    """Ownship position less traffic position in the ownship's east/north/up frame."""
+    if states.cartesian:
+        dx = states.x_m[own] - states.x_m[traffic]
+        dy = states.y_m[own] - states.y_m[traffic]
+    else:
+        geodesy.check_latitudes(states.lat_deg)
+        ecef = geodesy.ecef_surface_m(states.lat_deg, states.lon_deg)
+        east, north, _ = geodesy.enu_basis(states.lat_deg[own], states.lon_deg[own])
+        d = ecef[own] - ecef[traffic]
+        dx = np.einsum("ij,ij->i", d, east)
+        dy = np.einsum("ij,ij->i", d, north)
+    dz = (states.alt_ft[own] - states.alt_ft[traffic]) * M_PER_FT
+    return np.stack([dx, dy, dz], axis=-1)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Alerting of each (own, traffic) pair and bands of each ownship (by index)."""
+
+    own: IntArray
+    traffic: IntArray
+    alerts: PairAlerts
+    ownships: IntArray
+    bands: dict[str, DimensionBands]
+    has_traffic: BoolArray
+
+
+def alert(
+    config: DaaConfig, states: StepStates, own: IntArray, traffic: IntArray
+) -> PairAlerts:
+    """Alerting figures of the pairs ``(own[k], traffic[k])``."""
+    s = relative_positions_m(states, own, traffic)
+    v_all = velocity_mps(states.trk_deg, states.gs_kt, states.vs_fpm)
+    pair_alt = np.maximum(states.alt_ft[own], states.alt_ft[traffic])
+    return alert_pairs(
+        config, s, v_all[own] - v_all[traffic], states.alerter[traffic], pair_alt
+    )
+
+
+def assess(
+    config: DaaConfig,
+    states: StepStates,
+    own: IntArray,
+    traffic: IntArray,
+    ownships: IntArray | None = None,
+    reported_level: IntArray | None = None,
+    alerts: PairAlerts | None = None,
+    sample_s: float = 4.0,
+) -> Assessment:
+    """Alerting for the pairs ``(own[k], traffic[k])`` and bands for each of
+    ``ownships`` (by default every ownship of a pair); an ownship with no pair gets
+    bands free of traffic.
+
+    ``reported_level`` (per pair) is the filtered alert level the bands use to pick
+    early alerting times; by default the raw level of this step.
+    """
+    if alerts is None:
+        alerts = alert(config, states, own, traffic)
+    if ownships is None:
+        ownships = np.unique(own)
+    ownships = np.asarray(ownships, dtype=np.int64)
+    level = alerts.raw_level if reported_level is None else reported_level
+    order = np.argsort(ownships)
+    pos = np.searchsorted(ownships[order], own)
+    pos = np.clip(pos, 0, max(ownships.size - 1, 0))
+    keep = (
+        ownships[order][pos] == own if ownships.size else np.zeros(own.size, dtype=bool)
+    )
+    s = relative_positions_m(states, own[keep], traffic[keep])
+    v_all = velocity_mps(states.trk_deg, states.gs_kt, states.vs_fpm)
+    pairs = TrafficPairs(
+        own=order[pos[keep]],
+        s_m=s,
+        traffic_v_mps=v_all[traffic[keep]],
+        alerter=states.alerter[traffic[keep]],
+        alert_level=level[keep],
+    )
+    own_states = OwnshipStates(
+        trk_deg=states.trk_deg[ownships],
+        gs_kt=states.gs_kt[ownships],
+        vs_fpm=states.vs_fpm[ownships],
+        alt_ft=states.alt_ft[ownships],
+    )
+    pair_alt = np.maximum(states.alt_ft[own[keep]], states.alt_ft[traffic[keep]])
+    bands = compute_bands(config, own_states, pairs, pair_alt, sample_s=sample_s)
+    has_traffic = np.zeros(ownships.shape[0], dtype=bool)
+    has_traffic[pairs.own] = True
+    return Assessment(
+        own=own,
+        traffic=traffic,
+        alerts=alerts,
+        ownships=ownships,
+        bands=bands,
+        has_traffic=has_traffic,
+    )

@@ -1,0 +1,308 @@
+"""DO-365 well-clear alerting and bands: encounters with known answers, properties."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from deconfliction.adapters.daa_files import load_config
+from deconfliction.domain.daa.alerting import AlertFilter, alert_pairs
+from deconfliction.domain.daa.bands import intervals
+from deconfliction.domain.daa.config import ConfigError, Region, parse_conf
+from deconfliction.domain.daa.picture import StepStates, assess
+from deconfliction.domain.daa.wcv import (
+    horizontal_interval,
+    in_violation,
+    violation_interval,
+)
+from deconfliction.units import M_PER_FT, M_PER_NM, MPS_PER_FPM, MPS_PER_KT
+
+CFG = load_config("do-365b")
+DTHR_M = 0.66 * M_PER_NM
+ZTHR_M = 450 * M_PER_FT
+
+
+def _states(xy_nm, alt_ft, trk_deg, gs_kt, vs_fpm) -> StepStates:
+    xy = np.asarray(xy_nm, dtype=np.float64) * M_PER_NM
+    n = xy.shape[0]
+    return StepStates(
+        lat_deg=np.zeros(n),
+        lon_deg=np.zeros(n),
+        x_m=xy[:, 0],
+        y_m=xy[:, 1],
+        alt_ft=np.asarray(alt_ft, dtype=np.float64),
+        trk_deg=np.asarray(trk_deg, dtype=np.float64),
+        gs_kt=np.asarray(gs_kt, dtype=np.float64),
+        vs_fpm=np.asarray(vs_fpm, dtype=np.float64),
+        alerter=np.zeros(n, dtype=np.int64),
+        cartesian=True,
+    )
+
+
+def _one(states: StepStates):
+    n = states.alt_ft.shape[0]
+    return assess(CFG, states, np.zeros(n - 1, dtype=np.int64), np.arange(1, n))
+
+
+def test_head_on_entry_is_the_taumod_root() -> None:
+    # 10 NM apart, closing at 400 kt: the volume is entered when the distance x
+    # solves x^2 - TTHR * closure * x - DTHR^2 = 0 (modified tau = 35 s).
+    res = _one(_states([[0, 0], [0, 10]], [17000, 17000], [0, 180], [200, 200], [0, 0]))
+    closure = 400 * MPS_PER_KT
+    x = (35 * closure + math.sqrt((35 * closure) ** 2 + 4 * DTHR_M**2)) / 2
+    expected = (10 * M_PER_NM - x) / closure
+    assert res.alerts.time_to_volume_s[0, 1] == pytest.approx(expected, abs=1e-6)
+    assert res.alerts.tcpa_s[0] == pytest.approx(10 * M_PER_NM / closure)
+    # Entry in 54.0 s: within the corrective alerting time (55 s), not the warning's.
+    assert 25 < expected <= 55
+    assert res.alerts.raw_level[0] == 2
+
+
+def test_head_on_closer_raises_corrective_then_warning() -> None:
+    # Closing at 400 kt from 11 NM: entry in ~71 s (no alert); from 5.5 NM: in
+    # ~16 s (warning, alerting time 25 s).
+    far = _one(_states([[0, 0], [0, 11]], [17000, 17000], [0, 180], [200, 200], [0, 0]))
+    near = _one(
+        _states([[0, 0], [0, 5.5]], [17000, 17000], [0, 180], [200, 200], [0, 0])
+    )
+    assert far.alerts.raw_level[0] == 0
+    assert far.alerts.early_level[0] == 2  # within the early alerting time (75 s)
+    assert near.alerts.raw_level[0] == 3
+    # The head-on direction bands forbid straight ahead and leave turning away free.
+    b = near.bands["direction_deg"]
+    ahead = int(np.argmin(np.abs(b.values_deg_kt_fpm_or_ft[0] - 0.0)))
+    abeam = int(np.argmin(np.abs(b.values_deg_kt_fpm_or_ft[0] - 90.0)))
+    assert b.region[0, ahead] == Region.NEAR
+    assert b.region[0, abeam] == Region.NONE
+    assert (
+        0 < b.resolution_up_deg_kt_fpm_or_ft[0] < 90
+        and 270 < b.resolution_down_deg_kt_fpm_or_ft[0] < 360
+    )
+
+
+def test_crossing_with_miss_distance_beyond_dthr_is_clear() -> None:
+    # Intruder from the east, crossing 1 NM ahead of the ownship's path at the time
+    # the ownship is there: HMD 1 NM > 0.66 NM, no volume entered.
+    t = 60.0
+    own_y = 200 * MPS_PER_KT * t / M_PER_NM
+    clear = _one(
+        _states(
+            [[0, 0], [200 * t / 3600, own_y + 1]],
+            [9000, 9000],
+            [0, 270],
+            [200, 200],
+            [0, 0],
+        )
+    )
+    hit = _one(
+        _states(
+            [[0, 0], [200 * t / 3600, own_y]],
+            [9000, 9000],
+            [0, 270],
+            [200, 200],
+            [0, 0],
+        )
+    )
+    assert math.isinf(clear.alerts.time_to_volume_s[0, 1])
+    assert clear.alerts.raw_level[0] == 0
+    assert hit.alerts.raw_level[0] >= 2
+
+
+def test_overtaking_on_the_same_line() -> None:
+    # 300 kt behind a 200 kt aircraft 3 NM ahead: closure 100 kt.
+    res = _one(_states([[0, 0], [0, 3]], [12000, 12000], [0, 0], [300, 200], [0, 0]))
+    closure = 100 * MPS_PER_KT
+    x = (35 * closure + math.sqrt((35 * closure) ** 2 + 4 * DTHR_M**2)) / 2
+    assert res.alerts.time_to_volume_s[0, 1] == pytest.approx(
+        (3 * M_PER_NM - x) / closure
+    )
+    offset = _one(_states([[0, 0], [1, 3]], [12000, 12000], [0, 0], [300, 200], [0, 0]))
+    assert math.isinf(offset.alerts.time_to_volume_s[0, 1])
+
+
+def test_climbing_through_enters_at_zthr() -> None:
+    # Flying in formation 0.3 NM apart, the ownship 2,000 ft below climbing at
+    # 1,000 fpm: violation from (2000 - 450) / 1000 min to (2000 + 450) / 1000 min.
+    res = _one(
+        _states([[0, 0], [0.3, 0]], [15000, 17000], [90, 90], [250, 250], [1000, 0])
+    )
+    assert res.alerts.time_to_volume_s[0, 1] == pytest.approx(1550 / 1000 * 60)
+    assert res.alerts.time_out_of_volume_s[0, 1] == pytest.approx(2450 / 1000 * 60)
+    assert res.alerts.raw_level[0] == 0  # 93 s: beyond every alerting time
+    assert res.alerts.vmd_m[0] == pytest.approx(0.0)
+
+
+def test_already_inside_well_clear_gives_warning_and_recovery() -> None:
+    res = _one(
+        _states([[0, 0], [0, 0.3]], [10000, 10100], [0, 180], [150, 150], [0, 0])
+    )
+    assert res.alerts.time_to_volume_s[0, 2] == 0.0
+    assert res.alerts.raw_level[0] == 3
+    b = res.bands["direction_deg"]
+    assert b.recovery[0]
+    assert (b.region[0] == Region.RECOVERY).any()
+    assert not (b.region[0] == Region.NONE).any()
+
+
+def test_thresholds_are_inclusive_at_exactly_the_value() -> None:
+    s = np.array([[DTHR_M, 0.0, ZTHR_M]])
+    v = np.zeros((1, 3))
+    assert in_violation(s, v, DTHR_M, ZTHR_M, 35.0, 0.0)[0]
+    s_out = np.array([[np.nextafter(DTHR_M, np.inf), 0.0, 0.0]])
+    assert not in_violation(s_out, v, DTHR_M, ZTHR_M, 35.0, 0.0)[0]
+    s_up = np.array([[0.0, 0.0, np.nextafter(ZTHR_M, np.inf)]])
+    assert not in_violation(s_up, v, DTHR_M, ZTHR_M, 35.0, 0.0)[0]
+
+
+def test_modified_tau_exactly_at_tthr_is_inside() -> None:
+    # Range r, closing at c: taumod = (D^2 - r^2) / (s.v) = (r^2 - D^2) / (r c).
+    c = 200.0
+    r = (35 * c + math.sqrt((35 * c) ** 2 + 4 * DTHR_M**2)) / 2  # taumod == 35 s
+    t_in, _ = horizontal_interval(
+        np.array([[0.0, -r]]), np.array([[0.0, c]]), DTHR_M, 35.0
+    )
+    assert t_in[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_interval_to_a_lookahead_ending_at_the_entry_counts() -> None:
+    s = np.array([[0.0, -10 * M_PER_NM, 0.0]])
+    v = np.array([[0.0, 200.0, 0.0]])
+    t_in, _, hit = violation_interval(s, v, DTHR_M, ZTHR_M, 0.0, 0.0, 0.0, 1e6)
+    _, _, at_edge = violation_interval(s, v, DTHR_M, ZTHR_M, 0.0, 0.0, 0.0, t_in[0])
+    assert hit[0]
+    assert not at_edge[0]  # a single instant ahead is not a conflict of positive length
+
+
+def test_m_of_n_needs_two_of_four_and_hysteresis_holds() -> None:
+    f = AlertFilter(CFG)  # M = 2, N = 4, hysteresis 5 s
+    key = [("own", "tfc")]
+
+    def step(t: float, raw: int) -> int:
+        return int(f.update(t, key, np.array([raw]), np.array([raw]))[0])
+
+    assert step(0, 2) == 0
+    assert step(1, 2) == 2
+    assert step(2, 0) == 2  # still 2 of the last 4
+    assert step(3, 0) == 2
+    assert step(4, 0) == 2  # 1 of 4 now, but held 5 s after it was last reported (3 s)
+    assert step(7, 0) == 2
+    assert step(8, 0) == 0
+
+
+def test_no_traffic_means_all_none() -> None:
+    states = _states([[0, 0]], [20000], [45], [250], [0])
+    res = assess(
+        CFG,
+        states,
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        ownships=np.array([0]),
+    )
+    for b in res.bands.values():
+        assert (b.region == Region.NONE).all()
+        assert (
+            np.isnan(b.resolution_up_deg_kt_fpm_or_ft).all()
+            and np.isnan(b.resolution_down_deg_kt_fpm_or_ft).all()
+        )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bands_cover_the_range_without_gap_or_overlap(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(-6, 6, size=(4, 2))
+    xy[0] = 0
+    res = _one(
+        _states(
+            xy,
+            rng.uniform(9000, 11000, 4),
+            rng.uniform(0, 360, 4),
+            rng.uniform(120, 400, 4),
+            rng.uniform(-1500, 1500, 4),
+        )
+    )
+    ranges = {
+        "direction_deg": (0.0, 360.0),
+        "horizontal_speed_kt": (CFG.min_hs_kt, CFG.max_hs_kt),
+        "vertical_speed_fpm": (CFG.min_vs_fpm, CFG.max_vs_fpm),
+        "altitude_ft": (CFG.min_alt_ft, CFG.max_alt_ft),
+    }
+    for dim, (lo, hi) in ranges.items():
+        b = res.bands[dim]
+        ivs = intervals(b.values_deg_kt_fpm_or_ft[0], b.region[0], lo, hi)
+        assert ivs[0][0] == lo and ivs[-1][1] == hi
+        for (_, a_to, a_r), (b_from, _, b_r) in itertools.pairwise(ivs):
+            assert a_to == b_from
+            assert a_r != b_r
+        assert all(f < t for f, t, _ in ivs)
+
+
+def test_turning_the_picture_turns_the_direction_bands() -> None:
+    xy = np.array([[0.0, 0.0], [1.2, 7.0], [-4.0, 3.0]])
+    trk = np.array([10.0, 200.0, 120.0])
+    base = {
+        "alt_ft": [10000, 10200, 9800],
+        "gs_kt": [220, 300, 180],
+        "vs_fpm": [0, -500, 300],
+    }
+    angle = 40.0
+    rad = math.radians(angle)
+    # Turning clockwise by angle (tracks grow by angle).
+    rot = np.array([[math.cos(rad), math.sin(rad)], [-math.sin(rad), math.cos(rad)]])
+    a = _one(_states(xy, base["alt_ft"], trk, base["gs_kt"], base["vs_fpm"]))
+    b = _one(
+        _states(
+            xy @ rot.T,
+            base["alt_ft"],
+            (trk + angle) % 360,
+            base["gs_kt"],
+            base["vs_fpm"],
+        )
+    )
+    ba, bb = a.bands["direction_deg"], b.bands["direction_deg"]
+    assert (ba.region[0] != Region.NONE).any()
+    grid = np.arange(0.0, 360.0, 1.0)
+    ra = dict(zip(ba.values_deg_kt_fpm_or_ft[0], ba.region[0], strict=True))
+    rb = {
+        round(v % 360.0, 6): r
+        for v, r in zip(bb.values_deg_kt_fpm_or_ft[0], bb.region[0], strict=True)
+    }
+    same = [ra[v] == rb[round((v + angle) % 360.0, 6)] for v in grid]
+    assert all(same)
+
+
+def test_config_errors_name_line_and_key() -> None:
+    text = "lookahead_time = soon [s]\nturn_rate = 3 [knot]\n"
+    with pytest.raises(ConfigError) as err:
+        parse_conf(text, "bad.conf")
+    msg = str(err.value)
+    assert "bad.conf:1: lookahead_time: not a number" in msg
+    assert "bad.conf:2: turn_rate: unit [knot] is not a rate" in msg
+
+
+def test_shipped_configs_hold_do_365_values() -> None:
+    b = load_config("do-365b")
+    assert [a.name for a in b.alerters] == [
+        "DWC_Phase_I",
+        "DWC_Phase_II",
+        "DWC_Non_Coop",
+    ]
+    warning = b.alerters[0].levels[2]
+    assert (warning.region, warning.alerting_time_s, warning.wcv.zthr_ft) == (
+        Region.NEAR,
+        25.0,
+        450.0,
+    )
+    assert len(load_config("do-365a").alerters) == 2
+    tcas = load_config("tcas2")
+    low = alert_pairs(
+        tcas,
+        np.array([[0.0, -0.5 * M_PER_NM, 0.0]]),
+        np.array([[0.0, 100.0, 0.0]]),
+        np.array([0]),
+        np.array([15000.0]),
+    )
+    assert low.raw_level[0] == 2  # inside the RA volume (DMOD 0.8 NM at FL150)
+    assert MPS_PER_FPM > 0
