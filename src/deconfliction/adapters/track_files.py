@@ -4,11 +4,13 @@ one entry point the command line, the bench and the services use.
 Formats: ``sbs`` (SBS-1 / BaseStation), ``avr`` and ``beast`` (raw Mode-S hex lines:
 both read by the same decoder, which accepts every line form), ``cot``
 (Cursor-on-Target XML), ``opensky`` (CSV or Parquet), ``csv`` and ``parquet`` (the
-normalised track table, see ``adapters/tabular.py``).
+normalised track table, see ``adapters/tabular.py``), ``asterix`` (raw ASTERIX blocks
+or a pcap/pcapng capture of them over UDP, see ``adapters/asterix.py``).
 
 Detection looks at the first 64 kB: Parquet's magic bytes (then its columns tell
-OpenSky from a track table), XML, the first word of the first lines (``MSG,`` ...,
-``*``, ``@``, a time followed by hex) or a CSV header.
+OpenSky from a track table), a capture's magic bytes or binary ASTERIX blocks, XML,
+the first word of the first lines (``MSG,`` ..., ``*``, ``@``, a time followed by
+hex) or a CSV header.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from deconfliction.adapters.track_stream import (
 from deconfliction.errors import InputError, Problem
 
 if TYPE_CHECKING:
+    from deconfliction.adapters.asterix import RadarSites
     from deconfliction.adapters.cot import CotDecoder
 
 INPUT_FORMATS: tuple[str, ...] = (
@@ -41,6 +44,7 @@ INPUT_FORMATS: tuple[str, ...] = (
     "opensky",
     "csv",
     "parquet",
+    "asterix",
 )
 SNIFF_BYTES: int = 64 * 1024
 _SBS_HEADS = ("MSG,", "SEL,", "ID,", "AIR,", "STA,", "CLK,")
@@ -56,7 +60,10 @@ class ReadOptions:
         sbs_timezone: zone of SBS times.
         reference: receiver position for single-message Mode-S positions.
         clock: the time of untimed AVR lines (the machine's clock by default).
-        start_t_s: the time of the first MLAT-timed Beast line, if known.
+        start_t_s: the time of the first MLAT-timed Beast line, if known; for a raw
+            ASTERIX file, a time within 12 hours of its start (ASTERIX gives times
+            of day).
+        radars: radar sites by SAC/SIC, for ASTERIX CAT048 positions.
     """
 
     rules: PartyRules | None = None
@@ -64,6 +71,7 @@ class ReadOptions:
     reference: tuple[float, float] | None = None
     clock: Callable[[], float] = time.time
     start_t_s: float | None = None
+    radars: RadarSites | None = None
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -84,6 +92,10 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         with parquet_errors(source):
             names = pq.read_schema(path).names
         return "opensky" if looks_like_opensky(names) else "parquet"
+    from deconfliction.adapters.asterix import is_capture, looks_like_asterix
+
+    if is_capture(head) or looks_like_asterix(head):
+        return "asterix"
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     if text.lstrip().startswith("<"):
         return "cot"
@@ -171,6 +183,8 @@ def read_track_file(
         from deconfliction.adapters.tabular import read_tracks_table
 
         return read_tracks_table(path, options.rules)
+    if fmt == "asterix":
+        return _read_asterix(path, options)
     decoder: LineDecoder | CotDecoder
     if fmt == "sbs":
         from deconfliction.adapters.sbs import SbsDecoder
@@ -193,3 +207,28 @@ def read_track_file(
     batches = [TrackBatch.from_records(chunk) for chunk in decode_file(path, decoder)]
     stats: ReadStats = decoder.stats
     return TrackBatch.concat(batches), stats
+
+
+def _read_asterix(
+    path: str | os.PathLike[str], options: ReadOptions
+) -> tuple[TrackBatch, ReadStats]:
+    from deconfliction.adapters.asterix import (
+        AsterixDecoder,
+        is_capture,
+        read_capture,
+    )
+
+    decoder = AsterixDecoder(
+        str(path),
+        radars=options.radars,
+        rules=options.rules,
+        clock=options.clock,
+        start_t_s=options.start_t_s,
+    )
+    chunks = (
+        read_capture(path, decoder)
+        if is_capture(_head(path))
+        else decode_file(path, decoder)
+    )
+    batches = [TrackBatch.from_records(chunk) for chunk in chunks]
+    return TrackBatch.concat(batches), decoder.stats

@@ -29,6 +29,7 @@ class InputFormat(StrEnum):
     OPENSKY = "opensky"
     CSV = "csv"
     PARQUET = "parquet"
+    ASTERIX = "asterix"
 
 
 class TrackFormat(StrEnum):
@@ -46,6 +47,7 @@ def _options(
     sbs_timezone: str,
     reference: str | None,
     start_time: str | None = None,
+    radar_sites: Path | None = None,
 ) -> Any:
     from deconfliction.adapters.sbs import resolve_timezone
     from deconfliction.adapters.track_files import ReadOptions
@@ -64,11 +66,17 @@ def _options(
                 [Problem("command line", None, "--start-time", str(exc))]
             ) from None
     rules = PartyRules.load(party_rules) if party_rules is not None else None
+    radars = None
+    if radar_sites is not None:
+        from deconfliction.adapters.asterix import RadarSites
+
+        radars = RadarSites.load(radar_sites)
     return ReadOptions(
         rules=rules,
         sbs_timezone=sbs_timezone,
         reference=_reference(reference),
         start_t_s=start_t_s,
+        radars=radars,
     )
 
 
@@ -194,8 +202,16 @@ def tracks(
     start_time: Annotated[
         str | None,
         typer.Option(
-            help="Time of the first MLAT-timed Beast line (@...), RFC 3339 "
-            "(default: the time of reading)."
+            help="Time of the first MLAT-timed Beast line (@...), or a time on the "
+            "within 12 h of the start of a raw ASTERIX file, RFC 3339 (default: "
+            "the time of reading)."
+        ),
+    ] = None,
+    radar_sites: Annotated[
+        Path | None,
+        typer.Option(
+            help="ASTERIX radar sites by SAC/SIC (TOML, docs/interop.md), for "
+            "CAT048 positions."
         ),
     ] = None,
     own_party: Annotated[
@@ -221,7 +237,7 @@ def tracks(
         raise InputError(
             [Problem("command line", None, "--out", "Parquet needs a file")]
         )
-    options = _options(party_rules, sbs_timezone, reference, start_time)
+    options = _options(party_rules, sbs_timezone, reference, start_time, radar_sites)
     batch, all_stats = _read_all(sources, input_format, options)
     _report(all_stats)
     if _garbage(all_stats):
@@ -292,7 +308,17 @@ def replay(
     ] = None,
     start_time: Annotated[
         str | None,
-        typer.Option(help="Time of the first MLAT-timed Beast line, RFC 3339."),
+        typer.Option(
+            help="Time of the first MLAT-timed Beast line, or a time on the day a "
+            "raw ASTERIX file's start (within 12 h), RFC 3339."
+        ),
+    ] = None,
+    radar_sites: Annotated[
+        Path | None,
+        typer.Option(
+            help="ASTERIX radar sites by SAC/SIC (TOML, docs/interop.md), for "
+            "CAT048 positions."
+        ),
     ] = None,
     run_id: Annotated[
         str | None,
@@ -330,7 +356,7 @@ def replay(
                 )
             ]
         )
-    options = _options(party_rules, sbs_timezone, reference, start_time)
+    options = _options(party_rules, sbs_timezone, reference, start_time, radar_sites)
     batch, all_stats = _read_all([source], input_format, options)
     _report(all_stats)
     if _garbage(all_stats):
