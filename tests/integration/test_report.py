@@ -26,6 +26,7 @@ import typer
 from typer.testing import CliRunner
 
 from deconfliction.adapters.protocol_file import builtin_protocol_path
+from deconfliction.analysis.demo import scenario_line
 from deconfliction.cli import report as report_cli
 from deconfliction.reports import charts
 from deconfliction.reports.daily import DailyReport, gather
@@ -38,7 +39,6 @@ from deconfliction.scenario.traffic import (
 from deconfliction.service import auth, hotline, incidents, protocols
 from deconfliction.service.auth import Principal, Role
 from deconfliction.service.clock import ManualClock
-from deconfliction.service.demo import scenario_line
 from deconfliction.service.ingest import ingest_batch
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection

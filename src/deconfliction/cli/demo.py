@@ -13,7 +13,7 @@ from deconfliction.cli._common import guarded
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from deconfliction.service.demo import DemoResult
+    from deconfliction.analysis.demo import DemoResult
 
 _STAGE_LABELS: dict[str, str] = {
     "simulate": "Simulating traffic",
@@ -69,7 +69,7 @@ def demo(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from deconfliction.adapters.protocol_file import resolve_protocol
-    from deconfliction.service.demo import DemoConfig, run_demo, write_demo_outputs
+    from deconfliction.analysis.demo import DemoConfig, run_demo, write_demo_outputs
 
     started = time.perf_counter()
     console = Console(highlight=False)

@@ -7,11 +7,11 @@ from functools import cache
 import numpy as np
 
 from deconfliction.adapters.protocol_file import resolve_protocol
+from deconfliction.analysis.demo import scenario_line
 from deconfliction.analysis.tracks import TrackTable
 from deconfliction.domain import geodesy
 from deconfliction.domain.protocol import Protocol
 from deconfliction.scenario.traffic import TrafficConfig, simulate_traffic
-from deconfliction.service.demo import scenario_line
 
 T0_S = 1513123200.0  # 2017-12-13T00:00:00Z, a multiple of every interval used
 
