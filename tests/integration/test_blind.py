@@ -143,7 +143,7 @@ def start(
         args = [
             sys.executable,
             "-m",
-            "deconfliction.blind",
+            "deconfliction.cli.blind",
             "run",
             "--party",
             name,
@@ -536,7 +536,7 @@ class TestPeersInTheProtocol:
             args = [
                 sys.executable,
                 "-m",
-                "deconfliction.blind",
+                "deconfliction.cli.blind",
                 "run",
                 "--party",
                 name,

@@ -3,6 +3,10 @@
 ``blind run`` takes part in a run as one of the two parties or as the helper;
 ``blind plan`` prints the public parameters: frame, quanta, precision and the bit
 lengths of the secure comparisons. See docs/blind.md.
+
+``python -m deconfliction.cli.blind run|plan ...`` runs the same commands without
+the rest of the command-line application (deployments and tests that run a
+participant on its own).
 """
 
 from __future__ import annotations
@@ -321,3 +325,12 @@ def _audit(result: PartyResult) -> dict[str, Any]:
 def register(app: typer.Typer) -> None:
     """Add the ``blind`` command group to ``app``."""
     app.add_typer(blind_app)
+
+
+def main() -> None:
+    """Run the ``blind`` command group on its own."""
+    blind_app(prog_name="python -m deconfliction.cli.blind")
+
+
+if __name__ == "__main__":
+    main()
