@@ -14,7 +14,7 @@ show it however it likes; nothing here prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from deconfliction.adapters import result_files
-from deconfliction.domain.alert_tracker import Alert, AlertEventKind, AlertTracker
+from deconfliction.analysis.whatif import alert_episodes
+from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import (
     PositionStream,
     Violation,
@@ -31,7 +32,7 @@ from deconfliction.domain.conformance import (
 )
 from deconfliction.domain.detect import detect_conflicts
 from deconfliction.domain.geodesy import ecef_surface_m, geodesic_distance_nm
-from deconfliction.domain.model import AircraftStates, AlertLevel
+from deconfliction.domain.model import AircraftStates, AlertLevel, Conflicts
 from deconfliction.domain.protocol import DeconflictionLine, Protocol
 from deconfliction.errors import Problem, ProtocolError
 from deconfliction.scenario.traffic import (
@@ -379,19 +380,40 @@ def _detect(
 ) -> tuple[tuple[Alert, ...], ClosestApproach | None, int]:
     """Detection and alert tracking at every detection interval; closest approach
     at every step."""
+    found = _Found()
+    episodes = alert_episodes(
+        _detections(protocol, traffic, report, found),
+        config.alert_clear_after_s,
+        float(traffic.step_t_s[-1]),
+    )
+    return episodes, _closest(traffic, found.best), found.detections
+
+
+@dataclass(slots=True)
+class _Found:
+    """What :func:`_detections` finds on the way (it grows as the replay runs)."""
+
+    best: tuple[int, int] | None = None  # the closest pair so far, as sample rows
+    detections: int = 0
+
+
+def _detections(
+    protocol: Protocol,
+    traffic: Traffic,
+    report: ProgressCallback,
+    found: _Found,
+) -> Iterator[tuple[float, AircraftStates, Conflicts]]:
+    """Detection at every detection interval, for the alert tracker; on the way,
+    the closest pair at every step and the number of detections into ``found``."""
     settings = protocol.detection_settings()
-    tracker = AlertTracker(clear_after_s=config.alert_clear_after_s)
-    episodes: list[Alert] = []
     vertical_ft = protocol.minima.vertical_ft
     # ECEF surface points once for all samples: a chord differs from the geodesic by
     # under 1 m at 100 km, and the closest pair is measured on the ellipsoid after.
     pos_m = ecef_surface_m(traffic.lat_deg, traffic.lon_deg)
     party_codes = np.unique(traffic.party, return_inverse=True)[1].astype(np.int64)
     best_d2_m2 = np.inf
-    best: tuple[int, int] | None = None
     interval_s = protocol.detection_interval_s
     next_detection_t_s = -np.inf
-    detections = 0
     n_steps = traffic.n_steps
     report("detect", 0, n_steps)
     for k in range(n_steps):
@@ -411,18 +433,14 @@ def _detect(
                 if d2.flat[flat] < best_d2_m2:
                     best_d2_m2 = float(d2.flat[flat])
                     i, j = divmod(flat, hi - lo)
-                    best = (lo + i, lo + j)
+                    found.best = (lo + i, lo + j)
         if t_s >= next_detection_t_s - 1e-6:
             next_detection_t_s = t_s + interval_s
-            detections += 1
+            found.detections += 1
             states: AircraftStates = traffic.states_at(k)
-            events = tracker.update(t_s, states, detect_conflicts(states, settings))
-            episodes.extend(e.alert for e in events if e.kind is AlertEventKind.CLEARED)
+            yield t_s, states, detect_conflicts(states, settings)
         if k % _PROGRESS_EVERY_STEPS == 0 or k == n_steps - 1:
             report("detect", k + 1, n_steps)
-    episodes.extend(e.alert for e in tracker.clear_all(float(traffic.step_t_s[-1])))
-    episodes.sort(key=lambda a: (a.first_seen_t_s, a.id))
-    return tuple(episodes), _closest(traffic, best), detections
 
 
 def _closest(traffic: Traffic, pair: tuple[int, int] | None) -> ClosestApproach | None:

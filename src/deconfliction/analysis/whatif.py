@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -219,16 +219,52 @@ def replay(
     return ProtocolOutcome(name, protocol, k1 - k0, rows, alerts, losses, violations)
 
 
+def alert_episodes(
+    detections: Iterable[tuple[float, AircraftStates, Conflicts]],
+    clear_after_s: float,
+    end_t_s: float,
+) -> tuple[Alert, ...]:
+    """The replay loop: detections, in time order, through one :class:`AlertTracker`
+    into alert episodes (the demo and the what-if both replay through it).
+
+    Args:
+        detections: ``(t_s, states, conflicts)`` of each detection the tracker is
+            told of.
+        clear_after_s: an alert clears after its pair is out of conflict this long.
+        end_t_s: when the replay ends: the alerts still open are closed then.
+
+    Returns:
+        Every episode, by first time seen then id.
+    """
+    tracker = AlertTracker(clear_after_s=clear_after_s)
+    episodes: list[Alert] = []
+    for t_s, states, conflicts in detections:
+        events = tracker.update(t_s, states, conflicts)
+        episodes.extend(e.alert for e in events if e.kind is AlertEventKind.CLEARED)
+    episodes.extend(e.alert for e in tracker.clear_all(end_t_s))
+    episodes.sort(key=lambda a: (a.first_seen_t_s, a.id))
+    return tuple(episodes)
+
+
 def _alerts(
     rows: ConflictRows, k0: int, k1: int, interval_s: float
 ) -> tuple[Alert, ...]:
-    """Alert episodes: the rows of each instant through one AlertTracker."""
-    tracker = AlertTracker(clear_after_s=CLEAR_AFTER_INTERVALS * interval_s)
+    """Alert episodes: the rows of each instant through :func:`alert_episodes`."""
+    return alert_episodes(
+        _detections(rows, k0, k1, interval_s),
+        CLEAR_AFTER_INTERVALS * interval_s,
+        (k1 - 1) * interval_s,
+    )
+
+
+def _detections(
+    rows: ConflictRows, k0: int, k1: int, interval_s: float
+) -> Iterator[tuple[float, AircraftStates, Conflicts]]:
+    """The detections of the instants ``k0..k1`` rebuilt from the conflict rows."""
     nobody = AircraftStates.from_columns([], [], [], [], [], [], [], party=[])
     none = _conflicts(
         np.zeros(0, np.int64), np.zeros(0, np.int64), rows, np.zeros(0, np.int64)
     )
-    episodes: list[Alert] = []
     instant = np.round(rows.t_s / interval_s).astype(np.int64)
     cuts = np.searchsorted(instant, np.arange(k0, k1 + 1))
     # Between two instants with conflicts only clearing can happen; the tracker need
@@ -240,17 +276,11 @@ def _alerts(
         if lo == hi:
             if k > active_until:
                 continue
-            events = tracker.update(t_s, nobody, none)
+            yield t_s, nobody, none
         else:
             states, a_index, b_index = _mini_states(rows, lo, hi)
-            events = tracker.update(
-                t_s, states, _conflicts(a_index, b_index, rows, np.arange(lo, hi))
-            )
+            yield t_s, states, _conflicts(a_index, b_index, rows, np.arange(lo, hi))
             active_until = k + int(np.ceil(CLEAR_AFTER_INTERVALS)) + 1
-        episodes.extend(e.alert for e in events if e.kind is AlertEventKind.CLEARED)
-    episodes.extend(e.alert for e in tracker.clear_all((k1 - 1) * interval_s))
-    episodes.sort(key=lambda a: (a.first_seen_t_s, a.id))
-    return tuple(episodes)
 
 
 def _mini_states(
