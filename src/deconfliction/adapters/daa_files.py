@@ -301,7 +301,7 @@ def _states(
         gs_kt=gs,
         vs_fpm=vs,
         alerter=alerter,
-        cartesian=not has_geo,
+        frame="daidalus" if has_geo else "cartesian",
     )
 
 

@@ -196,3 +196,43 @@ def _aeqd(center_lat_deg: float, center_lon_deg: float) -> Transformer:
         "+datum=WGS84 +units=m +no_defs"
     )
     return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
+DAIDALUS_SPHERE_RADIUS_M: float = 1852.0 * 60.0 * 180.0 / 3.141592653589793
+"""The sphere on which one minute of arc is one nautical mile (6,366,707 m): the Earth
+of NASA DAIDALUS and of the scenarios written for it (``.daa`` files)."""
+
+
+@lru_cache(maxsize=256)
+def _ortho(
+    center_lat_deg: float, center_lon_deg: float, radius_m: float
+) -> Transformer:
+    crs = CRS.from_proj4(
+        f"+proj=ortho +lat_0={center_lat_deg} +lon_0={center_lon_deg} "
+        f"+R={radius_m} +units=m +no_defs"
+    )
+    return Transformer.from_crs(
+        CRS.from_proj4(f"+proj=longlat +R={radius_m} +no_defs"), crs, always_xy=True
+    )
+
+
+def tangent_plane_m(
+    center_lat_deg: float,
+    center_lon_deg: float,
+    lat_deg: Any,
+    lon_deg: Any,
+    radius_m: float = DAIDALUS_SPHERE_RADIUS_M,
+) -> tuple[FloatArray, FloatArray]:
+    """East/north metres of points projected orthographically on the plane tangent to
+    a sphere at the centre (DAIDALUS's projection, by default on its sphere).
+
+    >>> x, y = tangent_plane_m(34.0, -117.0, [34.0 + 1 / 60], [-117.0])
+    >>> round(float(x[0]), 6), round(float(y[0]), 1)
+    (0.0, 1852.0)
+    """
+    x, y = _ortho(
+        float(center_lat_deg), float(center_lon_deg), float(radius_m)
+    ).transform(
+        np.asarray(lon_deg, dtype=np.float64), np.asarray(lat_deg, dtype=np.float64)
+    )
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)

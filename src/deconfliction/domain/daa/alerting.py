@@ -171,18 +171,22 @@ def alert_pairs(
 
 
 class AlertFilter:
-    """M-of-N and hysteresis over time, per (ownship, traffic) key.
+    """M-of-N over time, with early alerting for shown levels, per (ownship, traffic).
 
-    Feed one step at a time with :meth:`update`; keys not seen at a step keep their
-    history (a missed report is not an all-clear).
+    A level is raised at a step when its volume is entered within its alerting time,
+    or, while the level is being reported, within its early alerting time. The
+    reported level is the highest level raised at least M times in the last N steps.
+    (DAIDALUS v2.0.4 behaves so on its own programs: with DO-365's M = 2, N = 4 a level
+    shows from the 2nd step it is raised and stays 2 steps after the last; its
+    ``hysteresis_time`` does not hold alert levels longer.)
+    Keys not seen at a step keep their history (a missed report is not an all-clear).
     """
 
     def __init__(self, config: DaaConfig) -> None:
         self._m = config.alerting_m
         self._n = config.alerting_n
-        self._hold_s = config.hysteresis_time_s
         self._history: dict[tuple[str, str], deque[int]] = {}
-        self._held: dict[tuple[str, str], tuple[int, float]] = {}
+        self._shown: dict[tuple[str, str], int] = {}
 
     def update(
         self,
@@ -191,14 +195,11 @@ class AlertFilter:
         raw_level: IntArray,
         early_level: IntArray,
     ) -> IntArray:
-        """The reported level of each key at ``time_s``."""
+        """The reported level of each key at ``time_s`` (steps in time order)."""
         out = np.zeros(len(keys), dtype=np.int64)
         for i, key in enumerate(keys):
-            held_level, last_raise_s = self._held.get(key, (0, -np.inf))
-            level = int(raw_level[i])
-            # While a level is held, its early alerting time applies.
-            if held_level and int(early_level[i]) >= held_level:
-                level = max(level, min(int(early_level[i]), held_level))
+            shown = self._shown.get(key, 0)
+            level = max(int(raw_level[i]), min(int(early_level[i]), shown))
             hist = self._history.setdefault(key, deque(maxlen=self._n))
             hist.append(level)
             reported = 0
@@ -206,11 +207,6 @@ class AlertFilter:
                 if sum(1 for h in hist if h >= cand) >= self._m:
                     reported = cand
                     break
-            if reported >= held_level:
-                self._held[key] = (reported, time_s) if reported else (0, -np.inf)
-            elif time_s - last_raise_s < self._hold_s:
-                reported = held_level
-            else:
-                self._held[key] = (reported, time_s) if reported else (0, -np.inf)
+            self._shown[key] = reported
             out[i] = reported
         return out

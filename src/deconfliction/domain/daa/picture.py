@@ -28,8 +28,14 @@ from deconfliction.units import M_PER_FT, MPS_PER_FPM, MPS_PER_KT
 
 @dataclass(frozen=True, slots=True)
 class StepStates:
-    """Aircraft of one step, shape ``(n,)``. ``x_m``/``y_m`` are used instead of
-    latitude/longitude when ``cartesian`` (east/north metres of a flat frame)."""
+    """Aircraft of one step, shape ``(n,)``.
+
+    ``frame`` says how positions are read: ``"wgs84"`` (latitude/longitude on the
+    WGS-84 ellipsoid, each ownship's local east/north/up frame), ``"daidalus"``
+    (latitude/longitude projected orthographically on DAIDALUS's sphere at each
+    ownship, as DAIDALUS reads its ``.daa`` files) or ``"cartesian"`` (``x_m``/``y_m``,
+    east/north metres of one flat frame).
+    """
 
     lat_deg: FloatArray
     lon_deg: FloatArray
@@ -40,7 +46,7 @@ class StepStates:
     gs_kt: FloatArray
     vs_fpm: FloatArray
     alerter: IntArray
-    cartesian: bool = False
+    frame: str = "wgs84"
 
 
 def velocity_mps(
@@ -56,9 +62,23 @@ def relative_positions_m(
     states: StepStates, own: IntArray, traffic: IntArray
 ) -> FloatArray:
     """Ownship position less traffic position in the ownship's east/north/up frame."""
-    if states.cartesian:
+    if states.frame == "cartesian":
         dx = states.x_m[own] - states.x_m[traffic]
         dy = states.y_m[own] - states.y_m[traffic]
+    elif states.frame == "daidalus":
+        geodesy.check_latitudes(states.lat_deg)
+        dx = np.zeros(own.shape[0])
+        dy = np.zeros(own.shape[0])
+        # One projection per ownship (a step has few); pairs stay vectorised.
+        for o in np.unique(own):
+            sel = own == o
+            tx, ty = geodesy.tangent_plane_m(
+                states.lat_deg[o],
+                states.lon_deg[o],
+                states.lat_deg[traffic[sel]],
+                states.lon_deg[traffic[sel]],
+            )
+            dx[sel], dy[sel] = -tx, -ty
     else:
         geodesy.check_latitudes(states.lat_deg)
         ecef = geodesy.ecef_surface_m(states.lat_deg, states.lon_deg)

@@ -38,7 +38,7 @@ def _states(xy_nm, alt_ft, trk_deg, gs_kt, vs_fpm) -> StepStates:
         gs_kt=np.asarray(gs_kt, dtype=np.float64),
         vs_fpm=np.asarray(vs_fpm, dtype=np.float64),
         alerter=np.zeros(n, dtype=np.int64),
-        cartesian=True,
+        frame="cartesian",
     )
 
 
@@ -176,20 +176,21 @@ def test_interval_to_a_lookahead_ending_at_the_entry_counts() -> None:
     assert not at_edge[0]  # a single instant ahead is not a conflict of positive length
 
 
-def test_m_of_n_needs_two_of_four_and_hysteresis_holds() -> None:
-    f = AlertFilter(CFG)  # M = 2, N = 4, hysteresis 5 s
+def test_m_of_n_needs_two_of_four_and_early_alerting_holds_a_shown_level() -> None:
+    f = AlertFilter(CFG)  # M = 2, N = 4
     key = [("own", "tfc")]
 
-    def step(t: float, raw: int) -> int:
-        return int(f.update(t, key, np.array([raw]), np.array([raw]))[0])
+    def step(t: float, raw: int, early: int) -> int:
+        return int(f.update(t, key, np.array([raw]), np.array([early]))[0])
 
-    assert step(0, 2) == 0
-    assert step(1, 2) == 2
-    assert step(2, 0) == 2  # still 2 of the last 4
-    assert step(3, 0) == 2
-    assert step(4, 0) == 2  # 1 of 4 now, but held 5 s after it was last reported (3 s)
-    assert step(7, 0) == 2
-    assert step(8, 0) == 0
+    assert step(0, 2, 2) == 0  # once is not 2 of 4
+    assert step(1, 2, 2) == 2
+    # Beyond the alerting time but within the early one: still raised while shown.
+    assert step(2, 0, 2) == 2
+    assert step(3, 0, 0) == 2  # raised 2 of the last 4
+    assert step(4, 0, 0) == 2
+    assert step(5, 0, 0) == 0
+    assert step(6, 0, 2) == 0  # early alerting does not raise a level not shown
 
 
 def test_no_traffic_means_all_none() -> None:
