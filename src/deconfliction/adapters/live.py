@@ -8,6 +8,8 @@ Sources, each yielding the same :class:`TrackRecord` values as the file readers:
   It reconnects with exponential backoff when the connection fails or drops.
 * :class:`CotUdpListener`: CoT over UDP, unicast or multicast (the TAK default is
   239.2.3.1:6969).
+* :class:`AsterixUdpListener`: ASTERIX CAT021/048/062 over UDP, unicast or
+  multicast (a group address as the host joins it).
 
 A bad frame never stops a feed: decoders count it and go on, and a decoder failing
 unexpectedly is counted as ``decoder error`` and logged. Counts are in each source's
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import socket
 import struct
@@ -30,6 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from deconfliction.adapters.asterix import AsterixDecoder, RadarSites
 from deconfliction.adapters.cot import CotDecoder
 from deconfliction.adapters.modes import ModeSDecoder
 from deconfliction.adapters.sbs import SbsDecoder
@@ -217,28 +221,32 @@ class _DatagramQueue(asyncio.DatagramProtocol):
         self.queue.put_nowait(data)
 
 
-class CotUdpListener:
-    """CoT over UDP: one or more events per datagram, unicast or multicast.
+class UdpListener:
+    """Datagrams into a decoder's ``feed_datagram``, unicast or multicast.
 
     Args:
+        decoder: what makes positions of a datagram (its ``stats`` are the counts).
         host: the address to bind (``0.0.0.0`` for all).
         port: the port (0: any free one; see :attr:`bound_port`).
-        group: a multicast group to join (``239.2.3.1`` for TAK's default).
-        rules: party rules for the positions.
+        group: a multicast group to join.
+        interface: the local address whose interface joins the group
+            (``0.0.0.0``: the system's choice; ``127.0.0.1`` on loopback).
     """
 
     def __init__(
         self,
+        decoder: Any,
         host: str = "0.0.0.0",
-        port: int = COT_UDP_PORT,
+        port: int = 0,
         *,
         group: str | None = None,
-        rules: PartyRules | None = None,
+        interface: str = "0.0.0.0",
     ) -> None:
         self.host = host
         self.port = port
         self.group = group
-        self.decoder = CotDecoder(f"cot+udp://{host}:{port}", rules)
+        self.interface = interface
+        self.decoder = decoder
         self.bound_port: int | None = None
         self._transport: asyncio.DatagramTransport | None = None
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(MAX_DATAGRAM_QUEUE)
@@ -246,25 +254,33 @@ class CotUdpListener:
     @property
     def stats(self) -> ReadStats:
         """The decoder's counts."""
-        return self.decoder.stats
+        stats: ReadStats = self.decoder.stats
+        return stats
 
     async def start(self) -> int:
         """Bind (and join the group); returns the bound port.
 
         Raises:
-            OSError: if the address cannot be bound.
+            OSError: if the address cannot be bound or the group joined.
         """
         if self._transport is not None:
             assert self.bound_port is not None
             return self.bound_port
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host if self.group is None else "", self.port))
-        if self.group is not None:
-            membership = struct.pack(
-                "4s4s", socket.inet_aton(self.group), socket.inet_aton("0.0.0.0")
-            )
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+            sock.bind((self.host if self.group is None else "", self.port))
+            if self.group is not None:
+                membership = struct.pack(
+                    "4s4s",
+                    socket.inet_aton(self.group),
+                    socket.inet_aton(self.interface),
+                )
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        except OSError:
+            sock.close()
+            raise
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _DatagramQueue(self._queue, self.decoder.stats), sock=sock
@@ -291,6 +307,60 @@ class CotUdpListener:
                     yield record
         finally:
             self.close()
+
+
+class CotUdpListener(UdpListener):
+    """CoT over UDP: one or more events per datagram, unicast or multicast.
+
+    Args:
+        host: the address to bind (``0.0.0.0`` for all).
+        port: the port (0: any free one; see :attr:`bound_port`).
+        group: a multicast group to join (``239.2.3.1`` for TAK's default).
+        rules: party rules for the positions.
+    """
+
+    def __init__(
+        self,
+        host: str = "0.0.0.0",
+        port: int = COT_UDP_PORT,
+        *,
+        group: str | None = None,
+        rules: PartyRules | None = None,
+    ) -> None:
+        super().__init__(
+            CotDecoder(f"cot+udp://{host}:{port}", rules), host, port, group=group
+        )
+
+
+class AsterixUdpListener(UdpListener):
+    """ASTERIX over UDP (whole data blocks per datagram), unicast or multicast, as
+    radar and tracker feeds are delivered.
+
+    Args:
+        host: the address to bind, or a multicast group (224.0.0.0/4) to join.
+        port: the port (0: any free one).
+        interface: the local address whose interface joins a group.
+        radars: radar sites for CAT048.
+        rules: party rules for the positions.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        interface: str = "0.0.0.0",
+        radars: RadarSites | None = None,
+        rules: PartyRules | None = None,
+    ) -> None:
+        group = host if ipaddress.ip_address(host).is_multicast else None
+        super().__init__(
+            AsterixDecoder(f"asterix+udp://{host}:{port}", radars=radars, rules=rules),
+            host,
+            port,
+            group=group,
+            interface=interface,
+        )
 
 
 # --------------------------------------------------------------------------------------

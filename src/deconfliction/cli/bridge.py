@@ -22,7 +22,7 @@ import typer
 from deconfliction.cli._common import as_option, guarded, stderr
 from deconfliction.errors import InputError, Problem
 
-FEED_SCHEMES = ("sbs", "avr", "cot+tcp", "cot+udp")
+FEED_SCHEMES = ("sbs", "avr", "cot+tcp", "cot+udp", "asterix+udp")
 LEVEL_ARGB: dict[str, str] = {
     "conflict": "-256",
     "advisory": "-23296",
@@ -48,11 +48,37 @@ def _address(url: str) -> tuple[str, str, int | None]:
 
 
 def _source(
-    url: str, rules: Any, sbs_timezone: str, reference: tuple[float, float] | None
+    url: str,
+    rules: Any,
+    sbs_timezone: str,
+    reference: tuple[float, float] | None,
+    radars: Any = None,
+    interface: str = "0.0.0.0",
 ) -> Any:
     from deconfliction.adapters import live
 
     scheme, host, port = _address(url)
+    if scheme == "asterix+udp":
+        if port is None:
+            raise InputError(
+                [
+                    Problem(
+                        "command line",
+                        None,
+                        "SOURCE",
+                        f"{url!r}: ASTERIX has no usual port: give one "
+                        "(asterix+udp://GROUP:PORT)",
+                    )
+                ]
+            )
+        try:
+            return live.AsterixUdpListener(
+                host, port, interface=interface, radars=radars, rules=rules
+            )
+        except ValueError:
+            raise InputError(
+                [Problem("command line", None, "SOURCE", f"{host!r}: not an address")]
+            ) from None
     if scheme == "sbs":
         with as_option("--sbs-timezone"):
             return live.sbs_source(
@@ -75,7 +101,8 @@ def feed(
         str,
         typer.Argument(
             help="sbs://HOST:30003, avr://HOST:30002, "
-            "cot+tcp://HOST:8087 or cot+udp://HOST:6969"
+            "cot+tcp://HOST:8087, cot+udp://HOST:6969 or asterix+udp://GROUP:PORT "
+            "(a multicast group is joined; a local address is bound)"
         ),
     ],
     to: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")],
@@ -97,6 +124,14 @@ def feed(
     reference: Annotated[
         str | None, typer.Option(help="LAT,LON of the receiver (raw Mode-S).")
     ] = None,
+    radar_sites: Annotated[
+        str | None,
+        typer.Option(help="ASTERIX radar sites by SAC/SIC (TOML), for CAT048."),
+    ] = None,
+    interface: Annotated[
+        str,
+        typer.Option(help="Local address whose interface joins an ASTERIX group."),
+    ] = "0.0.0.0",
     flush_s: Annotated[float, typer.Option(help="Seconds between batches.")] = 1.0,
     max_seconds: Annotated[
         float | None,
@@ -119,7 +154,12 @@ def feed(
                 [Problem("command line", None, "--reference", "expected LAT,LON")]
             ) from None
         ref = (lat, lon)
-    src = _source(source, rules, sbs_timezone, ref)
+    radars = None
+    if radar_sites:
+        from deconfliction.adapters.asterix import RadarSites
+
+        radars = RadarSites.load(radar_sites)
+    src = _source(source, rules, sbs_timezone, ref, radars, interface)
     run_id = secrets.token_hex(4)
     counts = dict.fromkeys(
         ("records", "posted", "accepted", "rejected", "other party", "incomplete"), 0
