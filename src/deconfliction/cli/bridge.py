@@ -416,7 +416,148 @@ def tak(
     stderr.print(f"tak: {sent['events']} CoT events sent to {to}")
 
 
+@guarded
+def asterix(
+    server: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")],
+    token: Annotated[
+        str, typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            help="udp://HOST:PORT (a multicast group is sent to with --ttl and "
+            "--interface)"
+        ),
+    ],
+    sac: Annotated[
+        int, typer.Option(help="System Area Code of this system.", min=0, max=255)
+    ] = 0,
+    sic: Annotated[
+        int,
+        typer.Option(help="System Identification Code of this system.", min=0, max=255),
+    ] = 1,
+    interval_s: Annotated[
+        float, typer.Option(help="Seconds between updates of the picture.", min=0.1)
+    ] = 4.0,
+    max_age_s: Annotated[
+        float,
+        typer.Option(help="Aircraft not heard for longer are left out.", min=1.0),
+    ] = 30.0,
+    max_datagram_bytes: Annotated[
+        int, typer.Option(help="Largest datagram (one data block).", min=64)
+    ] = 1400,
+    ttl: Annotated[int, typer.Option(help="Multicast time to live.", min=0)] = 1,
+    interface: Annotated[
+        str | None,
+        typer.Option(help="Local address whose interface sends multicast."),
+    ] = None,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
+    ] = None,
+) -> None:
+    """Send the live picture the token's party may see as ASTERIX CAT062 system
+    tracks over UDP, for an ATC display or a C2 system."""
+    import ipaddress
+    import socket
+
+    import httpx
+    import numpy as np
+
+    from deconfliction.adapters.asterix_out import (
+        TrackNumbers,
+        datagrams,
+        encode_records,
+    )
+
+    parts = urlsplit(to)
+    try:
+        if parts.scheme != "udp" or not parts.hostname or parts.port is None:
+            raise ValueError
+        multicast = ipaddress.ip_address(parts.hostname).is_multicast
+    except ValueError:
+        raise InputError(
+            [Problem("command line", None, "--to", f"{to!r}: expected udp://HOST:PORT")]
+        ) from None
+    headers = {"Authorization": f"Bearer {token}"}
+    base = server.rstrip("/")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    if multicast:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
+        if interface:
+            sock.setsockopt(
+                socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface)
+            )
+    numbers = TrackNumbers()
+    sent = {"updates": 0, "records": 0, "datagrams": 0}
+    started = time.monotonic()
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            while max_seconds is None or time.monotonic() - started < max_seconds:
+                tick = time.monotonic()
+                answer = client.get("/v1/tracks", params={"max_age_s": max_age_s})
+                if answer.status_code != 200:
+                    raise InputError(
+                        [
+                            Problem(
+                                "command line",
+                                None,
+                                "--token"
+                                if answer.status_code in (401, 403)
+                                else "--server",
+                                f"GET /v1/tracks answered {answer.status_code}",
+                            )
+                        ]
+                    )
+                picture = answer.json()
+                if picture:
+                    column = {
+                        k: np.array([p[k] for p in picture], dtype=np.float64)
+                        for k in (
+                            "t_s",
+                            "lat_deg",
+                            "lon_deg",
+                            "alt_ft",
+                            "gs_kt",
+                            "trk_deg",
+                            "vs_fpm",
+                        )
+                    }
+                    records = encode_records(
+                        [p["id"] for p in picture],
+                        column["t_s"],
+                        column["lat_deg"],
+                        column["lon_deg"],
+                        column["alt_ft"],
+                        column["gs_kt"],
+                        column["trk_deg"],
+                        column["vs_fpm"],
+                        sac=sac,
+                        sic=sic,
+                        track_numbers=numbers,
+                    )
+                    for datagram in datagrams(records, max_datagram_bytes):
+                        sock.sendto(datagram, (parts.hostname, parts.port))
+                        sent["datagrams"] += 1
+                    sent["records"] += len(records)
+                sent["updates"] += 1
+                time.sleep(max(0.0, interval_s - (time.monotonic() - tick)))
+    except KeyboardInterrupt:
+        pass
+    except httpx.HTTPError as exc:
+        raise InputError(
+            [Problem("command line", None, "--server", f"{base}: {exc}")]
+        ) from None
+    finally:
+        sock.close()
+    stderr.print(
+        f"asterix: {sent['updates']} updates, {sent['records']} CAT062 records in "
+        f"{sent['datagrams']} datagrams to {to}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``feed`` and ``tak`` to ``app``."""
     app.command("feed")(feed)
+    app.command("asterix")(asterix)
     app.command("tak")(tak)
