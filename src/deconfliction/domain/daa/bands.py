@@ -109,8 +109,7 @@ class _Manoeuvres:
     final_v_mps: FloatArray
 
 
-RECOVERY_FACTORS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
-"""Sizes of the recovery cylinder tried in turn, as fractions of the configured one."""
+TIME_TO_MANOEUVRE_ADDED = True
 
 MAX_PIECES = 16
 """A manoeuvre is cut into at most this many pieces of equal time."""
@@ -348,7 +347,11 @@ def _levels_region(
         horizon = np.where(
             pairs.alert_level >= lev, th.early_alerting_time_s, th.alerting_time_s
         )
-        hit = use[:, None] & (first <= horizon[:, None])
+        if TIME_TO_MANOEUVRE_ADDED:
+            limit = horizon[:, None] + man.times_s[pairs.own][..., -1]
+        else:
+            limit = horizon[:, None]
+        hit = use[:, None] & (first <= limit)
         region = np.where(hit, np.maximum(region, th.region[:, None]), region)
     return region, corrective_last
 
@@ -368,10 +371,10 @@ def _recovery(
     ok = np.zeros((n_own, c), dtype=bool)
     todo = np.ones(n_own, dtype=bool)
     # The recovery cylinder shrinks (DAIDALUS's "n factor") until some manoeuvre
-    # stays outside it; at last only leaving the corrective volume counts.
-    for factor in RECOVERY_FACTORS:
-        cyl_d = np.full(p, config.min_horizontal_recovery_nm * M_PER_NM * factor)
-        cyl_z = np.full(p, config.min_vertical_recovery_ft * M_PER_FT * factor)
+    # stays outside it, down to the NMAC cylinder; past that, no recovery.
+    for h_nm, v_ft in config.recovery_cylinders:
+        cyl_d = np.full(p, h_nm * M_PER_NM)
+        cyl_z = np.full(p, v_ft * M_PER_FT)
         cyl_first, _ = _conflicts(
             man, pairs, cyl_d, cyl_z, np.zeros(p), np.zeros(p), config.lookahead_s
         )
@@ -384,6 +387,9 @@ def _recovery(
             break
     exit_s = np.where(ok, np.maximum(last_own, 0.0), np.inf)
     ttr = exit_s.min(axis=1)
+    # Recovery manoeuvres are those that regain well-clear about as soon as the best.
+    ok &= exit_s <= ttr[:, None] + config.recovery_stability_time_s
+    ttr = np.where(np.isfinite(ttr), ttr, -np.inf)
     return ok, ttr
 
 

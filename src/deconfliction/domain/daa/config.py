@@ -113,6 +113,10 @@ class DaaConfig:
     recovery_vs: bool
     recovery_alt: bool
     recovery_stability_time_s: float
+    recovery_cylinders: tuple[tuple[float, float], ...]
+    """(horizontal NM, vertical ft) sizes of the recovery cylinder, tried in turn:
+    the configured minimum, shrunk by ``ca_factor`` each time while it stays above the
+    NMAC cylinder, then (``ca_bands``) the NMAC cylinder itself."""
     hysteresis_time_s: float
     alerting_m: int
     alerting_n: int
@@ -177,6 +181,8 @@ _SCALARS: dict[str, tuple[str, str]] = {
     "min_horizontal_recovery": ("length", "ft"),
     "min_vertical_recovery": ("length", "ft"),
     "recovery_stability_time": ("time", "s"),
+    "horizontal_nmac": ("length", "ft"),
+    "vertical_nmac": ("length", "ft"),
     "hysteresis_time": ("time", "s"),
 }
 _OLD_NAMES = {
@@ -186,7 +192,8 @@ _OLD_NAMES = {
 }
 _OLD_NAMES |= {"min_gs": "min_hs", "max_gs": "max_hs", "step_gs": "step_hs"}
 _OLD_NAMES |= {"recovery_trk": "recovery_hdir", "recovery_gs": "recovery_hs"}
-_BOOLS = ("recovery_hdir", "recovery_hs", "recovery_vs", "recovery_alt")
+_BOOLS = ("recovery_hdir", "recovery_hs", "recovery_vs", "recovery_alt", "ca_bands")
+_OPTIONAL = {"horizontal_nmac": "500 [ft]", "vertical_nmac": "100 [ft]"}
 _LINE = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*=\s*(.*?)\s*$")
 _VALUE = re.compile(
     r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:\[([^\]]*)\])?$"
@@ -259,6 +266,8 @@ def parse_conf(text: str, source: str, name: str = "") -> DaaConfig:
     problems: list[Problem] = []
     entries = _read_entries(text, source, problems)
     values: dict[str, float] = {}
+    for key, fallback in _OPTIONAL.items():
+        entries.setdefault(key, _Entry(fallback, 0))
     for key, (dim, _) in _SCALARS.items():
         entry = entries.get(key)
         if entry is None:
@@ -293,6 +302,20 @@ def parse_conf(text: str, source: str, name: str = "") -> DaaConfig:
                 source, entries["alerting_m"].line, "alerting_m", "exceeds alerting_n"
             )
         )
+    ca_factor = 0.1
+    if "ca_factor" in entries:
+        m = _VALUE.match(entries["ca_factor"].value)
+        if m and 0.0 < float(m.group(1)) < 1.0:
+            ca_factor = float(m.group(1))
+        else:
+            problems.append(
+                Problem(
+                    source,
+                    entries["ca_factor"].line,
+                    "ca_factor",
+                    "not between 0 and 1",
+                )
+            )
     corrective = _region(source, entries, "corrective_region", "MID", problems)
     alerters = _alerters(source, entries, problems)
     _check_ranges(source, entries, values, problems)
@@ -327,12 +350,28 @@ def parse_conf(text: str, source: str, name: str = "") -> DaaConfig:
         recovery_vs=flags["recovery_vs"],
         recovery_alt=flags["recovery_alt"],
         recovery_stability_time_s=values["recovery_stability_time"],
+        recovery_cylinders=_cylinders(values, ca_factor, flags["ca_bands"]),
         hysteresis_time_s=values["hysteresis_time"],
         alerting_m=ints["alerting_m"],
         alerting_n=ints["alerting_n"],
         corrective_region=corrective,
         alerters=alerters,
     )
+
+
+def _cylinders(
+    values: dict[str, float], ca_factor: float, ca_bands: bool
+) -> tuple[tuple[float, float], ...]:
+    h_ft, v_ft = values["min_horizontal_recovery"], values["min_vertical_recovery"]
+    nmac_h_ft, nmac_v_ft = values["horizontal_nmac"], values["vertical_nmac"]
+    out: list[tuple[float, float]] = []
+    factor = 1.0
+    while h_ft * factor >= nmac_h_ft and v_ft * factor >= nmac_v_ft and len(out) < 100:
+        out.append((h_ft * factor * M_PER_FT / M_PER_NM, v_ft * factor))
+        factor *= 1.0 - ca_factor
+    if ca_bands or not out:
+        out.append((nmac_h_ft * M_PER_FT / M_PER_NM, nmac_v_ft))
+    return tuple(out)
 
 
 def _region(

@@ -136,15 +136,35 @@ def test_climbing_through_enters_at_zthr() -> None:
 
 
 def test_already_inside_well_clear_gives_warning_and_recovery() -> None:
-    res = _one(
-        _states([[0, 0], [0, 0.3]], [10000, 10100], [0, 180], [150, 150], [0, 0])
-    )
+    # Side by side 0.5 NM apart (inside DTHR 0.66 NM), same track and speed: the
+    # violation lasts for ever unless the ownship turns; turning away recovers, and
+    # the recovery cylinder (0.66 NM) is shrunk until a manoeuvre keeps out of it.
+    res = _one(_states([[0, 0], [0.5, 0]], [10000, 10100], [0, 0], [150, 150], [0, 0]))
     assert res.alerts.time_to_volume_s[0, 2] == 0.0
     assert res.alerts.raw_level[0] == 3
     b = res.bands["direction_deg"]
     assert b.recovery[0]
-    assert (b.region[0] == Region.RECOVERY).any()
+    assert 0 < b.time_to_recovery_s[0] < 60
+    values = b.values_deg_kt_fpm_or_ft[0]
+    away = b.region[0][np.argmin(np.abs(values - 270.0))]
+    towards = b.region[0][np.argmin(np.abs(values - 90.0))]
+    assert (away, towards) == (Region.RECOVERY, Region.NEAR)
     assert not (b.region[0] == Region.NONE).any()
+    assert b.resolution_down_deg_kt_fpm_or_ft[0] > 180  # a left turn
+    assert not b.preferred_up[0]
+
+
+def test_inside_and_closing_too_fast_to_recover_saturates() -> None:
+    # Head-on 0.3 NM apart at 300 kt closure: no manoeuvre keeps even the NMAC
+    # cylinder (500 ft, 100 ft); no RECOVERY, time to recovery -inf.
+    res = _one(
+        _states([[0, 0], [0, 0.3]], [10000, 10050], [0, 180], [150, 150], [0, 0])
+    )
+    b = res.bands["direction_deg"]
+    assert b.recovery[0]
+    assert b.time_to_recovery_s[0] == -np.inf
+    assert (b.region[0] == Region.NEAR).all()
+    assert b.resolution_up_deg_kt_fpm_or_ft[0] == np.inf
 
 
 def test_thresholds_are_inclusive_at_exactly_the_value() -> None:
@@ -297,6 +317,11 @@ def test_shipped_configs_hold_do_365_values() -> None:
         450.0,
     )
     assert len(load_config("do-365a").alerters) == 2
+    cyl = b.recovery_cylinders
+    assert cyl[0] == pytest.approx((0.66, 450.0))
+    assert cyl[1] == pytest.approx((0.66 * 0.9, 405.0))  # ca_factor 0.1
+    assert cyl[-1] == pytest.approx((500 * M_PER_FT / M_PER_NM, 100.0))  # NMAC
+    assert all(h * M_PER_NM >= 500 * M_PER_FT for h, _ in cyl)
     tcas = load_config("tcas2")
     low = alert_pairs(
         tcas,
