@@ -117,6 +117,31 @@ class World:
         )
 
 
+def agreement_text(
+    protocol_id: str,
+    parties: tuple[str, ...],
+    version: int = 1,
+    sharing: str = "zones",
+    notice_s: float | None = None,
+) -> str:
+    """A protocol naming ``parties`` (no lines, no zones), with a termination
+    clause when ``notice_s`` is given."""
+    text = (
+        f'[protocol]\nid = "{protocol_id}"\nversion = {version}\n'
+        f'title = "{protocol_id} agreement"\nsharing = "{sharing}"\n'
+        "lookahead_s = 300\n\n"
+    )
+    for party in parties:
+        text += (
+            f'[[parties]]\nid = "{party}"\nname = "{party.title()}"\n'
+            f'language = "{LANGUAGE.get(party, "en")}"\n\n'
+        )
+    text += "[separation]\nhorizontal_nm = 5.0\nvertical_ft = 1000.0\n"
+    if notice_s is not None:
+        text += f"\n[termination]\nnotice_s = {notice_s}\n"
+    return text
+
+
 def register(server: Server) -> World:
     """A, B and C with a token of every role, as ``deconfliction party add``."""
     world = World(server)

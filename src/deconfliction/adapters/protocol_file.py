@@ -63,6 +63,7 @@ from deconfliction.domain.protocol import (
     PlanningRules,
     Protocol,
     SharingLevel,
+    TerminationRules,
     Zone,
 )
 from deconfliction.errors import Problem, ProtocolError
@@ -640,6 +641,7 @@ class _Builder:
                 "hotline",
                 "conformance",
                 "planning",
+                "termination",
                 # Blind detection's settings: checked by `deconfliction blind`.
                 "blind",
                 "peers",
@@ -655,6 +657,7 @@ class _Builder:
         hotline = self._hotline(root.get("hotline"))
         conformance = self._conformance(root.get("conformance"))
         planning = self._planning(root.get("planning"))
+        termination = self._termination(root.get("termination"))
         if self.r.problems or head is None or minima is None:
             problems = sorted(
                 self.r.problems, key=lambda p: (p.line is None, p.line or 0)
@@ -674,6 +677,7 @@ class _Builder:
             hotline=hotline,
             conformance=conformance,
             planning=planning,
+            termination=termination,
             detection_interval_s=head.detection_interval_s,
             stale_after_s=head.stale_after_s,
         )
@@ -1281,6 +1285,24 @@ class _Builder:
             else bool(flags["allow_conflicted_activation"]),
         )
 
+    # [termination] ---------------------------------------------------------------
+
+    def _termination(self, value: Any) -> TerminationRules:
+        path: _Path = ("termination",)
+        table = self.r.table(value, path, optional=("notice_s",))
+        if table is None:
+            return TerminationRules()
+        notice_s = self.r.number(table, path, "notice_s", at_least=0.0)
+        if notice_s is not None and notice_s > MAX_NOTICE_S:
+            self.r.report(
+                (*path, "notice_s"),
+                f"must be at most {MAX_NOTICE_S:g} (ten years), got {notice_s:g}",
+            )
+            notice_s = None
+        return TerminationRules(notice_s=notice_s)
+
+
+MAX_NOTICE_S: float = 10 * 365.25 * 86400.0  # a notice period of at most ten years
 
 # ------------------------------------------------------------------------- helpers
 

@@ -34,7 +34,7 @@ from deconfliction.api.text_guard import TextGuard
 from deconfliction.api.ws import router as stream_router
 from deconfliction.config import Settings
 from deconfliction.errors import LeaseLostError
-from deconfliction.service import hotline, planning
+from deconfliction.service import hotline, planning, withdrawal
 from deconfliction.service.clock import Clock, SystemClock
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.leadership import new_holder_id
@@ -89,7 +89,8 @@ async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
 def _hotline_tick(ctx: Context) -> int:
     with ctx.engine.begin() as conn:
         now = ctx.clock.now_t_s()
-        return hotline.tick(conn, ctx.keys, now) + planning.tick(conn, now)
+        ended = withdrawal.end_due(conn, ctx.keys, now)
+        return ended + hotline.tick(conn, ctx.keys, now) + planning.tick(conn, now)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -90,11 +90,27 @@ class ProtocolVersionOut(BaseModel):
         description="each party's full name as the protocol states it, by id",
     )
     accepted_by: list[str]
-    awaiting: list[str]
+    awaiting: list[str] = Field(
+        description="parties whose acceptance is still needed: those the version "
+        "names and, while proposed, those of the version in effect it would replace"
+    )
     proposed_by: str
     proposed_t_s: float
     effective_t_s: float | None
     superseded_t_s: float | None
+    notice_s: float | None = Field(
+        default=None,
+        description="the version's termination clause: a party may give notice "
+        "of withdrawal and the version ends this long after; null: it ends only "
+        "when a version accepted by all its parties replaces it",
+    )
+    notice_by: str | None = Field(
+        default=None, description="the party that gave notice of withdrawal"
+    )
+    notice_t_s: float | None = None
+    ends_t_s: float | None = Field(
+        default=None, description="when the version ends by the notice given"
+    )
     sha256: str
     toml: str | None = None
     geometry: dict[str, Any] | None = None

@@ -7,6 +7,8 @@ a running server (``--server URL --token T``), as ``replay``, ``feed`` and ``tak
   accept puts it in effect. ``--sha256`` accepts only the text one has reviewed.
 * ``show [VERSION]`` the version in effect, or the one named, and ``--toml`` its text.
 * ``history`` every version naming the token's party, oldest first.
+* ``withdraw VERSION`` gives the token's party's notice of withdrawal from a version
+  in effect under its termination clause; it ends ``notice_s`` later.
 
 A version is ``N`` (when the party sees one protocol with a version N) or
 ``ID/N``. The server's answers (``/v1/protocols``) are read as they come; a refusal
@@ -29,7 +31,7 @@ from deconfliction.errors import InputError, Problem
 HTTP_TIMEOUT_S: float = 30.0  # a proposal is checked by the server before it answers
 
 protocol_app = typer.Typer(
-    help="The agreement on a server: propose, accept, show, history.",
+    help="The agreement on a server: propose, accept, show, history, withdraw.",
     no_args_is_help=True,
 )
 
@@ -133,6 +135,23 @@ def _summary(v: dict[str, Any]) -> str:
         ("sharing", v["sharing"]),
         ("sha256", v["sha256"]),
     ]
+    notice_s = v.get("notice_s")
+    rows.append(
+        (
+            "termination",
+            "by consent only"
+            if notice_s is None
+            else f"a party may withdraw with {notice_s:g} s notice",
+        )
+    )
+    if v.get("notice_by"):
+        rows.append(
+            (
+                "notice",
+                f"by {v['notice_by']} at {_utc(v.get('notice_t_s'))}, "
+                f"ends {_utc(v.get('ends_t_s'))}",
+            )
+        )
     head = f"{v['protocol_id']} version {v['version']}: {status}"
     return "\n".join([head, *(f"  {k + ':':<12} {value}" for k, value in rows)])
 
@@ -302,6 +321,23 @@ def history(server: ServerOpt, token: TokenOpt) -> None:
             in_effect,
         )
     Console(highlight=False).print(table)
+
+
+@protocol_app.command("withdraw")
+@guarded
+def withdraw(
+    version: Annotated[str, typer.Argument(help="N, or ID/N.")],
+    server: ServerOpt,
+    token: TokenOpt,
+) -> None:
+    """Give your party's notice of withdrawal from a version in effect; it ends
+    after the notice period its \\[termination] clause sets."""
+    with _Server(server, token) as api:
+        ident, number = _resolve(api, version)
+        noticed = api.request(
+            "POST", f"/v1/protocols/{ident}/versions/{number}/withdraw"
+        )
+    sys.stdout.write(_summary(noticed) + "\n")
 
 
 def register(app: typer.Typer) -> None:

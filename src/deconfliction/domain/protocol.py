@@ -196,6 +196,19 @@ class PlanningRules:
 
 
 @dataclass(frozen=True, slots=True)
+class TerminationRules:
+    """How a party may leave this version of the agreement on its own.
+
+    Attributes:
+        notice_s: a party of the version may give notice of withdrawal; the version
+            then ends this long after the notice. None (the default): the version
+            ends only when a version accepted by all its parties replaces it.
+    """
+
+    notice_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Protocol:
     """A version of the agreement.
 
@@ -213,6 +226,7 @@ class Protocol:
         hotline: hotline rules.
         conformance: conformance rules.
         planning: rules for planned operations and their advance notice.
+        termination: how a party may end this version on its own (by notice).
         detection_interval_s: how often live detection runs.
         stale_after_s: a track with no position for this long is dropped.
     """
@@ -234,6 +248,7 @@ class Protocol:
     )
     conformance: ConformanceRules = field(default_factory=ConformanceRules)
     planning: PlanningRules = field(default_factory=PlanningRules)
+    termination: TerminationRules = field(default_factory=TerminationRules)
     detection_interval_s: float = 5.0
     stale_after_s: float = 60.0
 

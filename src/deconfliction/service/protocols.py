@@ -1,9 +1,14 @@
-"""Protocol lifecycle: proposed, accepted by every party named, then in effect.
+"""Protocol lifecycle: proposed, accepted by every party whose consent it needs,
+then in effect.
 
-Only one protocol version is in effect at a time. A version takes effect when the
-last party it names accepts it; the version in effect before it is then superseded.
-Proposing counts as the proposing party's acceptance. Earlier versions stay
-readable by the parties they name.
+Only one protocol version is in effect at a time. An agreement ends only with the
+consent of its parties: a version takes effect when every party it names has
+accepted it, and also every party of the version in effect that it would replace
+(:func:`replaced_by`); that version is then superseded. Otherwise a version in
+effect ends only by its own termination clause (``[termination] notice_s``: a
+party's notice of withdrawal, ``service.withdrawal``). Proposing counts as the
+proposing party's acceptance. Earlier versions stay readable by the parties they
+name, and a version stays readable by the parties whose consent it asked.
 """
 
 from __future__ import annotations
@@ -43,6 +48,10 @@ class ProtocolVersion:
     effective_t_s: float | None
     superseded_t_s: float | None
     accepted_by: tuple[str, ...]
+    consent_of: tuple[str, ...]
+    notice_by: str | None = None
+    notice_t_s: float | None = None
+    ends_t_s: float | None = None
 
     @property
     def status(self) -> str:
@@ -55,8 +64,18 @@ class ProtocolVersion:
 
     @property
     def awaiting(self) -> tuple[str, ...]:
-        """Parties named that have not accepted yet."""
-        return tuple(p for p in self.protocol.parties if p not in self.accepted_by)
+        """Parties whose consent is needed and that have not accepted yet: those
+        named, and (while proposed) those of the version it would replace."""
+        return tuple(p for p in self.consent_of if p not in self.accepted_by)
+
+    def shown_to(self, party: str) -> bool:
+        """Whether ``party`` may read this version: it is named, it was asked to
+        consent (its agreement would be replaced), or it accepted it."""
+        return (
+            party in self.protocol.parties
+            or party in self.consent_of
+            or party in self.accepted_by
+        )
 
 
 @lru_cache(maxsize=32)
@@ -74,9 +93,17 @@ def _load(conn: Connection, pk: int) -> ProtocolVersion:
         .where(protocol_acceptances.c.version_pk == pk)
         .order_by(protocol_acceptances.c.accepted_t_s, protocol_acceptances.c.party_id)
     ).scalars()
+    protocol = _parse(row.toml_text, f"{row.protocol_id} v{row.version}")
+    consent_of = tuple(protocol.parties)
+    if row.effective_t_s is None and row.superseded_t_s is None:
+        # Still proposed: the parties of what it would replace must consent too.
+        for replaced in _in_effect_versions(conn):
+            consent_of += tuple(
+                p for p in replaced.protocol.parties if p not in consent_of
+            )
     return ProtocolVersion(
         pk=int(row.id),
-        protocol=_parse(row.toml_text, f"{row.protocol_id} v{row.version}"),
+        protocol=protocol,
         toml_text=row.toml_text,
         sha256=row.sha256,
         proposed_by=row.proposed_by,
@@ -84,7 +111,40 @@ def _load(conn: Connection, pk: int) -> ProtocolVersion:
         effective_t_s=row.effective_t_s,
         superseded_t_s=row.superseded_t_s,
         accepted_by=tuple(accepted),
+        consent_of=consent_of,
+        notice_by=row.notice_by,
+        notice_t_s=row.notice_t_s,
+        ends_t_s=row.ends_t_s,
     )
+
+
+def load(conn: Connection, pk: int) -> ProtocolVersion:
+    """The stored version with primary key ``pk`` (for the server's own use:
+    no visibility check)."""
+    return _load(conn, pk)
+
+
+def _in_effect_versions(conn: Connection) -> list[ProtocolVersion]:
+    """Every version in effect (today at most one)."""
+    pks = conn.execute(
+        select(protocol_versions.c.id)
+        .where(
+            protocol_versions.c.effective_t_s.is_not(None),
+            protocol_versions.c.superseded_t_s.is_(None),
+        )
+        .order_by(protocol_versions.c.id)
+    ).scalars()
+    return [_load(conn, int(pk)) for pk in pks]
+
+
+def replaced_by(conn: Connection, version: ProtocolVersion) -> list[ProtocolVersion]:
+    """The versions in effect that ``version`` would replace if it took effect now.
+
+    Only one version is in effect at a time, so a version that takes effect
+    replaces the one in effect, whoever its parties are; hence that version's
+    parties must all consent (:attr:`ProtocolVersion.consent_of`).
+    """
+    return [v for v in _in_effect_versions(conn) if v.pk != version.pk]
 
 
 def _summary(v: ProtocolVersion) -> dict[str, object]:
@@ -95,6 +155,11 @@ def _summary(v: ProtocolVersion) -> dict[str, object]:
         "accepted_by": list(v.accepted_by),
         "awaiting": list(v.awaiting),
     }
+
+
+def audience(v: ProtocolVersion) -> list[str]:
+    """The parties told about ``v``: those it names and those asked to consent."""
+    return list(dict.fromkeys((*v.protocol.parties, *v.consent_of)))
 
 
 def propose(
@@ -155,7 +220,7 @@ def propose(
     events.publish(
         conn,
         "protocol.proposed",
-        {p: _summary(version) for p in protocol.parties},
+        {p: _summary(version) for p in audience(version)},
         now_t_s,
     )
     return _take_effect_if_complete(conn, version, now_t_s)
@@ -166,8 +231,13 @@ def accept(
 ) -> ProtocolVersion:
     """Record ``who``'s party's acceptance; the version may take effect.
 
+    A party of the version in effect that this version would replace accepts it
+    here too (it is the consent to end its agreement). Accepting again changes
+    nothing, but puts the version in effect if it now has every consent it needs
+    (the version it would have replaced has ended meanwhile).
+
     Raises:
-        NotFoundError: if there is no such version the party is named in.
+        NotFoundError: if there is no such version the party may see.
         ForbiddenError: if ``who`` may not write.
         ConflictError: if the version was superseded.
     """
@@ -177,7 +247,7 @@ def accept(
     if current.superseded_t_s is not None:
         raise ConflictError(f"{protocol_id} v{version} was superseded")
     if who.party_id in current.accepted_by:
-        return current
+        return _take_effect_if_complete(conn, current, now_t_s)
     conn.execute(
         insert(protocol_acceptances).values(
             version_pk=current.pk, party_id=who.party_id, accepted_t_s=now_t_s
@@ -187,10 +257,7 @@ def accept(
     events.publish(
         conn,
         "protocol.accepted",
-        {
-            p: {**_summary(updated), "by": who.party_id}
-            for p in updated.protocol.parties
-        },
+        {p: {**_summary(updated), "by": who.party_id} for p in audience(updated)},
         now_t_s,
     )
     return _take_effect_if_complete(conn, updated, now_t_s)
@@ -199,56 +266,60 @@ def accept(
 def _take_effect_if_complete(
     conn: Connection, version: ProtocolVersion, now_t_s: float
 ) -> ProtocolVersion:
-    if version.awaiting or version.effective_t_s is not None:
+    if version.effective_t_s is not None or version.superseded_t_s is not None:
         return version
-    previous = in_effect(conn)
-    conn.execute(
-        update(protocol_versions)
-        .where(
-            protocol_versions.c.effective_t_s.is_not(None),
-            protocol_versions.c.superseded_t_s.is_(None),
+    version = _load(conn, version.pk)  # what it replaces, as of now
+    if version.awaiting:
+        return version
+    replaced = replaced_by(conn, version)
+    told = set(version.protocol.parties)
+    for old in replaced:
+        # Compare-and-set: a version ended meanwhile is not ended twice.
+        conn.execute(
+            update(protocol_versions)
+            .where(
+                protocol_versions.c.id == old.pk,
+                protocol_versions.c.superseded_t_s.is_(None),
+            )
+            .values(superseded_t_s=now_t_s)
         )
-        .values(superseded_t_s=now_t_s)
-    )
+        told |= set(old.protocol.parties)
     conn.execute(
         update(protocol_versions)
         .where(protocol_versions.c.id == version.pk)
         .values(effective_t_s=now_t_s)
     )
     effective = _load(conn, version.pk)
-    audience = set(effective.protocol.parties)
-    if previous is not None:
-        audience |= set(previous.protocol.parties)
     events.publish(
-        conn, "protocol.effective", {p: _summary(effective) for p in audience}, now_t_s
+        conn,
+        "protocol.effective",
+        {p: _summary(effective) for p in sorted(told)},
+        now_t_s,
     )
     return effective
 
 
 def in_effect(conn: Connection) -> ProtocolVersion | None:
     """The version in effect, if any."""
-    pk = conn.execute(
-        select(protocol_versions.c.id).where(
-            protocol_versions.c.effective_t_s.is_not(None),
-            protocol_versions.c.superseded_t_s.is_(None),
-        )
-    ).scalar()
-    return None if pk is None else _load(conn, int(pk))
+    effective = _in_effect_versions(conn)
+    return effective[-1] if effective else None
 
 
 def list_visible(conn: Connection, who: Principal) -> list[ProtocolVersion]:
-    """Every version that names ``who``'s party, oldest first."""
+    """Every version ``who``'s party may read (:meth:`ProtocolVersion.shown_to`),
+    oldest first."""
     pks = conn.execute(
         select(protocol_versions.c.id).order_by(protocol_versions.c.id)
     ).scalars()
     out = [_load(conn, int(pk)) for pk in pks]
-    return [v for v in out if who.party_id in v.protocol.parties]
+    return [v for v in out if v.shown_to(who.party_id)]
 
 
 def get_visible(
     conn: Connection, who: Principal, protocol_id: str, version: int
 ) -> ProtocolVersion:
-    """One version, if it names ``who``'s party.
+    """One version, if ``who``'s party may read it
+    (:meth:`ProtocolVersion.shown_to`).
 
     Raises:
         NotFoundError: otherwise (whether or not it exists).
@@ -261,7 +332,7 @@ def get_visible(
     ).scalar()
     if pk is not None:
         found = _load(conn, int(pk))
-        if who.party_id in found.protocol.parties:
+        if found.shown_to(who.party_id):
             return found
     raise NotFoundError(f"protocol {protocol_id} version {version}")
 

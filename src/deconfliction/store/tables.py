@@ -70,6 +70,10 @@ protocol_versions = Table(
     Column("proposed_t_s", Float, nullable=False),
     Column("effective_t_s", Float, nullable=True),
     Column("superseded_t_s", Float, nullable=True),
+    # A party's notice of withdrawal under the version's [termination] clause.
+    Column("notice_by", String(64), nullable=True),
+    Column("notice_t_s", Float, nullable=True),
+    Column("ends_t_s", Float, nullable=True),
     UniqueConstraint("protocol_id", "version", name="uq_protocol_versions_id_version"),
 )
 

@@ -1,4 +1,4 @@
-"""/v1/protocols: propose, accept, read; the version in effect."""
+"""/v1/protocols: propose, accept, withdraw, read; the version in effect."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from deconfliction.api.params import VersionPath
 from deconfliction.api.schemas import ProtocolVersionOut
 from deconfliction.domain.protocol import Protocol
 from deconfliction.errors import InputError, NotFoundError, Problem
-from deconfliction.service import protocols
+from deconfliction.service import protocols, withdrawal
 
 router = APIRouter(prefix="/v1/protocols", tags=["protocols"])
 
@@ -82,6 +82,10 @@ def _out(v: protocols.ProtocolVersion, full: bool) -> ProtocolVersionOut:
         proposed_t_s=v.proposed_t_s,
         effective_t_s=v.effective_t_s,
         superseded_t_s=v.superseded_t_s,
+        notice_s=p.termination.notice_s,
+        notice_by=v.notice_by,
+        notice_t_s=v.notice_t_s,
+        ends_t_s=v.ends_t_s,
         sha256=v.sha256,
         toml=v.toml_text if full else None,
         geometry=geometry(p) if full else None,
@@ -158,6 +162,27 @@ def accept(
     with ctx.engine.begin() as conn:
         out = _out(
             protocols.accept(conn, who, protocol_id, version, ctx.clock.now_t_s()),
+            full=True,
+        )
+    ctx.notifier.notify()
+    return out
+
+
+@router.post(
+    "/{protocol_id}/versions/{version}/withdraw", response_model=ProtocolVersionOut
+)
+def withdraw(
+    protocol_id: str, version: VersionPath, ctx: CtxDep, who: WhoDep
+) -> ProtocolVersionOut:
+    """Give notice of the caller's party's withdrawal from a version in effect, under
+    its termination clause (``[termination] notice_s``): it ends that long after.
+    Only an officer or admin of a party the version names; to every other party the
+    answer is the one for a version that does not exist."""
+    with ctx.engine.begin() as conn:
+        out = _out(
+            withdrawal.give_notice(
+                conn, ctx.keys, who, protocol_id, version, ctx.clock.now_t_s()
+            ),
             full=True,
         )
     ctx.notifier.notify()

@@ -1,0 +1,109 @@
+"""Attack: two parties end a third party's agreement without it (issue 14, item 3).
+
+b proposed a protocol naming only b and c, c accepted, and a's protocol was
+superseded: a's alerts vanished and its messages were refused. A version that would
+replace the one in effect now needs the acceptance of every party of that version
+too; with a's acceptance it takes effect. Through a real server, on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Server
+from tests.security import world as w
+
+pytestmark = pytest.mark.slow
+
+B_C = "russia-syria"
+
+
+def _current(world: w.World, party: str) -> httpx.Response:
+    with world.client(party) as client:
+        return client.get("/v1/protocols/current")
+
+
+def _message_to_b(world: w.World) -> httpx.Response:
+    with world.client(w.A) as a:
+        return a.post(
+            "/v1/hotline/messages",
+            json={"to": w.B, "kind": "free_text", "text": "still talking"},
+        )
+
+
+def test_two_parties_cannot_supersede_a_third_partys_agreement(
+    server: Server,
+) -> None:
+    world = w.register(server)
+    w.put_protocol_in_effect(world, 1, "zones")
+    # b proposes an agreement naming only b and c, c accepts it.
+    proposed = world.propose(w.B, w.agreement_text(B_C, (w.B, w.C)))
+    assert proposed.status_code == 201, proposed.text
+    assert proposed.json()["status"] == "proposed"
+    assert proposed.json()["awaiting"] == [w.C, w.A], proposed.text
+    accepted = world.accept(w.C, B_C, 1)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "proposed", accepted.text
+    assert accepted.json()["awaiting"] == [w.A]
+    # Accepting again changes nothing either.
+    again = world.accept(w.B, B_C, 1)
+    assert again.status_code == 200 and again.json()["status"] == "proposed"
+    # a's agreement stands: still in effect for a and b, and a's hotline works.
+    for party in (w.A, w.B):
+        current = _current(world, party)
+        assert current.status_code == 200, current.text
+        assert (current.json()["protocol_id"], current.json()["status"]) == (
+            w.PROTOCOL_ID,
+            "in_effect",
+        )
+    sent = _message_to_b(world)
+    assert sent.status_code == 201, sent.text
+    # The same through a new version of a's own protocol that drops a.
+    dropped = world.propose(
+        w.B, w.agreement_text(w.PROTOCOL_ID, (w.B, w.C), version=2, sharing="full")
+    )
+    assert dropped.status_code == 201, dropped.text
+    assert world.accept(w.C, w.PROTOCOL_ID, 2).json()["awaiting"] == [w.A]
+    assert _current(world, w.A).json()["version"] == 1
+    # a is asked: it sees both proposals and was told of them on its stream.
+    with world.client(w.A, "observer") as a:
+        listed = {
+            (v["protocol_id"], v["version"]): v for v in a.get("/v1/protocols").json()
+        }
+    assert listed[(B_C, 1)]["awaiting"] == [w.A]
+    assert listed[(w.PROTOCOL_ID, 2)]["awaiting"] == [w.A]
+    told = [
+        (e["type"], e["data"]["protocol_id"], e["data"]["version"])
+        for e in w.drain_stream(world, w.A)
+        if e.get("type") == "protocol.proposed"
+    ]
+    assert (("protocol.proposed", B_C, 1)) in told, told
+    # a's observer may read but not consent.
+    with world.client(w.A, "observer") as observer:
+        refused = observer.post(f"/v1/protocols/{B_C}/versions/1/accept")
+    assert refused.status_code == 403, refused.text
+    assert _current(world, w.A).json()["protocol_id"] == w.PROTOCOL_ID
+
+
+def test_with_the_third_partys_acceptance_they_can(server: Server) -> None:
+    world = w.register(server)
+    w.put_protocol_in_effect(world, 1, "zones")
+    assert world.propose(w.B, w.agreement_text(B_C, (w.B, w.C))).status_code == 201
+    assert world.accept(w.C, B_C, 1).json()["status"] == "proposed"
+    consented = world.accept(w.A, B_C, 1)
+    assert consented.status_code == 200, consented.text
+    assert consented.json()["status"] == "in_effect", consented.text
+    assert consented.json()["accepted_by"] == [w.B, w.C, w.A]
+    assert consented.json()["awaiting"] == []
+    # a's agreement ended with a's consent: a is no longer party to one.
+    assert _current(world, w.A).status_code == 404
+    with world.client(w.A) as a:
+        old = a.get(f"/v1/protocols/{w.PROTOCOL_ID}/versions/1").json()
+        assert old["status"] == "superseded"
+        # a keeps reading the version it consented to.
+        assert a.get(f"/v1/protocols/{B_C}/versions/1").status_code == 200
+    assert _current(world, w.C).json()["protocol_id"] == B_C
+    # and the hotline follows the agreement in effect, which no longer names a.
+    assert _message_to_b(world).status_code == 403
