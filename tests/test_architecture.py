@@ -84,6 +84,46 @@ class TestLayering:
                     path.name
                 )
 
+    @pytest.mark.parametrize(
+        ("layer", "forbidden"),
+        [
+            # Services own the store: routes and reports ask a service.
+            ("api/routes", ("deconfliction.store", "sqlalchemy")),
+            ("reports", ("deconfliction.store", "sqlalchemy")),
+            # The record is below the services that keep it.
+            ("hotline", ("deconfliction.service", "deconfliction.api")),
+            # The blind computation knows no command line.
+            ("blind", ("deconfliction.cli",)),
+            # Adapters, analysis and the ground floor serve the outer layers.
+            ("analysis", ("deconfliction.service", "deconfliction.cli")),
+        ],
+    )
+    def test_layer_does_not_import(
+        self, layer: str, forbidden: tuple[str, ...]
+    ) -> None:
+        for path in sorted((SRC / layer).rglob("*.py")):
+            for name in _imports(path):
+                assert not name.startswith(forbidden), (
+                    f"{path.relative_to(SRC)} imports {name}"
+                )
+
+    @pytest.mark.parametrize("module", ["errors", "units", "timetext"])
+    def test_the_ground_floor_imports_nothing_of_ours(self, module: str) -> None:
+        for name in _imports(SRC / f"{module}.py"):
+            assert not name.startswith("deconfliction"), f"{module} imports {name}"
+
+    def test_adapters_name_no_command_line_flag(self) -> None:
+        """An adapter does not know the command line: the command that took a value
+        from a flag names it (``cli/_common.as_option``)."""
+        flag = re.compile(r"--[a-z][a-z0-9-]*")
+        for path in sorted((SRC / "adapters").rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    assert not flag.fullmatch(node.value), (
+                        f"{path.name}:{node.lineno} names the flag {node.value}"
+                    )
+
     def test_adapters_do_not_import_cli_or_service(self) -> None:
         for path in (SRC / "adapters").rglob("*.py"):
             for name in _imports(path):
@@ -128,6 +168,25 @@ class TestErrorTree:
         for _, obj in inspect.getmembers(errors, inspect.isclass):
             if issubclass(obj, Exception):
                 assert issubclass(obj, errors.DeconflictionError)
+
+    def test_every_exception_class_is_in_the_tree(self) -> None:
+        """Every public exception class of the package derives from
+        :class:`DeconflictionError` (private ones, named ``_X``, are control flow
+        caught in their own module)."""
+        outside = []
+        for info in pkgutil.walk_packages(deconfliction.__path__, "deconfliction."):
+            if ".migrations" in info.name or info.name.endswith("__main__"):
+                continue
+            module = importlib.import_module(info.name)
+            for name, obj in inspect.getmembers(module, inspect.isclass):
+                if (
+                    issubclass(obj, BaseException)
+                    and obj.__module__ == module.__name__
+                    and not name.startswith("_")
+                    and not issubclass(obj, errors.DeconflictionError)
+                ):
+                    outside.append(f"{module.__name__}.{name}")
+        assert outside == []
 
     def test_input_errors_are_value_errors(self) -> None:
         for cls in (

@@ -29,7 +29,7 @@ from deconfliction.adapters.protocol_file import builtin_protocol_path
 from deconfliction.analysis.demo import scenario_line
 from deconfliction.cli import report as report_cli
 from deconfliction.reports import charts
-from deconfliction.reports.daily import DailyReport, gather
+from deconfliction.reports.daily import DailyReport
 from deconfliction.reports.render import render_html, write_report
 from deconfliction.scenario.traffic import (
     REFERENCE_START_T_S,
@@ -39,6 +39,7 @@ from deconfliction.scenario.traffic import (
 from deconfliction.service import auth, hotline, incidents, protocols
 from deconfliction.service.auth import Principal, Role
 from deconfliction.service.clock import ManualClock
+from deconfliction.service.daily_report import gather
 from deconfliction.service.ingest import ingest_batch
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection

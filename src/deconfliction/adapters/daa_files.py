@@ -90,7 +90,7 @@ def load_config(name_or_path: str) -> DaaConfig:
                 Problem(
                     name_or_path,
                     None,
-                    "--config",
+                    "config",
                     f"no such file, and not one of {', '.join(SHIPPED_CONFIGS)}",
                 )
             ]

@@ -21,12 +21,13 @@ from deconfliction.blind.circuit import conflict_matrix, cpa_figures
 from deconfliction.blind.encoding import encode_states, fill_slots
 from deconfliction.blind.parameters import TCPA_FRACTION_BITS, BlindPlan
 from deconfliction.domain.model import AircraftStates
+from deconfliction.errors import DeconflictionError
 from deconfliction.units import M_PER_NM
 
 ObjectArray = np.ndarray[Any, np.dtype[np.object_]]
 
 
-class OperandOutOfRangeError(ValueError):
+class OperandOutOfRangeError(DeconflictionError, ValueError):
     """A comparison operand beyond its declared bit length: a bound is wrong."""
 
 

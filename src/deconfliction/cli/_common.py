@@ -41,17 +41,27 @@ def reported_errors(database: object = None) -> Iterator[None]:
 
 
 @contextmanager
-def as_option(flag: str) -> Iterator[None]:
+def as_option(flag: str, field: str | None = None) -> Iterator[None]:
     """Name the command-line option ``flag`` in the input errors raised inside.
 
     Adapters name their own field (they do not know the command line); the command
-    that took the value from ``flag`` says where it came from.
+    that took the value from ``flag`` says where it came from. Without ``field``
+    every problem is the option's (``command line: FLAG: ...``); with it, only the
+    problems of that field are, keeping their source (the name or file given), and
+    the others (in a file the option named) stay as they are.
     """
     try:
         yield
     except InputError as exc:
         raise InputError(
-            [Problem("command line", None, flag, p.message) for p in exc.problems]
+            [
+                Problem("command line", None, flag, p.message)
+                if field is None
+                else Problem(p.source, p.line, flag, p.message)
+                if p.field == field
+                else p
+                for p in exc.problems
+            ]
         ) from None
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from deconfliction.cli._common import guarded
+from deconfliction.cli._common import as_option, guarded
 
 
 @guarded
@@ -58,7 +58,8 @@ def daa(
     )
     from deconfliction.analysis.daa import run
 
-    cfg = load_config(config)
+    with as_option("--config", field="config"):
+        cfg = load_config(config)
     steps = read_daa(scenario)
     owns = frozenset(ownship) if ownship else None
     rows: list[list[str]] = []

@@ -38,9 +38,10 @@ def report(
     """Write the daily report of DAY: sorties, conflicts, violations, closest
     approaches, hotline traffic, open incidents and a map, as self-contained HTML and
     a PDF of it."""
-    from deconfliction.reports.daily import gather, parse_day, reader_language
+    from deconfliction.reports.daily import parse_day
     from deconfliction.reports.i18n import LANGUAGES, check_lang
     from deconfliction.reports.render import write_report
+    from deconfliction.service.daily_report import gather, reader_language
     from deconfliction.store import engine as store_engine
 
     when = parse_day(day)

@@ -154,6 +154,30 @@ def update_party(
     return changes
 
 
+@dataclass(frozen=True, slots=True)
+class PartyInfo:
+    """A registered party as other parties see it."""
+
+    id: str
+    name: str
+    language: str
+
+
+def visible_parties(conn: Connection, who: Principal) -> list[PartyInfo]:
+    """The caller's party and every party named with it in a protocol version
+    (their names and languages are not secret among them), by id; a party named in
+    no protocol sees only itself."""
+    from deconfliction.service import protocols  # protocols builds on this module
+
+    known = {who.party_id}
+    for version in protocols.list_visible(conn, who):
+        known.update(version.protocol.parties)
+    rows = conn.execute(
+        select(parties).where(parties.c.id.in_(known)).order_by(parties.c.id)
+    ).all()
+    return [PartyInfo(r.id, r.name, r.language) for r in rows]
+
+
 def valid_for_s(days: int) -> float:
     """Seconds of a token's validity of ``days`` days.
 

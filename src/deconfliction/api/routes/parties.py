@@ -8,7 +8,6 @@ admin issues tokens for its own party and no other.
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 
 from deconfliction.api.deps import CtxDep, WhoDep
 from deconfliction.api.params import IdPath
@@ -20,8 +19,7 @@ from deconfliction.api.schemas import (
     WhoAmI,
 )
 from deconfliction.errors import ForbiddenError
-from deconfliction.service import auth, protocols
-from deconfliction.store.tables import parties
+from deconfliction.service import auth
 
 router = APIRouter(prefix="/v1/parties", tags=["parties"])
 
@@ -32,13 +30,8 @@ def list_parties(ctx: CtxDep, who: WhoDep) -> list[PartyOut]:
     (their names and languages are not secret among them); a party named in no
     protocol sees only itself."""
     with ctx.engine.connect() as conn:
-        known = {who.party_id}
-        for version in protocols.list_visible(conn, who):
-            known.update(version.protocol.parties)
-        rows = conn.execute(
-            select(parties).where(parties.c.id.in_(known)).order_by(parties.c.id)
-        ).all()
-    return [PartyOut(id=r.id, name=r.name, language=r.language) for r in rows]
+        known = auth.visible_parties(conn, who)
+    return [PartyOut(id=p.id, name=p.name, language=p.language) for p in known]
 
 
 @router.get("/me", response_model=WhoAmI)

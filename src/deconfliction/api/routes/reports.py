@@ -31,7 +31,7 @@ def daily(
     """The daily report of ``day`` (YYYY-MM-DD, UTC) for the caller's party: only what
     it may see. ``lang``: en, ru or ar (default: the party's language);
     ``format``: html (default) or pdf."""
-    from deconfliction.reports.daily import gather, parse_day, reader_language
+    from deconfliction.reports.daily import parse_day
     from deconfliction.reports.i18n import LANGUAGES, check_lang
     from deconfliction.reports.render import (
         ReportRendererMissing,
@@ -39,6 +39,7 @@ def daily(
         render_pdf,
         report_file_stem,
     )
+    from deconfliction.service.daily_report import gather, reader_language
 
     when = parse_day(day)
     if lang is not None:

@@ -10,14 +10,12 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import and_, func, select
 
 from deconfliction.api.deps import CtxDep, WhoDep
 from deconfliction.api.params import time_param
 from deconfliction.api.schemas import BatchOut, TrackPoint
-from deconfliction.errors import InputError, NotFoundError, Problem
-from deconfliction.service import disclosure, ingest, protocols
-from deconfliction.store.tables import positions
+from deconfliction.errors import InputError, Problem
+from deconfliction.service import ingest, tracks
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
 
@@ -166,17 +164,17 @@ async def post_batch(
     return BatchOut.model_validate(result.as_json())
 
 
-def _point(row: Any) -> TrackPoint:
+def _point(position: tracks.TrackPosition) -> TrackPoint:
     return TrackPoint(
-        party=row.party_id,
-        id=row.aircraft_id,
-        t_s=row.t_s,
-        lat_deg=row.lat_deg,
-        lon_deg=row.lon_deg,
-        alt_ft=row.alt_ft,
-        gs_kt=row.gs_kt,
-        trk_deg=row.trk_deg,
-        vs_fpm=row.vs_fpm,
+        party=position.party_id,
+        id=position.aircraft_id,
+        t_s=position.t_s,
+        lat_deg=position.lat_deg,
+        lon_deg=position.lon_deg,
+        alt_ft=position.alt_ft,
+        gs_kt=position.gs_kt,
+        trk_deg=position.trk_deg,
+        vs_fpm=position.vs_fpm,
     )
 
 
@@ -190,36 +188,8 @@ def live_picture(
     ``max_age_s``."""
     now = ctx.clock.now_t_s()
     with ctx.engine.connect() as conn:
-        sharing = protocols.current_sharing(conn)
-        latest = (
-            select(
-                positions.c.party_id,
-                positions.c.aircraft_id,
-                func.max(positions.c.t_s).label("t_s"),
-            )
-            .where(positions.c.t_s >= now - max_age_s)
-            .group_by(positions.c.party_id, positions.c.aircraft_id)
-            .subquery()
-        )
-        rows = conn.execute(
-            select(positions)
-            .join(
-                latest,
-                and_(
-                    positions.c.party_id == latest.c.party_id,
-                    positions.c.aircraft_id == latest.c.aircraft_id,
-                    positions.c.t_s == latest.c.t_s,
-                ),
-            )
-            .order_by(
-                positions.c.party_id, positions.c.aircraft_id, positions.c.id.desc()
-            )
-        ).all()
-    out: dict[tuple[str, str], TrackPoint] = {}
-    for row in rows:
-        if disclosure.tracks_visible(who.party_id, row.party_id, sharing):
-            out.setdefault((row.party_id, row.aircraft_id), _point(row))
-    return list(out.values())
+        picture = tracks.live_picture(conn, who.party_id, now, max_age_s)
+    return [_point(p) for p in picture]
 
 
 @router.get("/{party_id}/{aircraft_id}", response_model=list[TrackPoint])
@@ -236,19 +206,7 @@ def history(
     since_t_s = time_param("since", since)
     until_t_s = time_param("until", until)
     with ctx.engine.connect() as conn:
-        sharing = protocols.current_sharing(conn)
-        if not disclosure.tracks_visible(who.party_id, party_id, sharing):
-            raise NotFoundError(f"aircraft {party_id}/{aircraft_id}")
-        query = select(positions).where(
-            positions.c.party_id == party_id, positions.c.aircraft_id == aircraft_id
+        found = tracks.history(
+            conn, who.party_id, party_id, aircraft_id, since_t_s, until_t_s, limit
         )
-        if since_t_s is not None:
-            query = query.where(positions.c.t_s >= since_t_s)
-        if until_t_s is not None:
-            query = query.where(positions.c.t_s <= until_t_s)
-        rows = conn.execute(
-            query.order_by(positions.c.t_s, positions.c.id).limit(limit)
-        ).all()
-    if not rows:
-        raise NotFoundError(f"aircraft {party_id}/{aircraft_id}")
-    return [_point(r) for r in rows]
+    return [_point(p) for p in found]
