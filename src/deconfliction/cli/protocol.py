@@ -340,6 +340,85 @@ def withdraw(
     sys.stdout.write(_summary(noticed) + "\n")
 
 
+@protocol_app.command("import-zones")
+@guarded
+def import_zones(
+    file: Annotated[Path, typer.Argument(help="An AIXM 5.1, OpenAir or GeoJSON file.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="aixm, openair or geojson (default: told from the content).",
+        ),
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            help="The party that owns every zone (needed for AIXM and OpenAir; "
+            "overrides a GeoJSON zone's owner)."
+        ),
+    ] = None,
+    ground_ft: Annotated[
+        float,
+        typer.Option(
+            help="Terrain elevation added to limits above ground (AGL), in feet."
+        ),
+    ] = 0.0,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the TOML here (default: standard output)."),
+    ] = None,
+) -> None:
+    """Airspaces as protocol zones: TOML [[zones]] (and GeoJSON's [[lines]]) to paste
+    into a protocol, each with its name, class and limits (as written, in a comment).
+    """
+    from deconfliction.adapters.airspace_files import (
+        AIRSPACE_FORMATS,
+        read_airspace,
+        zones_toml,
+    )
+
+    if fmt is None:
+        head = file.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+        fmt = (
+            "aixm"
+            if head.startswith(b"<")
+            else ("geojson" if head.startswith(b"{") else "openair")
+        )
+    if fmt not in AIRSPACE_FORMATS:
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--format",
+                    f"{fmt!r}: expected {'|'.join(AIRSPACE_FORMATS)}",
+                )
+            ]
+        )
+    if owner is None and fmt != "geojson":
+        raise InputError(
+            [Problem("command line", None, "--owner", "needed: which party owns them")]
+        )
+    result = read_airspace(file, fmt, ground_ft)
+    for warning in result.warnings[:50]:
+        stderr.print(f"  {warning}", markup=False)
+    stderr.print(
+        f"{file}: {len(result.zones)} zones, {len(result.lines_toml)} lines, "
+        f"{result.skipped} left out, {len(result.warnings)} warnings",
+        markup=False,
+    )
+    if not result.zones and not result.lines_toml:
+        raise InputError([Problem(str(file), None, "", "no airspace to import")])
+    text = zones_toml(result.zones, owner, file.name)
+    if result.lines_toml:
+        text += "\n" + "\n".join(result.lines_toml)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, "utf-8")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``protocol`` command group to ``app``."""
     app.add_typer(protocol_app, name="protocol")
