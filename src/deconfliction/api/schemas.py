@@ -74,6 +74,26 @@ class BatchOut(BaseModel):
     accepted: int
     rejected: list[RejectionOut]
     duplicate: bool
+    duplicate_positions: int = Field(
+        default=0,
+        description="accepted positions the store already held (same party, "
+        "aircraft and time, sent before or twice in this batch): not stored again",
+    )
+    live_positions: int = Field(
+        default=0, description="accepted positions recent enough for the live picture"
+    )
+    history_positions: int = Field(
+        default=0,
+        description="accepted positions more than stale_after_s old on arrival: "
+        "stored as history, never in the live picture (no alert)",
+    )
+    stale_after_s: float | None = Field(
+        default=None,
+        description="the protocol in effect's stale_after_s (None: no protocol)",
+    )
+    notice: str | None = Field(
+        default=None, description="what the sender must know, in words"
+    )
 
 
 class ProtocolVersionOut(BaseModel):

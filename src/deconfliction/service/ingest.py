@@ -16,6 +16,13 @@ Rules (documented in the README):
 * Positions closer to a pole than ``geodesy.MAX_ABS_LAT_DEG`` are rejected: detection
   cannot use a track angle there (the live loop sets aside any such aircraft it
   finds anyway, but never stores new ones).
+* A position is stored once per (party, aircraft, time): one sent again, under
+  another batch id or twice in one batch, is accepted but not stored again (the
+  first copy is kept) and counted in ``duplicate_positions``.
+* Positions more than the protocol's ``stale_after_s`` old on arrival never enter
+  the live picture (live detection drops aircraft not heard from for that long):
+  they are stored as history, and the answer says so (``history_positions``, a
+  ``notice``), so that a late feed is never silently ignored.
 * Positions older than the aircraft's latest are stored as history (evidence,
   reports) but never move the live picture backwards: live detection uses each
   aircraft's newest position only, and conformance sees positions in time order as
@@ -27,21 +34,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from deconfliction.adapters.position_fields import NUMERIC_FIELDS, check_number
 from deconfliction.domain.geodesy import MAX_ABS_LAT_DEG
 from deconfliction.errors import ConflictError, ForbiddenError, InputError, Problem
+from deconfliction.service import protocols
 from deconfliction.service.auth import Principal
 from deconfliction.store.tables import ingest_batches, positions
 from deconfliction.timetext import parse_time_s
 
 MAX_BATCH_ROWS: int = 50_000  # a larger batch should be split; it holds one transaction
 MAX_ID_LENGTH: int = 100  # matches positions.aircraft_id
+LOOKUP_CHUNK: int = 500  # aircraft per look for positions already stored
 # Characters no id may hold: control characters (NUL cannot be stored in PostgreSQL
 # text at all) and lone surrogates (not encodable as UTF-8).
 NOT_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -64,6 +73,21 @@ class BatchResult:
     accepted: int
     rejected: tuple[RowRejection, ...] = field(default=())
     duplicate: bool = False
+    duplicate_positions: int = 0
+    history_positions: int = 0
+    stale_after_s: float | None = None
+
+    @property
+    def notice(self) -> str | None:
+        """What the sender must know of the batch's history positions, if any."""
+        if not self.history_positions or self.stale_after_s is None:
+            return None
+        return (
+            f"{self.history_positions} of {self.accepted} positions were more than "
+            f"{self.stale_after_s:g} s old on arrival (the protocol's stale_after_s): "
+            "stored as history, they do not enter the live picture and raise no "
+            "alert; check the feed's delay and clock"
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The wire form."""
@@ -75,6 +99,11 @@ class BatchResult:
                 for r in self.rejected
             ],
             "duplicate": self.duplicate,
+            "duplicate_positions": self.duplicate_positions,
+            "live_positions": self.accepted - self.history_positions,
+            "history_positions": self.history_positions,
+            "stale_after_s": self.stale_after_s,
+            "notice": self.notice,
         }
 
 
@@ -204,6 +233,30 @@ def _stored_result(
         accepted=data["accepted"],
         rejected=tuple(RowRejection(**r) for r in data["rejected"]),
         duplicate=True,
+        duplicate_positions=int(data.get("duplicate_positions", 0)),
+        history_positions=int(data.get("history_positions", 0)),
+        stale_after_s=data.get("stale_after_s"),
+    )
+
+
+def ingest_under_protocol(
+    conn: Connection,
+    who: Principal,
+    batch_id: str,
+    rows: Sequence[Mapping[str, Any]],
+    now_t_s: float,
+    future_tolerance_s: float,
+) -> BatchResult:
+    """:func:`ingest_batch` with the ``stale_after_s`` of the protocol in effect."""
+    effective = protocols.in_effect(conn)
+    return ingest_batch(
+        conn,
+        who,
+        batch_id,
+        rows,
+        now_t_s,
+        future_tolerance_s,
+        effective.protocol.stale_after_s if effective else None,
     )
 
 
@@ -214,8 +267,12 @@ def ingest_batch(
     rows: Sequence[Mapping[str, Any]],
     now_t_s: float,
     future_tolerance_s: float,
+    stale_after_s: float | None = None,
 ) -> BatchResult:
     """Store a batch once. The caller commits the transaction.
+
+    With ``stale_after_s`` (the protocol in effect's), the positions more than
+    that old on arrival are counted as history (stored, never live).
 
     Raises:
         ForbiddenError: for an observer.
@@ -255,8 +312,16 @@ def ingest_batch(
             Problem("batch", None, "positions", "the batch holds no position")
         ]
         raise InputError(problems)
+    fresh = _first_of_each(clean)
     result = BatchResult(
-        batch_id=batch_id, accepted=len(clean), rejected=tuple(rejected)
+        batch_id=batch_id,
+        accepted=len(clean),
+        rejected=tuple(rejected),
+        duplicate_positions=len(clean) - len(fresh),
+        history_positions=0
+        if stale_after_s is None
+        else sum(now_t_s - r["t_s"] > stale_after_s for r in clean),
+        stale_after_s=stale_after_s,
     )
     # INSERT ... ON CONFLICT DO NOTHING, not a savepoint: on SQLite (pysqlite) a
     # SAVEPOINT opened before the first write starts the transaction and its
@@ -283,18 +348,80 @@ def ingest_batch(
         if stored is None:  # pragma: no cover - the winner committed before we read
             raise ConflictError(f"batch {batch_id!r} is being stored; retry")
         return stored
-    for row in clean:
+    for row in fresh:
         row["party_id"] = who.party_id
         row["batch_id"] = batch_id
         row["received_t_s"] = now_t_s
     if conn.dialect.name == "postgresql":
         # Inserts commit in id order, so live detection, reading new rows by id,
-        # never skips a row that commits late (SQLite has one writer anyway).
+        # never skips a row that commits late (SQLite has one writer anyway). The
+        # lock also keeps another batch from storing the same positions between
+        # the look for them and the copy.
         conn.execute(text("LOCK TABLE positions IN SHARE ROW EXCLUSIVE MODE"))
-        _copy_positions(conn, clean)
+    # On SQLite the batch record above took the write lock: the same holds.
+    held = _already_stored(conn, who.party_id, fresh)
+    if held:
+        fresh = [r for r in fresh if (r["aircraft_id"], r["t_s"]) not in held]
+        result = replace(result, duplicate_positions=result.accepted - len(fresh))
+        conn.execute(
+            update(ingest_batches)
+            .where(
+                ingest_batches.c.party_id == who.party_id,
+                ingest_batches.c.batch_id == batch_id,
+            )
+            .values(result_json=json.dumps(result.as_json()))
+        )
+    if not fresh:
         return result
-    conn.execute(insert(positions), clean)
+    if conn.dialect.name == "postgresql":
+        _copy_positions(conn, fresh)
+        return result
+    conn.execute(insert(positions), fresh)
     return result
+
+
+def _first_of_each(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with the first of each (aircraft, time) only.
+
+    >>> rows = [{"aircraft_id": "A", "t_s": 1.0, "n": k} for k in range(2)]
+    >>> [r["n"] for r in _first_of_each(rows)]
+    [0]
+    """
+    seen: set[tuple[str, float]] = set()
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        key = (row["aircraft_id"], row["t_s"])
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+def _already_stored(
+    conn: Connection, party_id: str, rows: list[dict[str, Any]]
+) -> set[tuple[str, float]]:
+    """The (aircraft, time) of ``rows`` the store already holds for ``party_id``:
+    per chunk of aircraft, their positions between the batch's first and last
+    time (a range of the unique index)."""
+    if not rows:
+        return set()
+    times = [r["t_s"] for r in rows]
+    wanted = {(r["aircraft_id"], r["t_s"]) for r in rows}
+    aircraft = sorted({r["aircraft_id"] for r in rows})
+    found: set[tuple[str, float]] = set()
+    for k in range(0, len(aircraft), LOOKUP_CHUNK):
+        chunk = aircraft[k : k + LOOKUP_CHUNK]
+        for ident, t_s in conn.execute(
+            select(positions.c.aircraft_id, positions.c.t_s).where(
+                positions.c.party_id == party_id,
+                positions.c.aircraft_id.in_(chunk),
+                positions.c.t_s >= min(times),
+                positions.c.t_s <= max(times),
+            )
+        ):
+            if (ident, t_s) in wanted:
+                found.add((ident, t_s))
+    return found
 
 
 _COPY_COLUMNS: tuple[str, ...] = (

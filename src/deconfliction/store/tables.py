@@ -112,7 +112,8 @@ positions = Table(
     Column("vs_fpm", Float, nullable=False),
     Column("batch_id", String(200), nullable=False),
     Column("received_t_s", Float, nullable=False),
-    Index("ix_positions_aircraft_time", "party_id", "aircraft_id", "t_s"),
+    # One row per (party, aircraft, time): a position sent again is stored once.
+    Index("ix_positions_aircraft_time", "party_id", "aircraft_id", "t_s", unique=True),
     Index("ix_positions_time", "t_s"),
     Index("ix_positions_received", "received_t_s"),
 )

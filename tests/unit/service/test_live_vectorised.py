@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from deconfliction.domain import geodesy
 from deconfliction.domain.volumes import Circle, Operation, Volume3D, Volume4D
@@ -122,23 +123,14 @@ class TestLivePicture:
         report = live.tick()
         assert (report.positions_read, report.aircraft, report.conflicts) == (4, 2, 1)
 
-    @pytest.mark.parametrize(
-        ("first", "second", "conflicts"), [(FAR, NEAR, 1), (NEAR, FAR, 0)]
-    )
-    def test_of_two_positions_at_one_time_the_one_stored_last_wins(
-        self,
-        store: Store,
-        first: tuple[float, float],
-        second: tuple[float, float],
-        conflicts: int,
+    def test_the_store_holds_one_position_per_aircraft_and_time(
+        self, store: Store
     ) -> None:
-        live = LiveDetection(store.engine, store.clock, 5.0)
-        live.tick()
+        # Ingestion keeps the first (#21.10); the live loop never sees a tie.
         now = store.clock.t_s
-        store.post(at("russia", "R1", now - 1, HAMA), at("coalition", "C1", now, first))
-        store.post(at("coalition", "C1", now, second))
-        store.clock.advance(5)
-        assert live.tick().conflicts == conflicts
+        store.post(at("coalition", "C1", now, FAR))
+        with pytest.raises(IntegrityError):
+            store.post(at("coalition", "C1", now, NEAR))
 
     def test_late_positions_never_move_the_picture_back(self, store: Store) -> None:
         live = LiveDetection(store.engine, store.clock, 5.0)
@@ -158,9 +150,8 @@ class TestLivePicture:
         now = store.clock.t_s
         store.post(
             at("russia", "R1", now - 3, HAMA),
-            at("coalition", "C1", now - 2, NEAR),
-            at("coalition", "C1", now - 4, FAR),
-            at("coalition", "C1", now - 2, FAR),  # same time, stored last: wins
+            at("coalition", "C1", now - 2, FAR),  # the newest, stored first
+            at("coalition", "C1", now - 4, NEAR),
             at("coalition", "C2", now - 90, NEAR),  # older than stale_after_s
         )
         report = LiveDetection(store.engine, store.clock, 5.0).tick()
@@ -264,21 +255,17 @@ class TestClearedAlertKeepsItsWorst:
 class TestConformanceFeed:
     OUT = east_of(AL_TANF, -60.0)
 
-    @pytest.mark.parametrize(("tie_in_first", "entry_s"), [(True, -3), (False, -1)])
+    @pytest.mark.parametrize(("inside_at_3", "entry_s"), [(True, -3), (False, -1)])
     def test_fed_in_time_order_each_time_once(
-        self, store: Store, tie_in_first: bool, entry_s: float
+        self, store: Store, inside_at_3: bool, entry_s: float
     ) -> None:
         live = LiveDetection(store.engine, store.clock, 5.0)
         live.tick()
         now = store.clock.t_s
-        tie = [
-            at("russia", "R2", now - 3, AL_TANF),
-            at("russia", "R2", now - 3, self.OUT),
-        ]
         store.post(
             at("russia", "R2", now - 1, AL_TANF),
             at("russia", "R2", now - 4, self.OUT),
-            *(tie if tie_in_first else tie[::-1]),
+            at("russia", "R2", now - 3, AL_TANF if inside_at_3 else self.OUT),
         )
         store.clock.advance(5)
         live.tick()
@@ -313,12 +300,11 @@ class TestConformanceFeed:
         live.tick()
         store.post(
             at("russia", "R2", now - 2, AL_TANF),  # late: older than the last fed
-            at("russia", "R2", now, AL_TANF),  # the same time as the last fed
             at("russia", "R2", now + 4, self.OUT),
         )
         store.clock.advance(5)
         report = live.tick()
-        assert report.positions_read == 3
+        assert report.positions_read == 2
         assert store.incidents_of("zone_incursion") == []
 
 

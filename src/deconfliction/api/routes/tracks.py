@@ -136,14 +136,16 @@ async def post_batch(
     "gs_kt", "trk_deg", "vs_fpm"}]}``; CSV with that header and ``?batch_id=``.
     Times are RFC 3339 with a zone, or epoch seconds. An optional ``party`` must be
     the caller's party: a row naming another is rejected. A 201 or 200 means the
-    batch is committed.
+    batch is committed. Positions more than the protocol's ``stale_after_s`` old
+    on arrival are stored as history and never enter the live picture: the answer
+    counts them (``history_positions``) and says so (``notice``).
     """
     raw = await request.body()
     bid, rows = _parse_body(request.headers.get("content-type", ""), raw, batch_id)
 
     def work() -> ingest.BatchResult:
         with ctx.engine.begin() as conn:
-            return ingest.ingest_batch(
+            return ingest.ingest_under_protocol(
                 conn,
                 who,
                 bid,
