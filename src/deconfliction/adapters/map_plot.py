@@ -325,7 +325,6 @@ def draw_map(
         ValueError: if ``t_s`` and ``tracks`` differ in length.
     """
     words = labels or MapLabels()
-    font = FONT_FAMILY
     if len(t_s) != len(tracks):
         raise ValueError(f"{len(t_s)} times for {len(tracks)} track samples")
     parties = list(
@@ -343,8 +342,24 @@ def draw_map(
     ax.set_ylim(south, north)
     ax.set_aspect(1.0 / math.cos(math.radians(mid_lat)))
     handles: list[Any] = []
+    _draw_base_map(ax, (west, east, south, north), words, handles)
+    _draw_protocol(ax, protocol, colour, words, handles)
+    _draw_tracks(ax, t_s, tracks, parties, violations, colour, words, handles)
+    _draw_alerts(ax, alerts, words, handles)
+    _draw_places(ax, places)
+    _draw_frame(fig, ax, (west, east, south, north), words, handles, title, subtitle)
+    return fig
 
-    # base map
+
+def _draw_base_map(
+    ax: Any,
+    extent: tuple[float, float, float, float],
+    words: MapLabels,
+    handles: list[Any],
+) -> None:
+    """Land, country names and rivers."""
+    west, east, south, north = extent
+    font = FONT_FAMILY
     view = shapely.box(west, south, east, north)
     for props, geom in _geo_features("countries.geojson"):
         for poly in shapely.get_parts(geom):
@@ -385,7 +400,16 @@ def draw_map(
             )
     handles.append(Line2D([], [], color=_RIVER, lw=1.3, label=words.river))
 
-    # the protocol: zones, then buffers and lines
+
+def _draw_protocol(
+    ax: Any,
+    protocol: Protocol,
+    colour: dict[str, str],
+    words: MapLabels,
+    handles: list[Any],
+) -> None:
+    """The protocol: zones, then buffers and lines."""
+    font = FONT_FAMILY
     for zone in protocol.zones:
         c = colour.get(zone.owner, "#555555")
         poly = shapely.Polygon(np.column_stack([zone.lon_deg, zone.lat_deg]))
@@ -464,7 +488,18 @@ def draw_map(
             )
         )
 
-    # tracks by party, then the non-conforming parts bold
+
+def _draw_tracks(
+    ax: Any,
+    t_s: FloatArray,
+    tracks: AircraftStates,
+    parties: list[str],
+    violations: Sequence[Violation],
+    colour: dict[str, str],
+    words: MapLabels,
+    handles: list[Any],
+) -> None:
+    """Tracks by party, then the non-conforming parts bold and the deepest points."""
     for party in parties:
         segs = _track_segments(t_s, tracks, tracks.party == party)
         if segs:
@@ -523,7 +558,12 @@ def draw_map(
             )
         )
 
-    # conflicts by highest level
+
+def _draw_alerts(
+    ax: Any, alerts: Sequence[Alert], words: MapLabels, handles: list[Any]
+) -> None:
+    """Conflict alerts by highest level; warnings named with their predicted miss."""
+    font = FONT_FAMILY
     for level, (marker, c, size) in _LEVEL_STYLE.items():
         chosen = [a for a in alerts if a.max_level == level]
         if not chosen:
@@ -576,6 +616,10 @@ def draw_map(
                     },
                 )
 
+
+def _draw_places(ax: Any, places: Sequence[Place]) -> None:
+    """Named points (bases)."""
+    font = FONT_FAMILY
     for place in places:
         ax.plot(
             place.lon_deg, place.lat_deg, marker="s", ms=5, color="#333333", zorder=12
@@ -591,7 +635,19 @@ def draw_map(
             zorder=12,
         )
 
-    # graticule, scale bar, legend, title, attribution
+
+def _draw_frame(
+    fig: Figure,
+    ax: Any,
+    extent: tuple[float, float, float, float],
+    words: MapLabels,
+    handles: list[Any],
+    title: str,
+    subtitle: str,
+) -> None:
+    """Graticule, scale bar, legend, title, attribution."""
+    west, east, south, north = extent
+    font = FONT_FAMILY
     ax.xaxis.set_major_locator(MultipleLocator(1.0))
     ax.yaxis.set_major_locator(MultipleLocator(1.0))
     ax.xaxis.set_major_formatter(_deg_label(words, words.east, words.west))
@@ -643,4 +699,3 @@ def draw_map(
         fontsize=6,
         color="#666666",
     )
-    return fig
