@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.errors import InputError
-from deconfliction.hotline import templates
+from deconfliction.hotline import catalogs, templates
 from deconfliction.hotline.templates import (
     FSI,
     KINDS,
@@ -208,7 +208,7 @@ def _isolate_walk(line: str) -> list[tuple[str, tuple[str, ...]]]:
 
 def _english_fragments() -> set[str]:
     """Pieces of English template text long enough to be unmistakable."""
-    with templates.POT_PATH.open("rb") as handle:
+    with catalogs.POT_PATH.open("rb") as handle:
         pot = read_po(handle)
     fragments: set[str] = set()
     for message in pot:
@@ -804,19 +804,19 @@ class TestDirection:
 
 class TestCatalogs:
     def test_catalogs_are_complete_and_current(self) -> None:
-        assert templates.check_catalogs() == []
+        assert catalogs.check_catalogs() == []
 
     def test_pot_is_up_to_date_with_the_code(self) -> None:
-        with templates.POT_PATH.open("rb") as handle:
+        with catalogs.POT_PATH.open("rb") as handle:
             pot = read_po(handle)
-        extracted = templates.extract_messages()
+        extracted = catalogs.extract_messages()
         ids = {(m.id, m.context) for m in extracted if m.id}
         assert ids == {(m.id, m.context) for m in pot if m.id}
         assert len(ids) > 80
 
     @pytest.mark.parametrize(("lang", "forms"), [("ru", 3), ("ar", 6)])
     def test_every_message_translated(self, lang: str, forms: int) -> None:
-        with templates.POT_PATH.open("rb") as handle:
+        with catalogs.POT_PATH.open("rb") as handle:
             pot = read_po(handle)
         catalog = templates.read_catalog(lang)
         assert catalog.num_plurals == forms
@@ -852,13 +852,13 @@ class TestCatalogs:
         assert not list(templates.LOCALE_DIR.rglob("*.mo"))
 
     def test_main_check(self, capsys: pytest.CaptureFixture[str]) -> None:
-        assert templates.main(["--check"]) == 0
+        assert catalogs.main(["--check"]) == 0
         assert capsys.readouterr().out.startswith("ok: ")
 
     def test_update_template_leaves_a_current_file_alone(self) -> None:
-        before = templates.POT_PATH.read_bytes()
-        assert templates.update_template() is False
-        assert templates.POT_PATH.read_bytes() == before
+        before = catalogs.POT_PATH.read_bytes()
+        assert catalogs.update_template() is False
+        assert catalogs.POT_PATH.read_bytes() == before
 
 
 # --- hypothesis: rendering never fails for valid facts -------------------------------
@@ -1026,16 +1026,16 @@ EXIT_ID = "Exit: %(time)s."
 class TestCatalogMaintenance:
     def test_update_is_idempotent(self, tmp_path: Path) -> None:
         locale = _copy_locale(tmp_path)
-        assert templates.update_template(locale) is False
-        assert templates.update_catalogs(locale) == []
-        assert templates.check_catalogs(locale) == []
+        assert catalogs.update_template(locale) is False
+        assert catalogs.update_catalogs(locale) == []
+        assert catalogs.check_catalogs(locale) == []
 
     def test_missing_then_untranslated(self, tmp_path: Path) -> None:
         locale = _copy_locale(tmp_path)
         _edit_po(locale / RU_PO, "ru", lambda c: c.delete(EXIT_ID))
-        assert templates.check_catalogs(locale) == [f"ru: {EXIT_ID!r}: missing"]
-        assert templates.update_catalogs(locale) == ["ru"]
-        assert templates.check_catalogs(locale) == [
+        assert catalogs.check_catalogs(locale) == [f"ru: {EXIT_ID!r}: missing"]
+        assert catalogs.update_catalogs(locale) == ["ru"]
+        assert catalogs.check_catalogs(locale) == [
             f"ru: {EXIT_ID!r}: form 0 untranslated"
         ]
 
@@ -1049,8 +1049,8 @@ class TestCatalogMaintenance:
         for lang in templates.LANGUAGES:
             path = locale / f"{lang}/LC_MESSAGES/messages.po"
             _edit_po(path, lang, lambda c: c.delete(EXIT_ID))
-        assert templates.update_catalogs(locale) == list(templates.LANGUAGES)
-        assert templates.check_catalogs(locale) == [
+        assert catalogs.update_catalogs(locale) == list(templates.LANGUAGES)
+        assert catalogs.check_catalogs(locale) == [
             f"ru: {EXIT_ID!r}: form 0 untranslated",
             f"ar: {EXIT_ID!r}: form 0 untranslated",
         ]
@@ -1059,8 +1059,8 @@ class TestCatalogMaintenance:
         locale = _copy_locale(tmp_path)
         en_po = locale / "en/LC_MESSAGES/messages.po"
         _edit_po(en_po, "en", lambda c: c.delete(EXIT_ID))
-        assert templates.update_catalogs(locale) == ["en"]
-        assert templates.check_catalogs(locale) == []
+        assert catalogs.update_catalogs(locale) == ["en"]
+        assert catalogs.check_catalogs(locale) == []
 
     def test_fuzzy_and_lost_placeholder(self, tmp_path: Path) -> None:
         locale = _copy_locale(tmp_path)
@@ -1072,7 +1072,7 @@ class TestCatalogMaintenance:
             message.flags.add("fuzzy")
 
         _edit_po(locale / RU_PO, "ru", edit)
-        assert templates.check_catalogs(locale) == [
+        assert catalogs.check_catalogs(locale) == [
             f"ru: {EXIT_ID!r}: marked fuzzy",
             f"ru: {EXIT_ID!r}: form 0 lacks ['time']",
         ]
@@ -1086,23 +1086,23 @@ class TestCatalogMaintenance:
             message.string = "Время выхода: %(time)s, %(place)s."
 
         _edit_po(locale / RU_PO, "ru", edit)
-        problems = templates.check_catalogs(locale)
+        problems = catalogs.check_catalogs(locale)
         assert f"ru: {EXIT_ID!r}: form 0 has unknown ['place']" in problems
 
     def test_stale_template(self, tmp_path: Path) -> None:
         locale = _copy_locale(tmp_path)
         _edit_po(locale / "messages.pot", "en", lambda c: c.add("Gone message"))
-        problems = templates.check_catalogs(locale)
+        problems = catalogs.check_catalogs(locale)
         assert "messages.pot: has stale 'Gone message' (run --extract)" in problems
-        assert templates.update_template(locale) is True
-        assert templates.check_catalogs(locale) == []
+        assert catalogs.update_template(locale) is True
+        assert catalogs.check_catalogs(locale) == []
 
     def test_new_language(self, tmp_path: Path) -> None:
         locale = _copy_locale(tmp_path)
-        assert templates.update_catalogs(locale, languages=("fr",)) == ["fr"]
+        assert catalogs.update_catalogs(locale, languages=("fr",)) == ["fr"]
         with (locale / "fr/LC_MESSAGES/messages.po").open("rb") as handle:
             catalog = read_po(handle, locale="fr")
         assert catalog.num_plurals == 2
-        extracted = [m for m in templates.extract_messages() if m.id]
+        extracted = [m for m in catalogs.extract_messages() if m.id]
         assert len([m for m in catalog if m.id]) == len(extracted)
         assert all(not m.string or m.string == ("", "") for m in catalog if m.id)
