@@ -9,9 +9,17 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from deconfliction.errors import ConflictError
+from deconfliction.service import auth, protocols
+from deconfliction.service.auth import Principal, Role
+from deconfliction.store import engine as store_engine
 from tests.conftest import Server
 from tests.security import world as w
 
@@ -107,3 +115,48 @@ def test_with_the_third_partys_acceptance_they_can(server: Server) -> None:
     assert _current(world, w.C).json()["protocol_id"] == B_C
     # and the hotline follows the agreement in effect, which no longer names a.
     assert _message_to_b(world).status_code == 403
+
+
+def test_two_acceptances_at_once_cannot_both_take_effect(
+    database_url: str,
+) -> None:
+    """b accepts a's proposal (a and b) and c's (b and c) at the same moment: one
+    takes effect, and the other then needs the consent of the first one's parties
+    too (on SQLite the second write is refused outright)."""
+    engine = store_engine.make_engine(database_url)
+    store_engine.upgrade(engine)
+    a, b, c = (Principal(p, Role.OFFICER) for p in (w.A, w.B, w.C))
+    try:
+        with engine.begin() as conn:
+            for party in w.PARTIES:
+                auth.ensure_party(conn, party, party.title(), "en", 1e9)
+            protocols.propose(conn, a, w.agreement_text("a-b", (w.A, w.B)), 1e9)
+            protocols.propose(conn, c, w.agreement_text(B_C, (w.B, w.C)), 1e9)
+        outcome: dict[str, Any] = {}
+
+        def accept_b_c() -> None:
+            try:
+                with engine.begin() as conn:
+                    outcome["b-c"] = protocols.accept(conn, b, B_C, 1, 1e9 + 1).status
+            except (ConflictError, OperationalError) as exc:
+                outcome["b-c"] = type(exc).__name__
+
+        with engine.begin() as conn:
+            assert protocols.accept(conn, b, "a-b", 1, 1e9 + 1).status == "in_effect"
+            second = threading.Thread(target=accept_b_c)
+            second.start()
+            second.join(timeout=1.0)  # it waits for this transaction
+        second.join(timeout=60.0)
+        assert not second.is_alive()
+        with engine.connect() as conn:
+            effective = [
+                (v.protocol.id, v.status)
+                for v in protocols.list_visible(conn, b)
+                if v.status == "in_effect"
+            ]
+            b_c = protocols.get_visible(conn, b, B_C, 1)
+        assert effective == [("a-b", "in_effect")], (effective, outcome)
+        assert b_c.status == "proposed" and w.A in b_c.awaiting, outcome
+        assert outcome["b-c"] in ("proposed", "OperationalError"), outcome
+    finally:
+        engine.dispose()

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from deconfliction.adapters.protocol_file import parse_protocol
 from deconfliction.domain.protocol import Protocol
@@ -76,6 +76,17 @@ class ProtocolVersion:
             or party in self.consent_of
             or party in self.accepted_by
         )
+
+
+def serialise_changes(conn: Connection) -> None:
+    """Let one transaction at a time change which versions are in effect (on
+    PostgreSQL; SQLite has one writer at a time already, and refuses a write from a
+    stale read). Taken first, before the hotline's and the events' locks, so that
+    two acceptances at once cannot both put a version in effect, each unaware of
+    the other's.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE protocol_versions IN SHARE ROW EXCLUSIVE MODE"))
 
 
 @lru_cache(maxsize=32)
@@ -175,6 +186,7 @@ def propose(
     if not who.can_write:
         raise ForbiddenError("observers cannot propose protocols")
     protocol = parse_protocol(toml_text, "proposal")
+    serialise_changes(conn)
     registered = set(conn.execute(select(parties.c.id)).scalars())
     unknown = [p for p in protocol.parties if p not in registered]
     if unknown:
@@ -241,6 +253,7 @@ def accept(
         ForbiddenError: if ``who`` may not write.
         ConflictError: if the version was superseded.
     """
+    serialise_changes(conn)
     current = get_visible(conn, who, protocol_id, version)
     if not who.can_write:
         raise ForbiddenError("observers cannot accept protocols")

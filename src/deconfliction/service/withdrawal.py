@@ -61,6 +61,7 @@ def give_notice(
     if not who.can_write:
         # Whether or not the version exists: the same answer.
         raise ForbiddenError("observers cannot give notice of withdrawal")
+    protocols.serialise_changes(conn)
     try:
         found = protocols.get_visible(conn, who, protocol_id, version)
     except NotFoundError:
@@ -131,6 +132,9 @@ def end_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
         )
         .order_by(protocol_versions.c.id)
     ).all()
+    if not due:
+        return 0
+    protocols.serialise_changes(conn)
     ended = 0
     for pk, ends_t_s in due:
         done = conn.execute(
