@@ -31,7 +31,7 @@ from deconfliction.domain.geodesy import geodesic_distance_nm as _distance_nm
 from deconfliction.errors import InputError, Problem
 from deconfliction.units import M_PER_FT
 
-AIRSPACE_FORMATS: tuple[str, ...] = ("aixm", "openair", "geojson")
+AIRSPACE_FORMATS: tuple[str, ...] = ("aixm", "openair", "geojson", "notam")
 _AIXM_51 = b"http://www.aixm.aero/schema/5.1"
 _AIXM_511 = b"http://www.aixm.aero/schema/5.1.1"
 ARC_STEP_DEG: float = 5.0
@@ -62,6 +62,8 @@ class AirspaceZone:
     limits: str
     airspace_class: str
     owner: str | None = None
+    start_t_s: float | None = None  # NOTAMs: when the zone is in force
+    end_t_s: float | None = None
 
 
 @dataclass(slots=True)
@@ -498,8 +500,47 @@ def read_geojson_airspace(path: str | os.PathLike[str]) -> AirspaceRead:
     return out
 
 
+def read_notam_zones(
+    path: str | os.PathLike[str], ground_ft: float = 0.0, at_t_s: float | None = None
+) -> AirspaceRead:
+    """NOTAM texts (``adapters/notam``) as zones named with their validity; with
+    ``at_t_s`` only those in force then (or later: upcoming) are kept."""
+    from deconfliction.adapters.notam import read_notams
+    from deconfliction.timetext import rfc3339
+
+    source = str(path)
+    text = Path(path).read_text("utf-8", errors="replace")
+    zones, problems = read_notams(text, source, ground_ft)
+    out = AirspaceRead(warnings=problems, skipped=len(problems))
+    ids = _Ids()
+    for zone in zones:
+        if at_t_s is not None and zone.end_t_s is not None and zone.end_t_s <= at_t_s:
+            out.skipped += 1
+            continue
+        until = "PERM" if zone.end_t_s is None else rfc3339(zone.end_t_s)
+        validity = f"{rfc3339(zone.start_t_s)} to {until}"
+        out.zones.append(
+            AirspaceZone(
+                ids.make(zone.identifier.replace("/", "-")),
+                f"NOTAM {zone.identifier} ({validity})",
+                zone.floor_ft,
+                zone.ceiling_ft,
+                zone.polygon,
+                zone.circle,
+                f"valid {validity}; {zone.text}",
+                "",
+                start_t_s=zone.start_t_s,
+                end_t_s=zone.end_t_s,
+            )
+        )
+    return out
+
+
 def read_airspace(
-    path: str | os.PathLike[str], fmt: str, ground_ft: float = 0.0
+    path: str | os.PathLike[str],
+    fmt: str,
+    ground_ft: float = 0.0,
+    at_t_s: float | None = None,
 ) -> AirspaceRead:
     """An airspace file of a format in :data:`AIRSPACE_FORMATS`.
 
@@ -513,6 +554,8 @@ def read_airspace(
         return read_aixm(path, ground_ft)
     if fmt == "openair":
         return read_openair(path, ground_ft)
+    if fmt == "notam":
+        return read_notam_zones(path, ground_ft, at_t_s)
     return read_geojson_airspace(path)
 
 
@@ -539,7 +582,13 @@ def zones_toml(zones: Iterable[AirspaceZone], owner: str | None, source: str) ->
             )
             if t
         )
-        lines = [f"# {zone.name}" + (f": {comment}" if comment else ""), "[[zones]]"]
+        lines = [f"# {zone.name}" + (f": {comment}" if comment else "")]
+        if zone.start_t_s is not None:
+            lines.append(
+                "# in force only then: a protocol zone has no time of its own, so "
+                "remove it when the NOTAM ends"
+            )
+        lines.append("[[zones]]")
         lines.append(f"id = {_str(zone.id)}")
         lines.append(f"name = {_str(zone.name)}")
         if (owner or zone.owner) is not None:

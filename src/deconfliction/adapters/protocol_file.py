@@ -59,6 +59,7 @@ from deconfliction.domain.protocol import (
     DeconflictionLine,
     HotlineRules,
     LineSide,
+    NotamRules,
     Party,
     PlanningRules,
     Protocol,
@@ -642,6 +643,7 @@ class _Builder:
                 "conformance",
                 "planning",
                 "termination",
+                "notam",
                 # Blind detection's settings: checked by `deconfliction blind`.
                 "blind",
                 "peers",
@@ -658,6 +660,7 @@ class _Builder:
         conformance = self._conformance(root.get("conformance"))
         planning = self._planning(root.get("planning"))
         termination = self._termination(root.get("termination"))
+        notam = self._notam(root.get("notam"))
         if self.r.problems or head is None or minima is None:
             problems = sorted(
                 self.r.problems, key=lambda p: (p.line is None, p.line or 0)
@@ -678,6 +681,7 @@ class _Builder:
             conformance=conformance,
             planning=planning,
             termination=termination,
+            notam=notam,
             detection_interval_s=head.detection_interval_s,
             stale_after_s=head.stale_after_s,
         )
@@ -1300,6 +1304,45 @@ class _Builder:
             )
             notice_s = None
         return TerminationRules(notice_s=notice_s)
+
+    def _notam(self, value: Any) -> NotamRules:
+        path: _Path = ("notam",)
+        table = self.r.table(
+            value,
+            path,
+            required=("public", "fir"),
+            optional=("location", "q_code", "series"),
+        )
+        if table is None:
+            return NotamRules()
+        kinds: list[str] = []
+        raw = table.get("public")
+        if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
+            self.r.report((*path, "public"), "must be a list of operation kinds")
+        else:
+            for kind in raw:
+                if kind not in OPERATION_KINDS:
+                    self.r.report(
+                        (*path, "public"),
+                        _unknown("operation kind", kind, OPERATION_KINDS),
+                    )
+                else:
+                    kinds.append(kind)
+        fields: dict[str, str] = {}
+        for key, pattern, what in (
+            ("fir", r"[A-Z]{4}", "four capital letters (an ICAO designator)"),
+            ("location", r"[A-Z]{4}( [A-Z]{4})*", "ICAO designators"),
+            ("q_code", r"Q[A-Z]{4}", "Q and four capital letters (QRTCA)"),
+            ("series", r"[A-Z]", "one capital letter"),
+        ):
+            text = self.r.string(table, path, key)
+            if text is None:
+                continue
+            if not re.fullmatch(pattern, text):
+                self.r.report((*path, key), f"must be {what}, got {json.dumps(text)}")
+                continue
+            fields[key] = text
+        return NotamRules(public_kinds=tuple(kinds), **fields)
 
 
 MAX_NOTICE_S: float = 10 * 365.25 * 86400.0  # a notice period of at most ten years

@@ -343,19 +343,21 @@ def withdraw(
 @protocol_app.command("import-zones")
 @guarded
 def import_zones(
-    file: Annotated[Path, typer.Argument(help="An AIXM 5.1, OpenAir or GeoJSON file.")],
+    file: Annotated[
+        Path, typer.Argument(help="An AIXM 5.1, OpenAir, GeoJSON or NOTAM text file.")
+    ],
     fmt: Annotated[
         str | None,
         typer.Option(
             "--format",
-            help="aixm, openair or geojson (default: told from the content).",
+            help="aixm, openair, geojson or notam (default: told from the content).",
         ),
     ] = None,
     owner: Annotated[
         str | None,
         typer.Option(
-            help="The party that owns every zone (needed for AIXM and OpenAir; "
-            "overrides a GeoJSON zone's owner)."
+            help="The party that owns every zone (needed for AIXM, OpenAir and "
+            "NOTAMs; overrides a GeoJSON zone's owner)."
         ),
     ] = None,
     ground_ft: Annotated[
@@ -367,6 +369,12 @@ def import_zones(
     out: Annotated[
         Path | None,
         typer.Option(help="Write the TOML here (default: standard output)."),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="NOTAMs: keep those in force at this time or later (RFC 3339)."
+        ),
     ] = None,
 ) -> None:
     """Airspaces as protocol zones: TOML [[zones]] (and GeoJSON's [[lines]]) to paste
@@ -380,11 +388,14 @@ def import_zones(
 
     if fmt is None:
         head = file.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-        fmt = (
-            "aixm"
-            if head.startswith(b"<")
-            else ("geojson" if head.startswith(b"{") else "openair")
-        )
+        if head.startswith(b"<"):
+            fmt = "aixm"
+        elif head.startswith(b"{"):
+            fmt = "geojson"
+        elif b"Q)" in head and b"NOTAM" in head:
+            fmt = "notam"
+        else:
+            fmt = "openair"
     if fmt not in AIRSPACE_FORMATS:
         raise InputError(
             [
@@ -400,7 +411,17 @@ def import_zones(
         raise InputError(
             [Problem("command line", None, "--owner", "needed: which party owns them")]
         )
-    result = read_airspace(file, fmt, ground_ft)
+    at_t_s = None
+    if at is not None:
+        from deconfliction.timetext import parse_rfc3339_s
+
+        try:
+            at_t_s = parse_rfc3339_s(at)
+        except ValueError as exc:
+            raise InputError(
+                [Problem("command line", None, "--at", str(exc))]
+            ) from None
+    result = read_airspace(file, fmt, ground_ft, at_t_s)
     for warning in result.warnings[:50]:
         stderr.print(f"  {warning}", markup=False)
     stderr.print(

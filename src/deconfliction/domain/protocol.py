@@ -209,6 +209,26 @@ class TerminationRules:
 
 
 @dataclass(frozen=True, slots=True)
+class NotamRules:
+    """Which operations are public, and how they are published as NOTAMs.
+
+    Attributes:
+        public_kinds: the operation kinds that are public (a NOTAM is drawn up for
+            each); empty: none.
+        fir: the FIR's ICAO designator (Q-line and item A).
+        location: item A when it is not the FIR, or "".
+        q_code: the Q-code of the NOTAMs.
+        series: the NOTAM series letter.
+    """
+
+    public_kinds: tuple[str, ...] = ()
+    fir: str = ""
+    location: str = ""
+    q_code: str = "QRTCA"
+    series: str = "A"
+
+
+@dataclass(frozen=True, slots=True)
 class Protocol:
     """A version of the agreement.
 
@@ -227,6 +247,7 @@ class Protocol:
         conformance: conformance rules.
         planning: rules for planned operations and their advance notice.
         termination: how a party may end this version on its own (by notice).
+        notam: which operations are public, published as NOTAMs.
         detection_interval_s: how often live detection runs.
         stale_after_s: a track with no position for this long is dropped.
     """
@@ -249,6 +270,7 @@ class Protocol:
     conformance: ConformanceRules = field(default_factory=ConformanceRules)
     planning: PlanningRules = field(default_factory=PlanningRules)
     termination: TerminationRules = field(default_factory=TerminationRules)
+    notam: NotamRules = field(default_factory=NotamRules)
     detection_interval_s: float = 5.0
     stale_after_s: float = 60.0
 

@@ -828,3 +828,43 @@ def set_conformance(
         _set_state(conn, row, OperationState.NONCONFORMING, now_t_s, reason)
         return True
     return False
+
+
+# -- NOTAM ------------------------------------------------------------------------
+
+
+def notam(conn: Connection, op_id: str) -> str:
+    """The NOTAM text of an operation the protocol in effect makes public
+    (``[notam] public``), for civil aviation: anyone with a token may read it.
+
+    Raises:
+        NotFoundError: if there is no such operation in force, or its kind is not
+            public under the protocol in effect (the same answer either way).
+    """
+    from deconfliction.adapters.notam import NotamSettings, operation_notam
+
+    row = _row(conn, op_id)
+    effective = protocols.in_effect(conn)
+    if row is None or effective is None or row.state not in IN_FORCE:
+        raise NotFoundError(f"operation {op_id}")
+    rules = effective.protocol.notam
+    if row.kind not in rules.public_kinds or not rules.fir:
+        raise NotFoundError(f"public operation {op_id}")
+    op = _load(row)
+    outlines: list[list[tuple[float, float]]] = []
+    for v in op.volumes:
+        outline = v.volume.outline
+        if not isinstance(outline, Polygon):
+            outlines = []
+            break
+        outlines.append(
+            list(zip(outline.vertices_lat_deg, outline.vertices_lon_deg, strict=True))
+        )
+    party = effective.protocol.parties.get(row.party_id)
+    return operation_notam(
+        _notice_facts(op, ()),
+        NotamSettings(rules.fir, rules.location, rules.q_code, rules.series),
+        number=int(row.pk),
+        party_name=party.name if party is not None else row.party_id,
+        outlines=outlines,
+    )

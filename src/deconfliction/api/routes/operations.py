@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, status
+from fastapi.responses import PlainTextResponse
 
 from deconfliction.adapters.operation_file import operation_from_json
 from deconfliction.api.deps import CtxDep, WhoDep
@@ -145,6 +146,19 @@ def get_operation(op_id: str, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
     """One operation with its check result and notices."""
     with ctx.engine.connect() as conn:
         return planning.get_visible(conn, who, op_id)
+
+
+@router.get(
+    "/{op_id}/notam",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def get_notam(op_id: str, ctx: CtxDep, who: WhoDep) -> PlainTextResponse:
+    """The ICAO NOTAM (English) of an operation the protocol makes public."""
+    del who  # any token: a NOTAM is for everyone
+    with ctx.engine.connect() as conn:
+        text = planning.notam(conn, op_id)
+    return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
 
 
 def _action(name: str) -> Any:
