@@ -32,7 +32,6 @@ import functools
 import gettext
 import io
 import math
-import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from deconfliction.errors import InputError, Problem
+from deconfliction.hotline import facts as fact_checks
 
 LANGUAGES: Final = ("en", "ru", "ar")
 KINDS: Final = (
@@ -65,14 +65,6 @@ KINDS: Final = (
 BOUNDARY_KINDS: Final = ("line", "zone")
 PRIORITIES: Final = ("routine", "urgent", "flash")
 
-MAX_ID_CHARS: Final = 64  # identifiers and callsigns; longer is a mistake, not an id
-MAX_NAME_CHARS: Final = 200  # party, line and zone names
-MAX_TEXT_CHARS: Final = 4000  # free text, the same bound as incident remarks
-MAX_T_S: Final = 253402300799.0  # 9999-12-31T23:59:59Z, the last time datetime shows
-MAX_ABS_ALT_FT: Final = 200_000.0  # well above any aircraft; beyond is a unit mistake
-MAX_DISTANCE_NM: Final = 10_800.0  # half the Earth's circumference
-MAX_DURATION_S: Final = 366 * 86_400.0  # a violation or a notice lasts under a year
-MAX_COUNT: Final = 1_000_000
 
 DOMAIN: Final = "messages"
 SOURCE_LANGUAGE: Final = "en"  # the language of the msgids in this file
@@ -99,7 +91,6 @@ _BIDI_CONTROLS: Final = frozenset(
 }
 _RTL_CLASSES: Final = frozenset({"R", "AL"})
 _LTR_CLASSES: Final = frozenset({"L", "EN", "AN"})
-_DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,118 +209,6 @@ class Rendered:
             "text_bidi": self.text_bidi,
             "subject_bidi": self.subject_bidi,
         }
-
-
-# --- fact checks -----------------------------------------------------------------
-
-
-class _BadFact(Exception):
-    """One fact that is missing, of the wrong type or out of range."""
-
-
-_Check = Callable[[Any], Any]
-
-
-def _reject_controls(text: str, *, allow: str = "") -> None:
-    for ch in text:
-        if ch not in allow and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            raise _BadFact(f"contains the control character U+{ord(ch):04X}")
-
-
-def _check_id(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _BadFact(f"must be text or an integer, not {type(value).__name__}")
-    text = str(value).strip()
-    if not text:
-        raise _BadFact("must not be empty")
-    if len(text) > MAX_ID_CHARS:
-        raise _BadFact(f"longer than {MAX_ID_CHARS} characters")
-    _reject_controls(text)
-    return text
-
-
-def _check_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _BadFact(f"must be text, not {type(value).__name__}")
-    text = value.strip()
-    if not text:
-        raise _BadFact("must not be empty")
-    if len(text) > MAX_NAME_CHARS:
-        raise _BadFact(f"longer than {MAX_NAME_CHARS} characters")
-    _reject_controls(text)
-    return text
-
-
-def _check_text(value: Any) -> str:
-    # Free text stays as written; only characters that would act on a terminal
-    # (escape sequences, carriage control) are refused rather than altered.
-    if not isinstance(value, str):
-        raise _BadFact(f"must be text, not {type(value).__name__}")
-    if len(value) > MAX_TEXT_CHARS:
-        raise _BadFact(f"longer than {MAX_TEXT_CHARS} characters")
-    # A carriage return counts only as part of a CRLF line end: alone it would let
-    # a line be overwritten on a terminal ("received\rdisputed").
-    for ch in value.replace("\r\n", "\n"):
-        if ch not in "\n\t" and unicodedata.category(ch) == "Cc":
-            raise _BadFact(f"contains the control character U+{ord(ch):04X}")
-    return value
-
-
-def _real(low: float, high: float) -> _Check:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _BadFact(f"must be a number, not {type(value).__name__}")
-        number = float(value)
-        if not math.isfinite(number):
-            raise _BadFact(f"must be finite, not {number}")
-        if not low <= number <= high:
-            raise _BadFact(f"{number:g} is outside [{low:g}, {high:g}]")
-        return number
-
-    return check
-
-
-def _count(low: int) -> _Check:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _BadFact(f"must be an integer, not {type(value).__name__}")
-        if not low <= value <= MAX_COUNT:
-            raise _BadFact(f"{value} is outside [{low}, {MAX_COUNT}]")
-        return value
-
-    return check
-
-
-def _code(choices: Sequence[str] | Mapping[str, Any]) -> _Check:
-    known = tuple(choices)
-
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or value not in known:
-            raise _BadFact(f"{value!r} is not one of: {', '.join(known)}")
-        return value
-
-    return check
-
-
-def _check_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        raise _BadFact("must be a date (YYYY-MM-DD), not a date and time")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _DATE_RE.fullmatch(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise _BadFact(f"{value!r} is not a date (YYYY-MM-DD)")
-
-
-_TIME = _real(0.0, MAX_T_S)
-_LAT = _real(-90.0, 90.0)
-_LON = _real(-180.0, 180.0)
-_ALT = _real(-MAX_ABS_ALT_FT, MAX_ABS_ALT_FT)
-_DISTANCE = _real(0.0, MAX_DISTANCE_NM)
-_DURATION = _real(0.0, MAX_DURATION_S)
 
 
 # --- formatting in one language ---------------------------------------------------
@@ -879,7 +758,7 @@ _Cross = Callable[[Mapping[str, Any]], list[tuple[str, str]]]
 class _Kind:
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    checks: Mapping[str, _Check]
+    checks: Mapping[str, fact_checks.Check]
     build: Callable[[_Ctx, Mapping[str, Any]], _Built]
     cross: _Cross | None = None
 
@@ -981,23 +860,23 @@ _KIND_SPECS: Final = MappingProxyType(
                 *_DEPTHS,
             ),
             checks={
-                "incident_id": _check_id,
-                "offending_party": _check_name,
-                "boundary_kind": _code(BOUNDARY_KINDS),
-                "boundary_id": _check_id,
-                "boundary_name": _check_name,
-                "entry_t_s": _TIME,
-                "exit_t_s": _TIME,
-                "duration_s": _DURATION,
-                "lat_deg": _LAT,
-                "lon_deg": _LON,
-                "depth_nm": _DISTANCE,
-                "depth_across_line_nm": _DISTANCE,
-                "depth_from_buffer_edge_nm": _DISTANCE,
-                "buffer_nm": _DISTANCE,
-                "depth_inside_zone_nm": _DISTANCE,
-                "alt_ft": _ALT,
-                "aircraft_id": _check_id,
+                "incident_id": fact_checks.check_id,
+                "offending_party": fact_checks.check_name,
+                "boundary_kind": fact_checks.code(BOUNDARY_KINDS),
+                "boundary_id": fact_checks.check_id,
+                "boundary_name": fact_checks.check_name,
+                "entry_t_s": fact_checks.TIME,
+                "exit_t_s": fact_checks.TIME,
+                "duration_s": fact_checks.DURATION,
+                "lat_deg": fact_checks.LAT,
+                "lon_deg": fact_checks.LON,
+                "depth_nm": fact_checks.DISTANCE,
+                "depth_across_line_nm": fact_checks.DISTANCE,
+                "depth_from_buffer_edge_nm": fact_checks.DISTANCE,
+                "buffer_nm": fact_checks.DISTANCE,
+                "depth_inside_zone_nm": fact_checks.DISTANCE,
+                "alt_ft": fact_checks.ALT,
+                "aircraft_id": fact_checks.check_id,
             },
             build=_build_violation_complaint,
             cross=_cross_complaint,
@@ -1013,20 +892,20 @@ _KIND_SPECS: Final = MappingProxyType(
             ),
             optional=(*_CIRCLE, *_BOX, "aircraft_count"),
             checks={
-                "operation_id": _check_id,
-                "operation_kind": _code(OPERATION_KINDS),
-                "lat_deg": _LAT,
-                "lon_deg": _LON,
-                "radius_nm": _DISTANCE,
-                "south_lat_deg": _LAT,
-                "north_lat_deg": _LAT,
-                "west_lon_deg": _LON,
-                "east_lon_deg": _LON,
-                "floor_ft": _ALT,
-                "ceiling_ft": _ALT,
-                "start_t_s": _TIME,
-                "end_t_s": _TIME,
-                "aircraft_count": _count(1),
+                "operation_id": fact_checks.check_id,
+                "operation_kind": fact_checks.code(OPERATION_KINDS),
+                "lat_deg": fact_checks.LAT,
+                "lon_deg": fact_checks.LON,
+                "radius_nm": fact_checks.DISTANCE,
+                "south_lat_deg": fact_checks.LAT,
+                "north_lat_deg": fact_checks.LAT,
+                "west_lon_deg": fact_checks.LON,
+                "east_lon_deg": fact_checks.LON,
+                "floor_ft": fact_checks.ALT,
+                "ceiling_ft": fact_checks.ALT,
+                "start_t_s": fact_checks.TIME,
+                "end_t_s": fact_checks.TIME,
+                "aircraft_count": fact_checks.count(1),
             },
             build=_build_notice_of_operation,
             cross=_cross_notice,
@@ -1035,10 +914,10 @@ _KIND_SPECS: Final = MappingProxyType(
             required=("party", "date"),
             optional=("open_incidents", "unacknowledged_messages"),
             checks={
-                "party": _check_name,
-                "date": _check_date,
-                "open_incidents": _count(0),
-                "unacknowledged_messages": _count(0),
+                "party": fact_checks.check_name,
+                "date": fact_checks.check_date,
+                "open_incidents": fact_checks.count(0),
+                "unacknowledged_messages": fact_checks.count(0),
             },
             build=_build_daily_checkin,
         ),
@@ -1046,10 +925,10 @@ _KIND_SPECS: Final = MappingProxyType(
             required=("subject_kind", "subject_id", "question", "t_s"),
             optional=(),
             checks={
-                "subject_kind": _code(SUBJECT_KINDS),
-                "subject_id": _check_id,
-                "question": _code(QUESTIONS),
-                "t_s": _TIME,
+                "subject_kind": fact_checks.code(SUBJECT_KINDS),
+                "subject_id": fact_checks.check_id,
+                "question": fact_checks.code(QUESTIONS),
+                "t_s": fact_checks.TIME,
             },
             build=_build_request_for_information,
         ),
@@ -1057,9 +936,9 @@ _KIND_SPECS: Final = MappingProxyType(
             required=("reply_to_id", "answer"),
             optional=("remarks",),
             checks={
-                "reply_to_id": _check_id,
-                "answer": _code(ANSWERS),
-                "remarks": _check_text,
+                "reply_to_id": fact_checks.check_id,
+                "answer": fact_checks.code(ANSWERS),
+                "remarks": fact_checks.check_text,
             },
             build=_build_reply,
         ),
@@ -1067,23 +946,27 @@ _KIND_SPECS: Final = MappingProxyType(
             required=("message_id", "deadline_t_s", "priority"),
             optional=("awaiting_party",),
             checks={
-                "message_id": _check_id,
-                "deadline_t_s": _TIME,
-                "priority": _code(PRIORITIES),
-                "awaiting_party": _check_name,
+                "message_id": fact_checks.check_id,
+                "deadline_t_s": fact_checks.TIME,
+                "priority": fact_checks.code(PRIORITIES),
+                "awaiting_party": fact_checks.check_name,
             },
             build=_build_escalation_notice,
         ),
         "missed_checkin": _Kind(
             required=("party", "date", "due_t_s"),
             optional=(),
-            checks={"party": _check_name, "date": _check_date, "due_t_s": _TIME},
+            checks={
+                "party": fact_checks.check_name,
+                "date": fact_checks.check_date,
+                "due_t_s": fact_checks.TIME,
+            },
             build=_build_missed_checkin,
         ),
         "free_text": _Kind(
             required=("text",),
             optional=(),
-            checks={"text": _check_text},
+            checks={"text": fact_checks.check_text},
             build=_build_free_text,
         ),
     }
@@ -1213,7 +1096,7 @@ def _checked_facts(kind: str, spec: _Kind, facts: Mapping[str, Any]) -> dict[str
             continue
         try:
             checked[name] = spec.checks[name](value)
-        except _BadFact as bad:
+        except fact_checks.BadFact as bad:
             problems.append(Problem(source, None, name, str(bad)))
     if not problems and spec.cross is not None:
         problems += [Problem(source, None, k, m) for k, m in spec.cross(checked)]
