@@ -102,3 +102,37 @@ def test_refusals_are_errors_with_the_reason(
     assert none.exit_code == 2 and "no version 3 your party may see" in none.output
     dead = _run(app, "history", "--server", "http://127.0.0.1:9", "--token", "t")
     assert dead.exit_code == 2 and "cannot reach the server" in dead.output
+
+
+def test_withdraw_gives_notice_under_the_termination_clause(
+    app: typer.Typer, server: Server, tmp_path: Path
+) -> None:
+    coalition = add_party(server.database_url, "coalition", "officer")
+    russia = add_party(server.database_url, "russia", "admin", "ru")
+    observer = add_party(server.database_url, "russia", "observer", "ru")
+    at = ("--server", server.url)
+    v1 = tmp_path / "v1.toml"
+    v1.write_text(
+        protocol_text(1) + "\n[termination]\nnotice_s = 2592000\n", encoding="utf-8"
+    )
+    assert _run(app, "propose", str(v1), *at, "--token", coalition).exit_code == 0
+    accepted = _run(app, "accept", "1", *at, "--token", russia)
+    assert "termination: a party may withdraw with 2,592,000 s (30 d) notice" in (
+        accepted.stdout
+    )
+    refused = _run(app, "withdraw", "1", *at, "--token", observer)
+    assert refused.exit_code == 2 and "403" in refused.output, refused.output
+    noticed = _run(app, "withdraw", "euphrates-2017/1", *at, "--token", russia)
+    assert noticed.exit_code == 0, noticed.output
+    assert noticed.stdout.startswith("euphrates-2017 version 1: in effect since ")
+    assert "notice:      by russia at " in noticed.stdout
+    shown = _run(app, "show", *at, "--token", coalition)
+    assert "notice:      by russia at " in shown.stdout, shown.output
+    # Without a clause: refused with the reason.
+    v2 = tmp_path / "v2.toml"
+    v2.write_text(protocol_text(2), encoding="utf-8")
+    assert _run(app, "propose", str(v2), *at, "--token", coalition).exit_code == 0
+    assert _run(app, "accept", "2", *at, "--token", russia).exit_code == 0
+    no_clause = _run(app, "withdraw", "2", *at, "--token", coalition)
+    assert no_clause.exit_code == 2, no_clause.output
+    assert "409" in no_clause.output and "no termination clause" in no_clause.output

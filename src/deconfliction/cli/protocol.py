@@ -119,6 +119,20 @@ def _utc(t_s: float | None) -> str:
     return datetime.fromtimestamp(t_s, tz=UTC).strftime("%Y-%m-%d %H:%MZ")
 
 
+def _notice(notice_s: float) -> str:
+    """A notice period in seconds, and in days or hours when it is a whole number
+    of them.
+
+    >>> _notice(2592000), _notice(7200), _notice(90.5)
+    ('2,592,000 s (30 d)', '7,200 s (2 h)', '90.5 s')
+    """
+    text = f"{notice_s:,.0f} s" if notice_s == int(notice_s) else f"{notice_s:g} s"
+    for unit_s, unit in ((86400, "d"), (3600, "h")):
+        if notice_s >= unit_s and notice_s % unit_s == 0:
+            return f"{text} ({notice_s / unit_s:g} {unit})"
+    return text
+
+
 def _summary(v: dict[str, Any]) -> str:
     """A version as lines of text."""
     status = str(v["status"]).replace("_", " ")
@@ -141,7 +155,7 @@ def _summary(v: dict[str, Any]) -> str:
             "termination",
             "by consent only"
             if notice_s is None
-            else f"a party may withdraw with {notice_s:g} s notice",
+            else f"a party may withdraw with {_notice(float(notice_s))} notice",
         )
     )
     if v.get("notice_by"):
