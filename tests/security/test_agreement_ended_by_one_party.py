@@ -234,3 +234,35 @@ def test_only_a_party_of_the_agreement_gives_notice(server: Server) -> None:
     assert not [
         e for e in w.drain_stream(world, w.C) if e["type"].startswith("protocol.notice")
     ]
+
+
+def test_the_server_ends_the_agreement_when_the_notice_runs_out(
+    server: Server,
+) -> None:
+    """The server's periodic job ends the version by itself (a one-second notice,
+    so that the test waits for the job, not for a notice period)."""
+    world = w.register(server)
+    r = world.propose(w.A, w.agreement_text(PROTOCOL, (w.A, w.B), notice_s=1))
+    assert r.status_code == 201, r.text
+    assert world.accept(w.B, PROTOCOL, 1).json()["status"] == "in_effect"
+    status, noticed = _withdraw(world, world.tokens[w.B]["officer"], PROTOCOL, 1)
+    assert status == 200 and noticed["status"] == "in_effect", noticed
+
+    def ended() -> Any:
+        with world.client(w.A, "observer") as a:
+            shown = a.get(f"/v1/protocols/{PROTOCOL}/versions/1").json()
+        return shown if shown["status"] == "superseded" else None
+
+    shown = w.wait_for(ended, what="the end of the notice period")
+    assert shown["superseded_t_s"] == shown["ends_t_s"] == noticed["ends_t_s"]
+    for party in (w.A, w.B):
+        with world.client(party) as client:
+            assert client.get("/v1/protocols/current").status_code == 404
+        told = [
+            e["data"]
+            for e in w.drain_stream(world, party)
+            if e["type"] == "protocol.ended"
+        ]
+        assert [(t["by"], t["ended_t_s"]) for t in told] == [
+            (w.B, noticed["ends_t_s"])
+        ], party
