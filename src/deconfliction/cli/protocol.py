@@ -391,8 +391,9 @@ def import_zones(
         ),
     ] = None,
 ) -> None:
-    """Airspaces as protocol zones: TOML [[zones]] (and GeoJSON's [[lines]]) to paste
-    into a protocol, each with its name, class and limits (as written, in a comment).
+    """Airspaces as protocol zones: TOML \\[\\[zones]] (and GeoJSON's
+    \\[\\[lines]]) to paste into a protocol, each with its name, class and limits
+    (as written, in a comment).
     """
     from deconfliction.adapters.airspace_files import (
         AIRSPACE_FORMATS,
