@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from deconfliction.service import protocols
 from deconfliction.store.tables import positions
 
 RECENT_S: float = 120.0  # received this recently: an index range, cheap to read
@@ -101,3 +103,26 @@ class FeedLagTracker:
                 )
                 for party, seen in self._seen.items()
             }
+
+
+def feed_health(
+    conn: Connection, tracker: FeedLagTracker, party_id: str | None, now_t_s: float
+) -> dict[str, dict[str, Any]]:
+    """The feeds ``party_id`` may see (its own only; None: the operator, every
+    party's), as ``/healthz`` shows them: ``lag_s``, ``clock_skew_s`` (how old its
+    freshest recent position was on arrival), ``silent_s``, and ``stale`` (``lag_s``
+    over the ``stale_after_s`` of the protocol in effect)."""
+    effective = protocols.in_effect(conn)
+    lags = tracker.lags(conn, now_t_s)
+    stale_after_s = effective.protocol.stale_after_s if effective else None
+    return {
+        party: {
+            "lag_s": round(feed.lag_s, 3),
+            "clock_skew_s": round(feed.delay_s, 3),
+            "silent_s": round(feed.silent_s, 3),
+            "stale": stale_after_s is not None and feed.lag_s > stale_after_s,
+            "stale_after_s": stale_after_s,
+        }
+        for party, feed in sorted(lags.items())
+        if party_id is None or party == party_id
+    }

@@ -11,7 +11,10 @@ Every ``detection_interval_s`` (the protocol's, unless the server overrides it):
    detection with the protocol in effect;
 3. raise, update and clear alerts with hysteresis (``domain.alert_tracker``: an
    alert clears only after the pair has been out of conflict for two intervals);
-4. feed the new positions, in time order, to conformance monitoring, and turn each
+4. say on the stream when a party's feed goes stale (its newest position older
+   than ``stale_after_s``: its aircraft left the picture) or resumes
+   (``feed_watch``);
+5. feed the new positions, in time order, to conformance monitoring, and turn each
    violation into an incident (opened, updated while it deepens, closed); an actual
    loss of separation (predicted loss starting now) is an incident too.
 
@@ -59,6 +62,7 @@ from deconfliction.service import (
     protocols,
 )
 from deconfliction.service.clock import Clock
+from deconfliction.service.feed_watch import FeedWatch
 from deconfliction.service.incidents import AircraftPoint, IncidentFacts, IncidentKind
 from deconfliction.service.live_operations import OperationMonitor
 from deconfliction.service.live_positions import (
@@ -135,6 +139,7 @@ class LiveDetection:
         self._alert_ids: dict[str, str] = {}
         # Aircraft set aside because detection cannot compute them (said once).
         self._set_aside: set[str] = set()
+        self._feeds = FeedWatch()
 
     @property
     def interval_s(self) -> float:
@@ -253,6 +258,7 @@ class LiveDetection:
         rows = fetch_all(
             conn, select(*COLUMNS).where(positions.c.t_s >= now_t_s - stale_s)
         )
+        self._feeds = FeedWatch.resume(conn, now_t_s)
         self._remember(Positions.from_rows(rows))
         self._fed_t_s = live_resume.last_fed_t_s(
             conn, self._last_row_id, now_t_s - stale_s
@@ -275,6 +281,11 @@ class LiveDetection:
         picture back."""
         newest = new.newest_per_aircraft()
         self._latest = self._latest.then(newest).newest_per_aircraft()
+        if len(newest):
+            party_of = newest.parties()[newest.code]
+            for party in np.unique(party_of).tolist():
+                t_s = float(newest.track[0][party_of == party].max())
+                self._feeds.saw(str(party), t_s)
 
     def _switch_protocol(
         self,
@@ -336,6 +347,13 @@ class LiveDetection:
                 conn, in_time_order, protocol, now_t_s
             )
             self._note_progress(conn, now_t_s)
+            self._feeds.update(
+                conn,
+                protocol.parties,
+                protocol.stale_after_s,
+                protocols.sharing_of(protocol),
+                now_t_s,
+            )
             report = TickReport(
                 t_s=now_t_s,
                 protocol=f"{protocol.id} v{protocol.version}",

@@ -156,6 +156,7 @@ detection_state = Table(
     Column("holder", String(200), nullable=True),  # the process holding the lease
     Column("acquired_t_s", Float, nullable=True),  # when it took the lease
     Column("expires_t_s", Float, nullable=True),  # unless renewed before
+    Column("feeds_json", Text, nullable=True),  # stale feeds said (feed_watch)
 )
 
 incidents = Table(
