@@ -86,3 +86,83 @@ def test_bad_units_and_config_exit_2(tmp_path: Path) -> None:
     result, _ = _run(tmp_path, _head_on(1), "--config", str(conf))
     assert result.exit_code == 2
     assert "bad.conf:1: lookahead_time: must be positive" in result.output
+
+
+STATES = (
+    "id,party,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm\n"
+    "VIPER1,coalition,35.0,38.0,20000,200,0,0\n"
+    "VIPER2,coalition,35.0,38.5,20000,200,0,0\n"
+    "SU30,russia,35.1333333,38.0,20000,200,180,0\n"
+)
+
+
+def test_states_csv_with_a_party_as_ownships(tmp_path: Path) -> None:
+    path = tmp_path / "states.csv"
+    path.write_text(STATES, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        build_app(), ["daa", str(path), "--party", "coalition", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "alerting.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    # Each coalition aircraft against everyone else; 8 NM head-on VIPER1/SU30.
+    assert {(r["ownship"], r["traffic"]) for r in rows} == {
+        ("VIPER1", "VIPER2"),
+        ("VIPER1", "SU30"),
+        ("VIPER2", "VIPER1"),
+        ("VIPER2", "SU30"),
+    }
+    head_on = next(
+        r for r in rows if (r["ownship"], r["traffic"]) == ("VIPER1", "SU30")
+    )
+    assert head_on["time_to_volume_2_s"] != ""
+    owners = [
+        json.loads(x)["ownship"] for x in (out / "bands.jsonl").read_text().splitlines()
+    ]
+    assert owners == ["VIPER1", "VIPER2"]
+
+
+def test_track_table_steps_by_time(tmp_path: Path) -> None:
+    lines = ["id,party,time,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm"]
+    for t in range(3):
+        d = 200 * t / 3600 / 60
+        lines.append(f"A,blue,{1_700_000_000 + t},{35 + d:.8f},38,15000,200,0,0")
+        lines.append(
+            f"B,red,{1_700_000_000 + t},{35 + 8 / 60 - d:.8f},38,15000,200,180,0"
+        )
+    path = tmp_path / "tracks.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        build_app(), ["daa", str(path), "--ownship", "B", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "alerting.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["time_s"], r["ownship"], r["alert_level"]) for r in rows] == [
+        ("1700000000", "B", "0"),
+        ("1700000001", "B", "2"),
+        ("1700000002", "B", "2"),
+    ]
+
+
+def test_tables_need_an_ownship_that_exists(tmp_path: Path) -> None:
+    path = tmp_path / "states.csv"
+    path.write_text(STATES, encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["daa", str(path)])
+    assert result.exit_code == 2
+    assert (
+        "--ownship: a states or track table needs --ownship or --party" in result.output
+    )
+    result = CliRunner().invoke(build_app(), ["daa", str(path), "--ownship", "F16"])
+    assert result.exit_code == 2
+    assert "--ownship: no aircraft 'F16'" in result.output
+    result = CliRunner().invoke(build_app(), ["daa", str(path), "--party", "nato"])
+    assert result.exit_code == 2
+    assert "--party: no aircraft of nato" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(STATES.replace("38.5", "east"), encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["daa", str(bad), "--party", "coalition"])
+    assert result.exit_code == 2
+    assert "bad.csv:3: lon" in result.output

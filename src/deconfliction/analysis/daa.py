@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from deconfliction.adapters.daa_files import DaaStep
+from deconfliction.analysis.tracks import TrackTable
 from deconfliction.domain.daa.alerting import AlertFilter
 from deconfliction.domain.daa.config import DaaConfig
-from deconfliction.domain.daa.picture import Assessment, alert, assess
+from deconfliction.domain.daa.picture import Assessment, StepStates, alert, assess
+from deconfliction.domain.model import AircraftStates
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,63 @@ class StepResult:
     step: DaaStep
     result: Assessment
     levels: np.ndarray
+
+
+def _step(
+    time_s: float, line: int, ids: list[str], cols: dict[str, np.ndarray]
+) -> DaaStep:
+    n = len(ids)
+    return DaaStep(
+        time_s=time_s,
+        line=line,
+        names=tuple(ids),
+        states=StepStates(
+            lat_deg=cols["lat_deg"],
+            lon_deg=cols["lon_deg"],
+            x_m=np.zeros(n),
+            y_m=np.zeros(n),
+            alt_ft=cols["alt_ft"],
+            trk_deg=cols["trk_deg"],
+            gs_kt=cols["gs_kt"],
+            vs_fpm=cols["vs_fpm"],
+            alerter=np.zeros(n, dtype=np.int64),
+            frame="wgs84",
+        ),
+    )
+
+
+_COLS = ("lat_deg", "lon_deg", "alt_ft", "trk_deg", "gs_kt", "vs_fpm")
+
+
+def steps_from_states(states: AircraftStates) -> list[DaaStep]:
+    """One step (time 0) from a states snapshot (WGS-84)."""
+    cols = {c: np.asarray(getattr(states, c), dtype=np.float64) for c in _COLS}
+    return [_step(0.0, 0, [str(x) for x in states.ids], cols)]
+
+
+def steps_from_tracks(table: TrackTable) -> list[DaaStep]:
+    """One step per distinct time of a track table, in time order (WGS-84); an
+    aircraft reported twice at one time keeps its last row."""
+    order = np.argsort(table.t_s, kind="stable")
+    t = table.t_s[order]
+    cuts = np.flatnonzero(np.diff(t)) + 1
+    steps = []
+    for chunk in np.split(order, cuts):
+        ids = table.ids[chunk]
+        _, last = np.unique(ids[::-1], return_index=True)
+        keep = np.sort(chunk[::-1][last])
+        cols = {c: np.asarray(getattr(table, c)[keep], dtype=np.float64) for c in _COLS}
+        steps.append(
+            _step(float(table.t_s[keep[0]]), 0, [str(x) for x in table.ids[keep]], cols)
+        )
+    return steps
+
+
+def party_members(table: TrackTable | AircraftStates, party: str) -> frozenset[str]:
+    """Ids of the aircraft of ``party``."""
+    return frozenset(
+        str(i) for i, p in zip(table.ids, table.party, strict=True) if p == party
+    )
 
 
 def run(

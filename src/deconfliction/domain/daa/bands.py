@@ -269,6 +269,11 @@ _BUILDERS = {
 }
 
 
+CHUNK_CELLS = 400_000
+"""Pairs are processed in blocks of about this many (pair, candidate, piece) cells,
+so the temporaries stay in the processor's caches' reach and memory stays bounded."""
+
+
 def _conflicts(
     man: _Manoeuvres,
     pairs: TrafficPairs,
@@ -280,29 +285,88 @@ def _conflicts(
 ) -> tuple[FloatArray, FloatArray]:
     """Per (pair, candidate): the first and the last time of violation within
     ``[0, horizon_s]`` (``+inf`` and ``-inf`` when none)."""
-    disp = man.disp_m[pairs.own]  # (p, c, j+1, 3)
-    times = man.times_s[pairs.own]  # (p, c, j+1)
-    tv = pairs.traffic_v_mps[:, None, None, :]
-    rel = pairs.s_m[:, None, None, :] + disp - tv * times[..., None]
+    p = pairs.own.shape[0]
+    c = man.values_deg_kt_fpm_or_ft.shape[1]
+    first = np.full((p, c), np.inf)
+    last = np.full((p, c), -np.inf)
+    cells = max(1, c * man.times_s.shape[-1])
+    block = max(1, CHUNK_CELLS // cells)
+    thr = [
+        np.broadcast_to(np.asarray(a, dtype=np.float64), (p,))
+        for a in (dthr_m, zthr_m, tthr_s, tcoa_s)
+    ]
+    for lo in range(0, p, block):
+        sl = slice(lo, min(p, lo + block))
+        f, la = _conflicts_block(
+            man,
+            pairs.own[sl],
+            pairs.s_m[sl],
+            pairs.traffic_v_mps[sl],
+            thr[0][sl],
+            thr[1][sl],
+            thr[2][sl],
+            thr[3][sl],
+            horizon_s,
+        )
+        first[sl], last[sl] = f, la
+    return first, last
+
+
+def _conflicts_block(
+    man: _Manoeuvres,
+    own: IntArray,
+    s_m: FloatArray,
+    traffic_v_mps: FloatArray,
+    dthr_m: FloatArray,
+    zthr_m: FloatArray,
+    tthr_s: FloatArray,
+    tcoa_s: FloatArray,
+    horizon_s: float,
+) -> tuple[FloatArray, FloatArray]:
+    disp = man.disp_m[own]  # (p, c, j+1, 3)
+    times = man.times_s[own]  # (p, c, j+1)
+    tv = traffic_v_mps[:, None, None, :]
+    rel = s_m[:, None, None, :] + disp - tv * times[..., None]
     t0, t1 = times[..., :-1], times[..., 1:]
     start = np.minimum(t0, horizon_s)
     length = np.clip(np.minimum(t1, horizon_s) - start, 0.0, None)
     safe = np.where(length > 0, length, 1.0)[..., None]
     chord = (rel[..., 1:, :] - rel[..., :-1, :]) / safe
-    final_rel_v = man.final_v_mps[pairs.own] - pairs.traffic_v_mps[:, None, :]
+    final_rel_v = man.final_v_mps[own] - traffic_v_mps[:, None, :]
     chord = np.where((length > 0)[..., None], chord, final_rel_v[:, :, None, :])
     shape = (slice(None), None, None)
-    d3, z3, t3, c3 = (np.asarray(a)[shape] for a in (dthr_m, zthr_m, tthr_s, tcoa_s))
-    tin, tout, hit = violation_interval(
-        rel[..., :-1, :], chord, d3, z3, t3, c3, 0.0, length
-    )
-    hit &= t0 <= horizon_s
-    first = np.where(hit, start + tin, np.inf).min(axis=-1)
-    last = np.where(hit, start + tout, -np.inf).max(axis=-1)
+    d3, z3, t3, c3 = (a[shape] for a in (dthr_m, zthr_m, tthr_s, tcoa_s))
+    first = np.full(times.shape[:2], np.inf)
+    last = np.full(times.shape[:2], -np.inf)
+    # Only pieces that can come near a volume are solved exactly: a piece moves its
+    # relative position by at most |chord| x length, and the volume reaches TTHR x
+    # |chord| further horizontally (TCOA x |v_z| vertically).
+    r0 = rel[..., :-1, :]
+    speed_h = np.hypot(chord[..., 0], chord[..., 1])
+    near_h = np.hypot(r0[..., 0], r0[..., 1]) <= d3 + speed_h * (length + t3) + 1.0
+    speed_z = np.abs(chord[..., 2])
+    near_z = np.abs(r0[..., 2]) <= np.maximum(z3, c3 * speed_z) + speed_z * length + 1.0
+    near = near_h & near_z & (t0 <= horizon_s)
+    if near.any():
+        idx = np.nonzero(near)
+        pi = idx[0]
+        tin, tout, hit = violation_interval(
+            r0[idx],
+            chord[idx],
+            dthr_m[pi],
+            zthr_m[pi],
+            tthr_s[pi],
+            tcoa_s[pi],
+            0.0,
+            length[idx],
+        )
+        cell = (idx[0][hit], idx[1][hit])
+        np.minimum.at(first, cell, (start[idx] + tin)[hit])
+        np.maximum.at(last, cell, (start[idx] + tout)[hit])
     # The straight leg after the manoeuvre, to the horizon.
     tau = times[..., -1]
     leg = np.clip(horizon_s - tau, 0.0, None)
-    d2, z2, t2, c2 = (np.asarray(a)[:, None] for a in (dthr_m, zthr_m, tthr_s, tcoa_s))
+    d2, z2, t2, c2 = (a[:, None] for a in (dthr_m, zthr_m, tthr_s, tcoa_s))
     tin2, tout2, hit2 = violation_interval(
         rel[..., -1, :], final_rel_v, d2, z2, t2, c2, 0.0, leg
     )
@@ -363,28 +427,64 @@ def _recovery(
     corrective_last: FloatArray,
     n_own: int,
 ) -> tuple[BoolArray, FloatArray]:
-    """Per (ownship, candidate): a recovery manoeuvre; per ownship: time to recovery."""
+    """Per (ownship, candidate): a recovery manoeuvre; per ownship: time to recovery.
+
+    The recovery cylinder shrinks (DAIDALUS's "N factor") through
+    ``config.recovery_cylinders`` until some manoeuvre stays outside it and leaves
+    the corrective volume within the lookahead; past the last (NMAC) size there is no
+    recovery. A manoeuvre that works with a cylinder also works with every smaller
+    one, so each ownship's largest workable size is found by bisection: the largest
+    size first, then the smallest, then halving (a handful of passes, not one per
+    size).
+    """
     c = man.values_deg_kt_fpm_or_ft.shape[1]
-    p = pairs.own.shape[0]
     last_own = np.full((n_own, c), -np.inf)
     np.maximum.at(last_own, pairs.own, corrective_last)
-    ok = np.zeros((n_own, c), dtype=bool)
-    todo = np.ones(n_own, dtype=bool)
-    # The recovery cylinder shrinks (DAIDALUS's "n factor") until some manoeuvre
-    # stays outside it, down to the NMAC cylinder; past that, no recovery.
-    for h_nm, v_ft in config.recovery_cylinders:
-        cyl_d = np.full(p, h_nm * M_PER_NM)
-        cyl_z = np.full(p, v_ft * M_PER_FT)
+    leaves = last_own < config.lookahead_s
+    sizes = np.array(config.recovery_cylinders, dtype=np.float64)  # (k, 2) nm, ft
+    k = sizes.shape[0]
+
+    def workable(own_size: IntArray, who: BoolArray) -> BoolArray:
+        """(n_own, c): manoeuvres outside each listed ownship's cylinder."""
+        sel = who[pairs.own]
+        sub = _subset(pairs, sel)
+        size = own_size[sub.own]
+        q = sub.own.shape[0]
         cyl_first, _ = _conflicts(
-            man, pairs, cyl_d, cyl_z, np.zeros(p), np.zeros(p), config.lookahead_s
+            man,
+            sub,
+            sizes[size, 0] * M_PER_NM,
+            sizes[size, 1] * M_PER_FT,
+            np.zeros(q),
+            np.zeros(q),
+            config.lookahead_s,
         )
-        cyl_own = np.zeros((n_own, c), dtype=bool)
-        np.logical_or.at(cyl_own, pairs.own, np.isfinite(cyl_first))
-        found = ~cyl_own & (last_own < config.lookahead_s)
-        ok = np.where(todo[:, None], found, ok)
-        todo &= ~found.any(axis=1)
-        if not todo.any():
-            break
+        hit = np.zeros((n_own, c), dtype=bool)
+        np.logical_or.at(hit, sub.own, np.isfinite(cyl_first))
+        return ~hit & leaves & who[:, None]
+
+    ok = np.zeros((n_own, c), dtype=bool)
+    first = workable(np.zeros(n_own, dtype=np.int64), np.ones(n_own, dtype=bool))
+    done = first.any(axis=1)
+    ok[done] = first[done]
+    todo: BoolArray = np.asarray(~done, dtype=bool)
+    if todo.any() and k > 1:
+        last = workable(np.full(n_own, k - 1), todo)
+        possible = todo & last.any(axis=1)
+        ok[possible] = last[possible]
+        # Bisection on (lo, hi]: lo fails, hi works.
+        lo = np.zeros(n_own, dtype=np.int64)
+        hi = np.full(n_own, k - 1, dtype=np.int64)
+        while True:
+            active = possible & (hi - lo > 1)
+            if not active.any():
+                break
+            mid = (lo + hi) // 2
+            trial = workable(mid, active)
+            works = active & trial.any(axis=1)
+            ok[works] = trial[works]
+            hi = np.where(works, mid, hi)
+            lo = np.where(active & ~works, mid, lo)
     exit_s = np.where(ok, np.maximum(last_own, 0.0), np.inf)
     ttr = exit_s.min(axis=1)
     # Recovery manoeuvres are those that regain well-clear about as soon as the best.
@@ -432,6 +532,91 @@ def _resolutions(
     return up, down, d_up <= d_down
 
 
+REACH_STEP_S = 10.0
+"""Time step of the reach filter (:func:`may_matter`)."""
+
+
+def _subset(pairs: TrafficPairs, keep: BoolArray) -> TrafficPairs:
+    return TrafficPairs(
+        own=pairs.own[keep],
+        s_m=pairs.s_m[keep],
+        traffic_v_mps=pairs.traffic_v_mps[keep],
+        alerter=pairs.alerter[keep],
+        alert_level=pairs.alert_level[keep],
+    )
+
+
+def may_matter(
+    config: DaaConfig,
+    own: OwnshipStates,
+    pairs: TrafficPairs,
+    pair_alt_ft: FloatArray,
+    dim: str,
+) -> BoolArray:
+    """Pairs whose traffic some manoeuvre of ``dim`` could bring into a volume within
+    the lookahead (a conservative filter; the others cannot colour a band).
+
+    Every ``REACH_STEP_S``, the ownship's reachable positions are bounded by a disc
+    (direction: radius ground speed x t; horizontal speed: the stretch of its track
+    between the slowest and the fastest speed; vertical speed and altitude: its
+    straight path) and its reachable altitudes by an interval; a pair may matter if
+    at some step the traffic is within the largest volume (with its modified tau and
+    time to co-altitude reach, and half a step of closure) of both.
+    """
+    if pairs.own.size == 0:
+        return np.zeros(0, dtype=bool)
+    dthr = np.zeros(pairs.own.shape[0])
+    zthr = np.zeros_like(dthr)
+    tthr = np.zeros_like(dthr)
+    tcoa = np.zeros_like(dthr)
+    for lev in range(1, n_levels(config) + 1):
+        th = level_thresholds(config, pairs.alerter, lev, pair_alt_ft)
+        dthr = np.maximum(dthr, np.where(th.exists, th.dthr_m, 0.0))
+        zthr = np.maximum(zthr, np.where(th.exists, th.zthr_m, 0.0))
+        tthr = np.maximum(tthr, np.where(th.exists, th.tthr_s, 0.0))
+        tcoa = np.maximum(tcoa, np.where(th.exists, th.tcoa_s, 0.0))
+    t = np.arange(0.0, config.lookahead_s + REACH_STEP_S, REACH_STEP_S)[None, :]
+    o = pairs.own
+    trk = np.radians(own.trk_deg[o])[:, None]
+    gs = (own.gs_kt[o] * MPS_PER_KT)[:, None]
+    vs = (own.vs_fpm[o] * MPS_PER_FPM)[:, None]
+    v_max = np.full_like(gs, config.max_hs_kt * MPS_PER_KT)
+    if dim == "direction_deg":
+        cx, cy, rad = 0.0 * t, 0.0 * t, gs * t
+        speed = gs
+    elif dim == "horizontal_speed_kt":
+        mid = (config.min_hs_kt + config.max_hs_kt) / 2 * MPS_PER_KT
+        half = (config.max_hs_kt - config.min_hs_kt) / 2 * MPS_PER_KT
+        cx, cy, rad = mid * t * np.sin(trk), mid * t * np.cos(trk), half * t + 0.0 * gs
+        speed = v_max
+    else:
+        cx, cy, rad = gs * t * np.sin(trk), gs * t * np.cos(trk), 0.0 * t
+        speed = gs
+    if dim == "vertical_speed_fpm":
+        lo = config.min_vs_fpm * MPS_PER_FPM
+        hi = config.max_vs_fpm * MPS_PER_FPM
+        cz, rz, vz_max = (lo + hi) / 2 * t, (hi - lo) / 2 * t, max(abs(lo), abs(hi))
+    elif dim == "altitude_ft":
+        rate = config.vertical_rate_fpm * MPS_PER_FPM
+        reach = rate * t if rate > 0 else np.full_like(t, np.inf)
+        cz, rz, vz_max = 0.0 * t, reach + np.abs(vs) * 0.0, max(rate, 0.0)
+    else:
+        cz, rz, vz_max = vs * t, 0.0 * t, 0.0
+    tv = pairs.traffic_v_mps
+    px = -pairs.s_m[:, 0:1] + tv[:, 0:1] * t
+    py = -pairs.s_m[:, 1:2] + tv[:, 1:2] * t
+    pz = -pairs.s_m[:, 2:3] + tv[:, 2:3] * t
+    closing = np.hypot(tv[:, 0:1], tv[:, 1:2]) + speed
+    h_ok = np.hypot(px - cx, py - cy) <= (
+        rad + dthr[:, None] + closing * (tthr[:, None] + REACH_STEP_S / 2)
+    )
+    closing_z = np.abs(tv[:, 2:3]) + np.maximum(np.abs(vs), vz_max)
+    v_ok = np.abs(pz - cz) <= (
+        rz + zthr[:, None] + closing_z * (tcoa[:, None] + REACH_STEP_S / 2)
+    )
+    return np.asarray((h_ok & v_ok).any(axis=1), dtype=bool)
+
+
 def compute_bands(
     config: DaaConfig,
     own: OwnshipStates,
@@ -457,7 +642,10 @@ def compute_bands(
         "vertical_speed_fpm": own.vs_fpm,
         "altitude_ft": own.alt_ft,
     }
+    all_pairs, all_alt_ft = pairs, pair_alt_ft
     for dim in dimensions:
+        keep = may_matter(config, own, all_pairs, all_alt_ft, dim)
+        pairs, pair_alt_ft = _subset(all_pairs, keep), all_alt_ft[keep]
         man = _BUILDERS[dim](config, own, sample_s, horizon_cap)
         c = man.values_deg_kt_fpm_or_ft.shape[1]
         region = np.zeros((n, c), dtype=np.int64)
@@ -482,13 +670,7 @@ def compute_bands(
         ttr = np.full(n, np.nan)
         if recovery.any():
             sel = recovery[pairs.own]
-            sub = TrafficPairs(
-                own=pairs.own[sel],
-                s_m=pairs.s_m[sel],
-                traffic_v_mps=pairs.traffic_v_mps[sel],
-                alerter=pairs.alerter[sel],
-                alert_level=pairs.alert_level[sel],
-            )
+            sub = _subset(pairs, sel)
             ok, ttr_all = _recovery(config, man, sub, corrective_last[sel], n)
             region = np.where(recovery[:, None] & ok, int(Region.RECOVERY), region)
             ttr = np.where(recovery, ttr_all, np.nan)

@@ -332,3 +332,80 @@ def test_shipped_configs_hold_do_365_values() -> None:
     )
     assert low.raw_level[0] == 2  # inside the RA volume (DMOD 0.8 NM at FL150)
     assert MPS_PER_FPM > 0
+
+
+def _wgs84(lat, lon, alt_ft, trk_deg, gs_kt, vs_fpm) -> StepStates:
+    n = len(lat)
+    return StepStates(
+        lat_deg=np.asarray(lat, dtype=np.float64),
+        lon_deg=np.asarray(lon, dtype=np.float64),
+        x_m=np.zeros(n),
+        y_m=np.zeros(n),
+        alt_ft=np.asarray(alt_ft, dtype=np.float64),
+        trk_deg=np.asarray(trk_deg, dtype=np.float64),
+        gs_kt=np.asarray(gs_kt, dtype=np.float64),
+        vs_fpm=np.asarray(vs_fpm, dtype=np.float64),
+        alerter=np.zeros(n, dtype=np.int64),
+    )
+
+
+def test_theatre_guidance_finds_the_pair_and_only_its_aircraft_get_bands() -> None:
+    from deconfliction.domain.daa.theatre import guidance
+
+    # Head-on 8 NM apart over Syria (corrective alert), a third aircraft 20 NM east
+    # on a parallel track, a fourth 2,000 ft above the pair's meeting point.
+    states = _wgs84(
+        [35.0, 35.0 + 8 / 60, 35.0, 35.0 + 4 / 60],
+        [38.0, 38.0, 38.0 + 20 / 49.2, 38.0],
+        [20000, 20000, 20000, 22000],
+        [0, 180, 0, 90],
+        [200, 200, 200, 250],
+        [0, 0, 0, 0],
+    )
+    g = guidance(CFG, states)
+    alerting = {
+        (int(o), int(t))
+        for o, t, lv in zip(g.own, g.traffic, g.alerts.raw_level, strict=True)
+        if lv
+    }
+    assert alerting == {(0, 1), (1, 0)}
+    assert g.ownships.tolist() == [0, 1]
+    ahead = g.bands["direction_deg"]
+    assert (ahead.current_region == Region.MID).all()
+    # A party gets guidance for its own aircraft only.
+    mine = guidance(CFG, states, eligible_own=np.array([True, False, False, False]))
+    assert mine.ownships.tolist() == [0]
+
+
+# Seeds whose encounters colour some band (checked at the end); 0 and 6 colour none.
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 7])
+def test_reach_filter_drops_no_traffic_that_colours_a_band(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same encounters with the reach filter and with every pair kept.
+    from deconfliction.domain.daa import bands as bands_mod
+
+    rng = np.random.default_rng(100 + seed)
+    n = 8
+    xy = rng.uniform(-8, 8, size=(n, 2))
+    xy[0] = 0
+    states = _states(
+        xy,
+        rng.uniform(16700, 17300, n),
+        rng.uniform(0, 360, n),
+        rng.uniform(150, 500, n),
+        rng.choice([0.0, 0.0, -1000.0, 1500.0], n),
+    )
+    filtered = _one(states)
+    monkeypatch.setattr(
+        bands_mod,
+        "may_matter",
+        lambda config, own, pairs, alt, dim: np.ones(pairs.own.shape[0], dtype=bool),
+    )
+    everything = _one(states)
+    coloured = 0
+    for dim in filtered.bands:
+        a, b = filtered.bands[dim].region, everything.bands[dim].region
+        assert (a == b).all(), dim
+        coloured += int((b != Region.NONE).sum())
+    assert coloured > 0
