@@ -45,7 +45,7 @@ import numpy as np
 from deconfliction.adapters.protocol_file import resolve_protocol
 from deconfliction.domain.geodesy import destination
 from deconfliction.domain.model import SeparationMinima
-from deconfliction.domain.volumes import (
+from deconfliction.domain.planning import (
     Circle,
     Operation,
     Outline,

@@ -20,8 +20,7 @@ from deconfliction.adapters.operation_file import (
 )
 from deconfliction.domain.model import SeparationMinima
 from deconfliction.domain.operation_kinds import OPERATION_KINDS
-from deconfliction.domain.protocol import Protocol, SharingLevel
-from deconfliction.domain.volumes import (
+from deconfliction.domain.planning import (
     Circle,
     Operation,
     OperationState,
@@ -31,6 +30,7 @@ from deconfliction.domain.volumes import (
     check_operation,
     redact_for,
 )
+from deconfliction.domain.protocol import Protocol, SharingLevel
 from deconfliction.errors import InputError
 from deconfliction.units import M_PER_FT, M_PER_NM
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import distinct, func, insert, select
 
 from deconfliction.domain import geodesy
-from deconfliction.domain.volumes import Circle, Operation, Volume3D, Volume4D
+from deconfliction.domain.planning import Circle, Operation, Volume3D, Volume4D
 from deconfliction.errors import ConflictError, ForbiddenError, NotFoundError
 from deconfliction.service import auth, events, hotline, planning, protocols
 from deconfliction.service.auth import Principal, Role

@@ -5,7 +5,7 @@ both backends; each run is a new ``LiveDetection``, as each process has one."""
 
 from __future__ import annotations
 
-from deconfliction.domain.volumes import Circle, Operation, Volume3D, Volume4D
+from deconfliction.domain.planning import Circle, Operation, Volume3D, Volume4D
 from deconfliction.service import planning, protocols
 from deconfliction.service.live import LiveDetection
 from tests.integration.helpers import protocol_text

@@ -21,7 +21,7 @@ Units are converted here, once: radii and half-widths in ``NM``, ``M`` or ``KM``
 altitudes in ``FT`` or ``M`` (``reference`` ``W84``, the only one F3548 has; the
 project compares altitudes with each other only). Times are RFC 3339 with a zone.
 Vertices are not closed (a repeated first vertex at the end is dropped). A route
-becomes volumes with :func:`~deconfliction.domain.volumes.route_to_volumes`, after
+becomes volumes with :func:`~deconfliction.domain.planning.route_to_volumes`, after
 the explicit ones. A file holds one operation, a list of them, or
 ``{"operations": [...]}``.
 
@@ -44,7 +44,7 @@ from typing import Any
 
 from deconfliction.adapters.input_files import read_text
 from deconfliction.domain.operation_kinds import OPERATION_KINDS, is_operation_kind
-from deconfliction.domain.volumes import (
+from deconfliction.domain.planning import (
     CheckResult,
     Circle,
     ConflictView,
@@ -275,7 +275,7 @@ def check_result_to_json(
     """The answer to a check: the operation, whether it is clear, its conflicts.
 
     ``views`` are the conflicts of ``result`` as the filer may see them (see
-    :func:`~deconfliction.domain.volumes.redact_for`).
+    :func:`~deconfliction.domain.planning.redact_for`).
     """
     return {
         "operation": op.id,

@@ -74,8 +74,7 @@ def check(
         load_operations,
     )
     from deconfliction.adapters.protocol_file import resolve_protocol
-    from deconfliction.domain.protocol import SharingLevel
-    from deconfliction.domain.volumes import (
+    from deconfliction.domain.planning import (
         ConflictKind,
         LineConflict,
         VolumeConflict,
@@ -83,6 +82,7 @@ def check(
         check_operation,
         redact_for,
     )
+    from deconfliction.domain.protocol import SharingLevel
     from deconfliction.errors import InputError, Problem
 
     if not time_margin_s >= 0.0:

@@ -16,7 +16,7 @@ import shapely
 from deconfliction.domain import thresholds
 from deconfliction.domain.geodesy import LocalProjection, geodesic_distance_nm
 from deconfliction.domain.model import BoolArray, FloatArray
-from deconfliction.domain.volumes import Circle, Operation
+from deconfliction.domain.planning import Circle, Operation
 from deconfliction.units import M_PER_NM
 
 _TOLERANCE_NM: float = thresholds.HORIZONTAL_TOLERANCE_M / M_PER_NM
@@ -31,7 +31,7 @@ def positions_inside(
 ) -> BoolArray:
     """For each position, whether a volume of ``op`` holds it.
 
-    >>> from deconfliction.domain.volumes import Volume3D, Volume4D
+    >>> from deconfliction.domain.planning import Volume3D, Volume4D
     >>> v = Volume4D(Volume3D(Circle(35.0, 38.0, 10.0), 0.0, 30000.0), 0.0, 3600.0)
     >>> op = Operation("op", "blue", "air_patrol", (v,))
     >>> positions_inside(op, np.array([35.0, 36.0]), np.array([38.0, 38.0]),

@@ -17,8 +17,8 @@ from sqlalchemy import Connection
 
 from deconfliction.domain.model import BoolArray
 from deconfliction.domain.plan_conformance import positions_inside
+from deconfliction.domain.planning import Operation
 from deconfliction.domain.protocol import Protocol
-from deconfliction.domain.volumes import Operation
 from deconfliction.service import incidents, live_resume, planning, protocols
 from deconfliction.service.incidents import (
     AircraftPoint,

@@ -4,7 +4,7 @@ Rules (documented in the README and docs/planning.md):
 
 * Filing or updating an operation checks it against the other parties' operations
   in force (found through the store's cell/hour index), the zones it may not enter
-  and the lines it may not cross (``domain.volumes.check_operation``). With
+  and the lines it may not cross (``domain.planning.check_operation``). With
   conflicts it is stored ``conflicted``; the protocol's
   ``planning.allow_conflicted_activation`` says whether it may still be activated.
 * Filing sends a notice of operation over the hotline to every other party of the
@@ -43,8 +43,7 @@ from deconfliction.adapters.operation_file import (
     volume_to_json,
 )
 from deconfliction.domain import geodesy
-from deconfliction.domain.protocol import Protocol, SharingLevel
-from deconfliction.domain.volumes import (
+from deconfliction.domain.planning import (
     Circle,
     LineConflict,
     Operation,
@@ -58,6 +57,7 @@ from deconfliction.domain.volumes import (
     index_cells,
     redact_for,
 )
+from deconfliction.domain.protocol import Protocol, SharingLevel
 from deconfliction.errors import ConflictError, ForbiddenError, NotFoundError
 from deconfliction.service import disclosure, events, hotline, protocols
 from deconfliction.service.auth import Principal

@@ -7,7 +7,7 @@ import pytest
 
 from deconfliction.domain.geodesy import destination
 from deconfliction.domain.plan_conformance import positions_inside
-from deconfliction.domain.volumes import (
+from deconfliction.domain.planning import (
     Circle,
     Operation,
     Polygon,

@@ -1,4 +1,4 @@
-"""Tests of planned operations and the strategic checks (domain/volumes.py).
+"""Tests of planned operations and the strategic checks (domain/planning/).
 
 Geometry used throughout: the line ``meridian`` runs north along 38 E from 35 N to
 36 N with a 5 NM buffer, so its left is the west; ``blue`` keeps to the right
@@ -21,14 +21,7 @@ from hypothesis import strategies as st
 from deconfliction.domain.conformance import PositionStream, detect_violations
 from deconfliction.domain.geodesy import destination, geodesic_distance_nm
 from deconfliction.domain.model import SeparationMinima
-from deconfliction.domain.protocol import (
-    DeconflictionLine,
-    LineSide,
-    Protocol,
-    SharingLevel,
-    Zone,
-)
-from deconfliction.domain.volumes import (
+from deconfliction.domain.planning import (
     CIRCLE_VERTICES,
     MAX_VOLUME_ACROSS_NM,
     PLACE_MAX_VERTICES,
@@ -57,6 +50,13 @@ from deconfliction.domain.volumes import (
     redact_for,
     route_to_volumes,
     volume_problems,
+)
+from deconfliction.domain.protocol import (
+    DeconflictionLine,
+    LineSide,
+    Protocol,
+    SharingLevel,
+    Zone,
 )
 from deconfliction.errors import GeometryError, InputError
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from deconfliction.domain import geodesy
-from deconfliction.domain.volumes import Circle, Operation, Volume3D, Volume4D
+from deconfliction.domain.planning import Circle, Operation, Volume3D, Volume4D
 from deconfliction.service import alerts as alert_store
 from deconfliction.service import auth, events, planning, protocols
 from deconfliction.service import incidents as incident_store
