@@ -11,7 +11,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite:///deconfliction.db"
+from deconfliction.config_defaults import DEFAULT_DATABASE_URL
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
 
 class Settings(BaseSettings):

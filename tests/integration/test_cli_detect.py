@@ -179,6 +179,37 @@ class TestDetectProcess:
         assert "unknown party 'usa'" in err.stderr
         assert "Traceback" not in err.stderr
 
+    def test_detect_process_loads_no_database_library(self, tmp_path: Path) -> None:
+        """The whole ``deconfliction detect`` process (its command line built as
+        the console script builds it) imports neither SQLAlchemy nor
+        pydantic-settings: they cost a cold start a quarter of a second and detect
+        needs neither (#20.2). (Typer itself imports pydantic.)"""
+        good = tmp_path / "s.csv"
+        _write_catalogue(good)
+        probe = (
+            "import sys\n"
+            "from deconfliction.cli.app import main\n"
+            "sys.argv = ['deconfliction', 'detect', sys.argv[1], '--format', 'csv']\n"
+            "try:\n"
+            "    main()\n"
+            "except SystemExit as done:\n"
+            "    assert not done.code, done.code\n"
+            "loaded = sorted({m.split('.')[0] for m in sys.modules})\n"
+            "sys.stderr.write('LOADED ' + ' '.join(loaded))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(good)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("a,b,")
+        loaded = set(done.stderr.rsplit("LOADED ", 1)[1].split())
+        assert "numpy" in loaded
+        assert not loaded & {"sqlalchemy", "pydantic_settings"}
+
 
 class TestDetectWithProtocol:
     def test_protocol_errors_exit_2_with_their_line(

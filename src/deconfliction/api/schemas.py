@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconfliction.service.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
+from deconfliction.service.token_days import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 
 class _Strict(BaseModel):

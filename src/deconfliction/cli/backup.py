@@ -10,7 +10,7 @@ import typer
 
 from deconfliction.cli._common import guarded, stderr
 from deconfliction.cli.server import DatabaseOpt
-from deconfliction.config import DEFAULT_DATABASE_URL
+from deconfliction.config_defaults import DEFAULT_DATABASE_URL
 
 KeysDirOpt = Annotated[
     Path,

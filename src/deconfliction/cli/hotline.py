@@ -11,7 +11,7 @@ import typer
 
 from deconfliction.cli._common import guarded, stderr
 from deconfliction.cli.server import DatabaseOpt
-from deconfliction.config import DEFAULT_DATABASE_URL
+from deconfliction.config_defaults import DEFAULT_DATABASE_URL
 
 hotline_app = typer.Typer(help="The hotline's signed record.", no_args_is_help=True)
 

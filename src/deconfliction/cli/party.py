@@ -19,9 +19,9 @@ import typer
 
 from deconfliction.cli._common import guarded, stderr
 from deconfliction.cli.server import DatabaseOpt, KeysDirOpt
-from deconfliction.config import DEFAULT_DATABASE_URL
+from deconfliction.config_defaults import DEFAULT_DATABASE_URL
 from deconfliction.errors import InputError, Problem
-from deconfliction.service.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
+from deconfliction.service.token_days import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from deconfliction.cli._common import guarded, stderr
-from deconfliction.config import DEFAULT_DATABASE_URL
+from deconfliction.config_defaults import DEFAULT_DATABASE_URL
 
 DatabaseOpt = Annotated[
     str,

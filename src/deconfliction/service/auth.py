@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from deconfliction.errors import NotFoundError
+from deconfliction.service.token_days import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import api_tokens, parties
 
@@ -25,11 +26,6 @@ TOKEN_BYTES: int = (
     32  # 256 bits of entropy: guessing is hopeless, hashing needs no salt
 )
 S_PER_DAY: float = 86_400.0
-# A token is issued for 90 days unless told otherwise: a stolen or forgotten token
-# stops working on its own within a quarter, and the desks renew theirs with the
-# season's duty roster. At most ten years.
-DEFAULT_TOKEN_DAYS: int = 90
-MAX_TOKEN_DAYS: int = 3650
 
 
 class Role(StrEnum):
