@@ -14,7 +14,13 @@ decoding, validation and the struct-of-arrays batch. The time is the best of
 Messages are what the format counts: lines (SBS, hex), events (CoT), rows (tables).
 
 Goals (issue 6): 100,000 messages/s per reader, 20,000 for raw Mode-S decoding.
-Results go to stdout as a table and to ``bench/out/interop.json``
+Issue 19 adds ASTERIX: CAT021, CAT048 and CAT062 files (records encoded with
+libasterix from the same traffic, blocks of 20 records, repeated to size) read at
+100,000 records/s; the ASTERIX libraries compared on the same CAT062 data (decoding,
+and encoding CAT062 at the same rate); where our reader's time goes; and the import of
+a country's airspace (3,000 airspaces from OpenAir and AIXM 5.1, 3,000 NOTAMs) in
+under 5 s each.
+Results go to stdout as tables and to ``bench/out/interop.json``
 (``interop_quick.json`` with ``--quick``).
 """
 
@@ -37,6 +43,8 @@ ROOT = BENCH_DIR.parent
 if str(ROOT) not in sys.path:  # tests.adapters.interop_samples writes the samples
     sys.path.insert(0, str(ROOT))
 
+from tests.adapters.asterix_samples import RADARS, Truth  # noqa: E402
+from tests.adapters.asterix_samples import encode as asterix_encode  # noqa: E402
 from tests.adapters.interop_samples import (  # noqa: E402
     Sample,
     flight,
@@ -180,7 +188,42 @@ def write_samples(directory: Path, scale: float) -> list[Case]:
     tracks_parquet = directory / "tracks.parquet"
     write_tracks_parquet(tracks_parquet, table)
     cases.append(Case("track table Parquet", "parquet", tracks_parquet, GOAL_MSG_PER_S))
+
+    truths = asterix_truths(_traffic(max(2, int(40 * scale))))
+    repeats = max(1, int(20 * scale))
+    for cat in (21, 48, 62):
+        path = directory / f"cat{cat:03d}.ast"
+        path.write_bytes(asterix_encode(cat, truths, per_block=20) * repeats)
+        cases.append(
+            Case(
+                f"ASTERIX CAT{cat:03d}",
+                "asterix",
+                path,
+                GOAL_MSG_PER_S,
+                ReadOptions(radars=RADARS, start_t_s=T0_S),
+            )
+        )
     return cases
+
+
+def asterix_truths(samples: Sequence[Sample]) -> list[Truth]:
+    """The traffic as the ASTERIX samples' truths (within the radar's reach)."""
+    return [
+        Truth(
+            s.icao,
+            s.callsign or "TST",
+            "1200",
+            k % 4000 + 1,
+            s.t_s,
+            s.lat_deg,
+            s.lon_deg,
+            s.alt_ft / 100.0,
+            s.gs_kt,
+            s.trk_deg % 360.0,
+            0.0,
+        )
+        for k, s in enumerate(samples)
+    ]
 
 
 def _best_of(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
@@ -219,6 +262,265 @@ def measure(cases: Sequence[Case], repeat: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _rate(repeat: int, count: int, run: Callable[[], Any]) -> float:
+    elapsed_s, _ = _best_of(repeat, run)
+    return count / elapsed_s
+
+
+def compare_asterix(
+    directory: Path, repeat: int, gpl_dir: Path | None
+) -> list[dict[str, Any]]:
+    """The ASTERIX libraries on the same CAT062 file: decoding and encoding."""
+    import numpy as np
+    from asterix.base import Bits, RawDatablock
+    from aviconv_asterix import iter_records
+    from aviconv_asterix.cat062 import UAP_062
+    from aviconv_asterix.fspec import decode_record
+    from tests.adapters.asterix_samples import Cat062, cat062_record
+
+    from deconfliction.adapters.asterix_out import TrackNumbers, datagrams
+    from deconfliction.adapters.asterix_out import encode_records as ours_encode
+
+    data = (directory / "cat062.ast").read_bytes()
+    n = len(list(iter_records(data)))
+    cut = 0
+    while cut < max(1, len(data) // 10):  # whole blocks, about a tenth
+        cut += int.from_bytes(data[cut + 1 : cut + 3], "big")
+    small = data[:cut]
+    n_small = len(list(iter_records(small)))
+    rows: list[dict[str, Any]] = []
+
+    def decode_record_only() -> None:
+        at = 0
+        while at < len(data):
+            end = at + int.from_bytes(data[at + 1 : at + 3], "big")
+            body, offset = data[at + 3 : end], 0
+            while offset < len(body):
+                _, _, offset = decode_record(body, offset, UAP_062, category=62)
+            at = end
+
+    def libasterix_decode() -> None:
+        for block in RawDatablock.parse(Bits.from_bytes(small)):  # type: ignore[union-attr]
+            for rec in Cat062.cv_uap.parse(block.get_raw_records()):  # type: ignore[union-attr]
+                pos = rec.get_item("105").variation
+                pos.get_item("LAT").variation.content.as_quantity("°")
+
+    rows.append(
+        {
+            "library": "aviconv-asterix decode_record (what our reader calls)",
+            "operation": "decode",
+            "records_per_s": round(_rate(repeat, n, decode_record_only)),
+        }
+    )
+    rows.append(
+        {
+            "library": "aviconv-asterix iter_records (its pydantic records)",
+            "operation": "decode",
+            "records_per_s": round(_rate(repeat, n, lambda: list(iter_records(data)))),
+        }
+    )
+    rows.append(
+        {
+            "library": "libasterix 0.36 (parse, read the position)",
+            "operation": "decode",
+            "records_per_s": round(_rate(repeat, n_small, libasterix_decode)),
+        }
+    )
+    if gpl_dir is not None:
+        rows.append(_asterix_decoder(gpl_dir, directory / "cat062.ast", n))
+
+    samples = _traffic(max(2, n // AIRCRAFT))[:n]
+    truths = asterix_truths(samples)
+    columns = {
+        name: np.array([getattr(t, attr) for t in truths])
+        for name, attr in (
+            ("t_s", "t_s"),
+            ("lat_deg", "lat_deg"),
+            ("lon_deg", "lon_deg"),
+            ("gs_kt", "gs_kt"),
+            ("trk_deg", "trk_deg"),
+            ("vs_fpm", "vs_fpm"),
+        )
+    }
+    alt_ft = np.array([t.fl * 100.0 for t in truths])
+    ids = [t.icao24 for t in truths]
+
+    def ours() -> None:
+        datagrams(
+            ours_encode(
+                ids,
+                columns["t_s"],
+                columns["lat_deg"],
+                columns["lon_deg"],
+                alt_ft,
+                columns["gs_kt"],
+                columns["trk_deg"],
+                columns["vs_fpm"],
+                sac=1,
+                sic=1,
+                track_numbers=TrackNumbers(),
+            )
+        )
+
+    few = truths[: max(1, len(truths) // 20)]
+
+    def libasterix_encode() -> None:
+        for k in range(0, len(few), 20):
+            Cat062.create([cat062_record(t) for t in few[k : k + 20]]).unparse()
+
+    rows.append(
+        {
+            "library": "ours (asterix_out, aviconv-asterix layout)",
+            "operation": "encode CAT062",
+            "records_per_s": round(_rate(repeat, len(truths), ours)),
+        }
+    )
+    rows.append(
+        {
+            "library": "libasterix 0.36 (create, unparse)",
+            "operation": "encode CAT062",
+            "records_per_s": round(_rate(repeat, len(few), libasterix_encode)),
+        }
+    )
+    rows.append(_aviconv_typed_encode(few, repeat))
+    return rows
+
+
+def _aviconv_typed_encode(truths: Sequence[Truth], repeat: int) -> dict[str, Any]:
+    import math
+
+    from aviconv_asterix import Cat062Record, encode_records
+
+    def run() -> None:
+        encode_records(
+            Cat062Record(
+                sac=1,
+                sic=1,
+                time_of_track_s=t.t_s % 86400.0,
+                lat=t.lat_deg,
+                lon=t.lon_deg,
+                vx_ms=t.gs_kt * 0.5144 * math.sin(math.radians(t.trk_deg)),
+                vy_ms=t.gs_kt * 0.5144 * math.cos(math.radians(t.trk_deg)),
+                measured_flight_level=t.fl,
+                target_address=t.icao24,
+            )
+            for t in truths
+        )
+
+    return {
+        "library": "aviconv-asterix typed encode (no track number/status)",
+        "operation": "encode CAT062",
+        "records_per_s": round(_rate(repeat, len(truths), run)),
+    }
+
+
+def _asterix_decoder(gpl_dir: Path, path: Path, n: int) -> dict[str, Any]:
+    """asterix-decoder (GPL, C++) in a child process: its package is also named
+    ``asterix``, as libasterix's is, so the two cannot share one process."""
+    import subprocess
+
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); import asterix; "
+        "data = open(sys.argv[2], 'rb').read(); best = 1e9\n"
+        "for _ in range(3):\n"
+        "    t = time.perf_counter(); asterix.parse(data); "
+        "best = min(best, time.perf_counter() - t)\n"
+        "print(best)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(gpl_dir), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    return {
+        "library": "asterix-decoder 0.7 (GPL, C++; asterix.parse)",
+        "operation": "decode",
+        "records_per_s": round(n / float(out.stdout.strip().splitlines()[-1])),
+    }
+
+
+def asterix_profile(path: Path) -> dict[str, Any]:
+    """Where our reader's time goes on a file: the library's functions, ours."""
+    import cProfile
+    import pstats
+
+    options = ReadOptions(radars=RADARS, start_t_s=T0_S)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    read_track_file(path, "asterix", options)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    shares: dict[str, float] = {}
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if "aviconv_asterix" in filename:
+            key = "aviconv-asterix (FSPEC, item spans, item parsing)"
+        elif "adapters/asterix.py" in filename:
+            key = "ours: framing, checks, fields, records"
+        elif "track_stream.py" in filename:
+            key = "ours: party rules, the batch"
+        else:
+            key = "Python built-ins, pyproj, numpy"
+        shares[key] = shares.get(key, 0.0) + tottime
+    total = sum(shares.values())
+    return {k: round(100.0 * v / total, 1) for k, v in sorted(shares.items())}
+
+
+def measure_imports(directory: Path, scale: float, repeat: int) -> list[dict[str, Any]]:
+    """A country's airspace: OpenAir, AIXM 5.1 and NOTAM files of thousands."""
+    from tests.adapters.airspace_samples import country_aixm, country_openair
+
+    from deconfliction.adapters.airspace_files import read_airspace, zones_toml
+    from deconfliction.adapters.notam import NotamSettings, operation_notam
+
+    n = max(30, int(3000 * scale))
+    files = {
+        "openair": directory / "country.txt",
+        "aixm": directory / "country.xml",
+        "notam": directory / "notams.txt",
+    }
+    files["openair"].write_text(country_openair(n), encoding="utf-8")
+    files["aixm"].write_text(country_aixm(n), encoding="utf-8")
+    notams = [
+        operation_notam(
+            {
+                "operation_kind": "air_refuelling",
+                "floor_ft": 1000.0 * (k % 20),
+                "ceiling_ft": 30000.0,
+                "start_t_s": T0_S + 60.0 * k,
+                "end_t_s": T0_S + 60.0 * k + 7200.0,
+                "lat_deg": 30.0 + (k // 100) * 0.2,
+                "lon_deg": 30.0 + (k % 100) * 0.2,
+                "radius_nm": 5.0 + k % 30,
+            },
+            NotamSettings("OSTT"),
+            number=k + 1,
+            party_name="Coalition",
+        )
+        for k in range(n)
+    ]
+    files["notam"].write_text("\n".join(notams), encoding="utf-8")
+    rows = []
+    for fmt, path in files.items():
+        elapsed_s, text = _best_of(
+            repeat,
+            lambda f=fmt, p=path: zones_toml(read_airspace(p, f).zones, "x", "bench"),
+        )
+        rows.append(
+            {
+                "format": fmt,
+                "airspaces": n,
+                "zones": text.count("[[zones]]"),
+                "file_bytes": path.stat().st_size,
+                "best_s": round(elapsed_s, 3),
+                "goal_s": 5.0,
+                "meets_goal": elapsed_s < 5.0,
+            }
+        )
+    return rows
+
+
 def print_table(rows: Sequence[dict[str, Any]]) -> None:
     """The results as a plain table."""
     head = ("reader", "messages", "positions", "best s", "msg/s", "goal", "")
@@ -240,12 +542,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small files")
     parser.add_argument("--repeat", type=int, default=3, help="runs per reader")
     parser.add_argument("--out", type=Path, help="JSON results file")
+    parser.add_argument(
+        "--asterix-decoder",
+        type=Path,
+        help="a directory where asterix-decoder (GPL) is installed (pip --target): "
+        "compared too",
+    )
     args = parser.parse_args(argv)
     scale = 0.05 if args.quick else 1.0
     with tempfile.TemporaryDirectory() as tmp:
         cases = write_samples(Path(tmp), scale)
         rows = measure(cases, args.repeat)
+        libraries = compare_asterix(Path(tmp), args.repeat, args.asterix_decoder)
+        profile = asterix_profile(Path(tmp) / "cat062.ast")
+        imports = measure_imports(Path(tmp), scale, args.repeat)
     print_table(rows)
+    print()
+    print(f"{'ASTERIX library':<58}{'operation':<16}{'records/s':>12}")
+    for r in libraries:
+        print(f"{r['library']:<58}{r['operation']:<16}{r['records_per_s']:>12,}")
+    print()
+    print("where the CAT062 reader's time goes (% of its profile):")
+    for name, share in profile.items():
+        print(f"  {name:<56}{share:>6.1f} %")
+    print()
+    print(f"{'import':<10}{'airspaces':>10}{'zones':>8}{'best s':>9}  goal 5 s")
+    for r in imports:
+        mark = "ok" if r["meets_goal"] else "ABOVE"
+        print(
+            f"{r['format']:<10}{r['airspaces']:>10,}{r['zones']:>8,}"
+            f"{r['best_s']:>9.3f}  {mark}"
+        )
     out = args.out or BENCH_DIR / "out" / (
         "interop_quick.json" if args.quick else "interop.json"
     )
@@ -259,6 +586,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "repeat": args.repeat,
         "readers": rows,
+        "asterix_libraries": libraries,
+        "asterix_profile_percent": profile,
+        "imports": imports,
     }
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"written: {out}")

@@ -21,7 +21,9 @@ class TestMain:
         assert bi.main(["--quick", "--repeat", "1", "--out", str(out)]) == 0
         report = json.loads(out.read_text(encoding="utf-8"))
         readers = {r["reader"]: r for r in report["readers"]}
-        assert len(readers) == 8
+        assert len(readers) == 11
+        assert {r["library"] for r in report["asterix_libraries"]}
+        assert all(r["meets_goal"] for r in report["imports"])
         for row in readers.values():
             assert row["messages"] > 0 and row["positions"] > 0
             assert row["rejected"] == 0
