@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deconfliction.adapters import cot
 from deconfliction.adapters.cot import (
     MAX_EVENT_BYTES,
     CotDecoder,
@@ -26,6 +25,7 @@ from deconfliction.adapters.cot import (
     violation_event,
     zone_event,
 )
+from deconfliction.adapters.cot import decoding as cot_decoding
 from deconfliction.adapters.track_stream import PartyRules, ReadStats, TrackRecord
 from deconfliction.units import M_PER_FT, MPS_PER_KT
 from tests.adapters.interop_samples import euphrates, sample_alert, sample_violation
@@ -161,13 +161,13 @@ class TestHostileAndBrokenXml:
     def test_a_dtd_is_refused_before_parsing(
         self, hostile: bytes, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        parse = cot._parse
+        parse = cot_decoding._parse
 
         def no_dtd(document: bytes) -> list[dict[str, Any]]:
             assert b"<!DOCTYPE" not in document, "a DTD reached the parser"
             return parse(document)
 
-        monkeypatch.setattr(cot, "_parse", no_dtd)
+        monkeypatch.setattr(cot_decoding, "_parse", no_dtd)
         d = CotDecoder("feed")
         records = d.feed(_event("A") + hostile + _event("B") + hostile + _event("C"))
         assert [r.id for r in records] == ["A", "B", "C"]
@@ -500,13 +500,13 @@ class TestLayouts:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         parsed: list[bytes] = []
-        parse = cot._parse
+        parse = cot_decoding._parse
 
         def counting(document: bytes) -> list[dict[str, Any]]:
             parsed.append(document)
             return parse(document)
 
-        monkeypatch.setattr(cot, "_parse", counting)
+        monkeypatch.setattr(cot_decoding, "_parse", counting)
         data = b"".join(
             to_bytes(track_event(_record(id=f"X{k}", t_s=T0 + k), CotOptions()))
             for k in range(100)
