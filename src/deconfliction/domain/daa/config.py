@@ -204,7 +204,7 @@ _LEVEL_KEY = re.compile(
 _DET_KEY = re.compile(r"^(.+)_(det_\w+?)_WCV_(DTHR|ZTHR|TTHR|TCOA)$")
 _LEVEL_DET = re.compile(r"^(.+)_alert_(\d+)_detector$")
 _DET_CORE = re.compile(r"^(.+)_load_core_detection_(det_\w+)$")
-_SUPPORTED_CORES = ("WCV_TAUMOD", "TCAS3D", "TCASII")
+_SUPPORTED_CORES = ("WCV_TAUMOD", "WCV_TAUMOD_SUM", "TCAS3D", "TCASII", "CDCylinder")
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,13 +498,32 @@ def _level(
                 source,
                 core_entry.line if core_entry else None,
                 core_key,
-                f"detector {core} is not supported (WCV_TAUMOD, TCAS3D)",
+                f"detector {core} is not supported "
+                "(WCV_TAUMOD, WCV_TAUMOD_SUM, CDCylinder, TCAS3D)",
             )
         )
         return None
     if core in ("TCAS3D", "TCASII"):
         wcv = WcvThresholds(0.0, 0.0, 0.0, 0.0, tcas_column="ta" if n == 1 else "ra")
+    elif core == "CDCylinder":
+        # A cylinder is WCV* without time thresholds: D and H.
+        cyl: dict[str, float] = {}
+        for what in ("D", "H"):
+            key = f"{name}_{det}_{what}"
+            entry = entries.get(key)
+            if entry is None:
+                problems.append(Problem(source, None, key, "missing"))
+                continue
+            v = _number(source, key, entry, "length", problems)
+            if v is not None and v <= 0:
+                problems.append(Problem(source, entry.line, key, "must be positive"))
+            elif v is not None:
+                cyl[what] = v
+        if len(problems) > before:
+            return None
+        wcv = WcvThresholds(cyl["D"] * M_PER_FT / M_PER_NM, cyl["H"], 0.0, 0.0)
     else:
+        # WCV_TAUMOD_SUM: the same volume; sensor uncertainty is not applied.
         thr: dict[str, float] = {}
         for what, dim in (("DTHR", "length"), ("ZTHR", "length"), ("TTHR", "time")):
             key = f"{name}_{det}_WCV_{what}"

@@ -409,3 +409,25 @@ def test_reach_filter_drops_no_traffic_that_colours_a_band(
         assert (a == b).all(), dim
         coloured += int((b != Region.NONE).sum())
     assert coloured > 0
+
+
+def test_conf_detectors_cylinder_and_unsupported() -> None:
+    from deconfliction.domain.daa.config import _MINIMAL
+
+    cyl = _MINIMAL + (
+        "A_load_core_detection_det_2 = gov.nasa.larcfm.ACCoRD.CDCylinder\n"
+        "A_det_2_D = 5 [nmi]\nA_det_2_H = 1000 [ft]\n"
+    )
+    level = parse_conf(cyl, "c.conf").alerters[0].levels[1]
+    assert (level.wcv.dthr_nm, level.wcv.zthr_ft, level.wcv.tthr_s) == (
+        pytest.approx(5.0),
+        1000.0,
+        0.0,
+    )
+    tep = _MINIMAL + "A_load_core_detection_det_1 = gov.nasa.larcfm.ACCoRD.WCV_TEP\n"
+    n_lines = len(tep.splitlines())
+    with pytest.raises(ConfigError) as err:
+        parse_conf(tep, "t.conf")
+    assert f"t.conf:{n_lines}: A_load_core_detection_det_1: detector WCV_TEP" in str(
+        err.value
+    )
