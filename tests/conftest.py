@@ -3,6 +3,7 @@ database per test) and a real server process on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -62,6 +63,13 @@ def database_url(
         yield f"sqlite:///{tmp_path / 'deconfliction.db'}"
         return
     _require_pg(pg_status)
+    with pg_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards (PostgreSQL must answer)."""
     import psycopg
 
     name = f"dcf_test_{uuid.uuid4().hex[:12]}"
@@ -123,13 +131,15 @@ def start_server(
     extra_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     verify: Any = True,
+    port: int | None = None,
 ) -> Server:
     """Start a server process and wait until it answers /healthz.
 
-    ``extra_args`` go to ``serve`` (with ``--tls-cert`` the URL is https and
-    ``verify`` checks its certificate); ``env`` is added to the environment
-    (``DECONFLICTION_*`` settings)."""
-    port = free_port()
+    ``extra_args`` go to ``serve`` (with ``--tls-cert`` or ``--node`` the URL is
+    https and ``verify`` checks its certificate); ``env`` is added to the
+    environment (``DECONFLICTION_*`` settings); ``port`` (default: a free one) to
+    restart a server where it was."""
+    port = port or free_port()
     exe = Path(sys.executable).parent / "deconfliction"
     log = log_path.open("ab")
     process = subprocess.Popen(
@@ -152,7 +162,7 @@ def start_server(
         stderr=subprocess.STDOUT,
         env={**os.environ, **env} if env else None,
     )
-    scheme = "https" if "--tls-cert" in extra_args else "http"
+    scheme = "https" if {"--tls-cert", "--node"} & set(extra_args) else "http"
     server = Server(
         f"{scheme}://127.0.0.1:{port}", database_url, process, log_path, log
     )

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         ws_ping_interval_s: the server pings each stream client this often...
         ws_ping_timeout_s: ...and closes it when no answer came in this time.
         ws_max_message_bytes: largest message a stream client may send.
+        node_dir: the directory of this party's node (``deconfliction node init``):
+            the server is then that party's node in a federation (None: the one
+            server of every party).
+        link_interval_s: how often a node checks its links and sends what is
+            queued for its peers (None: the protocol's detection interval).
     """
 
     model_config = SettingsConfigDict(env_prefix="DECONFLICTION_", extra="forbid")
@@ -90,3 +95,5 @@ class Settings(BaseSettings):
     ws_ping_interval_s: float = Field(default=20.0, gt=0)
     ws_ping_timeout_s: float = Field(default=20.0, gt=0)
     ws_max_message_bytes: int = Field(default=65_536, ge=1024)
+    node_dir: str | None = None
+    link_interval_s: float | None = Field(default=None, gt=0)

@@ -59,6 +59,7 @@ from deconfliction.domain.protocol import (
     DeconflictionLine,
     HotlineRules,
     LineSide,
+    NodeAddress,
     NotamRules,
     Party,
     PlanningRules,
@@ -110,6 +111,10 @@ _COMPASS_BEARING_DEG: dict[str, float] = {
 _MIN_LINE_LENGTH_M: float = 1.0  # first and last points closer than this: no direction
 _SELF_INTERSECTION_TOL_M: float = 1.0  # an edge this close to the reported point has it
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # a bare TOML key: usable unquoted
+FINGERPRINT_RE = re.compile(r"sha256:[0-9a-f]{64}")  # of a node's TLS certificate
+_NODE_URL_RE = re.compile(
+    r"https://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})/?"
+)
 _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 _HHMM_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _TOML_POSITION_RE = re.compile(
@@ -647,6 +652,7 @@ class _Builder:
                 # Blind detection's settings: checked by `deconfliction blind`.
                 "blind",
                 "peers",
+                "nodes",
             ),
             what="top-level key",
         )
@@ -661,6 +667,7 @@ class _Builder:
         planning = self._planning(root.get("planning"))
         termination = self._termination(root.get("termination"))
         notam = self._notam(root.get("notam"))
+        nodes = self._nodes(root.get("nodes"), party_ids)
         if self.r.problems or head is None or minima is None:
             problems = sorted(
                 self.r.problems, key=lambda p: (p.line is None, p.line or 0)
@@ -684,7 +691,74 @@ class _Builder:
             notam=notam,
             detection_interval_s=head.detection_interval_s,
             stale_after_s=head.stale_after_s,
+            nodes=nodes,
         )
+
+    # [nodes.P] -------------------------------------------------------------------
+
+    def _nodes(self, value: Any, party_ids: set[str] | None) -> dict[str, NodeAddress]:
+        """Each party's node: every party needs one when any is named."""
+        path: _Path = ("nodes",)
+        # Keys are party ids, checked below against the parties.
+        keys = tuple(value) if isinstance(value, dict) else ()
+        table = self.r.table(value, path, optional=keys, what="node")
+        if not table:
+            if table is not None:
+                self.r.report(
+                    path, "name the node of every party, or leave [nodes] out"
+                )
+            return {}
+        nodes: dict[str, NodeAddress] = {}
+        urls: dict[str, str] = {}
+        prints: dict[str, str] = {}
+        for party, item in table.items():
+            item_path = (*path, party)
+            if not self._check_party(party, item_path, party_ids):
+                continue
+            node = self.r.table(item, item_path, required=("url", "fingerprint"))
+            if node is None:
+                continue
+            url = self.r.string(node, item_path, "url")
+            fingerprint = self.r.string(node, item_path, "fingerprint")
+            if url is not None:
+                match = _NODE_URL_RE.fullmatch(url)
+                if match is None or not 1 <= int(match["port"]) <= 65535:
+                    self.r.report(
+                        (*item_path, "url"),
+                        f"{json.dumps(url)} is not https://HOST:PORT",
+                    )
+                    url = None
+                elif url.rstrip("/") in urls:
+                    self.r.report(
+                        (*item_path, "url"),
+                        f"the same as the node of {urls[url.rstrip('/')]!r}",
+                    )
+                    url = None
+                else:
+                    url = url.rstrip("/")
+                    urls[url] = party
+            if fingerprint is not None:
+                if not FINGERPRINT_RE.fullmatch(fingerprint):
+                    self.r.report(
+                        (*item_path, "fingerprint"),
+                        f"{json.dumps(fingerprint)} is not sha256: and 64 lower-case "
+                        "hex digits (deconfliction node init prints it)",
+                    )
+                    fingerprint = None
+                elif fingerprint in prints:
+                    self.r.report(
+                        (*item_path, "fingerprint"),
+                        f"the same as the node of {prints[fingerprint]!r}",
+                    )
+                    fingerprint = None
+                else:
+                    prints[fingerprint] = party
+            if url is not None and fingerprint is not None:
+                nodes[party] = NodeAddress(party, url, fingerprint)
+        if party_ids is not None:
+            for party in sorted(party_ids - set(table)):
+                self.r.report(path, f"party {party!r} has no node: name one per party")
+        return nodes
 
     # [protocol] ------------------------------------------------------------------
 

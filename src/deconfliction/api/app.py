@@ -93,6 +93,22 @@ def _hotline_tick(ctx: Context) -> int:
         return ended + hotline.tick(conn, ctx.keys, now) + planning.tick(conn, now)
 
 
+async def _run_links(ctx: Context, stopping: asyncio.Event) -> None:
+    """A node's links to its peers (``federation.link``), every link interval."""
+    fed = ctx.federation
+    assert fed is not None
+    while not stopping.is_set():
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(fed.tick)
+        except Exception as exc:  # keep the links going: a bad round must not stop it
+            if ctx.store_health.record(exc) is None:
+                log.exception("federation: link round failed")
+        interval_s = ctx.settings.link_interval_s or ctx.live.interval_s
+        await background.pause(stopping, interval_s - (time.monotonic() - started))
+    await asyncio.to_thread(fed.close)
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the application for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
@@ -111,6 +127,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         keys=KeyRing(settings.keys_dir),
         store_health=store_health,
     )
+    if settings.node_dir is not None:
+        from deconfliction.federation.link import Federation
+        from deconfliction.federation.node_dir import load_node
+
+        ctx.federation = Federation(load_node(settings.node_dir), engine, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +143,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             jobs.start(functools.partial(_run_detection, ctx))
         jobs.start(functools.partial(background.maintain_store, ctx))
         jobs.start(functools.partial(background.prune_store, ctx))
+        if ctx.federation is not None:
+            jobs.start(functools.partial(_run_links, ctx))
         try:
             yield
         finally:
@@ -155,6 +178,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         metrics,
     ):
         app.include_router(module.router)
+    if ctx.federation is not None:
+        from deconfliction.api.routes import federation as federation_routes
+
+        app.include_router(federation_routes.router)
     app.include_router(stream_router)
     app.include_router(console_routes.router)
     app.add_middleware(TextGuard)  # inside BodySizeLimit: reads a bounded body

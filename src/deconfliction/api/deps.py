@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -19,6 +19,9 @@ from deconfliction.service.keys import KeyRing
 from deconfliction.service.live import LiveDetection
 from deconfliction.service.retention import PruneReport
 from deconfliction.service.store_health import StoreHealth
+
+if TYPE_CHECKING:
+    from deconfliction.federation.link import Federation
 
 
 class Notifier:
@@ -70,6 +73,7 @@ class Context:
     store_health: StoreHealth
     metrics: Metrics = field(default_factory=Metrics)
     last_prune: PruneReport | None = None
+    federation: Federation | None = None
 
 
 def get_context(request: Request) -> Context:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -96,9 +97,16 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self.transport.abort()
 
     def on_message_begin(self) -> None:
-        """A new request on the connection: its headers are due in time."""
+        """A new request on the connection: its headers are due in time. Over TLS
+        the client's certificate (a peer node's, federation) goes into the scope
+        as the ASGI TLS extension has it: ``extensions.tls.client_cert_chain``."""
         super().on_message_begin()
         self._start_header_timer()
+        ssl_object = self.transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            der = ssl_object.getpeercert(binary_form=True)
+            chain = [] if der is None else [ssl.DER_cert_to_PEM_cert(der)]
+            self.scope["extensions"] = {"tls": {"client_cert_chain": chain}}
 
     def on_headers_complete(self) -> None:
         """The headers are in: no more clock for them."""

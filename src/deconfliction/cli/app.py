@@ -21,6 +21,7 @@ def build_app() -> typer.Typer:
         detect,
         hotline,
         interop,
+        node,
         plan,
         protocol,
         report,
@@ -38,6 +39,7 @@ def build_app() -> typer.Typer:
     detect.register(app)
     demo.register(app)
     server.register(app)
+    node.register(app)
     backup.register(app)
     hotline.register(app)
     plan.register(app)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deconfliction.cli._common import guarded, stderr
-from deconfliction.cli.server import DatabaseOpt, KeysDirOpt
+from deconfliction.cli.server import DatabaseOpt, KeysDirOpt, NodeOpt
 from deconfliction.config_defaults import DEFAULT_DATABASE_URL
 from deconfliction.errors import InputError, Problem
 from deconfliction.service.token_days import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
@@ -91,15 +91,44 @@ def party_add(
     ] = None,
     label: Annotated[str, typer.Option(help="Who the token is for.")] = "",
     expires_in_days: ExpiresOpt = DEFAULT_TOKEN_DAYS,
-    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            envvar="DECONFLICTION_DATABASE_URL",
+            help="SQLAlchemy URL (default deconfliction.db, or the node's store "
+            "with --node).",
+        ),
+    ] = None,
     keys_dir: KeysDirOpt = "deconfliction-keys",
+    node: NodeOpt = None,
 ) -> None:
     """Register a party (or update its --name and --language) and print a new
     bearer token for it, once, and the fingerprint of its signing key, to compare
-    with the other parties out of band."""
+    with the other parties out of band. With --node, users of that node's own
+    party only, in the node's store, signed with the node's key."""
     from deconfliction.service import auth, keys
 
     problems = []
+    if node is not None:
+        from deconfliction.federation.node_dir import load_node
+
+        loaded = load_node(node)
+        if party_id != loaded.party:
+            raise InputError(
+                [
+                    Problem(
+                        "command line",
+                        None,
+                        "NAME",
+                        f"the node in {node} is {loaded.party!r}'s: it has users "
+                        f"of {loaded.party!r} only, not of {party_id!r}",
+                    )
+                ]
+            )
+        database = database or loaded.database_url
+        keys_dir = str(loaded.keys_dir)
+    database = database or DEFAULT_DATABASE_URL
     if not PARTY_ID.fullmatch(party_id):
         problems.append(
             Problem(

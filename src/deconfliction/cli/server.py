@@ -43,9 +43,29 @@ class LogFormat(enum.StrEnum):
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 
 
+NodeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--node",
+        envvar="DECONFLICTION_NODE_DIR",
+        help="Run as this party's node (a directory from deconfliction node init): "
+        "HTTPS with its certificate, its keys, its store (NODE_DIR/node.db unless "
+        "--database).",
+    ),
+]
+
+
 @guarded
 def serve(
-    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            envvar="DECONFLICTION_DATABASE_URL",
+            help="SQLAlchemy URL: sqlite:///FILE (default deconfliction.db, or "
+            "NODE_DIR/node.db with --node) or postgresql+psycopg://USER@HOST/DB",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     detection_interval_s: Annotated[
@@ -119,8 +139,10 @@ def serve(
             help="text, or json (one object per line).",
         ),
     ] = LogFormat.TEXT,
+    node: NodeOpt = None,
 ) -> None:
-    """Start the HTTP API and live detection (migrates the database first)."""
+    """Start the HTTP API and live detection (migrates the database first); with
+    --node, as that party's node in a federation (docs/federation.md)."""
     import uvicorn
 
     from deconfliction.api.app import create_app
@@ -129,6 +151,27 @@ def serve(
     from deconfliction.config import Settings
 
     _check_tls(tls_cert, tls_key)
+    if node is not None:
+        from deconfliction.federation.node_dir import load_node
+
+        if tls_cert is not None:
+            from deconfliction.errors import InputError, Problem
+
+            raise InputError(
+                [
+                    Problem(
+                        "command line",
+                        None,
+                        "--tls-cert",
+                        "a node serves its own certificate (NODE_DIR/tls): "
+                        "leave --tls-cert/--tls-key out",
+                    )
+                ]
+            )
+        loaded = load_node(node)
+        database = database or loaded.database_url
+        keys_dir = str(loaded.keys_dir)
+    database = database or DEFAULT_DATABASE_URL
     settings = _settings(
         Settings,
         database_url=database,
@@ -140,6 +183,7 @@ def serve(
         batches_retention_days=batches_retention_days,
         archive_dir=None if no_archive else archive_dir,
         log_format=log_format.value,
+        node_dir=node,
         **_operator_token(operator_token_file),
     )
     http_protocol, ws_protocol = protocol_classes(
@@ -149,14 +193,30 @@ def serve(
         settings.ws_close_grace_s,
         settings.ws_send_buffer_bytes,
     )
-    scheme = "https" if tls_cert else "http"
+    app = create_app(settings)
+    federation = app.state.ctx.federation
+    scheme = "https" if tls_cert or federation else "http"
     if log_format is LogFormat.TEXT:  # in JSON, uvicorn's own line says where
+        who = (
+            f"node of {federation.node.party!r} ({federation.node.fingerprint})  "
+            if federation
+            else ""
+        )
         stderr.print(
-            f"Deconfliction on {scheme}://{host}:{port}  store: {_safe(database)}"
+            f"Deconfliction {who}on {scheme}://{host}:{port}  store: {_safe(database)}"
         )
     _stop_cleanly_on_sigterm()
+    node_tls: dict[str, Any] = (
+        {}
+        if federation is None
+        else {
+            "ssl_context_factory": lambda _config, _default: (
+                federation.peers.server_context
+            )
+        }
+    )
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         log_level="info",
@@ -171,6 +231,7 @@ def serve(
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_interval_s,
         ws_ping_timeout=settings.ws_ping_timeout_s,
+        **node_tls,
     )
 
 

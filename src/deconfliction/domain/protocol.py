@@ -77,6 +77,22 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeAddress:
+    """Where a party's node listens, and the certificate it must present.
+
+    Attributes:
+        party: the party that runs the node.
+        url: ``https://HOST:PORT`` of the node.
+        fingerprint: ``sha256:`` and the SHA-256 (64 lowercase hex digits) of the
+            node's TLS certificate (DER), exchanged out of band.
+    """
+
+    party: str
+    url: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeconflictionLine:
     """A line the parties keep to their own side of, with a buffer nobody enters.
 
@@ -250,6 +266,7 @@ class Protocol:
         notam: which operations are public, published as NOTAMs.
         detection_interval_s: how often live detection runs.
         stale_after_s: a track with no position for this long is dropped.
+        nodes: each party's node, by party (empty: one server for every party).
     """
 
     id: str
@@ -273,6 +290,12 @@ class Protocol:
     notam: NotamRules = field(default_factory=NotamRules)
     detection_interval_s: float = 5.0
     stale_after_s: float = 60.0
+    nodes: dict[str, NodeAddress] = field(default_factory=dict)
+
+    @property
+    def federated(self) -> bool:
+        """True when each party runs its own node (the protocol names nodes)."""
+        return bool(self.nodes)
 
     def detection_settings(self, *, cross_party_only: bool = True) -> DetectionSettings:
         """The tactical detection settings this protocol prescribes."""

@@ -318,6 +318,17 @@ def in_effect(conn: Connection) -> ProtocolVersion | None:
     return effective[-1] if effective else None
 
 
+def accepted_by_party(conn: Connection, party_id: str) -> list[ProtocolVersion]:
+    """Every version ``party_id`` proposed or accepted, oldest first (a node
+    trusts the nodes these name)."""
+    pks = conn.execute(
+        select(protocol_acceptances.c.version_pk)
+        .where(protocol_acceptances.c.party_id == party_id)
+        .order_by(protocol_acceptances.c.version_pk)
+    ).scalars()
+    return [_load(conn, int(pk)) for pk in pks]
+
+
 def list_visible(conn: Connection, who: Principal) -> list[ProtocolVersion]:
     """Every version ``who``'s party may read (:meth:`ProtocolVersion.shown_to`),
     oldest first."""

@@ -83,6 +83,23 @@ protocol_acceptances = Table(
     Column("version_pk", Id, ForeignKey("protocol_versions.id"), primary_key=True),
     Column("party_id", String(64), ForeignKey("parties.id"), primary_key=True),
     Column("accepted_t_s", Float, nullable=False),
+    # Federation: the accepting node's Ed25519 signature of the version's digest.
+    Column("signature", Text, nullable=True),
+)
+
+# Federation: what a node has to send to each peer, in order (federation/outbox.py).
+federation_outbox = Table(
+    "federation_outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("peer", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("body_json", Text, nullable=False),
+    Column("created_t_s", Float, nullable=False),
+    Column("sent_t_s", Float, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Index("ix_federation_outbox_pending", "peer", "sent_t_s", "id"),
 )
 
 ingest_batches = Table(

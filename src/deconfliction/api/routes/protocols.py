@@ -123,7 +123,13 @@ async def propose(request: Request, ctx: CtxDep, who: WhoDep) -> ProtocolVersion
 
     def work() -> ProtocolVersionOut:
         with ctx.engine.begin() as conn:
-            version = protocols.propose(conn, who, text, ctx.clock.now_t_s())
+            now = ctx.clock.now_t_s()
+            if ctx.federation is None:
+                version = protocols.propose(conn, who, text, now)
+            else:  # a node: signed, and offered to the other nodes
+                from deconfliction.federation import agreement
+
+                version = agreement.propose(conn, ctx.federation, who, text, now)
             return _out(version, full=True)
 
     import anyio
@@ -160,10 +166,16 @@ def accept(
 ) -> ProtocolVersionOut:
     """Accept a version for the caller's party; the last one makes it effective."""
     with ctx.engine.begin() as conn:
-        out = _out(
-            protocols.accept(conn, who, protocol_id, version, ctx.clock.now_t_s()),
-            full=True,
-        )
+        now = ctx.clock.now_t_s()
+        if ctx.federation is None:
+            accepted = protocols.accept(conn, who, protocol_id, version, now)
+        else:  # a node: signed, and sent to the other nodes
+            from deconfliction.federation import agreement
+
+            accepted = agreement.accept(
+                conn, ctx.federation, who, protocol_id, version, now
+            )
+        out = _out(accepted, full=True)
     ctx.notifier.notify()
     return out
 

@@ -1,0 +1,120 @@
+"""/v1/federation: what nodes say to each other (only on a node, ``serve --node``).
+
+Routes for peers need the peer's node certificate, pinned (mutual TLS): the TLS
+handshake already refuses a client certificate that is not pinned, and the route
+refuses a request that came without one. They also refuse a peer that runs
+another protocol version than this node (409), except the routes by which
+versions are offered and accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+
+from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.errors import ConflictError, ForbiddenError
+from deconfliction.federation.link import PROTOCOL_HEADER, Federation
+
+router = APIRouter(prefix="/v1/federation", tags=["federation"])
+
+
+def federation_of(ctx: CtxDep) -> Federation:
+    """The node's federation (routes are only mounted on a node)."""
+    assert ctx.federation is not None
+    return ctx.federation
+
+
+FedDep = Annotated[Federation, Depends(federation_of)]
+
+
+def peer_any_version(request: Request, fed: FedDep) -> str:
+    """The peer whose pinned certificate the client presented.
+
+    Raises:
+        ForbiddenError: no client certificate, or not a pinned peer's.
+    """
+    tls = request.scope.get("extensions", {}).get("tls", {})
+    chain = tls.get("client_cert_chain") or []
+    party = fed.peers.party_of(chain[0] if chain else None)
+    if party is None:
+        raise ForbiddenError("only a peer node, with its pinned certificate")
+    return party
+
+
+def peer_same_version(
+    request: Request, fed: FedDep, party: Annotated[str, Depends(peer_any_version)]
+) -> str:
+    """A pinned peer that runs the same protocol version as this node.
+
+    Raises:
+        ConflictError: it runs another version.
+    """
+    theirs = request.headers.get(PROTOCOL_HEADER, "")
+    ours = fed.in_effect_tag()
+    if theirs != ours:
+        raise ConflictError(
+            f"the node of {party!r} runs protocol {theirs or 'unknown'}, "
+            f"this node runs {ours}: traffic refused until both run the same"
+        )
+    return party
+
+
+PeerDep = Annotated[str, Depends(peer_same_version)]
+
+
+@router.get("/node")
+def node(fed: FedDep) -> dict[str, Any]:
+    """Who this node is (no token needed; the certificate says the same)."""
+    return {
+        "party": fed.node.party,
+        "fingerprint": fed.node.fingerprint,
+        "protocol": fed.in_effect_tag(),
+    }
+
+
+@router.get("/hello")
+def hello(fed: FedDep, peer: PeerDep) -> dict[str, Any]:
+    """A peer checks its link (mutual TLS, same version)."""
+    return {"node": fed.node.party, "peer": peer, "protocol": fed.in_effect_tag()}
+
+
+@router.get("/links")
+def links(fed: FedDep, who: WhoDep) -> list[dict[str, Any]]:
+    """This node's links to its peers, for its officers and console."""
+    del who
+    return [state.as_json() for state in fed.links()]
+
+
+@router.post("/offers")
+def offer(
+    fed: FedDep, ctx: CtxDep, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    """A peer offers a protocol version (TLS pins this node; no client certificate:
+    the offer is checked against the certificate and signature it carries)."""
+    from deconfliction.federation import agreement
+
+    with ctx.engine.begin() as conn:
+        version = agreement.receive_offer(conn, fed, body, ctx.clock.now_t_s())
+    ctx.notifier.notify()
+    return {"status": version.status, "awaiting": list(version.awaiting)}
+
+
+@router.post("/acceptances")
+def acceptance(
+    fed: FedDep,
+    ctx: CtxDep,
+    peer: Annotated[str, Depends(peer_any_version)],
+    body: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """A peer node's signature of a version's digest (mutual TLS, any version:
+    this is how nodes come to run the same one)."""
+    from deconfliction.federation import agreement
+
+    with ctx.engine.begin() as conn:
+        version = agreement.receive_acceptance(
+            conn, fed, peer, body, ctx.clock.now_t_s()
+        )
+    ctx.notifier.notify()
+    return {"status": version.status, "awaiting": list(version.awaiting)}

@@ -1,0 +1,295 @@
+"""The links of a node to its peers: pinning, checking, and what the console shows.
+
+Every link interval (the protocol's detection interval unless set) the node:
+
+1. takes the peers' nodes from the protocol versions its own party accepted and
+   pins the certificate of any it has not pinned yet (fetched from the peer and
+   checked against the fingerprint the version names);
+2. sends each peer what is queued for it (:mod:`.outbox`), in order;
+3. says hello to each peer over mutual TLS; a peer that does not answer, answers
+   with another certificate, or runs another protocol version is *down* from the
+   first failure on, until it answers again.
+
+Every request between nodes carries the sender's version in effect in the header
+:data:`PROTOCOL_HEADER` (``ID/VERSION/SHA256`` or ``none``); a node refuses traffic
+from a peer that runs another version (409) except offers and acceptances of
+versions, which is how nodes come to agree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from deconfliction.federation import certs, outbox
+from deconfliction.federation.node_dir import Node
+from deconfliction.federation.peers import Peers
+from deconfliction.service import protocols
+from deconfliction.service.clock import Clock
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_HEADER: str = "Deconfliction-Protocol"
+HTTP_TIMEOUT_S: float = 10.0
+NO_PROTOCOL: str = "none"
+# Where each kind of queued item goes on the peer's node.
+PATHS: dict[str, str] = {
+    "offer": "/v1/federation/offers",
+    "acceptance": "/v1/federation/acceptances",
+}
+# Offers go before the receiver knows the sender: TLS pins the receiver only.
+WITHOUT_CLIENT_CERT: frozenset[str] = frozenset({"offer"})
+
+
+def protocol_tag(version: protocols.ProtocolVersion | None) -> str:
+    """``ID/VERSION/SHA256`` of a version in effect, ``none`` without one."""
+    if version is None:
+        return NO_PROTOCOL
+    return f"{version.protocol.id}/{version.protocol.version}/{version.sha256}"
+
+
+@dataclass
+class LinkState:
+    """What this node knows of its link to one peer.
+
+    Attributes:
+        party: the peer.
+        up: True after a successful hello, False after a failure, None before any.
+        since_t_s: when it last changed between up and down.
+        reason: why it is down.
+        checked_t_s: when it was last checked.
+    """
+
+    party: str
+    up: bool | None = None
+    since_t_s: float | None = None
+    reason: str | None = None
+    checked_t_s: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """For the API and the console."""
+        return {
+            "party": self.party,
+            "status": "unknown" if self.up is None else "up" if self.up else "down",
+            "since_t_s": self.since_t_s,
+            "reason": self.reason,
+            "checked_t_s": self.checked_t_s,
+        }
+
+
+class Federation:
+    """A node's side of the federation: its peers and its links to them."""
+
+    def __init__(self, node: Node, engine: Engine, clock: Clock) -> None:
+        self.node = node
+        self.peers = Peers(node)
+        self.engine = engine
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._links: dict[str, LinkState] = {}
+        self._clients: dict[str, tuple[bytes, httpx.Client]] = {}
+        self.changed: Callable[[], None] = lambda: None
+
+    # --- state ----------------------------------------------------------------
+
+    def links(self) -> list[LinkState]:
+        """Every peer's link, by party."""
+        with self._lock:
+            return [self._links[p] for p in sorted(self._links)]
+
+    def _mark(self, party: str, up: bool, reason: str | None) -> None:
+        now = self.clock.now_t_s()
+        with self._lock:
+            state = self._links.setdefault(party, LinkState(party))
+            if state.up is not up:
+                state.since_t_s = now
+                if up:
+                    log.info("link to %s up", party)
+                else:
+                    log.warning("link to %s down: %s", party, reason)
+            state.up = up
+            state.reason = reason
+            state.checked_t_s = now
+
+    def in_effect_tag(self) -> str:
+        """The tag of this node's version in effect."""
+        with self.engine.connect() as conn:
+            return protocol_tag(protocols.in_effect(conn))
+
+    # --- client ---------------------------------------------------------------
+
+    def client(self, party: str) -> httpx.Client | None:
+        """An HTTPS client to the peer over mutual TLS (None: not pinned)."""
+        pem = self.peers.pem(party)
+        address = self.peers.address(party)
+        if pem is None or address is None:
+            return None
+        with self._lock:
+            held = self._clients.get(party)
+            if held is not None and held[0] == pem:
+                return held[1]
+        ctx = certs.client_context(
+            str(self.node.cert_file), str(self.node.key_file), pem
+        )
+        client = httpx.Client(
+            base_url=address.url, verify=ctx, timeout=HTTP_TIMEOUT_S, trust_env=False
+        )
+        with self._lock:
+            old = self._clients.pop(party, None)
+            self._clients[party] = (pem, client)
+        if old is not None:
+            old[1].close()
+        return client
+
+    def request(
+        self,
+        party: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        client_cert: bool = True,
+    ) -> httpx.Response:
+        """A request to the peer's node, with this node's version in effect.
+
+        Raises:
+            httpx.HTTPError: the peer could not be reached (TLS refused included).
+            PinningError: the peer is not pinned yet.
+        """
+        client = self.client(party) if client_cert else self._anonymous(party)
+        if client is None:
+            raise certs.PinningError(f"the node of {party!r} is not pinned yet")
+        headers = {PROTOCOL_HEADER: self.in_effect_tag()}
+        content = None
+        if body is not None:
+            content = json.dumps(body, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if client_cert:
+            return client.request(method, path, content=content, headers=headers)
+        with client:
+            return client.request(method, path, content=content, headers=headers)
+
+    def _anonymous(self, party: str) -> httpx.Client | None:
+        """A client to the peer that pins it but presents no certificate."""
+        pem = self.peers.pem(party)
+        address = self.peers.address(party)
+        if pem is None or address is None:
+            return None
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        certs.pin(ctx, pem)
+        return httpx.Client(
+            base_url=address.url, verify=ctx, timeout=HTTP_TIMEOUT_S, trust_env=False
+        )
+
+    def close(self) -> None:
+        """Close the clients."""
+        with self._lock:
+            clients = [c for _, c in self._clients.values()]
+            self._clients.clear()
+        for c in clients:
+            c.close()
+
+    # --- the loop's work ------------------------------------------------------
+
+    def pin_named_peers(self) -> set[str]:
+        """Pin the peers named by the versions this node's party accepted; returns
+        those that could not be pinned (their link is shown down, with why)."""
+        with self.engine.connect() as conn:
+            versions = protocols.accepted_by_party(conn, self.node.party)
+        failed: set[str] = set()
+        for version in versions:
+            if not version.protocol.federated:
+                continue
+            for address in self.peers.know(version.protocol):
+                try:
+                    self.peers.fetch_and_pin(address)
+                except (OSError, certs.PinningError) as exc:
+                    failed.add(address.party)
+                    self._mark(address.party, False, f"cannot pin: {_short(exc)}")
+        return failed
+
+    def hello(self, party: str) -> None:
+        """Check the link to one peer."""
+        try:
+            answer = self.request(party, "GET", "/v1/federation/hello")
+        except certs.PinningError as exc:
+            self._mark(party, False, str(exc))
+            return
+        except httpx.HTTPError as exc:
+            self._mark(party, False, _short(exc))
+            return
+        if answer.status_code != 200:
+            self._mark(party, False, f"{answer.status_code}: {_detail(answer)}")
+            return
+        self._mark(party, True, None)
+
+    def send_queued(self, party: str) -> int:
+        """Send the peer what is queued for it, in order, until one does not get
+        through; returns how many it took."""
+        with self.engine.connect() as conn:
+            items = outbox.pending(conn, party)
+        sent = 0
+        for item in items:
+            anonymous = item.kind in WITHOUT_CLIENT_CERT
+            try:
+                answer = self.request(
+                    party,
+                    "POST",
+                    PATHS[item.kind],
+                    item.body,
+                    client_cert=not anonymous,
+                )
+            except (httpx.HTTPError, certs.PinningError) as exc:
+                with self.engine.begin() as conn:
+                    outbox.mark_failed(conn, item.id, _short(exc))
+                self._mark(party, False, _short(exc))
+                return sent
+            now = self.clock.now_t_s()
+            if answer.status_code < 300:
+                with self.engine.begin() as conn:
+                    outbox.mark_sent(conn, item.id, now)
+                sent += 1
+            elif answer.status_code in (409, 429) or answer.status_code >= 500:
+                with self.engine.begin() as conn:  # not now: try again later
+                    outbox.mark_failed(
+                        conn, item.id, f"{answer.status_code}: {_detail(answer)}"
+                    )
+                return sent
+            else:  # refused for good (the peer said why): the next ones go on
+                reason = f"{answer.status_code}: {_detail(answer)}"
+                log.warning("%s refused %s %d: %s", party, item.kind, item.id, reason)
+                with self.engine.begin() as conn:
+                    outbox.mark_sent(conn, item.id, now, refused=reason)
+        if sent:
+            self.changed()
+        return sent
+
+    def tick(self) -> None:
+        """One round: pin, send what is queued, check every link."""
+        unpinned = self.pin_named_peers()
+        for party in self.peers.parties():
+            if party in unpinned:
+                continue
+            self.send_queued(party)
+            self.hello(party)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:500]
+
+
+def _detail(answer: httpx.Response) -> str:
+    try:
+        return str(answer.json().get("detail", ""))[:200]
+    except (ValueError, AttributeError):
+        return answer.text[:200]

@@ -1,0 +1,179 @@
+"""Nodes of a federation as real processes on loopback: each party's own directory
+(``deconfliction node init``), store, officer token and HTTPS server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Server, _require_pg, free_port, pg_database, start_server
+
+EXE = Path(sys.executable).parent / "deconfliction"
+PROTOCOLS = Path(__file__).parents[2] / "src/deconfliction/data/protocols"
+WAIT_S = 30.0
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``deconfliction ARGS`` and return what it printed."""
+    done = subprocess.run(
+        [str(EXE), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr}")
+    return done
+
+
+@dataclass
+class Node:
+    """A party's node: its directory, store, officer's token and process."""
+
+    party: str
+    dir: Path
+    fingerprint: str
+    token: str
+    database_url: str
+    port: int
+    server: Server | None = None
+    log_path: Path = field(default_factory=Path)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def cert(self) -> str:
+        return str(self.dir / "tls" / "node.pem")
+
+    @property
+    def key(self) -> str:
+        return str(self.dir / "tls" / "node.key")
+
+    def start(self, interval_s: float = 0.5) -> None:
+        self.server = start_server(
+            self.database_url,
+            self.log_path,
+            detection_interval_s=interval_s,
+            extra_args=["--node", str(self.dir)],
+            verify=self.cert,
+            port=self.port,
+        )
+
+    def stop(self, kill: bool = False) -> None:
+        if self.server is not None:
+            self.server.stop(kill=kill)
+            self.server = None
+
+    def officer(self) -> httpx.Client:
+        """The node's officer, with their token, trusting the node's certificate."""
+        return httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            verify=self.cert,
+            timeout=30.0,
+        )
+
+    def as_peer(self, other: Node) -> httpx.Client:
+        """A client to ``other`` presenting this node's certificate (what this
+        node's link does), trusting ``other``'s."""
+        import ssl
+
+        ctx = ssl.create_default_context(cafile=other.cert)
+        ctx.check_hostname = False
+        ctx.load_cert_chain(self.cert, self.key)
+        return httpx.Client(base_url=other.url, verify=ctx, timeout=30.0)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def make_node(tmp_path: Path, party: str, database_url: str) -> Node:
+    """``node init`` and ``party add --node`` as an operator would (not started)."""
+    directory = tmp_path / f"node-{party}"
+    fingerprint = cli("node", "init", "--party", party, "--dir", str(directory))
+    token = cli(
+        "party", "add", party, "--node", str(directory), "--database", database_url
+    )
+    return Node(
+        party=party,
+        dir=directory,
+        fingerprint=fingerprint.stdout.strip(),
+        token=token.stdout.strip(),
+        database_url=database_url,
+        port=free_port(),
+        log_path=tmp_path / f"node-{party}.log",
+    )
+
+
+def federated_protocol(
+    nodes: list[Node],
+    version: int = 1,
+    base: str = "euphrates-2017",
+    fingerprints: dict[str, str] | None = None,
+) -> str:
+    """The shipped protocol ``base`` with ``[nodes.P]`` for each node (a
+    fingerprint of ``fingerprints`` instead of the node's own, to pin a wrong one)."""
+    text = (PROTOCOLS / f"{base}.toml").read_text(encoding="utf-8")
+    text = text.replace("version = 1\n", f"version = {version}\n", 1)
+    for node in nodes:
+        fingerprint = (fingerprints or {}).get(node.party, node.fingerprint)
+        text += (
+            f'\n[nodes.{node.party}]\nurl = "{node.url}"\n'
+            f'fingerprint = "{fingerprint}"\n'
+        )
+    return text
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float = WAIT_S) -> Any:
+    """Poll ``check`` until it returns something true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout_s} s (last: {last!r})")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def node_databases(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_status: str | None
+) -> Iterator[Callable[[str], str]]:
+    """A fresh database per node, on each backend: ``url = node_databases(party)``."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+
+        def make(party: str) -> str:
+            if request.param == "sqlite":
+                return f"sqlite:///{tmp_path / f'{party}.db'}"
+            _require_pg(pg_status)
+            return stack.enter_context(pg_database())
+
+        yield make
+
+
+@pytest.fixture
+def two_nodes(
+    tmp_path: Path, node_databases: Callable[[str], str]
+) -> Iterator[tuple[Node, Node]]:
+    """The coalition's and Russia's nodes, running, no protocol yet."""
+    nodes = [
+        make_node(tmp_path, party, node_databases(party))
+        for party in ("coalition", "russia")
+    ]
+    try:
+        for node in nodes:
+            node.start()
+        yield nodes[0], nodes[1]
+    finally:
+        for node in nodes:
+            node.stop()
