@@ -431,3 +431,38 @@ def test_conf_detectors_cylinder_and_unsupported() -> None:
     assert f"t.conf:{n_lines}: A_load_core_detection_det_1: detector WCV_TEP" in str(
         err.value
     )
+
+
+def test_theatre_bands_equal_one_ownship_against_everyone() -> None:
+    from deconfliction.domain.daa.theatre import guidance
+
+    rng = np.random.default_rng(7)
+    n = 40
+    lat = 35.0 + rng.uniform(-0.4, 0.4, n)
+    lon = 38.0 + rng.uniform(-0.5, 0.5, n)
+    states = _wgs84(
+        lat,
+        lon,
+        rng.uniform(16500, 17500, n),
+        rng.uniform(0, 360, n),
+        rng.uniform(150, 450, n),
+        np.zeros(n),
+    )
+    g = guidance(CFG, states)
+    assert g.ownships.size >= 2
+    for k, o in enumerate(g.ownships[:3]):
+        others = np.array([j for j in range(n) if j != o])
+        mask = g.own == o
+        level = np.zeros(others.size, dtype=np.int64)
+        for t, lv in zip(g.traffic[mask], g.alerts.raw_level[mask], strict=True):
+            level[np.searchsorted(others, t)] = lv
+        alone = assess(
+            CFG,
+            states,
+            np.full(others.size, o),
+            others,
+            ownships=np.array([o]),
+            reported_level=level,
+        )
+        for dim, b in g.bands.items():
+            assert (b.region[k] == alone.bands[dim].region[0]).all(), (int(o), dim)
