@@ -53,6 +53,7 @@ import shapely
 
 from deconfliction.domain import thresholds
 from deconfliction.domain.geodesy import LocalProjection, geodesic_distance_nm
+from deconfliction.domain.line_points import line_points_m
 from deconfliction.domain.model import FloatArray, IntArray, StrArray
 from deconfliction.domain.protocol import (
     ConformanceRules,
@@ -372,18 +373,9 @@ def _projection_for(
 def _prepare_line(
     line: DeconflictionLine, shared: LocalProjection | None
 ) -> _PreparedLine:
-    if len(line.lat_deg) != len(line.lon_deg) or len(line.lat_deg) < 2:
-        raise GeometryError(f"line {line.id!r}: needs at least two points")
-    projection = _projection_for(line.lat_deg, line.lon_deg, shared)
-    x, y = projection.to_xy_m(
-        np.asarray(line.lat_deg, dtype=np.float64),
-        np.asarray(line.lon_deg, dtype=np.float64),
+    projection, x, y = line_points_m(
+        line, lambda lat, lon: _projection_for(lat, lon, shared)
     )
-    # Repeated points make zero-length segments, which have no direction.
-    keep = np.r_[True, np.hypot(np.diff(x), np.diff(y)) > 0.0]
-    x, y = x[keep], y[keep]
-    if x.size < 2:
-        raise GeometryError(f"line {line.id!r}: needs at least two distinct points")
     first = np.array([x[0] - x[1], y[0] - y[1]])
     last = np.array([x[-1] - x[-2], y[-1] - y[-2]])
     start = np.array([x[0], y[0]]) + first / np.linalg.norm(first) * LINE_EXTENSION_M

@@ -16,6 +16,7 @@ from deconfliction.domain.geodesy import (
     LocalProjection,
     geodesic_distance_nm,
 )
+from deconfliction.domain.line_points import line_points_m
 from deconfliction.domain.model import (
     BoolArray,
     FloatArray,
@@ -466,17 +467,7 @@ def check_against_lines(
 
 
 def _prepare_line(line: DeconflictionLine) -> _PlanningLine:
-    if len(line.lat_deg) != len(line.lon_deg) or len(line.lat_deg) < 2:
-        raise GeometryError(f"line {line.id!r}: needs at least two points")
-    projection = LocalProjection.around(line.lat_deg, line.lon_deg)
-    x, y = projection.to_xy_m(
-        np.asarray(line.lat_deg, dtype=np.float64),
-        np.asarray(line.lon_deg, dtype=np.float64),
-    )
-    keep = np.r_[True, np.hypot(np.diff(x), np.diff(y)) > 0.0]
-    x, y = x[keep], y[keep]
-    if x.size < 2:
-        raise GeometryError(f"line {line.id!r}: needs at least two distinct points")
+    projection, x, y = line_points_m(line, LocalProjection.around)
     geometry = shapely.LineString(np.column_stack([x, y]))
     buffer_m = line.buffer_nm * M_PER_NM
     buffer_area = (
