@@ -179,11 +179,14 @@ class TestDetectProcess:
         assert "unknown party 'usa'" in err.stderr
         assert "Traceback" not in err.stderr
 
-    def test_detect_process_loads_no_database_library(self, tmp_path: Path) -> None:
+    def test_detect_process_loads_no_database_library_nor_scipy(
+        self, tmp_path: Path
+    ) -> None:
         """The whole ``deconfliction detect`` process (its command line built as
         the console script builds it) imports neither SQLAlchemy nor
-        pydantic-settings: they cost a cold start a quarter of a second and detect
-        needs neither (#20.2). (Typer itself imports pydantic.)"""
+        pydantic-settings, nor scipy (the broad phase is a numpy grid): they cost a
+        cold start a few tenths of a second (#20.2). (Typer itself imports
+        pydantic.)"""
         good = tmp_path / "s.csv"
         _write_catalogue(good)
         probe = (
@@ -208,7 +211,7 @@ class TestDetectProcess:
         assert done.stdout.startswith("a,b,")
         loaded = set(done.stderr.rsplit("LOADED ", 1)[1].split())
         assert "numpy" in loaded
-        assert not loaded & {"sqlalchemy", "pydantic_settings"}
+        assert not loaded & {"sqlalchemy", "pydantic_settings", "scipy"}
 
 
 class TestDetectWithProtocol:

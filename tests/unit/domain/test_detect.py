@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deconfliction.domain.alerting import default_alert_levels
-from deconfliction.domain.detect import detect_conflicts, evaluate_pairs
+from deconfliction.domain.detect import PairConflicts, detect_conflicts, evaluate_pairs
 from deconfliction.domain.model import (
     AircraftStates,
     AlertLevel,
@@ -315,6 +315,73 @@ def _pairs(states: AircraftStates, found: Conflicts) -> set[tuple[str, str]]:
         (str(states.ids[a]), str(states.ids[b]))
         for a, b in zip(found.a_index, found.b_index, strict=True)
     }
+
+
+def _kd_tree_conflicts(states: AircraftStates, s: DetectionSettings) -> PairConflicts:
+    """The conflicts as found before #20.2: scipy's KD-tree per time slice (the
+    4-D ball of sqrt(2) times the reach) as the broad phase, then the exact test."""
+    from scipy.spatial import cKDTree
+
+    from deconfliction.domain import broadphase
+    from deconfliction.domain.detect import _kinematics
+
+    kin = _kinematics(states)
+    h_m = s.minima.horizontal_nm * 1852.0
+    v_m = s.minima.vertical_ft * 0.3048
+    dt_s = s.lookahead_s / 10
+    reach_h = (
+        h_m + float(np.max(np.linalg.norm(kin.vel_mps, axis=1))) * dt_s
+    ) * broadphase.TANGENT_MARGIN
+    reach_v = v_m + float(np.max(np.abs(kin.vs_mps))) * dt_s
+    keys: set[tuple[int, int]] = set()
+    for k in range(10):
+        t = (k + 0.5) * dt_s
+        pts = np.column_stack(
+            [
+                kin.pos_m + kin.vel_mps * t,
+                (kin.alt_m + kin.vs_mps * t) * reach_h / reach_v,
+            ]
+        )
+        keys |= set(cKDTree(pts).query_pairs(reach_h * np.sqrt(2.0)))
+    i, j = (np.array(v, dtype=np.int64) for v in zip(*sorted(keys), strict=True))
+    if s.cross_party_only:
+        other = states.party[i] != states.party[j]
+        i, j = i[other], j[other]
+    return evaluate_pairs(states, s, i, j)
+
+
+class TestSameAsTheKdTree:
+    """The numpy grid broad phase (#20.2) finds the same conflicts, with the same
+    figures to the last bit, as the KD-tree it replaced."""
+
+    @pytest.mark.parametrize(("seed", "cross_party_only"), [(4, False), (5, True)])
+    def test_same_conflicts_and_figures(
+        self, seed: int, cross_party_only: bool
+    ) -> None:
+        states = _random_states(seed, 3000, box_deg=2.0)
+        s = DetectionSettings(
+            SeparationMinima(5.0, 1000.0),
+            300.0,
+            default_alert_levels(),
+            cross_party_only,
+        )
+        ours = detect_conflicts(states, s)
+        ref = _kd_tree_conflicts(states, s)
+        assert len(ours) > 100
+        got = {
+            (int(a), int(b)): k
+            for k, (a, b) in enumerate(zip(ours.a_index, ours.b_index, strict=True))
+        }
+        want = {
+            (int(min(a, b)), int(max(a, b))): k
+            for k, (a, b) in enumerate(zip(ref.i, ref.j, strict=True))
+        }
+        assert {tuple(sorted(p)) for p in got} == set(want)
+        for pair, k in got.items():
+            r = want[tuple(sorted(pair))]
+            for name in ("tcpa_s", "dcpa_nm", "dalt_ft_at_cpa", "tin_s", "tout_s"):
+                assert getattr(ours, name)[k] == getattr(ref, name)[r], (pair, name)
+            assert ours.level[k] == ref.level[r]
 
 
 class TestDetectProperties:
