@@ -99,12 +99,12 @@ async def _run_links(ctx: Context, stopping: asyncio.Event) -> None:
     assert fed is not None
     while not stopping.is_set():
         started = time.monotonic()
+        interval_s = ctx.settings.link_interval_s or ctx.live.interval_s
         try:
-            await asyncio.to_thread(fed.tick)
+            await asyncio.to_thread(fed.tick, interval_s)
         except Exception as exc:  # keep the links going: a bad round must not stop it
             if ctx.store_health.record(exc) is None:
                 log.exception("federation: link round failed")
-        interval_s = ctx.settings.link_interval_s or ctx.live.interval_s
         await background.pause(stopping, interval_s - (time.monotonic() - started))
     await asyncio.to_thread(fed.close)
 
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         from deconfliction.federation.node_dir import load_node
 
         ctx.federation = Federation(load_node(settings.node_dir), engine, clock)
+        ctx.federation.changed = ctx.notifier.notify
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ versions, which is how nodes come to agree.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import ssl
@@ -32,7 +33,7 @@ from sqlalchemy import Engine
 from deconfliction.federation import certs, outbox
 from deconfliction.federation.node_dir import Node
 from deconfliction.federation.peers import Peers
-from deconfliction.service import protocols
+from deconfliction.service import events, protocols
 from deconfliction.service.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 PROTOCOL_HEADER: str = "Deconfliction-Protocol"
 HTTP_TIMEOUT_S: float = 10.0
 NO_PROTOCOL: str = "none"
+MIN_HELLO_TIMEOUT_S: float = 1.0
 # Where each kind of queued item goes on the peer's node.
 PATHS: dict[str, str] = {
     "offer": "/v1/federation/offers",
@@ -66,6 +68,8 @@ class LinkState:
         since_t_s: when it last changed between up and down.
         reason: why it is down.
         checked_t_s: when it was last checked.
+        queued: items waiting in the outbox for the peer.
+        oldest_queued_t_s: since when the oldest of them has waited.
     """
 
     party: str
@@ -73,15 +77,24 @@ class LinkState:
     since_t_s: float | None = None
     reason: str | None = None
     checked_t_s: float | None = None
+    queued: int = 0
+    oldest_queued_t_s: float | None = None
+
+    @property
+    def status(self) -> str:
+        """``up``, ``down`` or ``unknown`` (not checked yet)."""
+        return "unknown" if self.up is None else "up" if self.up else "down"
 
     def as_json(self) -> dict[str, Any]:
-        """For the API and the console."""
+        """For the API, the stream and the console."""
         return {
             "party": self.party,
-            "status": "unknown" if self.up is None else "up" if self.up else "down",
+            "status": self.status,
             "since_t_s": self.since_t_s,
             "reason": self.reason,
             "checked_t_s": self.checked_t_s,
+            "queued": self.queued,
+            "oldest_queued_t_s": self.oldest_queued_t_s,
         }
 
 
@@ -101,15 +114,27 @@ class Federation:
     # --- state ----------------------------------------------------------------
 
     def links(self) -> list[LinkState]:
-        """Every peer's link, by party."""
+        """Every peer's link, by party, with what is queued for it."""
+        with self.engine.connect() as conn:
+            waiting = outbox.backlog(conn)
         with self._lock:
-            return [self._links[p] for p in sorted(self._links)]
+            for party in waiting:
+                self._links.setdefault(party, LinkState(party))
+            out = []
+            for party in sorted(self._links):
+                state = self._links[party]
+                state.queued, state.oldest_queued_t_s = waiting.get(party, (0, None))
+                out.append(dataclasses.replace(state))
+            return out
 
     def _mark(self, party: str, up: bool, reason: str | None) -> None:
+        """Note the link's state; a change (up to down, down to up, or first
+        check) goes on the stream of this node's party, and in the log."""
         now = self.clock.now_t_s()
         with self._lock:
             state = self._links.setdefault(party, LinkState(party))
-            if state.up is not up:
+            changed = state.up is not up
+            if changed:
                 state.since_t_s = now
                 if up:
                     log.info("link to %s up", party)
@@ -118,6 +143,11 @@ class Federation:
             state.up = up
             state.reason = reason
             state.checked_t_s = now
+            view = state.as_json()
+        if changed:
+            with self.engine.begin() as conn:
+                events.publish(conn, "federation.link", {self.node.party: view}, now)
+            self.changed()
 
     def in_effect_tag(self) -> str:
         """The tag of this node's version in effect."""
@@ -157,6 +187,7 @@ class Federation:
         body: Any = None,
         *,
         client_cert: bool = True,
+        timeout_s: float = HTTP_TIMEOUT_S,
     ) -> httpx.Response:
         """A request to the peer's node, with this node's version in effect.
 
@@ -173,9 +204,13 @@ class Federation:
             content = json.dumps(body, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
         if client_cert:
-            return client.request(method, path, content=content, headers=headers)
+            return client.request(
+                method, path, content=content, headers=headers, timeout=timeout_s
+            )
         with client:
-            return client.request(method, path, content=content, headers=headers)
+            return client.request(
+                method, path, content=content, headers=headers, timeout=timeout_s
+            )
 
     def _anonymous(self, party: str) -> httpx.Client | None:
         """A client to the peer that pins it but presents no certificate."""
@@ -217,10 +252,13 @@ class Federation:
                     self._mark(address.party, False, f"cannot pin: {_short(exc)}")
         return failed
 
-    def hello(self, party: str) -> None:
-        """Check the link to one peer."""
+    def hello(self, party: str, timeout_s: float = HTTP_TIMEOUT_S) -> None:
+        """Check the link to one peer (a peer cut off silently is down after
+        ``timeout_s``)."""
         try:
-            answer = self.request(party, "GET", "/v1/federation/hello")
+            answer = self.request(
+                party, "GET", "/v1/federation/hello", timeout_s=timeout_s
+            )
         except certs.PinningError as exc:
             self._mark(party, False, str(exc))
             return
@@ -273,14 +311,15 @@ class Federation:
             self.changed()
         return sent
 
-    def tick(self) -> None:
-        """One round: pin, send what is queued, check every link."""
+    def tick(self, interval_s: float = HTTP_TIMEOUT_S) -> None:
+        """One round: pin, send what is queued, check every link (a hello that
+        takes longer than the interval counts as the link down)."""
         unpinned = self.pin_named_peers()
         for party in self.peers.parties():
             if party in unpinned:
                 continue
             self.send_queued(party)
-            self.hello(party)
+            self.hello(party, timeout_s=max(interval_s, MIN_HELLO_TIMEOUT_S))
 
 
 def _short(exc: Exception) -> str:
