@@ -74,6 +74,18 @@ def test_in_effect_when_every_node_signed(two_nodes: tuple[Node, Node]) -> None:
             )
             other = "russia" if party == "coalition" else "coalition"
             assert not agreement.digest_signed(keys[other], sha, signature)
+        # Each node's officers see every signature, checked by their own node.
+        with node.officer() as officer:
+            shown = officer.get(
+                "/v1/federation/protocols/euphrates-2017/versions/1/signatures"
+            ).json()
+        assert shown["sha256"] == sha and shown["status"] == "in_effect"
+        assert {p: s["signature"] for p, s in shown["signatures"].items()} == held
+        assert all(s["valid"] is True for s in shown["signatures"].values())
+        assert shown["signatures"]["coalition"]["node_fingerprint"] == (
+            coalition.fingerprint
+        )
+        assert shown["signatures"]["russia"]["node_fingerprint"] == russia.fingerprint
 
 
 def test_traffic_from_a_peer_on_another_version_refused(

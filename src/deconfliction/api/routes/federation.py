@@ -14,7 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from deconfliction.api.deps import CtxDep, WhoDep
+from deconfliction.api.params import VersionPath
 from deconfliction.errors import ConflictError, ForbiddenError
+from deconfliction.federation import certs
 from deconfliction.federation.link import PROTOCOL_HEADER, Federation
 
 router = APIRouter(prefix="/v1/federation", tags=["federation"])
@@ -118,3 +120,39 @@ def acceptance(
         )
     ctx.notifier.notify()
     return {"status": version.status, "awaiting": list(version.awaiting)}
+
+
+@router.get("/protocols/{protocol_id}/versions/{version}/signatures")
+def signatures(
+    protocol_id: str, version: VersionPath, fed: FedDep, ctx: CtxDep, who: WhoDep
+) -> dict[str, Any]:
+    """Every node's signature of a version's digest that this node holds, each
+    checked here against the signing key of that node's pinned certificate (this
+    node's own for its own)."""
+    from deconfliction.federation import agreement
+    from deconfliction.service import protocols
+
+    with ctx.engine.connect() as conn:
+        found = protocols.get_visible(conn, who, protocol_id, version)
+        held = agreement.signatures(conn, found.pk)
+    out: dict[str, Any] = {}
+    for party, signature in sorted(held.items()):
+        pem = (
+            fed.node.certificate() if party == fed.node.party else fed.peers.pem(party)
+        )
+        valid = None
+        if pem is not None and signature is not None:
+            key = certs.identity(pem).signing_key
+            valid = agreement.digest_signed(key, found.sha256, signature)
+        out[party] = {
+            "signature": signature,
+            "node_fingerprint": None if pem is None else certs.fingerprint_pem(pem),
+            "valid": valid,
+        }
+    return {
+        "protocol_id": protocol_id,
+        "version": version,
+        "sha256": found.sha256,
+        "status": found.status,
+        "signatures": out,
+    }
