@@ -18,8 +18,18 @@ from deconfliction.adapters.daa_files import DaaStep
 from deconfliction.analysis.tracks import TrackTable
 from deconfliction.domain.daa.alerting import AlertFilter
 from deconfliction.domain.daa.config import DaaConfig
-from deconfliction.domain.daa.picture import Assessment, StepStates, alert, assess
+from deconfliction.domain.daa.picture import (
+    Assessment,
+    StepPairs,
+    StepStates,
+    alert,
+    assess_steps,
+    relative_positions_m,
+)
 from deconfliction.domain.model import AircraftStates
+
+BATCH_STEPS = 200
+"""Steps whose bands are computed in one batch (bounds memory on long scenarios)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,30 +104,40 @@ def run(
 ) -> Iterator[StepResult]:
     """Alerting and bands for every step, in order."""
     filt = AlertFilter(config)
+    prepared: list[StepPairs] = []
     for step in steps:
         n = len(step.names)
         if ownships is None:
             own_idx = np.array([0])
         else:
-            own_idx = np.array([i for i, nm in enumerate(step.names) if nm in ownships])
+            own_idx = np.array(
+                [i for i, nm in enumerate(step.names) if nm in ownships], dtype=np.int64
+            )
         own = np.repeat(own_idx, n)
         traffic = np.tile(np.arange(n), own_idx.size)
         keep = own != traffic
         own, traffic = own[keep], traffic[keep]
-        alerts = alert(config, step.states, own, traffic)
+        s_m = relative_positions_m(step.states, own, traffic)
+        alerts = alert(config, step.states, own, traffic, s_m=s_m)
         keys = [
             (step.names[int(a)], step.names[int(b)])
             for a, b in zip(own, traffic, strict=True)
         ]
         levels = filt.update(step.time_s, keys, alerts.raw_level, alerts.early_level)
-        result = assess(
-            config,
-            step.states,
-            own,
-            traffic,
-            ownships=own_idx,
-            reported_level=levels,
-            alerts=alerts,
-            sample_s=sample_s,
+        prepared.append(
+            StepPairs(
+                states=step.states,
+                own=own,
+                traffic=traffic,
+                ownships=own_idx,
+                reported_level=levels,
+                alerts=alerts,
+                s_m=s_m,
+            )
         )
-        yield StepResult(step, result, levels)
+    # Bands of every step at once (they depend on the filtered levels, known now).
+    for lo in range(0, len(steps), BATCH_STEPS):
+        batch = prepared[lo : lo + BATCH_STEPS]
+        results = assess_steps(config, batch, sample_s=sample_s)
+        for step, item, result in zip(steps[lo:], batch, results, strict=False):
+            yield StepResult(step, result, item.reported_level)
