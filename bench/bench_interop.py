@@ -307,7 +307,7 @@ def compare_asterix(
 
     rows.append(
         {
-            "library": "aviconv-asterix decode_record (what our reader calls)",
+            "library": "aviconv-asterix decode_record (the library's walk)",
             "operation": "decode",
             "records_per_s": round(_rate(repeat, n, decode_record_only)),
         }
@@ -455,9 +455,9 @@ def asterix_profile(path: Path) -> dict[str, Any]:
     shares: dict[str, float] = {}
     for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
         if "aviconv_asterix" in filename:
-            key = "aviconv-asterix (FSPEC, item spans, item parsing)"
+            key = "aviconv-asterix (its items' parse callables)"
         elif "adapters/asterix.py" in filename:
-            key = "ours: framing, checks, fields, records"
+            key = "ours: framing, record walk, checks, fields, records"
         elif "track_stream.py" in filename:
             key = "ours: party rules, the batch"
         else:
