@@ -233,6 +233,22 @@ def kml_document(
         {str(p) for p in (tracks.party.tolist() if tracks is not None else []) if p}
         | {z.owner for z in zones}
     )
+    party_style = _styles(doc, parties)
+    if zones:
+        _zone_folder(doc, zones, party_style)
+    if lines:
+        _line_folder(doc, lines)
+    if tracks is not None:
+        _track_folder(doc, tracks, party_style, points)
+    if alerts:
+        _alert_folder(doc, alerts)
+    if violations:
+        _violation_folder(doc, violations)
+    return root
+
+
+def _styles(doc: ET.Element, parties: list[str]) -> dict[str, str]:
+    """The document's styles; the style of each party."""
     party_style = {p: f"party-{k}" for k, p in enumerate(parties)}
     for k in range(len(parties)):
         colour = PARTY_COLOURS[k % len(PARTY_COLOURS)]
@@ -249,100 +265,107 @@ def kml_document(
     for level, colour in _LEVEL_COLOURS.items():
         _style(doc, f"alert-{level}", colour, 3.0, icon_colour=colour)
     _style(doc, "violation", "ff0000ff", 2.0, icon_colour="ff0000ff")
+    return party_style
 
-    if zones:
-        folder = _sub(doc, "Folder")
-        _sub(folder, "name", "Zones")
-        for zone in zones:
-            placemark = _placemark(
-                folder,
-                zone.name,
-                party_style.get(zone.owner, "party-none"),
-                f"zone of {zone.owner}",
-            )
-            _extended(
-                placemark,
-                {
-                    "kind": "zone",
-                    "id": zone.id,
-                    "owner": zone.owner,
-                    "floor_ft": zone.floor_ft,
-                    "ceiling_ft": zone.ceiling_ft,
-                },
-            )
-            polygon = _sub(placemark, "Polygon")
-            _sub(polygon, "tessellate", "1")
-            _sub(polygon, "altitudeMode", "clampToGround")
-            ring = _sub(_sub(polygon, "outerBoundaryIs"), "LinearRing")
-            lats = [*zone.lat_deg, zone.lat_deg[0]]
-            lons = [*zone.lon_deg, zone.lon_deg[0]]
-            _sub(ring, "coordinates", _coords(lats, lons))
-    if lines:
-        folder = _sub(doc, "Folder")
-        _sub(folder, "name", "Lines")
-        for line in lines:
-            placemark = _placemark(
-                folder, line.name, "line", f"buffer {line.buffer_nm:g} NM"
-            )
-            _extended(
-                placemark,
-                {
-                    "kind": "line",
-                    "id": line.id,
-                    "buffer_nm": line.buffer_nm,
-                    "sides": ";".join(
-                        f"{p}={s.value}" for p, s in sorted(line.sides.items())
-                    ),
-                },
-            )
-            geometry = _sub(placemark, "LineString")
-            _sub(geometry, "tessellate", "1")
-            _sub(geometry, "altitudeMode", "clampToGround")
-            _sub(geometry, "coordinates", _coords(line.lat_deg, line.lon_deg))
-    if tracks is not None:
-        _track_folder(doc, tracks, party_style, points)
-    if alerts:
-        folder = _sub(doc, "Folder")
-        _sub(folder, "name", "Conflicts")
-        for alert in alerts:
-            record = conflict_record(alert)
-            placemark = _placemark(
-                folder,
-                f"{alert.max_level.label} {alert.a_id}/{alert.b_id}",
-                f"alert-{alert.max_level.label}",
-                f"closest predicted miss {alert.min_dcpa_nm:.2f} NM",
-                begin=rfc3339(alert.first_seen_t_s),
-                end=rfc3339(alert.last_seen_t_s),
-            )
-            _extended(placemark, {"kind": "conflict", **record})
-            multi = _sub(placemark, "MultiGeometry")
-            lats = [alert.a_lat_deg, alert.b_lat_deg]
-            lons = [alert.a_lon_deg, alert.b_lon_deg]
-            for lat, lon in zip(lats, lons, strict=True):
-                _sub(_sub(multi, "Point"), "coordinates", _coords([lat], [lon]))
-            geometry = _sub(multi, "LineString")
-            _sub(geometry, "tessellate", "1")
-            _sub(geometry, "coordinates", _coords(lats, lons))
-    if violations:
-        folder = _sub(doc, "Folder")
-        _sub(folder, "name", "Violations")
-        for v in violations:
-            placemark = _placemark(
-                folder,
-                f"{v.aircraft_id} in {v.boundary_id}",
-                "violation",
-                f"{v.kind.value} violation, {depth_text(v)}",
-                begin=rfc3339(v.entry_t_s),
-                end=rfc3339(v.exit_t_s),
-            )
-            _extended(placemark, {"kind": "violation", **violation_record(v)})
-            geometry = _sub(placemark, "Point")
-            _sub(
-                geometry,
-                "coordinates",
-                _coords([v.deepest_lat_deg], [v.deepest_lon_deg]),
-            )
-    return root
+
+def _zone_folder(
+    doc: ET.Element, zones: Sequence[Zone], party_style: Mapping[str, str]
+) -> None:
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Zones")
+    for zone in zones:
+        placemark = _placemark(
+            folder,
+            zone.name,
+            party_style.get(zone.owner, "party-none"),
+            f"zone of {zone.owner}",
+        )
+        _extended(
+            placemark,
+            {
+                "kind": "zone",
+                "id": zone.id,
+                "owner": zone.owner,
+                "floor_ft": zone.floor_ft,
+                "ceiling_ft": zone.ceiling_ft,
+            },
+        )
+        polygon = _sub(placemark, "Polygon")
+        _sub(polygon, "tessellate", "1")
+        _sub(polygon, "altitudeMode", "clampToGround")
+        ring = _sub(_sub(polygon, "outerBoundaryIs"), "LinearRing")
+        lats = [*zone.lat_deg, zone.lat_deg[0]]
+        lons = [*zone.lon_deg, zone.lon_deg[0]]
+        _sub(ring, "coordinates", _coords(lats, lons))
+
+
+def _line_folder(doc: ET.Element, lines: Sequence[DeconflictionLine]) -> None:
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Lines")
+    for line in lines:
+        placemark = _placemark(
+            folder, line.name, "line", f"buffer {line.buffer_nm:g} NM"
+        )
+        _extended(
+            placemark,
+            {
+                "kind": "line",
+                "id": line.id,
+                "buffer_nm": line.buffer_nm,
+                "sides": ";".join(
+                    f"{p}={s.value}" for p, s in sorted(line.sides.items())
+                ),
+            },
+        )
+        geometry = _sub(placemark, "LineString")
+        _sub(geometry, "tessellate", "1")
+        _sub(geometry, "altitudeMode", "clampToGround")
+        _sub(geometry, "coordinates", _coords(line.lat_deg, line.lon_deg))
+
+
+def _alert_folder(doc: ET.Element, alerts: Sequence[Alert]) -> None:
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Conflicts")
+    for alert in alerts:
+        record = conflict_record(alert)
+        placemark = _placemark(
+            folder,
+            f"{alert.max_level.label} {alert.a_id}/{alert.b_id}",
+            f"alert-{alert.max_level.label}",
+            f"closest predicted miss {alert.min_dcpa_nm:.2f} NM",
+            begin=rfc3339(alert.first_seen_t_s),
+            end=rfc3339(alert.last_seen_t_s),
+        )
+        _extended(placemark, {"kind": "conflict", **record})
+        multi = _sub(placemark, "MultiGeometry")
+        lats = [alert.a_lat_deg, alert.b_lat_deg]
+        lons = [alert.a_lon_deg, alert.b_lon_deg]
+        for lat, lon in zip(lats, lons, strict=True):
+            _sub(_sub(multi, "Point"), "coordinates", _coords([lat], [lon]))
+        geometry = _sub(multi, "LineString")
+        _sub(geometry, "tessellate", "1")
+        _sub(geometry, "coordinates", _coords(lats, lons))
+
+
+def _violation_folder(doc: ET.Element, violations: Sequence[Violation]) -> None:
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Violations")
+    for v in violations:
+        placemark = _placemark(
+            folder,
+            f"{v.aircraft_id} in {v.boundary_id}",
+            "violation",
+            f"{v.kind.value} violation, {depth_text(v)}",
+            begin=rfc3339(v.entry_t_s),
+            end=rfc3339(v.exit_t_s),
+        )
+        _extended(placemark, {"kind": "violation", **violation_record(v)})
+        geometry = _sub(placemark, "Point")
+        _sub(
+            geometry,
+            "coordinates",
+            _coords([v.deepest_lat_deg], [v.deepest_lon_deg]),
+        )
 
 
 def write_kml(path: str | os.PathLike[str], root: ET.Element) -> None:
