@@ -23,7 +23,7 @@ with a ``groundspeed`` column and no ``velocity`` is read that way.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -137,7 +137,6 @@ def read_opensky(
     def col(name: str | None) -> Any:
         return table.column(lower[name]) if name is not None else None
 
-    aviation_units = "groundspeed" in have and "velocity" not in have
     ids = text_column(col("icao24"), n, upper=True)
     lat = float_column(col(lat_name))
     lon = float_column(col(lon_name))
@@ -145,43 +144,9 @@ def read_opensky(
     # located: normal, not an error.
     no_position = lat.missing | lon.missing
     t = time_column(col(time_name))
-    if time_name in ("time_position", "lastposupdate"):
-        # Before the first position, time_position is null: fall back on the
-        # vector's own time so the row is judged on its position instead.
-        fallback = _first(have, ("time", "timestamp", "last_contact", "lastcontact"))
-        if fallback is not None:
-            t2 = time_column(col(fallback))
-            use = t.missing & ~t2.missing
-            t = Column(
-                np.where(use, t2.values, t.values),
-                t.missing & t2.missing,
-                t.bad | (use & t2.bad),
-            )
+    t = _with_fallback_time(t, time_name, col, have)
 
-    if aviation_units:
-        alt_name = _first(have, ("altitude", "baro_altitude"))
-        gs_name: str | None = "groundspeed"
-        vs_name = "vertical_rate" if "vertical_rate" in have else None
-        alt = _convert(col(alt_name), 1.0)
-        gs = _convert(col(gs_name), 1.0)
-        vs = _convert(col(vs_name), 1.0)
-    else:
-        alt_name = _first(have, BARO_ALT_M_COLUMNS) or _first(have, GEO_ALT_M_COLUMNS)
-        gs_name = "velocity" if "velocity" in have else None
-        vs_name = _first(have, VRATE_COLUMNS)
-        alt = _convert(col(_first(have, BARO_ALT_M_COLUMNS)), 1.0 / M_PER_FT)
-        geo = _convert(col(_first(have, GEO_ALT_M_COLUMNS)), 1.0 / M_PER_FT)
-        if alt is None:
-            alt = geo
-        elif geo is not None:
-            use = alt.missing & ~geo.missing
-            alt = Column(
-                np.where(use, geo.values, alt.values),
-                alt.missing & geo.missing,
-                alt.bad | (use & geo.bad),
-            )
-        gs = _convert(col(gs_name), 1.0 / MPS_PER_KT)
-        vs = _convert(col(vs_name), 1.0 / MPS_PER_FPM)
+    alt_name, gs_name, vs_name, alt, gs, vs = _vertical_and_speed(col, have)
     trk_name = _first(have, TRACK_COLUMNS)
     trk = _convert(col(trk_name), 1.0)
 
@@ -239,7 +204,75 @@ def read_opensky(
         squawk=text_column(col("squawk" if "squawk" in have else None), n),
         source=np.full(n, SOURCE_NAME),
     ).take(keep)
-    # State vectors repeat the last position until a new one comes: keep one.
+    batch = _without_repeats(batch, stats)
+    stats.accepted += len(batch)
+    stats.positions += len(batch)
+    if rules is not None:
+        batch = rules.apply_batch(batch)
+    return batch, stats
+
+
+def _with_fallback_time(
+    t: Column, time_name: str, col: Callable[[str | None], Any], have: set[str]
+) -> Column:
+    """Before the first position, ``time_position`` is null: the vector's own time
+    stands in, so that the row is judged on its position instead."""
+    if time_name in ("time_position", "lastposupdate"):
+        fallback = _first(have, ("time", "timestamp", "last_contact", "lastcontact"))
+        if fallback is not None:
+            t2 = time_column(col(fallback))
+            use = t.missing & ~t2.missing
+            t = Column(
+                np.where(use, t2.values, t.values),
+                t.missing & t2.missing,
+                t.bad | (use & t2.bad),
+            )
+    return t
+
+
+def _vertical_and_speed(
+    col: Callable[[str | None], Any], have: set[str]
+) -> tuple[
+    str | None,
+    str | None,
+    str | None,
+    Column | None,
+    Column | None,
+    Column | None,
+]:
+    """(altitude, ground speed, vertical rate) column names and values in ft, kt and
+    ft/min: OpenSky's SI columns (m, m/s), or the aviation units of ``traffic``'s
+    tables (``groundspeed`` without ``velocity``)."""
+    aviation_units = "groundspeed" in have and "velocity" not in have
+    if aviation_units:
+        alt_name = _first(have, ("altitude", "baro_altitude"))
+        gs_name: str | None = "groundspeed"
+        vs_name = "vertical_rate" if "vertical_rate" in have else None
+        alt = _convert(col(alt_name), 1.0)
+        gs = _convert(col(gs_name), 1.0)
+        vs = _convert(col(vs_name), 1.0)
+    else:
+        alt_name = _first(have, BARO_ALT_M_COLUMNS) or _first(have, GEO_ALT_M_COLUMNS)
+        gs_name = "velocity" if "velocity" in have else None
+        vs_name = _first(have, VRATE_COLUMNS)
+        alt = _convert(col(_first(have, BARO_ALT_M_COLUMNS)), 1.0 / M_PER_FT)
+        geo = _convert(col(_first(have, GEO_ALT_M_COLUMNS)), 1.0 / M_PER_FT)
+        if alt is None:
+            alt = geo
+        elif geo is not None:
+            use = alt.missing & ~geo.missing
+            alt = Column(
+                np.where(use, geo.values, alt.values),
+                alt.missing & geo.missing,
+                alt.bad | (use & geo.bad),
+            )
+        gs = _convert(col(gs_name), 1.0 / MPS_PER_KT)
+        vs = _convert(col(vs_name), 1.0 / MPS_PER_FPM)
+    return alt_name, gs_name, vs_name, alt, gs, vs
+
+
+def _without_repeats(batch: TrackBatch, stats: ReadStats) -> TrackBatch:
+    """State vectors repeat the last position until a new one comes: keep one."""
     if len(batch):
         order = np.lexsort((batch.t_s, batch.ids))
         ids_s, t_s_s = batch.ids[order], batch.t_s[order]
@@ -249,11 +282,7 @@ def read_opensky(
         unique[order[repeat]] = False
         stats.ignore("repeated position", int(repeat.sum()))
         batch = batch.take(unique)
-    stats.accepted += len(batch)
-    stats.positions += len(batch)
-    if rules is not None:
-        batch = rules.apply_batch(batch)
-    return batch, stats
+    return batch
 
 
 def _convert(array: Any, factor: float) -> Column | None:
