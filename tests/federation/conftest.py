@@ -21,10 +21,19 @@ PROTOCOLS = Path(__file__).parents[2] / "src/deconfliction/data/protocols"
 WAIT_S = 30.0
 
 
-def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``deconfliction ARGS`` and return what it printed."""
+def cli(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``deconfliction ARGS`` (with ``env`` added) and return what it printed."""
+    import os
+
     done = subprocess.run(
-        [str(EXE), *args], capture_output=True, text=True, timeout=120, check=False
+        [str(EXE), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env} if env else None,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"{args} exited {done.returncode}:\n{done.stderr}")

@@ -5,12 +5,13 @@ with SIGKILL with items in its queue sends them when it restarts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import create_engine, select
 
 from deconfliction.store.tables import events, federation_outbox
-from tests.federation.conftest import Node, federated_protocol, wait_for
+from tests.federation.conftest import Node, cli, federated_protocol, wait_for
 
 INTERVAL_S = 0.5  # the nodes' link interval in these tests (two_nodes)
 
@@ -85,6 +86,21 @@ def test_a_peer_down_is_shown_and_gets_the_queue_once_back(
         "two offers queued", lambda: _link(coalition, "russia").get("queued") == 2
     )
     assert queued
+    # The officer's command line says the same.
+    shown = cli(
+        "node",
+        "links",
+        "--server",
+        coalition.url,
+        "--token",
+        coalition.token,
+        env={"SSL_CERT_FILE": coalition.cert},
+    ).stdout
+    assert re.fullmatch(
+        r"link to russia down since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: .+; "
+        r"2 queued since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n",
+        shown,
+    ), shown
     russia.start()
     wait_for(
         "both offers on russia's node",

@@ -5,6 +5,8 @@
   fingerprint (``sha256:...``) to put under ``[nodes.P]`` in the protocol file,
   exchanged with the other parties out of band.
 * ``node show --dir NODE_DIR`` prints the party, the fingerprint and the pinned peers.
+* ``node links --server URL --token T`` prints the node's links to its peers, as the
+  officers see them: ``link to russia down since 2026-12-07T12:04:10Z: why``.
 
 Then ``deconfliction serve --node NODE_DIR`` runs the node over HTTPS and
 ``deconfliction party add P --node NODE_DIR`` gives its officers their tokens.
@@ -19,7 +21,7 @@ import typer
 from deconfliction.cli._common import guarded, stderr
 
 node_app = typer.Typer(
-    help="A party's own node (federation): init, show.", no_args_is_help=True
+    help="A party's own node (federation): init, show, links.", no_args_is_help=True
 )
 
 DirOpt = Annotated[
@@ -68,6 +70,48 @@ def node_show(directory: DirOpt) -> None:
     typer.echo(f"fingerprint\t{node.fingerprint}")
     for party, pem in node_dir.pinned_peers(node).items():
         typer.echo(f"peer {party}\t{certs.fingerprint_pem(pem)}")
+
+
+@node_app.command("links")
+@guarded
+def node_links(
+    server: Annotated[str, typer.Option(help="Your node, e.g. https://127.0.0.1:8443")],
+    token: Annotated[
+        str,
+        typer.Option(envvar="DECONFLICTION_TOKEN", help="Your party's bearer token."),
+    ],
+) -> None:
+    """The node's links to its peers: up or down, since when, why, what is queued
+    (give the node's certificate as SSL_CERT_FILE=NODE_DIR/tls/node.pem)."""
+    from deconfliction.cli.protocol import _Server
+
+    with _Server(server, token) as node:
+        links = node.request("GET", "/v1/federation/links")
+    if not links:
+        typer.echo("no peers yet (no protocol naming other nodes accepted)")
+    for link in links:
+        typer.echo(_link_line(link))
+
+
+def _link_line(link: dict[str, object]) -> str:
+    """``link to russia down since 2026-12-07T12:04:10Z: why; 2 queued since ...``"""
+    line = f"link to {link.get('party')} {link.get('status')}"
+    since = link.get("since_t_s")
+    if isinstance(since, int | float):
+        line += f" since {_utc(since)}"
+    if link.get("status") == "down" and link.get("reason"):
+        line += f": {link['reason']}"
+    queued = link.get("queued")
+    oldest = link.get("oldest_queued_t_s")
+    if isinstance(queued, int) and queued and isinstance(oldest, int | float):
+        line += f"; {queued} queued since {_utc(oldest)}"
+    return line
+
+
+def _utc(t_s: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(t_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def register(app: typer.Typer) -> None:
