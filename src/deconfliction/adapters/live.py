@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from deconfliction.adapters.asterix import AsterixDecoder, RadarSites
 from deconfliction.adapters.cot import CotDecoder
-from deconfliction.adapters.modes import ModeSDecoder
+from deconfliction.adapters.modes import BeastBinaryDecoder, ModeSDecoder
 from deconfliction.adapters.sbs import SbsDecoder
 from deconfliction.adapters.track_stream import PartyRules, ReadStats, TrackRecord
 
@@ -191,6 +191,21 @@ def avr_source(
 ) -> TcpSource:
     """A raw hex feed (AVR or Beast-style hex lines: port 30002)."""
     decoder = ModeSDecoder(f"avr://{host}:{port}", reference=reference, rules=rules)
+    return TcpSource(host, port, decoder, backoff=backoff)
+
+
+def beast_source(
+    host: str,
+    port: int = 30005,
+    *,
+    reference: tuple[float, float] | None = None,
+    rules: PartyRules | None = None,
+    backoff: Backoff = Backoff(),
+) -> TcpSource:
+    """A Beast binary feed (dump1090/readsb port 30005)."""
+    decoder = BeastBinaryDecoder(
+        f"beast://{host}:{port}", reference=reference, rules=rules
+    )
     return TcpSource(host, port, decoder, backoff=backoff)
 
 

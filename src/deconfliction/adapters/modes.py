@@ -425,3 +425,109 @@ class ModeSDecoder(LineDecoder):
             if state.held:
                 out.extend(self._release(icao, state, None, []))
         return out
+
+
+BEAST_ESCAPE: int = 0x1A
+# Beast binary frame types and their message lengths (after the 6-octet MLAT counter
+# and the signal octet): '1' Mode A/C, '2' Mode S short, '3' Mode S long.
+BEAST_TYPES: dict[int, int] = {0x31: 2, 0x32: 7, 0x33: 14}
+BEAST_PORT: int = 30005
+
+
+class BeastBinaryDecoder(ModeSDecoder):
+    """Beast binary frames (dump1090/readsb port 30005, Mode-S Beast receivers).
+
+    Each frame is ``0x1A``, a type (``'1'``, ``'2'``, ``'3'``), the 48-bit MLAT
+    counter, a signal octet and the message, with every ``0x1A`` inside doubled. A
+    frame becomes a Beast-style hex line (``@counter hex;``) for :class:`ModeSDecoder`,
+    so timing, CRC checks and positions are the same. Mode A/C frames are ignored; a
+    frame broken by an undoubled ``0x1A`` or an unknown type is rejected
+    (``bad frame``) and the reader resynchronises on the next ``0x1A``.
+    """
+
+    def __init__(self, source: str = "<beast>", **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self._buf = bytearray()
+        self._frames = 0
+
+    def feed(self, data: bytes) -> list[TrackRecord]:
+        """Positions completed by ``data`` (a piece of the binary stream)."""
+        self._buf += data
+        out: list[TrackRecord] = []
+        buf = self._buf
+        n = len(buf)
+        pos = 0
+        while True:
+            start = buf.find(BEAST_ESCAPE, pos)
+            if start < 0:
+                pos = n
+                break
+            if start > pos:
+                self._bad(f"{start - pos} bytes outside a frame")
+            if start + 1 >= n:
+                pos = start
+                break
+            kind = buf[start + 1]
+            length = BEAST_TYPES.get(kind)
+            if length is None:
+                if kind == BEAST_ESCAPE:  # a doubled escape outside a frame
+                    pos = start + 2
+                    continue
+                self._bad(f"unknown frame type 0x{kind:02x}")
+                pos = start + 1
+                continue
+            frame = bytearray()
+            at = start + 2
+            broken = False
+            while len(frame) < 7 + length and at < n:
+                byte = buf[at]
+                if byte == BEAST_ESCAPE:
+                    if at + 1 >= n:
+                        break
+                    if buf[at + 1] != BEAST_ESCAPE:
+                        broken = True
+                        break
+                    at += 1
+                frame.append(byte)
+                at += 1
+            if broken:
+                self._bad("a frame cut short by the next one")
+                pos = at
+                continue
+            if len(frame) < 7 + length:
+                pos = start  # wait for the rest
+                break
+            pos = at
+            self._frames += 1
+            if kind == 0x31:
+                self.stats.read += 1
+                self.stats.ignore("Mode A/C frame")
+                continue
+            line = f"@{frame[:6].hex().upper()}{frame[7:].hex().upper()};"
+            out.extend(self.feed_line(line, self._frames))
+        del buf[:pos]
+        return out
+
+    def _bad(self, message: str) -> None:
+        self.stats.read += 1
+        self.stats.reject("bad frame", None, "", message)
+
+    def reset_stream(self) -> None:
+        """The connection dropped: a partial frame is lost (and counted)."""
+        if self._buf:
+            self._bad(f"{len(self._buf)} bytes of a frame when the stream ended")
+        self._buf = bytearray()
+
+    def finish(self) -> list[TrackRecord]:
+        """End of input: a partial frame is counted."""
+        self.reset_stream()
+        return super().finish()
+
+
+def beast_binary_frame(line: str) -> bytes:
+    """A Beast-style hex line (``@counter hex;``) as a Beast binary frame."""
+    body = line.strip()[1:-1]
+    ticks, message = bytes.fromhex(body[:12]), bytes.fromhex(body[12:])
+    kind = {2: 0x31, 7: 0x32, 14: 0x33}[len(message)]
+    payload = (ticks + b"\x00" + message).replace(b"\x1a", b"\x1a\x1a")
+    return bytes([BEAST_ESCAPE, kind]) + payload

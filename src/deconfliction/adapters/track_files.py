@@ -4,7 +4,8 @@ one entry point the command line, the bench and the services use.
 Formats: ``sbs`` (SBS-1 / BaseStation), ``avr`` and ``beast`` (raw Mode-S hex lines:
 both read by the same decoder, which accepts every line form), ``cot``
 (Cursor-on-Target XML), ``opensky`` (CSV or Parquet), ``csv`` and ``parquet`` (the
-normalised track table, see ``adapters/tabular.py``), ``asterix`` (raw ASTERIX blocks
+normalised track table, see ``adapters/tabular.py``), ``beast-binary`` (Beast
+binary frames, port 30005), ``asterix`` (raw ASTERIX blocks
 or a pcap/pcapng capture of them over UDP, see ``adapters/asterix.py``).
 
 Detection looks at the first 64 kB: Parquet's magic bytes (then its columns tell
@@ -45,6 +46,7 @@ INPUT_FORMATS: tuple[str, ...] = (
     "csv",
     "parquet",
     "asterix",
+    "beast-binary",
 )
 SNIFF_BYTES: int = 64 * 1024
 _SBS_HEADS = ("MSG,", "SEL,", "ID,", "AIR,", "STA,", "CLK,")
@@ -96,6 +98,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
     if is_capture(head) or looks_like_asterix(head):
         return "asterix"
+    if len(head) > 1 and head[0] == 0x1A and head[1] in (0x31, 0x32, 0x33):
+        return "beast-binary"
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     if text.lstrip().startswith("<"):
         return "cot"
@@ -195,9 +199,9 @@ def read_track_file(
 
         decoder = CotDecoder(source, options.rules)
     else:
-        from deconfliction.adapters.modes import ModeSDecoder
+        from deconfliction.adapters.modes import BeastBinaryDecoder, ModeSDecoder
 
-        decoder = ModeSDecoder(
+        decoder = (BeastBinaryDecoder if fmt == "beast-binary" else ModeSDecoder)(
             source,
             reference=options.reference,
             clock=options.clock,

@@ -22,7 +22,7 @@ import typer
 from deconfliction.cli._common import as_option, guarded, stderr
 from deconfliction.errors import InputError, Problem
 
-FEED_SCHEMES = ("sbs", "avr", "cot+tcp", "cot+udp", "asterix+udp")
+FEED_SCHEMES = ("sbs", "avr", "beast", "cot+tcp", "cot+udp", "asterix+udp")
 LEVEL_ARGB: dict[str, str] = {
     "conflict": "-256",
     "advisory": "-23296",
@@ -88,6 +88,8 @@ def _source(
         return live.avr_source(
             host, port or live.AVR_PORT, reference=reference, rules=rules
         )
+    if scheme == "beast":
+        return live.beast_source(host, port or 30005, reference=reference, rules=rules)
     if scheme == "cot+tcp":
         return live.cot_tcp_source(host, port or live.COT_TCP_PORT, rules=rules)
     return live.CotUdpListener(
@@ -100,7 +102,7 @@ def feed(
     source: Annotated[
         str,
         typer.Argument(
-            help="sbs://HOST:30003, avr://HOST:30002, "
+            help="sbs://HOST:30003, avr://HOST:30002, beast://HOST:30005, "
             "cot+tcp://HOST:8087, cot+udp://HOST:6969 or asterix+udp://GROUP:PORT "
             "(a multicast group is joined; a local address is bound)"
         ),

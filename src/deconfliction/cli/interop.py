@@ -30,6 +30,7 @@ class InputFormat(StrEnum):
     CSV = "csv"
     PARQUET = "parquet"
     ASTERIX = "asterix"
+    BEAST_BINARY = "beast-binary"
 
 
 class TrackFormat(StrEnum):
