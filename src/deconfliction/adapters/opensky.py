@@ -105,32 +105,7 @@ def read_opensky(
     table = loaded.table
     lower = {c.lower(): c for c in table.column_names}
     have = set(lower)
-    time_name = _first(have, TIME_COLUMNS)
-    lat_name = _first(have, LAT_COLUMNS)
-    lon_name = _first(have, LON_COLUMNS)
-    missing = [
-        what
-        for what, name in (
-            ("icao24", "icao24" if "icao24" in have else None),
-            ("a time (time_position, time, timestamp...)", time_name),
-            ("latitude", lat_name),
-            ("longitude", lon_name),
-        )
-        if name is None
-    ]
-    if missing:
-        raise InputError(
-            [
-                Problem(
-                    source,
-                    1,
-                    "",
-                    f"not OpenSky data: no {', '.join(missing)} column "
-                    f"(columns: {', '.join(table.column_names[:20])})",
-                )
-            ]
-        )
-    assert time_name is not None and lat_name is not None and lon_name is not None
+    time_name, lat_name, lon_name = _position_columns(have, table.column_names, source)
     n = table.num_rows
     stats.read += n
 
@@ -210,6 +185,43 @@ def read_opensky(
     if rules is not None:
         batch = rules.apply_batch(batch)
     return batch, stats
+
+
+def _position_columns(
+    have: set[str], column_names: list[str], source: str
+) -> tuple[str, str, str]:
+    """The (lower-case) names of the time, latitude and longitude columns.
+
+    Raises:
+        InputError: when one of them, or ``icao24``, is missing: not OpenSky data.
+    """
+    time_name = _first(have, TIME_COLUMNS)
+    lat_name = _first(have, LAT_COLUMNS)
+    lon_name = _first(have, LON_COLUMNS)
+    missing = [
+        what
+        for what, name in (
+            ("icao24", "icao24" if "icao24" in have else None),
+            ("a time (time_position, time, timestamp...)", time_name),
+            ("latitude", lat_name),
+            ("longitude", lon_name),
+        )
+        if name is None
+    ]
+    if missing:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    1,
+                    "",
+                    f"not OpenSky data: no {', '.join(missing)} column "
+                    f"(columns: {', '.join(column_names[:20])})",
+                )
+            ]
+        )
+    assert time_name is not None and lat_name is not None and lon_name is not None
+    return time_name, lat_name, lon_name
 
 
 def _with_fallback_time(
