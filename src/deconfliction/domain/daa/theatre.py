@@ -1,8 +1,8 @@
 """Guidance for a whole theatre at once: every pair that may alert, bands for every
 aircraft in an alert.
 
-1. Candidate pairs come from the detection broadphase (time-sliced KD-tree,
-   :mod:`deconfliction.domain.broadphase`) with the largest volume of the
+1. Candidate pairs come from the detection broadphase
+   (:mod:`deconfliction.domain.broadphase`) with the largest volume of the
    configuration, looking ahead by the lookahead plus the largest modified tau or
    time to co-altitude (a pair inside WCV* at time t is within DTHR horizontally by
    t + TTHR at the latest).
