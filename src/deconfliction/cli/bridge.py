@@ -558,8 +558,37 @@ def asterix(
     )
 
 
+@guarded
+def tak_package(
+    protocol: Annotated[
+        str, typer.Option(help="Protocol file, or the name of a shipped one.")
+    ],
+    out: Annotated[str, typer.Option(help="The data package to write (.zip).")],
+    name: Annotated[
+        str | None,
+        typer.Option(help="The package's name (default: the protocol's id)."),
+    ] = None,
+) -> None:
+    """Write a TAK data package (zip with manifest) of the protocol's zones and lines,
+    for ATAK, WinTAK or iTAK's Import Manager."""
+    from pathlib import Path
+
+    from deconfliction.adapters.protocol_file import resolve_protocol
+    from deconfliction.adapters.tak_package import data_package
+
+    proto = resolve_protocol(protocol)
+    data = data_package(
+        name or proto.id, time.time(), zones=proto.zones, lines=proto.lines
+    )
+    Path(out).write_bytes(data)
+    stderr.print(
+        f"tak-package: {len(proto.zones)} zones and {len(proto.lines)} lines in {out}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``feed`` and ``tak`` to ``app``."""
     app.command("feed")(feed)
     app.command("asterix")(asterix)
     app.command("tak")(tak)
+    app.command("tak-package")(tak_package)
