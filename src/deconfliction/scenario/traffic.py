@@ -985,7 +985,62 @@ def _fly(
     # at a leg's very end the azimuth to it is undefined: keep the leg's azimuth
     trk_deg = np.where(_cat(remaining) < _MIN_REMAINING_NM, _cat(az0), trk_deg)
 
-    # name the sorties airborne in the window: prefix and number by departure
+    name, sortie_of_route, sorties = _name_sorties(routes, plans, route_idx)
+
+    sortie_idx = sortie_of_route[route_idx]
+    order = np.lexsort((sortie_idx, step_idx))
+    sortie_idx, step_idx = sortie_idx[order], step_idx[order]
+    lat_deg, lon_deg, trk_deg = lat_deg[order], lon_deg[order], trk_deg[order]
+    alt_ft, vs_fpm = _cat(alt)[order], _cat(vs)[order]
+    ids_by_sortie = np.array([s.id for s in sorties] or [""], dtype=np.str_)
+    party_by_sortie = np.array([s.party for s in sorties] or [""], dtype=np.str_)
+    gs_by_sortie = np.array([s.gs_kt for s in sorties] or [0.0], dtype=np.float64)
+
+    lat_deg, lon_deg, is_noisy = _jitter(lat_deg, lon_deg, config, rng)
+
+    window_end_t_s = float(step_t_s[-1])
+    return Traffic(
+        config=config,
+        sorties=sorties,
+        excursions=tuple(
+            Excursion(
+                aircraft_id=name[e.route],
+                party=routes[e.route].party,
+                apex_t_s=routes[e.route].t_at(e.apex_nm),
+                apex_lat_deg=e.apex_lat_deg,
+                apex_lon_deg=e.apex_lon_deg,
+                depth_nm=e.depth_nm,
+            )
+            for e in excursions
+            if e.route in name
+            and config.start_t_s <= routes[e.route].t_at(e.apex_nm) <= window_end_t_s
+        ),
+        encounters=_named_encounters(encounters, name),
+        step_t_s=step_t_s,
+        step_offsets=np.searchsorted(step_idx, np.arange(n_steps + 1)).astype(np.int64),
+        t_s=step_t_s[step_idx],
+        sortie_index=sortie_idx,
+        ids=ids_by_sortie[sortie_idx],
+        party=party_by_sortie[sortie_idx],
+        lat_deg=lat_deg,
+        lon_deg=lon_deg,
+        alt_ft=alt_ft,
+        gs_kt=gs_by_sortie[sortie_idx],
+        trk_deg=trk_deg,
+        vs_fpm=vs_fpm,
+        is_noisy=is_noisy,
+    )
+
+
+def _name_sorties(
+    routes: list[_Route], plans: tuple[PartyPlan, ...], route_idx: IntArray
+) -> tuple[dict[int, str], IntArray, tuple[Sortie, ...]]:
+    """Name the sorties airborne in the window: prefix and number by departure.
+
+    Returns:
+        The name of each flown route, the sortie number of each route (-1: not
+        flown), and the sorties in name order.
+    """
     flown = np.unique(route_idx)
     prefix = {p.party: p.callsign_prefix for p in plans}
     numbers: dict[str, int] = {}
@@ -1012,17 +1067,17 @@ def _fly(
         )
         for i in order_ids
     )
+    return name, sortie_of_route, sorties
 
-    sortie_idx = sortie_of_route[route_idx]
-    order = np.lexsort((sortie_idx, step_idx))
-    sortie_idx, step_idx = sortie_idx[order], step_idx[order]
-    lat_deg, lon_deg, trk_deg = lat_deg[order], lon_deg[order], trk_deg[order]
-    alt_ft, vs_fpm = _cat(alt)[order], _cat(vs)[order]
-    ids_by_sortie = np.array([s.id for s in sorties] or [""], dtype=np.str_)
-    party_by_sortie = np.array([s.party for s in sorties] or [""], dtype=np.str_)
-    gs_by_sortie = np.array([s.gs_kt for s in sorties] or [0.0], dtype=np.float64)
 
-    # GPS jitter: a circular Gaussian offset (Rayleigh distance, uniform azimuth)
+def _jitter(
+    lat_deg: FloatArray,
+    lon_deg: FloatArray,
+    config: TrafficConfig,
+    rng: np.random.Generator,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """GPS jitter: a circular Gaussian offset (Rayleigh distance, uniform azimuth) on
+    a random ``config.noise_fraction`` of the samples, which are flagged."""
     is_noisy = rng.random(len(lat_deg)) < config.noise_fraction
     n_noisy = int(is_noisy.sum())
     if n_noisy:
@@ -1035,49 +1090,24 @@ def _fly(
         lat_deg = lat_deg.copy()
         lon_deg = lon_deg.copy()
         lat_deg[is_noisy], lon_deg[is_noisy] = j_lat, j_lon
+    return lat_deg, lon_deg, is_noisy
 
-    window_end_t_s = float(step_t_s[-1])
-    return Traffic(
-        config=config,
-        sorties=sorties,
-        excursions=tuple(
-            Excursion(
-                aircraft_id=name[e.route],
-                party=routes[e.route].party,
-                apex_t_s=routes[e.route].t_at(e.apex_nm),
-                apex_lat_deg=e.apex_lat_deg,
-                apex_lon_deg=e.apex_lon_deg,
-                depth_nm=e.depth_nm,
-            )
-            for e in excursions
-            if e.route in name
-            and config.start_t_s <= routes[e.route].t_at(e.apex_nm) <= window_end_t_s
-        ),
-        encounters=tuple(
-            Encounter(
-                intruder_id=name[e.intruder],
-                target_id=name[e.target],
-                kind=e.kind,
-                t_s=e.t_s,
-                miss_nm=e.miss_nm,
-                dalt_ft=e.dalt_ft,
-            )
-            for e in encounters
-            if e.intruder in name and e.target in name
-        ),
-        step_t_s=step_t_s,
-        step_offsets=np.searchsorted(step_idx, np.arange(n_steps + 1)).astype(np.int64),
-        t_s=step_t_s[step_idx],
-        sortie_index=sortie_idx,
-        ids=ids_by_sortie[sortie_idx],
-        party=party_by_sortie[sortie_idx],
-        lat_deg=lat_deg,
-        lon_deg=lon_deg,
-        alt_ft=alt_ft,
-        gs_kt=gs_by_sortie[sortie_idx],
-        trk_deg=trk_deg,
-        vs_fpm=vs_fpm,
-        is_noisy=is_noisy,
+
+def _named_encounters(
+    encounters: list[_PlannedEncounter], name: dict[int, str]
+) -> tuple[Encounter, ...]:
+    """The planned encounters whose two sorties both fly in the window, named."""
+    return tuple(
+        Encounter(
+            intruder_id=name[e.intruder],
+            target_id=name[e.target],
+            kind=e.kind,
+            t_s=e.t_s,
+            miss_nm=e.miss_nm,
+            dalt_ft=e.dalt_ft,
+        )
+        for e in encounters
+        if e.intruder in name and e.target in name
     )
 
 
