@@ -378,6 +378,87 @@ class AsterixUdpListener(UdpListener):
         )
 
 
+class CotTcpListener:
+    """A CoT TCP server, so TAK clients (ATAK, WinTAK) connect to Deconfliction
+    directly: each connection has its own decoder (a partial event of one client
+    never mixes with another's), the counts are summed in :attr:`stats`.
+
+    Args:
+        host: the address to listen on.
+        port: the port (0: any free one; see :attr:`bound_port`).
+        rules: party rules for the positions.
+        max_clients: connections beyond this are closed at once.
+    """
+
+    def __init__(
+        self,
+        host: str = "0.0.0.0",
+        port: int = COT_TCP_PORT,
+        *,
+        rules: PartyRules | None = None,
+        max_clients: int = 64,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.rules = rules
+        self.max_clients = max_clients
+        self.stats = ReadStats(source=f"cot+tcp-listen://{host}:{port}")
+        self.bound_port: int | None = None
+        self._server: asyncio.Server | None = None
+        self._queue: asyncio.Queue[TrackRecord] = asyncio.Queue(MAX_DATAGRAM_QUEUE)
+        self._clients = 0
+
+    async def start(self) -> int:
+        """Listen; returns the bound port."""
+        if self._server is None:
+            self._server = await asyncio.start_server(
+                self._client, self.host, self.port
+            )
+            self.bound_port = int(self._server.sockets[0].getsockname()[1])
+        assert self.bound_port is not None
+        return self.bound_port
+
+    async def _client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        if self._clients >= self.max_clients:
+            writer.close()
+            return
+        self._clients += 1
+        peer = writer.get_extra_info("peername")
+        decoder = CotDecoder(f"{self.stats.source} from {peer}", self.rules)
+        try:
+            while data := await reader.read(READ_BYTES):
+                for record in _safe_feed(decoder, decoder.feed, data):
+                    if self._queue.full():
+                        self._queue.get_nowait()
+                        self.stats.read += 1
+                        self.stats.reject("overflow", None, "", "position dropped")
+                    self._queue.put_nowait(record)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            decoder.reset_stream()
+            self.stats.merge(decoder.stats)
+            self._clients -= 1
+            writer.close()
+
+    def close(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    async def records(self) -> AsyncIterator[TrackRecord]:
+        """Positions from every connected client, forever."""
+        await self.start()
+        try:
+            while True:
+                yield await self._queue.get()
+        finally:
+            self.close()
+
+
 # --------------------------------------------------------------------------------------
 # Sending CoT
 

@@ -22,7 +22,15 @@ import typer
 from deconfliction.cli._common import as_option, guarded, stderr
 from deconfliction.errors import InputError, Problem
 
-FEED_SCHEMES = ("sbs", "avr", "beast", "cot+tcp", "cot+udp", "asterix+udp")
+FEED_SCHEMES = (
+    "sbs",
+    "avr",
+    "beast",
+    "cot+tcp",
+    "cot+udp",
+    "cot+listen",
+    "asterix+udp",
+)
 LEVEL_ARGB: dict[str, str] = {
     "conflict": "-256",
     "advisory": "-23296",
@@ -90,6 +98,10 @@ def _source(
         )
     if scheme == "beast":
         return live.beast_source(host, port or 30005, reference=reference, rules=rules)
+    if scheme == "cot+listen":
+        return live.CotTcpListener(
+            host, port if port is not None else live.COT_TCP_PORT, rules=rules
+        )
     if scheme == "cot+tcp":
         return live.cot_tcp_source(host, port or live.COT_TCP_PORT, rules=rules)
     return live.CotUdpListener(
@@ -103,7 +115,8 @@ def feed(
         str,
         typer.Argument(
             help="sbs://HOST:30003, avr://HOST:30002, beast://HOST:30005, "
-            "cot+tcp://HOST:8087, cot+udp://HOST:6969 or asterix+udp://GROUP:PORT "
+            "cot+tcp://HOST:8087, cot+udp://HOST:6969, cot+listen://ADDR:8087 (TAK "
+            "clients connect here) or asterix+udp://GROUP:PORT "
             "(a multicast group is joined; a local address is bound)"
         ),
     ],
