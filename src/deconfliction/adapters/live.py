@@ -472,6 +472,48 @@ def _pytak() -> Any:
     return pytak
 
 
+def pkcs12_tls_config(
+    p12_path: str, password: str | None, ca_file: str | None = None
+) -> dict[str, str]:
+    """PyTAK's TLS settings for a client certificate in a PKCS#12 file (as TAK
+    servers issue them), checked first: the file must open with the password.
+
+    Raises:
+        InputError: naming the file, if it cannot be read or decrypted, or has no
+            key and certificate.
+    """
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from deconfliction.errors import InputError, Problem
+
+    try:
+        with open(p12_path, "rb") as f:
+            data = f.read()
+        key, cert, _ = pkcs12.load_key_and_certificates(
+            data, password.encode() if password else None
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(
+            [
+                Problem(
+                    p12_path, None, "", f"not a PKCS#12 file this password opens: {exc}"
+                )
+            ]
+        ) from None
+    if key is None or cert is None:
+        raise InputError(
+            [Problem(p12_path, None, "", "holds no private key and certificate")]
+        )
+    if not p12_path.lower().endswith(".p12"):  # PyTAK reads PKCS#12 by this suffix
+        raise InputError([Problem(p12_path, None, "", "name it *.p12")])
+    config = {"PYTAK_TLS_CLIENT_CERT": p12_path}
+    if password:
+        config["PYTAK_TLS_CLIENT_PASSWORD"] = password
+    if ca_file:
+        config["PYTAK_TLS_CLIENT_CAFILE"] = ca_file
+    return config
+
+
 class CotSender:
     """Sends CoT events to a TAK server or client.
 

@@ -346,6 +346,20 @@ def tak(
         str, typer.Option(help="CoT affiliation of other parties: u (unknown) or n.")
     ] = "u",
     after: Annotated[int, typer.Option(help="Resume after this stream event id.")] = 0,
+    client_p12: Annotated[
+        str | None,
+        typer.Option(help="TLS client certificate and key, a PKCS#12 file (*.p12)."),
+    ] = None,
+    p12_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DECONFLICTION_TAK_P12_PASSWORD",
+            help="The PKCS#12 file's password (better from the environment).",
+        ),
+    ] = None,
+    ca_file: Annotated[
+        str | None, typer.Option(help="The TAK server's CA certificates (PEM).")
+    ] = None,
     max_seconds: Annotated[
         float | None,
         typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
@@ -385,12 +399,17 @@ def tak(
     options = cot.CotOptions(
         own_party=me.json()["party_id"], other_affiliation=other_affiliation
     )
+    tls: dict[str, str] = {}
+    if client_p12 is not None:
+        from deconfliction.adapters.live import pkcs12_tls_config
+
+        tls = pkcs12_tls_config(client_p12, p12_password, ca_file)
     sent = {"events": 0}
 
     async def run() -> None:
         from websockets.asyncio.client import connect
 
-        async with CotSender(to) as sender:
+        async with CotSender(to, tls) as sender:
 
             async def send(element: Any) -> None:
                 await sender.send(cot.to_bytes(element))
