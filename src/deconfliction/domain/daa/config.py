@@ -260,7 +260,8 @@ def parse_conf(text: str, source: str, name: str = "") -> DaaConfig:
         ConfigError: listing every problem with its line and key.
 
     >>> cfg = parse_conf(_MINIMAL, "x.conf")
-    >>> cfg.alerters[0].levels[1].region.label, cfg.alerters[0].levels[1].wcv.dthr_nm
+    >>> level = cfg.alerters[0].levels[1]
+    >>> level.region.label, round(level.wcv.dthr_nm, 9)  # read in [nmi], held in feet
     ('MID', 0.66)
     """
     problems: list[Problem] = []
