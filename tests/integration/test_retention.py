@@ -71,16 +71,18 @@ def _seed(database_url: str) -> tuple[Engine, int]:
     fresh = _rows(head_on(NOW_S - 3600.0, lat_deg=34.0, lon_deg=44.0))
     _post(engine, "coalition", "new-coalition", fresh["coalition"], NOW_S)
     with engine.begin() as conn:
-        for t_s in (OLD_S, NOW_S):
-            for kind in ("alert.raised", "hotline.sent"):
-                conn.execute(
-                    insert(events).values(
-                        party_id="coalition",
-                        type=kind,
-                        payload_json="{}",
-                        created_t_s=t_s,
-                    )
+        for n, (t_s, kind) in enumerate(
+            (t, k) for t in (OLD_S, NOW_S) for k in ("alert.raised", "hotline.sent")
+        ):
+            conn.execute(
+                insert(events).values(
+                    party_id="coalition",
+                    seq=n + 1,
+                    type=kind,
+                    payload_json="{}",
+                    created_t_s=t_s,
                 )
+            )
     return engine, sum(len(r) for r in old.values())
 
 

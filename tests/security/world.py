@@ -54,8 +54,14 @@ def wait_for(fn: Any, timeout_s: float = 30.0, what: str = "condition") -> Any:
     raise AssertionError(f"{what} not met in {timeout_s} s")
 
 
-def operation_body(op_id: str, lat_deg: float, lon_deg: float) -> dict[str, Any]:
-    """A 10 NM circle from two to four hours from now."""
+def operation_body(
+    op_id: str,
+    lat_deg: float,
+    lon_deg: float,
+    start_in_s: float = 7200.0,
+    end_in_s: float = 14400.0,
+) -> dict[str, Any]:
+    """A 10 NM circle from two to four hours from now (or as given)."""
     now = time.time()
 
     def at(t_s: float) -> dict[str, str]:
@@ -77,8 +83,8 @@ def operation_body(op_id: str, lat_deg: float, lon_deg: float) -> dict[str, Any]
                     "altitude_lower": {"value": 15000, **altitude},
                     "altitude_upper": {"value": 25000, **altitude},
                 },
-                "time_start": at(now + 7200),
-                "time_end": at(now + 14400),
+                "time_start": at(now + start_in_s),
+                "time_end": at(now + end_in_s),
             }
         ],
     }
@@ -151,6 +157,17 @@ def register(server: Server) -> World:
             for role in ROLES
         }
     return world
+
+
+def protocol_with_parties(text: str, *names: str) -> str:
+    """A protocol text (``protocol_text``) with its parties replaced by ``names``."""
+    head, _, rest = text.partition("[[parties]]")
+    tail = rest[rest.index("[separation]") :]
+    named = "".join(
+        f'[[parties]]\nid = "{p}"\nname = "{p}"\nlanguage = "{LANGUAGE[p]}"\n\n'
+        for p in names
+    )
+    return head + named + tail
 
 
 def put_protocol_in_effect(

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from deconfliction.errors import NotFoundError
 from deconfliction.service.token_days import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
-from deconfliction.store.engine import inserted_pk
+from deconfliction.store.engine import inserted_pk, random_id
 from deconfliction.store.tables import api_tokens, parties
 
 TOKEN_BYTES: int = (
@@ -204,6 +204,7 @@ def issue(
     pk = inserted_pk(
         conn.execute(
             insert(api_tokens).values(
+                id=random_id(conn, api_tokens),
                 party_id=party_id,
                 role=role.value,
                 token_sha256=token_sha256(token),
@@ -252,7 +253,7 @@ def list_tokens(conn: Connection, party_id: str | None = None) -> list[TokenInfo
         api_tokens.c.created_t_s,
         api_tokens.c.expires_t_s,
         api_tokens.c.revoked_t_s,
-    ).order_by(api_tokens.c.id)
+    ).order_by(api_tokens.c.created_t_s, api_tokens.c.id)
     if party_id is not None:
         query = query.where(api_tokens.c.party_id == party_id)
     return [_info(r) for r in conn.execute(query).all()]

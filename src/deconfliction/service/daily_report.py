@@ -101,6 +101,10 @@ def gather(
     t0 = day_start_t_s(day)
     t1 = t0 + DAY_S
     protocol = protocol_of_day(conn, t0, t1)
+    if viewer is not None and protocol is not None and viewer not in protocol.parties:
+        # A party the protocol does not name learns nothing of it: not its title,
+        # lines, zones or parties (its report is its own data on a blank map).
+        protocol = None
     sharing = (
         Sharing(SharingLevel.FULL, frozenset(registered))
         if viewer is None
@@ -110,8 +114,10 @@ def gather(
     stale_s = protocol.stale_after_s if protocol else DEFAULT_STALE_S
 
     names = list(protocol.parties) if protocol else []
-    names += sorted(p for p in registered if p not in names)
-    if viewer is not None and viewer not in names:
+    if viewer is None:
+        names += sorted(p for p in registered if p not in names)
+    elif viewer not in names:
+        # A party hears of the parties named with it, not of every registered one.
         names.insert(0, viewer)
 
     def may_see_tracks(owner: str) -> bool:

@@ -142,6 +142,8 @@ def incident_view(
         return None
     if level.allows(SharingLevel.FULL):
         return incident
+    if incident["kind"] == "operation_nonconformance" and not has_own_aircraft:
+        return _nonconformance_below_full(viewer_party, incident, sharing)
     if not level.allows(SharingLevel.CONFLICTS) and (
         not has_own_aircraft or incident["kind"] == "loss_of_separation"
     ):
@@ -162,15 +164,21 @@ def incident_view(
     }
 
 
-def stats_view(
-    viewer_party: str, counts: dict[str, Any], sharing: Sharing
-) -> dict[str, Any]:
-    """Incident counts per party and day: others' counts only from ``conflicts`` up,
-    and only of the protocol's parties."""
-    if sharing.for_party(viewer_party).allows(SharingLevel.CONFLICTS):
-        return {
-            party: c
-            for party, c in counts.items()
-            if _shown_to(viewer_party, party, sharing)
-        }
-    return {party: c for party, c in counts.items() if party == viewer_party}
+def _nonconformance_below_full(
+    viewer_party: str, incident: dict[str, Any], sharing: Sharing
+) -> dict[str, Any] | None:
+    """Another party's operation leaving its volumes, below ``full``.
+
+    It is about that party's plan and its aircraft alone: no aircraft of the viewer
+    is near it. Below ``plans`` the viewer may not see the operation, so not its
+    excursion either (not even that it exists); at ``plans`` it sees the operation,
+    and that it left its volumes, but not where the aircraft was nor which it was
+    (that is a live position, shared only at ``full``).
+    """
+    if not plans_visible(viewer_party, incident["party_id"], sharing):
+        return None
+    return {
+        **incident,
+        "aircraft": [{"party": side["party"]} for side in incident["aircraft"]],
+        "evidence": {**incident["evidence"], "tracks": {}},
+    }

@@ -1,11 +1,14 @@
 """The event log behind the live stream: one row per event and audience party.
 
 Every event is written, already reduced to what its party may see, inside the same
-transaction as the change it reports. Ids only grow, so a client that reconnects with
-the last id it processed gets everything after it exactly once. On PostgreSQL the
-writers take a lock on the table first, so that ids commit in the order they were
-drawn and a reader never sees id 11 before id 10 is visible; SQLite has one writer
-at a time anyway.
+transaction as the change it reports. Each party's events are numbered on their own
+(``seq``, the id a client sees): a gap in a party's numbers would count the events
+of the others, the ones hidden from it included. Numbers only grow (the last one
+given is kept in ``event_counters``, pruned events or not), so a client that
+reconnects with the last id it processed gets everything after it exactly once. On
+PostgreSQL the writers take a lock on the table first, so that numbers commit in the
+order they were drawn and a reader never sees 11 before 10 is visible; SQLite has
+one writer at a time anyway.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from deconfliction.store.tables import events
+from deconfliction.store.tables import event_counters, events
 
 MAX_FETCH: int = 500  # events handed out per read; the stream reads again at once
 MAX_FETCH_BYTES: int = 1_048_576  # and their JSON, so that a client's read is bounded
@@ -49,21 +54,45 @@ def publish(
     now_t_s: float,
 ) -> None:
     """Append an event for each party whose view is not None."""
+    shown = [
+        (p, payload) for p, payload in sorted(per_party.items()) if payload is not None
+    ]
+    if not shown:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
     rows = [
         {
             "party_id": party_id,
+            "seq": _next_seq(conn, party_id),
             "type": event_type,
             "payload_json": json.dumps(payload, separators=(",", ":"), sort_keys=True),
             "created_t_s": now_t_s,
         }
-        for party_id, payload in sorted(per_party.items())
-        if payload is not None
+        for party_id, payload in shown
     ]
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
     conn.execute(insert(events), rows)
+
+
+def _next_seq(conn: Connection, party_id: str) -> int:
+    """The party's next event number: one write that counts up (or starts at 1),
+    so two writers never draw the same number."""
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        upsert(event_counters)
+        .values(party_id=party_id, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[event_counters.c.party_id],
+            set_={"last_seq": event_counters.c.last_seq + 1},
+        )
+    )
+    return int(
+        conn.execute(
+            select(event_counters.c.last_seq).where(
+                event_counters.c.party_id == party_id
+            )
+        ).scalar_one()
+    )
 
 
 def fetch(
@@ -73,14 +102,14 @@ def fetch(
     limit: int = MAX_FETCH,
     max_bytes: int = MAX_FETCH_BYTES,
 ) -> list[StreamEvent]:
-    """The party's events with ids above ``after_id``, oldest first: at most
+    """The party's events numbered above ``after_id``, oldest first: at most
     ``limit`` of them and, but for the first, ``max_bytes`` of JSON (the sizes are
     read first, so a reader never holds more than that of payloads)."""
-    mine = (events.c.party_id == party_id, events.c.id > after_id)
+    mine = (events.c.party_id == party_id, events.c.seq > after_id)
     sizes = conn.execute(
-        select(events.c.id, func.length(events.c.payload_json))
+        select(events.c.seq, func.length(events.c.payload_json))
         .where(*mine)
-        .order_by(events.c.id)
+        .order_by(events.c.seq)
         .limit(limit)
     ).all()
     if not sizes:
@@ -92,13 +121,13 @@ def fetch(
             break
         upto = int(event_id)
     rows = conn.execute(
-        select(events.c.id, events.c.type, events.c.created_t_s, events.c.payload_json)
-        .where(*mine, events.c.id <= upto)
-        .order_by(events.c.id)
+        select(events.c.seq, events.c.type, events.c.created_t_s, events.c.payload_json)
+        .where(*mine, events.c.seq <= upto)
+        .order_by(events.c.seq)
     ).all()
     return [
         StreamEvent(
-            id=int(r.id),
+            id=int(r.seq),
             type=r.type,
             created_t_s=r.created_t_s,
             data=json.loads(r.payload_json),

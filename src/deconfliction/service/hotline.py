@@ -50,7 +50,7 @@ from deconfliction.hotline import record, templates
 from deconfliction.service import events, incidents, protocols
 from deconfliction.service.auth import Principal
 from deconfliction.service.keys import SERVER_SIGNER, KeyRing
-from deconfliction.store.engine import inserted_pk
+from deconfliction.store.engine import inserted_pk, random_id
 from deconfliction.store.tables import (
     hotline_checkins_missed,
     hotline_log,
@@ -231,7 +231,11 @@ def active_suspensions(
     query = select(hotline_suspensions).where(hotline_suspensions.c.end_t_s.is_(None))
     if scope is not None:
         query = query.where(hotline_suspensions.c.scope == scope.value)
-    return list(conn.execute(query.order_by(hotline_suspensions.c.id)).all())
+    return list(
+        conn.execute(
+            query.order_by(hotline_suspensions.c.start_t_s, hotline_suspensions.c.id)
+        ).all()
+    )
 
 
 def channel_suspended(conn: Connection) -> bool:
@@ -386,15 +390,14 @@ def send(
     if not who.can_write:
         raise ForbiddenError("observers cannot send hotline messages")
     protocol = _protocol(conn)
-    if channel_suspended(conn):
-        by = ", ".join(
-            s.party_id for s in active_suspensions(conn, SuspensionScope.CHANNEL)
-        )
-        raise ConflictError(f"the hotline channel is suspended (by {by})")
     if who.party_id not in protocol.parties:
         raise ForbiddenError(
             f"party {who.party_id!r} is not named in the protocol in effect"
         )
+    if channel_suspended(conn):
+        # Not who suspended it: the parties read that in the suspensions they
+        # may see (GET /v1/hotline/suspensions), not in an error.
+        raise ConflictError("the hotline channel is suspended")
     if message.to == ALL_PARTIES:
         recipients = [p for p in protocol.parties if p != who.party_id]
     elif message.to in protocol.parties and message.to != who.party_id:
@@ -443,6 +446,7 @@ def send(
     message_id = inserted_pk(
         conn.execute(
             insert(hotline_messages).values(
+                id=random_id(conn, hotline_messages),
                 sender_party=who.party_id,
                 sender_label=sender_label,
                 recipient=message.to,
@@ -575,11 +579,14 @@ def acknowledge(
         now_t_s,
         [row.sender_party, who.party_id],
     )
+    # To the sender and the acknowledging party only, as the entry's audience: the
+    # other recipients of a message to all parties learn nothing of who else
+    # acknowledged it, when, or by which officer.
     _publish(
         conn,
         "hotline.acknowledged",
         row,
-        _audience(conn, row),
+        {row.sender_party, who.party_id},
         entry,
         now_t_s,
         {"by": who.party_id},
@@ -671,7 +678,11 @@ def list_messages(
     query = select(hotline_messages).where(where)
     if since_t_s is not None:
         query = query.where(hotline_messages.c.sent_t_s >= since_t_s)
-    rows = conn.execute(query.order_by(hotline_messages.c.id.desc()).limit(limit)).all()
+    rows = conn.execute(
+        query.order_by(
+            hotline_messages.c.sent_t_s.desc(), hotline_messages.c.id.desc()
+        ).limit(limit)
+    ).all()
     received = [int(r.id) for r in rows if r.sender_party != who.party_id]
     mark_delivered(conn, keys, who.party_id, received, now_t_s)
     views = [_view(conn, r, who.party_id, lang, now_t_s) for r in rows]
@@ -961,6 +972,7 @@ def suspend(
     sid = inserted_pk(
         conn.execute(
             insert(hotline_suspensions).values(
+                id=random_id(conn, hotline_suspensions),
                 party_id=who.party_id,
                 scope=scope.value,
                 reason=reason,
@@ -1088,12 +1100,34 @@ def _suspension_view(conn: Connection, suspension_id: int) -> dict[str, Any]:
     }
 
 
-def list_suspensions(conn: Connection) -> list[dict[str, Any]]:
-    """Every suspension, newest first (public to the parties: it is on the record)."""
-    ids = conn.execute(
-        select(hotline_suspensions.c.id).order_by(hotline_suspensions.c.id.desc())
+def _suspension_audiences(conn: Connection) -> dict[int, set[str]]:
+    """The parties each suspension was made known to: the audience of its signed
+    ``suspended`` entry (the parties of the protocol in effect then)."""
+    rows = conn.execute(
+        select(hotline_log.c.body_json).where(hotline_log.c.event == "suspended")
     ).scalars()
-    return [_suspension_view(conn, int(i)) for i in ids]
+    out: dict[int, set[str]] = {}
+    for body_json in rows:
+        body = json.loads(body_json)
+        out[int(body["suspension_id"])] = set(body.get("audience", ()))
+    return out
+
+
+def list_suspensions(conn: Connection, who: Principal) -> list[dict[str, Any]]:
+    """The suspensions the caller's party may see, newest first: its own, and those
+    made known to it on the record (it was a party of the protocol then). Another
+    party's suspension, and its reason, are nobody else's business."""
+    audiences = _suspension_audiences(conn)
+    rows = conn.execute(
+        select(hotline_suspensions.c.id, hotline_suspensions.c.party_id).order_by(
+            hotline_suspensions.c.start_t_s.desc(), hotline_suspensions.c.id.desc()
+        )
+    ).all()
+    return [
+        _suspension_view(conn, int(r.id))
+        for r in rows
+        if r.party_id == who.party_id or who.party_id in audiences.get(int(r.id), ())
+    ]
 
 
 def tick(conn: Connection, keys: KeyRing, now_t_s: float) -> int:

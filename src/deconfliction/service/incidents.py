@@ -38,7 +38,7 @@ from deconfliction.service.incident_lifecycle import Change, Standing, decide
 from deconfliction.service.incident_lifecycle import (
     IncidentStatus as IncidentStatus,
 )
-from deconfliction.store.engine import inserted_pk
+from deconfliction.store.engine import inserted_pk, random_id
 from deconfliction.store.tables import (
     incident_parties,
     incident_remarks,
@@ -203,6 +203,7 @@ def record(
         incident_id = inserted_pk(
             conn.execute(
                 insert(incidents).values(
+                    id=random_id(conn, incidents),
                     source_key=source_key,
                     status=IncidentStatus.OPEN.value,
                     created_t_s=now_t_s,
@@ -507,31 +508,34 @@ def daily_counts(
     since_t_s: float,
     until_t_s: float,
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """Incident counts by day (UTC), party and kind, as the caller may see: a
-    violation counts for the party at fault, a loss of separation for both."""
-    rows = conn.execute(
-        select(
-            incidents.c.party_id,
-            incidents.c.other_party_id,
-            incidents.c.kind,
-            incidents.c.start_t_s,
-        ).where(incidents.c.start_t_s >= since_t_s, incidents.c.start_t_s < until_t_s)
-    ).all()
+    """Incident counts by day (UTC), party and kind, of the incidents the caller may
+    see (exactly those ``list_visible`` shows it, nothing more): a violation counts
+    for the party at fault, a loss of separation for both."""
+    ids = conn.execute(
+        select(incidents.c.id).where(
+            _candidates(who.party_id),
+            incidents.c.start_t_s >= since_t_s,
+            incidents.c.start_t_s < until_t_s,
+        )
+    ).scalars()
     by_party: dict[str, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(int))
     )
-    for r in rows:
-        day = datetime.fromtimestamp(r.start_t_s, tz=UTC).strftime("%Y-%m-%d")
-        by_party[r.party_id][day][r.kind] += 1
-        if r.kind == IncidentKind.LOSS_OF_SEPARATION.value and r.other_party_id:
-            # No party is at fault in a loss: it counts for both.
-            by_party[r.other_party_id][day][r.kind] += 1
-    visible = disclosure.stats_view(
-        who.party_id,
-        {p: {d: dict(k) for d, k in days.items()} for p, days in by_party.items()},
-        sharing,
-    )
-    return visible
+    for incident_id in ids:
+        view = disclosure.incident_view(
+            who.party_id, _load(conn, int(incident_id)), sharing
+        )
+        if view is None:
+            continue
+        day = datetime.fromtimestamp(view["start_t_s"], tz=UTC).strftime("%Y-%m-%d")
+        counted = (
+            view["parties"]
+            if view["kind"] == IncidentKind.LOSS_OF_SEPARATION.value
+            else [view["party_id"]]
+        )
+        for party in counted:  # no party is at fault in a loss: it counts for both
+            by_party[party][day][view["kind"]] += 1
+    return {p: {d: dict(k) for d, k in days.items()} for p, days in by_party.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,7 +564,7 @@ def ongoing(conn: Connection) -> list[OngoingIncident]:
             incidents.c.evidence_json,
         )
         .where(incidents.c.end_t_s.is_(None))
-        .order_by(incidents.c.id)
+        .order_by(incidents.c.created_t_s, incidents.c.id)
     ).all()
     out = []
     for r in rows:

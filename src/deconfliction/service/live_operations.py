@@ -150,7 +150,10 @@ class OperationMonitor:
                         op.id,
                         False,
                         now_t_s,
-                        f"{excursion.start.aircraft_id} left the volumes",
+                        # no aircraft id: the reason goes to every party that
+                        # sees the operation, ids only at "full" (the incident
+                        # names it to those who may see it)
+                        "an aircraft left the volumes",
                     )
                     _record(conn, protocol, op.id, op.party, excursion, None, now_t_s)
                     changes += 1

@@ -201,16 +201,25 @@ def propose(
             f"party {who.party_id!r} is not named in protocol {protocol.id!r}"
         )
     newest = conn.execute(
-        select(protocol_versions.c.version)
+        select(protocol_versions.c.id, protocol_versions.c.version)
         .where(protocol_versions.c.protocol_id == protocol.id)
         .order_by(protocol_versions.c.version.desc())
         .limit(1)
-    ).scalar()
-    if newest is not None and protocol.version <= newest:
-        raise ConflictError(
-            f"protocol {protocol.id!r} already has version {newest}; "
-            f"propose version {newest + 1} or later"
-        )
+    ).first()
+    if newest is not None:
+        if who.party_id not in _load(conn, int(newest.id)).protocol.parties:
+            # Protocol ids are one namespace: that this one is taken cannot be
+            # hidden, but which versions it has, and who holds it, are the
+            # business of its parties only.
+            raise ConflictError(
+                f"protocol id {protocol.id!r} is taken by another agreement; "
+                "choose another id"
+            )
+        if protocol.version <= newest.version:
+            raise ConflictError(
+                f"protocol {protocol.id!r} already has version {newest.version}; "
+                f"propose version {newest.version + 1} or later"
+            )
     pk = inserted_pk(
         conn.execute(
             insert(protocol_versions).values(

@@ -51,8 +51,8 @@ def ongoing_incidents_by_kind(conn: Connection) -> dict[str, int]:
 def backlog(conn: Connection, party_id: str, after_id: int) -> int:
     """The party's events after ``after_id`` (at most ``MAX_BACKLOG_COUNTED``)."""
     waiting = (
-        select(events.c.id)
-        .where(events.c.party_id == party_id, events.c.id > after_id)
+        select(events.c.seq)
+        .where(events.c.party_id == party_id, events.c.seq > after_id)
         .limit(MAX_BACKLOG_COUNTED)
         .subquery()
     )

@@ -8,10 +8,11 @@ power cut. PostgreSQL is used as configured (its defaults are durable).
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
@@ -204,3 +205,21 @@ def inserted_pk(result: Any) -> int:
     if key is None:  # pragma: no cover - only for inserts without a primary key
         raise LookupError("the insert returned no primary key")
     return int(key[0])
+
+
+MAX_RANDOM_ID: int = 2**53 - 1  # an exact number in JavaScript too (the console)
+
+
+def random_id(conn: Connection, table: Table) -> int:
+    """A new random id for a row of ``table`` (its integer ``id`` column).
+
+    The ids the API shows of incidents, messages, suspensions and tokens are drawn
+    at random rather than counted: a sequence shared by every party would show each
+    of them, in its own ids' gaps, how many objects others made that it may not
+    see, and when.
+    """
+    while True:
+        candidate = secrets.randbelow(MAX_RANDOM_ID) + 1
+        taken = conn.execute(select(table.c.id).where(table.c.id == candidate)).first()
+        if taken is None:
+            return candidate

@@ -226,11 +226,23 @@ events = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("party_id", String(64), nullable=False),
+    # The event's number as its party sees it: each party's events are numbered on
+    # their own, so that no gap counts the events of others (service/events.py).
+    Column("seq", BigInteger, nullable=False, server_default="0"),
     Column("type", String(64), nullable=False),
     Column("payload_json", Text, nullable=False),
     Column("created_t_s", Float, nullable=False),
     Index("ix_events_party_id", "party_id", "id"),
+    Index("ix_events_party_seq", "party_id", "seq", unique=True),
     Index("ix_events_created", "created_t_s"),
+)
+
+# The last event number given to each party (kept when its events are pruned).
+event_counters = Table(
+    "event_counters",
+    metadata,
+    Column("party_id", String(64), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
 )
 
 # -- hotline -------------------------------------------------------------------------

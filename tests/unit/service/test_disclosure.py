@@ -13,7 +13,6 @@ from deconfliction.service.disclosure import (
     alert_view,
     incident_view,
     plans_visible,
-    stats_view,
     tracks_visible,
 )
 
@@ -127,9 +126,33 @@ class TestIncidentView:
         assert [a.get("id") for a in view["aircraft"]] == ["R1", None]
 
 
-class TestStatsView:
-    def test_others_counts_from_conflicts_up(self) -> None:
-        counts = {"red": {"2017-12-13": {"line_violation": 5}}, "blue": {}}
-        assert stats_view("blue", counts, sharing("zones")) == {"blue": {}}
-        assert stats_view("blue", counts, sharing("conflicts")) == counts
-        assert stats_view("green", counts, sharing("full")) == {}
+NONCONFORMANCE: dict[str, Any] = {
+    "id": 3,
+    "kind": "operation_nonconformance",
+    "party_id": "red",
+    "involved": ["blue"],
+    "boundary_id": "red-op-1",
+    "aircraft": [{"party": "red", "id": "R1", "point": {"lat_deg": 36.0}}],
+    "evidence": {"tracks": {"red": {"R1": [[0.0, 36.0, 38.0, 9000.0]]}}},
+}
+
+
+class TestNonconformanceView:
+    """Another party's operation leaving its volumes: no aircraft of the viewer is
+    near it, so below ``full`` neither its aircraft nor where it was."""
+
+    def test_hidden_below_plans(self) -> None:
+        for level in ("zones", "conflicts"):
+            assert incident_view("blue", NONCONFORMANCE, sharing(level)) is None
+
+    def test_at_plans_no_aircraft_and_no_position(self) -> None:
+        view = incident_view("blue", NONCONFORMANCE, sharing("plans"))
+        assert view is not None
+        assert view["aircraft"] == [{"party": "red"}]
+        assert view["evidence"]["tracks"] == {}
+
+    def test_whole_at_full_and_to_its_party(self) -> None:
+        full = incident_view("blue", NONCONFORMANCE, sharing("full"))
+        assert full == NONCONFORMANCE
+        own = incident_view("red", NONCONFORMANCE, sharing("zones"))
+        assert own is not None and own["aircraft"][0]["id"] == "R1"

@@ -175,9 +175,10 @@ def complaint(
 
 @router.get("/v1/hotline/suspensions")
 def list_suspensions(ctx: CtxDep, who: WhoDep) -> list[dict[str, Any]]:
-    """Every suspension, newest first."""
+    """The suspensions the caller's party may see (its own, and those of the
+    protocol it was a party of when they were made), newest first."""
     with ctx.engine.connect() as conn:
-        return hotline.list_suspensions(conn)
+        return hotline.list_suspensions(conn, who)
 
 
 @router.post("/v1/hotline/suspensions", status_code=status.HTTP_201_CREATED)
