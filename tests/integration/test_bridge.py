@@ -158,3 +158,49 @@ def test_tak_gets_zones_lines_and_the_alert(server: Server, tmp_path: Path) -> N
     assert "VIPER11" in text, "the party's own aircraft is named"
     assert "RF93" not in text, "under conflicts the other aircraft stays unnamed"
     assert 'type="a-h' not in text, "nothing hostile by default"
+
+
+def test_tak_in_protobuf(server: Server) -> None:
+    """--protobuf: the stream form over TCP, which reads back to the same events."""
+    from takproto import parse_proto
+
+    tokens = {
+        "coalition": add_party(server.database_url, "coalition", "officer"),
+        "russia": add_party(server.database_url, "russia", "officer", "ru"),
+    }
+    put_in_effect(server.url, tokens)
+    listener = _TakListener()
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "tak",
+            "--server",
+            server.url,
+            "--token",
+            tokens["coalition"],
+            "--to",
+            f"tcp://127.0.0.1:{listener.port}",
+            "--max-seconds",
+            "2",
+            "--protobuf",
+        ],
+    )
+    listener.thread.join(25)
+    listener.sock.close()
+    assert result.exit_code == 0, result.output
+    data = listener.data
+    assert data[:1] == b"\xbf" and b"<event" not in data
+    uids = []
+    while data:  # 0xBF, a varint length, the message
+        length, shift, at = 0, 0, 1
+        while True:
+            byte = data[at]
+            length |= (byte & 0x7F) << shift
+            at += 1
+            shift += 7
+            if not byte & 0x80:
+                break
+        message = parse_proto(bytearray(data[: at + length]))
+        uids.append(message.cotEvent.uid)
+        data = data[at + length :]
+    assert "DCF-zone-al-tanf" in uids and "DCF-line-euphrates" in uids

@@ -360,6 +360,14 @@ def tak(
     ca_file: Annotated[
         str | None, typer.Option(help="The TAK server's CA certificates (PEM).")
     ] = None,
+    protobuf: Annotated[
+        bool,
+        typer.Option(
+            "--protobuf",
+            help="Send TAK protobuf (stream form over TCP/TLS, mesh over UDP), "
+            "not XML.",
+        ),
+    ] = False,
     max_seconds: Annotated[
         float | None,
         typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
@@ -412,7 +420,12 @@ def tak(
         async with CotSender(to, tls) as sender:
 
             async def send(element: Any) -> None:
-                await sender.send(cot.to_bytes(element))
+                payload = cot.to_bytes(element)
+                if protobuf:
+                    from deconfliction.adapters.cot_proto import to_proto
+
+                    payload = to_proto(payload, stream=not to.startswith("udp"))
+                await sender.send(payload)
                 sent["events"] += 1
 
             current = httpx.get(
