@@ -55,6 +55,7 @@ from deconfliction.domain.model import (
 from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.domain.protocol import (
     MAX_LINE_REACH_NM,
+    NOTICE_DETAILS,
     ConformanceRules,
     DeconflictionLine,
     HotlineRules,
@@ -1316,10 +1317,20 @@ class _Builder:
                 "notice_priority",
                 "accept_on_deadline",
                 "allow_conflicted_activation",
+                "notice_discloses",
             ),
         )
         if table is None:
             return default
+        discloses = table.get("notice_discloses", [])
+        if not isinstance(discloses, list) or not all(
+            isinstance(d, str) and d in NOTICE_DETAILS for d in discloses
+        ):
+            self.r.report(
+                (*path, "notice_discloses"),
+                "must be a list of: " + ", ".join(NOTICE_DETAILS),
+            )
+            discloses = []
         lead_times = dict(default.min_lead_time_s)
         lead_path = (*path, "min_lead_time_s")
         given = table.get("min_lead_time_s")
@@ -1361,6 +1372,7 @@ class _Builder:
             allow_conflicted_activation=default.allow_conflicted_activation
             if flags["allow_conflicted_activation"] is None
             else bool(flags["allow_conflicted_activation"]),
+            notice_discloses=tuple(dict.fromkeys(discloses)),
         )
 
     # [termination] ---------------------------------------------------------------

@@ -179,6 +179,10 @@ class ConformanceRules:
     max_gap_s: float = 300.0
 
 
+NOTICE_DETAILS: tuple[str, ...] = ("area", "altitudes", "times", "aircraft_count")
+"""What a notice of operation may give of it besides its id and kind."""
+
+
 @dataclass(frozen=True, slots=True)
 class PlanningRules:
     """How planned operations are filed and notified.
@@ -201,6 +205,10 @@ class PlanningRules:
     notice_priority: str = "urgent"
     accept_on_deadline: bool = True
     allow_conflicted_activation: bool = False
+    notice_discloses: tuple[str, ...] = ()
+    """What a notice of operation tells a party that may not see the operation
+    (below ``plans``), of ``NOTICE_DETAILS``; by default nothing but the
+    operation's id and kind. From ``plans`` up a notice gives everything."""
 
     def lead_time_s(self, kind: str) -> float:
         """The minimum lead time for an operation kind.

@@ -555,7 +555,7 @@ def _build_notice_of_operation(c: _Ctx, f: Mapping[str, Any]) -> _Built:
                 position=c.position(f["lat_deg"], f["lon_deg"]),
             )
         )
-    else:
+    elif f.get("south_lat_deg") is not None:
         lines.append(
             c.fill(
                 c.tr.gettext(
@@ -568,18 +568,22 @@ def _build_notice_of_operation(c: _Ctx, f: Mapping[str, Any]) -> _Built:
                 east=c.longitude(f["east_lon_deg"]),
             )
         )
-    lines += [
-        c.fill(
-            c.tr.gettext("Altitudes: %(floor)s to %(ceiling)s."),
-            floor=c.altitude(f["floor_ft"]),
-            ceiling=c.altitude(f["ceiling_ft"]),
-        ),
-        c.fill(
-            c.tr.gettext("Time: %(start)s to %(end)s."),
-            start=c.time(f["start_t_s"], seconds=False),
-            end=c.time(f["end_t_s"], seconds=False),
-        ),
-    ]
+    if f.get("floor_ft") is not None:
+        lines.append(
+            c.fill(
+                c.tr.gettext("Altitudes: %(floor)s to %(ceiling)s."),
+                floor=c.altitude(f["floor_ft"]),
+                ceiling=c.altitude(f["ceiling_ft"]),
+            )
+        )
+    if f.get("start_t_s") is not None:
+        lines.append(
+            c.fill(
+                c.tr.gettext("Time: %(start)s to %(end)s."),
+                start=c.time(f["start_t_s"], seconds=False),
+                end=c.time(f["end_t_s"], seconds=False),
+            )
+        )
     if f.get("aircraft_count") is not None:
         lines.append(
             c.fill(
@@ -811,30 +815,43 @@ _CIRCLE: Final = ("lat_deg", "lon_deg", "radius_nm")
 _BOX: Final = ("south_lat_deg", "north_lat_deg", "west_lon_deg", "east_lon_deg")
 
 
+NOTICE_DETAILS: Final = ("area", "altitudes", "times", "aircraft_count")
+"""What a notice of operation may withhold (``withheld``), as the protocol's
+``[planning] notice_discloses`` chooses (``domain.protocol.NOTICE_DETAILS``)."""
+
+
+def _check_withheld(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and v in NOTICE_DETAILS for v in value
+    ):
+        raise fact_checks.BadFact(f"must be a list of: {', '.join(NOTICE_DETAILS)}")
+    return tuple(value)
+
+
 def _cross_notice(f: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
+    # A detail not given is not stated (a protocol's notice_discloses may withhold
+    # it: the notice lists it as ``withheld``); one given must be whole.
+    for low, high in (("floor_ft", "ceiling_ft"), ("start_t_s", "end_t_s")):
+        if (f.get(low) is None) != (f.get(high) is None):
+            missing = low if f.get(low) is None else high
+            problems.append((missing, "missing"))
+    if problems:
+        return problems
     circle = [k for k in _CIRCLE if f.get(k) is not None]
     box = [k for k in _BOX if f.get(k) is not None]
     if circle and box:
         problems.append(
             ("area", "give either a circle (centre and radius) or a box, not both")
         )
-    elif not circle and not box:
-        problems.append(
-            (
-                "area",
-                "missing: give the centre (lat_deg, lon_deg) and radius_nm, or "
-                "south_lat_deg, north_lat_deg, west_lon_deg and east_lon_deg",
-            )
-        )
-    else:
+    elif circle or box:
         group = _CIRCLE if circle else _BOX
         problems += [(k, "missing") for k in group if f.get(k) is None]
         if not circle and not problems and f["south_lat_deg"] > f["north_lat_deg"]:
             problems.append(("north_lat_deg", "is south of south_lat_deg"))
-    if f["ceiling_ft"] < f["floor_ft"]:
+    if f.get("floor_ft") is not None and f["ceiling_ft"] < f["floor_ft"]:
         problems.append(("ceiling_ft", "is below floor_ft"))
-    if f["end_t_s"] < f["start_t_s"]:
+    if f.get("start_t_s") is not None and f["end_t_s"] < f["start_t_s"]:
         problems.append(("end_t_s", "is before start_t_s"))
     return problems
 
@@ -882,16 +899,20 @@ _KIND_SPECS: Final = MappingProxyType(
             cross=_cross_complaint,
         ),
         "notice_of_operation": _Kind(
-            required=(
-                "operation_id",
-                "operation_kind",
+            # Area, altitudes and times are stated when given (_cross_notice).
+            required=("operation_id", "operation_kind"),
+            optional=(
+                *_CIRCLE,
+                *_BOX,
                 "floor_ft",
                 "ceiling_ft",
                 "start_t_s",
                 "end_t_s",
+                "aircraft_count",
+                "withheld",
             ),
-            optional=(*_CIRCLE, *_BOX, "aircraft_count"),
             checks={
+                "withheld": _check_withheld,
                 "operation_id": fact_checks.check_id,
                 "operation_kind": fact_checks.code(OPERATION_KINDS),
                 "lat_deg": fact_checks.LAT,

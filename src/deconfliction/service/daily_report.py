@@ -25,10 +25,11 @@ The operator's report (no party) is everything, unreduced. The protocol of the d
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Integer, and_, cast, func, or_, select
+from sqlalchemy import Connection, Integer, and_, cast, false, func, or_, select
 
 from deconfliction.adapters.protocol_file import parse_protocol
 from deconfliction.domain.model import (
@@ -120,10 +121,27 @@ def gather(
         # A party hears of the parties named with it, not of every registered one.
         names.insert(0, viewer)
 
-    def may_see_tracks(owner: str) -> bool:
-        return viewer is None or disclosure.tracks_visible(viewer, owner, sharing)
+    # Tracks are shown as shared when recorded: another party's only over the
+    # spans of the day when they were shared, not because they are shared now.
+    spans = {
+        p: [(t0, t1)]
+        if viewer is None or p == viewer
+        else _shared_spans(viewer, p, sharing, t0, t1)
+        for p in names
+    }
 
-    sortie_counts, position_counts = _sorties(conn, t0, t1, stale_s)
+    def may_see_tracks(owner: str) -> bool:
+        return bool(spans[owner])
+
+    recorded = or_(
+        false(),
+        *(
+            and_(positions.c.party_id == p, positions.c.t_s >= a, positions.c.t_s < b)
+            for p, party_spans in spans.items()
+            for a, b in party_spans
+        ),
+    )
+    sortie_counts, position_counts = _sorties(conn, recorded, stale_s)
     sorties = {
         p: (sortie_counts.get(p, 0) if may_see_tracks(p) else None) for p in names
     }
@@ -149,7 +167,7 @@ def gather(
             if i.status != incidents.IncidentStatus.RESOLVED.value
         ),
         receipts=tuple(_receipts(conn, t0, t1, viewer)),
-        tracks=_map_tracks(conn, t0, t1, shown_parties),
+        tracks=_map_tracks(conn, recorded, shown_parties),
     )
 
 
@@ -185,16 +203,40 @@ def protocol_of_day(conn: Connection, t0_s: float, t1_s: float) -> Protocol | No
     return parse_protocol(row.toml_text, f"{row.protocol_id} v{row.version}")
 
 
+def _shared_spans(
+    viewer: str, owner: str, sharing: Sharing, t0: float, t1: float
+) -> list[tuple[float, float]]:
+    """The spans of ``[t0, t1)`` over which ``owner``'s tracks recorded then may be
+    shown to ``viewer`` (the sharing changes only where a version took effect or
+    was superseded)."""
+    history = sharing.history or ()
+    cuts = sorted(
+        {t0, t1}
+        | {p.start_t_s for p in history if t0 < p.start_t_s < t1}
+        | {p.end_t_s for p in history if p.end_t_s is not None and t0 < p.end_t_s < t1}
+    )
+    spans: list[tuple[float, float]] = []
+    for a, b in pairwise(cuts):
+        if not disclosure.tracks_visible(viewer, owner, sharing.as_recorded(a)):
+            continue
+        if spans and spans[-1][1] == a:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans
+
+
 def _sorties(
-    conn: Connection, t0: float, t1: float, stale_s: float
+    conn: Connection, recorded: Any, stale_s: float
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Sorties and positions per party: counted in the database (window functions,
-    on SQLite and PostgreSQL alike), so a busy day never comes into memory."""
+    """Sorties and positions per party, of the positions ``recorded`` selects (a
+    condition on the table): counted in the database (window functions, on SQLite
+    and PostgreSQL alike), so a busy day never comes into memory."""
     p = positions
     gap = p.c.t_s - func.lag(p.c.t_s).over(
         partition_by=(p.c.party_id, p.c.aircraft_id), order_by=p.c.t_s
     )
-    day = select(p.c.party_id, gap.label("gap_s")).where(p.c.t_s >= t0, p.c.t_s < t1)
+    day = select(p.c.party_id, gap.label("gap_s")).where(recorded)
     sub = day.subquery()
     starts = conn.execute(
         select(sub.c.party_id, func.count())
@@ -202,9 +244,7 @@ def _sorties(
         .group_by(sub.c.party_id)
     ).all()
     totals = conn.execute(
-        select(p.c.party_id, func.count())
-        .where(p.c.t_s >= t0, p.c.t_s < t1)
-        .group_by(p.c.party_id)
+        select(p.c.party_id, func.count()).where(recorded).group_by(p.c.party_id)
     ).all()
     return {r[0]: int(r[1]) for r in starts}, {r[0]: int(r[1]) for r in totals}
 
@@ -359,8 +399,9 @@ def _receipts(
     ]
 
 
-def _map_tracks(conn: Connection, t0: float, t1: float, shown: list[str]) -> MapTracks:
-    """One position per aircraft and MAP_STEP_S of the parties shown."""
+def _map_tracks(conn: Connection, recorded: Any, shown: list[str]) -> MapTracks:
+    """One position per aircraft and MAP_STEP_S of the parties shown, of the
+    positions ``recorded`` selects."""
     p = positions
     if not shown:
         return _no_tracks()
@@ -378,7 +419,7 @@ def _map_tracks(conn: Connection, t0: float, t1: float, shown: list[str]) -> Map
             p.c.alt_ft,
             rank.label("rank"),
         )
-        .where(p.c.t_s >= t0, p.c.t_s < t1, p.c.party_id.in_(shown))
+        .where(recorded, p.c.party_id.in_(shown))
         .subquery()
     )
     rows = conn.execute(

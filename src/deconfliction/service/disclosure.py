@@ -30,15 +30,61 @@ from deconfliction.domain.protocol import SharingLevel
 
 
 @dataclass(frozen=True, slots=True)
+class Period:
+    """A time a protocol version was in effect, and what it shared with whom."""
+
+    start_t_s: float
+    end_t_s: float | None  # None: still in effect
+    level: SharingLevel
+    parties: frozenset[str]
+
+    def holds(self, t_s: float) -> bool:
+        """Whether ``t_s`` falls in this period (start included, end not)."""
+        return self.start_t_s <= t_s and (self.end_t_s is None or t_s < self.end_t_s)
+
+
+@dataclass(frozen=True, slots=True)
 class Sharing:
     """The sharing in effect: its level, and the parties bound by the protocol.
 
     A party the protocol does not name gets ``zones`` whatever the level: it sees
-    its own data and nothing of anyone else.
+    its own data and nothing of anyone else. ``history`` holds every period a
+    version was in effect (None where it is not known: the level then applies to
+    data of any time), for :meth:`as_recorded`.
     """
 
     level: SharingLevel
     parties: frozenset[str] = field(default_factory=frozenset)
+    history: tuple[Period, ...] | None = None
+
+    def as_recorded(self, t_s: float) -> Sharing:
+        """The sharing that applies to data recorded at ``t_s``: the lesser of the
+        sharing then and now (a level raised later does not reach back to what was
+        recorded under a lower one; one lowered since applies to it too). Nothing
+        is shared of a time no protocol was in effect.
+
+        >>> zones_then_full = Sharing(
+        ...     SharingLevel.FULL,
+        ...     frozenset("ab"),
+        ...     (
+        ...         Period(0.0, 100.0, SharingLevel.ZONES, frozenset("ab")),
+        ...         Period(100.0, None, SharingLevel.FULL, frozenset("ab")),
+        ...     ),
+        ... )
+        >>> zones_then_full.as_recorded(99.9).level.value
+        'zones'
+        >>> zones_then_full.as_recorded(100.0).level.value
+        'full'
+        >>> zones_then_full.as_recorded(-1.0).parties
+        frozenset()
+        """
+        if self.history is None:
+            return self
+        then = next((p for p in self.history if p.holds(t_s)), None)
+        if then is None:
+            return Sharing(SharingLevel.ZONES, frozenset(), self.history)
+        lesser = min(self.level, then.level, key=lambda level: level.rank)
+        return Sharing(lesser, self.parties & then.parties, self.history)
 
     def for_party(self, party: str) -> SharingLevel:
         """The level that applies to what ``party`` is shown.
@@ -130,6 +176,10 @@ def incident_view(
     party. A party sees its own violations at every level; another party's
     violations that concern it, and every loss of separation, from ``conflicts`` up.
     """
+    # As it was shared when it began: an incident recorded under a lower level
+    # stays as that level showed it, whatever the level is now.
+    if incident.get("start_t_s") is not None:
+        sharing = sharing.as_recorded(incident["start_t_s"])
     level = sharing.for_party(viewer_party)
     has_own_aircraft = any(
         side["party"] == viewer_party for side in incident["aircraft"]

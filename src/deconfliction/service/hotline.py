@@ -28,14 +28,18 @@ Rules (documented in the README):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from sqlalchemy import Connection, func, insert, or_, select, text, update
 
 from deconfliction.domain.protocol import Protocol
@@ -49,7 +53,7 @@ from deconfliction.errors import (
 from deconfliction.hotline import record, templates
 from deconfliction.service import events, incidents, protocols
 from deconfliction.service.auth import Principal
-from deconfliction.service.keys import SERVER_SIGNER, KeyRing
+from deconfliction.service.keys import SERVER_SIGNER, KeyRing, public_keys
 from deconfliction.store.engine import inserted_pk, random_id
 from deconfliction.store.tables import (
     hotline_checkins_missed,
@@ -254,9 +258,88 @@ def _render(row: Any, lang: str) -> templates.Rendered | None:
     return templates.render(row.kind, json.loads(row.facts_json), lang)
 
 
+def _signed_entry(conn: Connection, row: Any) -> record.LogEntry | None:
+    """The ``sent`` entry of the record for the message ``row``, if there is one
+    whose hash is that of its content and whose signature is its signer's."""
+    candidates = conn.execute(
+        select(hotline_log).where(
+            hotline_log.c.t_s == row.sent_t_s, hotline_log.c.event == "sent"
+        )
+    ).all()
+    keys = None
+    for candidate in candidates:
+        entry = _entry(candidate)
+        if entry.body.get("message_id") != row.id:
+            continue
+        try:
+            digest = record.entry_digest(
+                entry.seq,
+                entry.t_s,
+                entry.event,
+                entry.signer,
+                entry.body,
+                entry.prev_hash,
+            )
+        except InputError:
+            return None
+        keys = keys if keys is not None else public_keys(conn)
+        key = keys.get(entry.signer)
+        if digest != entry.hash or key is None:
+            return None
+        try:
+            key.verify(
+                base64.b64decode(entry.signature, validate=True),
+                record.signed_message(entry.hash),
+            )
+        except (binascii.Error, ValueError, InvalidSignature):
+            return None
+        return entry
+    return None
+
+
+def _as_signed(row: Any, entry: record.LogEntry | None) -> Any:
+    """The message as its signed ``sent`` entry states it: what the API serves is
+    what the chain covers, never the table's copy alone (which whoever can write the
+    database could edit unseen). Without a valid entry, the content is withheld."""
+    if entry is None:
+        return SimpleNamespace(
+            **{
+                **row._asdict(),
+                "kind": MessageKind.FREE_TEXT.value,
+                "facts_json": "{}",
+                "text": "",
+                "sender_label": "",
+                "signed": False,
+            }
+        )
+    body = entry.body
+    free = body["kind"] == MessageKind.FREE_TEXT.value
+    return SimpleNamespace(
+        **{
+            **row._asdict(),
+            "sender_party": body["from"],
+            "sender_label": body.get("sender_label", ""),
+            "recipient": body["to"],
+            "kind": body["kind"],
+            "priority": body["priority"],
+            "lang": body["lang"],
+            "facts_json": json.dumps(body.get("facts", {}), sort_keys=True),
+            "text": body.get("text", "") if free else body.get("remarks", ""),
+            "incident_id": body.get("incident_id"),
+            "alert_id": body.get("alert_id"),
+            "operation_id": body.get("operation_id"),
+            "reply_to": body.get("reply_to"),
+            "sent_t_s": entry.t_s,
+            "signed": True,
+            "record": {"seq": entry.seq, "hash": entry.hash},
+        }
+    )
+
+
 def _view(
     conn: Connection, row: Any, viewer: str, lang: str | None, now_t_s: float
 ) -> dict[str, Any]:
+    row = _as_signed(row, _signed_entry(conn, row))
     receipts = conn.execute(
         select(hotline_receipts)
         .where(hotline_receipts.c.message_id == row.id)
@@ -319,6 +402,11 @@ def _view(
         "reply_to": row.reply_to,
         "receipts": shown,
         "overdue": any(r["overdue"] for r in shown),
+        # Whether the content above is that of a signed entry of the record (and
+        # which); False: the entry is missing or does not verify, and the content
+        # is withheld.
+        "signed": row.signed,
+        "record": getattr(row, "record", None),
     }
 
 

@@ -28,7 +28,7 @@ from deconfliction.errors import (
     NotFoundError,
     Problem,
 )
-from deconfliction.service import disclosure, events
+from deconfliction.service import disclosure, events, protocols
 from deconfliction.service.auth import Principal
 from deconfliction.service.disclosure import Sharing
 from deconfliction.service.incident_lifecycle import (
@@ -239,6 +239,7 @@ def _publish(
 ) -> None:
     full = _load(conn, incident_id)
     audience = {a["party"] for a in full["aircraft"]} | set(full["involved"])
+    sharing = protocols.with_history(conn, sharing)
     events.publish(
         conn,
         event_type,

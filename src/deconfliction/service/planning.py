@@ -57,7 +57,7 @@ from deconfliction.domain.planning import (
     index_cells,
     redact_for,
 )
-from deconfliction.domain.protocol import Protocol, SharingLevel
+from deconfliction.domain.protocol import NOTICE_DETAILS, Protocol, SharingLevel
 from deconfliction.errors import ConflictError, ForbiddenError, NotFoundError
 from deconfliction.service import disclosure, events, hotline, protocols
 from deconfliction.service.auth import Principal
@@ -183,7 +183,11 @@ def _area_facts(op: Operation) -> dict[str, float]:
     }
 
 
-def _notice_facts(op: Operation, aircraft: Sequence[str]) -> dict[str, Any]:
+def _notice_facts(
+    op: Operation, aircraft: Sequence[str], discloses: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The facts of a notice of operation: everything, or (``discloses``) only the
+    details named besides the id and kind, the others listed as ``withheld``."""
     facts = {
         "operation_id": op.id,
         "operation_kind": op.kind,
@@ -195,7 +199,25 @@ def _notice_facts(op: Operation, aircraft: Sequence[str]) -> dict[str, Any]:
     }
     if aircraft:  # none named: the notice says the number was not given
         facts["aircraft_count"] = len(set(aircraft))
-    return facts
+    if discloses is None:
+        return facts
+    withheld = [d for d in NOTICE_DETAILS if d not in discloses]
+    dropped = {
+        "area": (
+            "lat_deg",
+            "lon_deg",
+            "radius_nm",
+            "south_lat_deg",
+            "north_lat_deg",
+            "west_lon_deg",
+            "east_lon_deg",
+        ),
+        "altitudes": ("floor_ft", "ceiling_ft"),
+        "times": ("start_t_s", "end_t_s"),
+        "aircraft_count": ("aircraft_count",),
+    }
+    out = {k: v for k, v in facts.items() if not any(k in dropped[d] for d in withheld)}
+    return {**out, "withheld": withheld} if withheld else out
 
 
 def _send_notices(
@@ -208,10 +230,16 @@ def _send_notices(
     protocol: Protocol,
     now_t_s: float,
 ) -> None:
-    facts = _notice_facts(op, aircraft)
+    sharing = protocols.sharing_of(protocol)
     for party in protocol.parties:
         if party == op.party:
             continue
+        # A party that may see the operation is told all of it; one that may not
+        # (below "plans") only what the protocol's notice_discloses names.
+        sees_plans = disclosure.plans_visible(party, op.party, sharing)
+        facts = _notice_facts(
+            op, aircraft, None if sees_plans else protocol.planning.notice_discloses
+        )
         sent = hotline.send(
             conn,
             keys,

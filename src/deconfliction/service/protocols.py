@@ -30,7 +30,7 @@ from deconfliction.errors import (
 )
 from deconfliction.service import events
 from deconfliction.service.auth import Principal
-from deconfliction.service.disclosure import NOTHING_SHARED, Sharing
+from deconfliction.service.disclosure import NOTHING_SHARED, Period, Sharing
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import parties, protocol_acceptances, protocol_versions
 
@@ -377,7 +377,37 @@ def sharing_of(protocol: Protocol | None) -> Sharing:
     return Sharing(protocol.sharing, frozenset(protocol.parties))
 
 
+def sharing_history(conn: Connection) -> tuple[Period, ...]:
+    """Every period a version was in effect, oldest first, with its sharing."""
+    pks = conn.execute(
+        select(protocol_versions.c.id)
+        .where(protocol_versions.c.effective_t_s.is_not(None))
+        .order_by(protocol_versions.c.effective_t_s, protocol_versions.c.id)
+    ).scalars()
+    periods = []
+    for pk in pks:
+        version = _load(conn, int(pk))
+        if version.effective_t_s is None:  # pragma: no cover - selected above
+            continue
+        periods.append(
+            Period(
+                version.effective_t_s,
+                version.superseded_t_s,
+                version.protocol.sharing,
+                frozenset(version.protocol.parties),
+            )
+        )
+    return tuple(periods)
+
+
+def with_history(conn: Connection, sharing: Sharing) -> Sharing:
+    """``sharing`` with the store's history of sharing, so that data is shown as it
+    was shared when recorded (``Sharing.as_recorded``)."""
+    return Sharing(sharing.level, sharing.parties, sharing_history(conn))
+
+
 def current_sharing(conn: Connection) -> Sharing:
-    """The sharing in effect (nothing is shared when no protocol is in effect)."""
+    """The sharing in effect (nothing is shared when no protocol is in effect),
+    with its history."""
     effective = in_effect(conn)
-    return sharing_of(effective.protocol if effective else None)
+    return with_history(conn, sharing_of(effective.protocol if effective else None))

@@ -1,8 +1,9 @@
 """Tracks as a party may read them: the live picture and an aircraft's history.
 
 The disclosure rule (:func:`deconfliction.service.disclosure.tracks_visible` under
-the protocol in effect) is applied here, so every reader of stored positions (the
-API today, a federation peer tomorrow) gets the same answer.
+the protocol in effect, as it was when each position was recorded) is applied
+here, so every reader of stored positions (the API today, a federation peer
+tomorrow) gets the same answer.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ def live_picture(
     ).all()
     out: dict[tuple[str, str], TrackPosition] = {}
     for row in rows:
-        if disclosure.tracks_visible(viewer_party, row.party_id, sharing):
+        # As shared when the position was recorded (its time), not only now.
+        shared = sharing.as_recorded(row.t_s)
+        if disclosure.tracks_visible(viewer_party, row.party_id, shared):
             out.setdefault((row.party_id, row.aircraft_id), _position(row))
     return list(out.values())
 
@@ -110,6 +113,13 @@ def history(
     rows = conn.execute(
         query.order_by(positions.c.t_s, positions.c.id).limit(limit)
     ).all()
+    # Only the positions recorded when the tracks were shared (a switch to "full"
+    # does not open what was recorded under a lower level).
+    rows = [
+        r
+        for r in rows
+        if disclosure.tracks_visible(viewer_party, party_id, sharing.as_recorded(r.t_s))
+    ]
     if not rows:
         raise NotFoundError(f"aircraft {party_id}/{aircraft_id}")
     return [_position(r) for r in rows]

@@ -682,15 +682,17 @@ class TestValidation:
             "exit_t_s": "is before entry_t_s"
         }
 
-    def test_notice_needs_exactly_one_area(self) -> None:
+    def test_notice_gives_at_most_one_area(self) -> None:
         both = {**NOTICE, "south_lat_deg": 1.0}
         assert "not both" in self._problems("notice_of_operation", both)["area"]
+        # None: the area is withheld (a protocol's notice_discloses), not stated.
         none = {
             k: v
             for k, v in NOTICE.items()
             if k not in ("lat_deg", "lon_deg", "radius_nm")
         }
-        assert "missing" in self._problems("notice_of_operation", none)["area"]
+        shown = render("notice_of_operation", {**none, "withheld": ["area"]}, "en")
+        assert "Area" not in shown.body
         partial = {k: v for k, v in NOTICE.items() if k != "radius_nm"}
         assert self._problems("notice_of_operation", partial) == {
             "radius_nm": "missing"
