@@ -25,7 +25,14 @@ to stdout as tables and to ``bench/out/service.json`` (``service_quick.json`` wi
    the POST returning to ``alert.raised`` on the coalition's WebSocket stream is
    measured, with a detection interval of 1 s and the protocol's 5 s. The goal is an
    alert within one detection interval.
-3. ``--profile``: cProfile, inside the benchmark process, of
+3. ``alerts``: live detection at a 1 s interval with ``--alerts`` (10,000) alerts
+   updated at every tick (head-on pairs closing, each its own conflict), while a
+   client posts 1,000-row batches one after the other: tick duration, the longest
+   time between two ticks' ends (the tick's age at worst), and the batches' time
+   and failures ("database is locked"). In this process on the service layer (a
+   tick thread and a posting thread, each with its own connections): it measures
+   the store's write lock, not HTTP.
+4. ``--profile``: cProfile, inside the benchmark process, of
    ``service.ingest.ingest_batch`` on 1,000-row batches (with the time to parse
    and validate each row) and of one live detection tick that reads 150,000 new
    positions (five seconds of ingestion at 30,000/s).
@@ -842,6 +849,227 @@ def profile_tick(backend: str, workdir: Path, rows: int = 150_000) -> dict[str, 
 # -- report --------------------------------------------------------------------
 
 
+# -- alert load: detection must not starve ingestion ---------------------------------
+
+ALERT_PAIRS = 10_000
+ALERT_LEVELS_FT = tuple(10_000.0 + 2_000.0 * k for k in range(20))  # 2,000 ft apart
+
+
+@dataclass
+class AlertLoadResult:
+    backend: str
+    pairs: int
+    interval_s: float
+    duration_s: float
+    ticks: int
+    ticks_failed: int
+    alert_events: int
+    tick_s_median: float
+    tick_s_max: float
+    tick_age_s_max: float
+    batches: int
+    batches_failed: int
+    failures: list[str]
+    batch_ms_p50: float
+    batch_ms_p99: float
+    batch_ms_max: float
+
+
+def _alert_pairs(pairs: int, t_s: float) -> list[dict[str, Any]]:
+    """``pairs`` head-on pairs (coalition eastbound, russia westbound 8 NM to its
+    east, same level): each a conflict, none with another pair (places 1 deg apart,
+    levels 2,000 ft apart), far from the protocol's lines and zones."""
+    from deconfliction.domain import geodesy
+
+    k = np.arange(pairs)
+    place = k // len(ALERT_LEVELS_FT)
+    lat = 10.0 + (place // 25).astype(float)
+    lon = -30.0 + (place % 25).astype(float)
+    alt = np.array(ALERT_LEVELS_FT)[k % len(ALERT_LEVELS_FT)]
+    b_lat, b_lon = geodesy.destination(
+        lat, lon, np.full(pairs, 90.0), np.full(pairs, 8.0)
+    )
+    rows = []
+    for i in range(pairs):
+        for party, ident, la, lo, trk in (
+            ("coalition", f"CA{i}", lat[i], lon[i], 90.0),
+            ("russia", f"RA{i}", b_lat[i], b_lon[i], 270.0),
+        ):
+            rows.append(
+                {
+                    "party_id": party,
+                    "aircraft_id": ident,
+                    "t_s": t_s,
+                    "lat_deg": float(la),
+                    "lon_deg": float(lo),
+                    "alt_ft": float(alt[i]),
+                    "gs_kt": 300.0,
+                    "trk_deg": trk,
+                    "vs_fpm": 0.0,
+                    "batch_id": "pairs",
+                    "received_t_s": t_s,
+                }
+            )
+    return rows
+
+
+def bench_alert_load(
+    backend: str,
+    workdir: Path,
+    pairs: int = ALERT_PAIRS,
+    duration_s: float = 30.0,
+    interval_s: float = 1.0,
+    batch_rows: int = 1000,
+) -> AlertLoadResult:
+    """Live detection at ``interval_s`` with ``pairs`` alerts updated at every
+    tick (the pairs close on each other: each tick's dead reckoning changes their
+    figures), while a client posts ``batch_rows``-row batches of a fleet that
+    conflicts with nobody, one after the other, as fast as they are answered.
+
+    In this process, on the service layer (``LiveDetection.tick`` in a thread as
+    the server runs it, ``ingest.ingest_batch`` in another, each with its own
+    connections): what is measured is the store's write lock, not HTTP.
+    """
+    from sqlalchemy import insert
+
+    from deconfliction.adapters.protocol_file import builtin_protocol_path
+    from deconfliction.service import auth, ingest, protocols
+    from deconfliction.service.auth import Principal, Role
+    from deconfliction.service.clock import SystemClock
+    from deconfliction.service.live import LiveDetection
+    from deconfliction.store import engine as store_engine
+    from deconfliction.store.tables import positions
+
+    with fresh_database(backend, workdir) as url:
+        engine = store_engine.make_engine(url)
+        store_engine.upgrade(engine)
+        now = time.time()
+        coalition = Principal("coalition", Role.OFFICER)
+        with engine.begin() as conn:
+            for party, lang in (("coalition", "en"), ("russia", "ru")):
+                auth.ensure_party(conn, party, party.title(), lang, now)
+            text = builtin_protocol_path(PROTOCOL_ID).read_text(encoding="utf-8")
+            protocols.propose(conn, coalition, text, now)
+            protocols.accept(
+                conn, Principal("russia", Role.OFFICER), PROTOCOL_ID, 1, now
+            )
+            conn.execute(insert(positions), _alert_pairs(pairs, now))
+        live = LiveDetection(engine, SystemClock(), interval_s)
+        fleet = Fleet.make("coalition", batch_rows, "F", now)
+        stop = threading.Event()
+        tick_s: list[float] = []
+        tick_done: list[float] = []
+        events_: list[int] = []
+        batch_s: list[float] = []
+        failures: list[str] = []
+        tick_failures: list[str] = []
+
+        def detect() -> None:  # as the server's loop: a failed tick is counted
+            while not stop.is_set():
+                start = time.monotonic()
+                try:
+                    report = live.tick()
+                except Exception as exc:
+                    tick_failures.append(
+                        f"tick: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+                    )
+                else:
+                    tick_s.append(time.monotonic() - start)
+                    tick_done.append(time.monotonic())
+                    events_.append(report.alert_events)
+                stop.wait(max(0.0, interval_s - (time.monotonic() - start)))
+
+        def post() -> None:
+            k = 0
+            while not stop.is_set():
+                t = time.time()
+                rows = fleet.rows(t)
+                start = time.monotonic()
+                try:
+                    with engine.begin() as conn:
+                        ingest.ingest_batch(conn, coalition, f"b{k}", rows, t, 5.0)
+                    batch_s.append(time.monotonic() - start)
+                except Exception as exc:  # "database is locked" is what we look for
+                    failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+                k += 1
+
+        live.tick()  # the alerts raised: the run measures their updates
+        threads = [threading.Thread(target=detect), threading.Thread(target=post)]
+        started = time.monotonic()
+        for th in threads:
+            th.start()
+        stop.wait(duration_s)
+        stop.set()
+        for th in threads:
+            th.join()
+        engine.dispose()
+    gaps = np.diff([started, *tick_done]) if tick_done else np.array([duration_s])
+    ms = sorted(1000.0 * s for s in batch_s) or [float("nan")]
+    return AlertLoadResult(
+        backend=backend,
+        pairs=pairs,
+        interval_s=interval_s,
+        duration_s=duration_s,
+        ticks=len(tick_s),
+        ticks_failed=len(tick_failures),
+        alert_events=int(sum(events_)),
+        tick_s_median=float(statistics.median(tick_s)) if tick_s else float("nan"),
+        tick_s_max=float(max(tick_s)) if tick_s else float("nan"),
+        tick_age_s_max=float(gaps.max()),
+        batches=len(batch_s) + len(failures),
+        batches_failed=len(failures),
+        failures=sorted(set(failures + tick_failures))[:5],
+        batch_ms_p50=_percentile(ms, 50),
+        batch_ms_p99=_percentile(ms, 99),
+        batch_ms_max=ms[-1],
+    )
+
+
+def print_alert_load(results: list[AlertLoadResult]) -> None:
+    print(
+        _table(
+            [
+                "backend",
+                "alerts",
+                "interval s",
+                "ticks",
+                "failed",
+                "alert events",
+                "tick s median",
+                "tick s max",
+                "tick age s max",
+                "batches",
+                "failed",
+                "batch ms p50",
+                "p99",
+                "max",
+            ],
+            [
+                [
+                    r.backend,
+                    r.pairs,
+                    r.interval_s,
+                    r.ticks,
+                    r.ticks_failed,
+                    r.alert_events,
+                    f"{r.tick_s_median:.2f}",
+                    f"{r.tick_s_max:.2f}",
+                    f"{r.tick_age_s_max:.2f}",
+                    r.batches,
+                    r.batches_failed,
+                    f"{r.batch_ms_p50:.0f}",
+                    f"{r.batch_ms_p99:.0f}",
+                    f"{r.batch_ms_max:.0f}",
+                ]
+                for r in results
+            ],
+        )
+    )
+    for r in results:
+        for failure in r.failures:
+            print(f"  {r.backend}: {failure}")
+
+
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [headers, *[[str(c) for c in r] for r in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
@@ -930,7 +1158,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="short runs")
     parser.add_argument(
-        "--only", choices=["ingest", "latency"], help="run one benchmark only"
+        "--only",
+        choices=["ingest", "latency", "alerts"],
+        help="run one benchmark only",
+    )
+    parser.add_argument(
+        "--alerts",
+        type=int,
+        default=ALERT_PAIRS,
+        help="alerts updated at every tick in the alerts benchmark",
     )
     parser.add_argument(
         "--duration-s", type=float, help="seconds per ingestion run (default 20)"
@@ -1008,6 +1244,19 @@ def main(argv: list[str] | None = None) -> int:
             print("\nPosted position to alert.raised on the stream")
             print_latency(latency_results)
             report["latency"] = [asdict(r) for r in latency_results]
+        if args.only in (None, "alerts"):
+            alert_results = []
+            for backend in backends:
+                alert_results.append(
+                    bench_alert_load(
+                        backend, workdir, args.alerts, args.duration_s or 30.0
+                    )
+                )
+                print_alert_load(alert_results[-1:])
+            print("\nAlerts updated at every 1 s tick while a client posts batches")
+            print_alert_load(alert_results)
+            report["alert_load"] = [asdict(r) for r in alert_results]
+            info["loadavg_1min_after_alerts"] = round(os.getloadavg()[0], 2)
         if args.profile:
             report["profile_ingest"] = [profile_ingest(b, workdir) for b in backends]
             for p in report["profile_ingest"]:

@@ -33,7 +33,11 @@ DCPA_RESOLUTION_NM: float = 0.01
 same figure: finer changes are noise of the extrapolation, not news."""
 
 TCPA_RESOLUTION_S: float = 1.0
-"""Times to closest approach are compared to the second."""
+"""Times of closest approach are compared to the second. What is compared is the
+time *of* the closest approach (detection time plus ``tcpa_s``), not the time *to*
+it: a pair closing as predicted counts down to the same moment and is no news (a
+client counts down from ``updated_t_s + tcpa_s``); a pair that speeds up, slows or
+turns moves that moment and is updated."""
 
 DALT_RESOLUTION_FT: float = 10.0
 """Vertical separations at CPA are compared to 10 ft, below altimetry resolution."""
@@ -125,12 +129,27 @@ def alert_id(a_id: str, b_id: str, first_seen_t_s: float) -> str:
     return f"{a_id}-{b_id}-{math.floor(first_seen_t_s):d}"
 
 
-def _figures(alert: Alert) -> tuple[int, int, int, int]:
+def _figures(alert: Alert) -> tuple[int, float, float, float]:
+    """What an update is judged on: the level, the predicted miss, the moment of
+    closest approach and the vertical separation then."""
     return (
         int(alert.level),
-        round(alert.dcpa_nm / DCPA_RESOLUTION_NM),
-        round(alert.tcpa_s / TCPA_RESOLUTION_S),
-        round(alert.dalt_ft_at_cpa / DALT_RESOLUTION_FT),
+        alert.dcpa_nm,
+        alert.last_seen_t_s + alert.tcpa_s,
+        alert.dalt_ft_at_cpa,
+    )
+
+
+def _news(
+    now: tuple[int, float, float, float], said: tuple[int, float, float, float]
+) -> bool:
+    """Whether figures differ from those last said by a resolution or more (a
+    threshold, not rounding: noise around a rounding boundary is no news)."""
+    return (
+        now[0] != said[0]
+        or abs(now[1] - said[1]) >= DCPA_RESOLUTION_NM
+        or abs(now[2] - said[2]) >= TCPA_RESOLUTION_S
+        or abs(now[3] - said[3]) >= DALT_RESOLUTION_FT
     )
 
 
@@ -173,6 +192,9 @@ class AlertTracker:
             )
         self._clear_after_s = clear_after_s
         self._active: dict[tuple[str, str], Alert] = {}
+        # The figures each active alert was last raised or updated with: a change
+        # is judged against what was last said, so slow drift is said too.
+        self._said: dict[tuple[str, str], tuple[int, float, float, float]] = {}
         # Restored alerts: from when this tracker has watched their pair.
         self._watched_from_t_s: dict[tuple[str, str], float] = {}
         self._last_t_s = -math.inf
@@ -234,6 +256,7 @@ class AlertTracker:
                 raise ValueError(f"alert {alert.id}: its pair is already active")
             restored[key] = alert
         self._active.update(restored)
+        self._said.update({key: _figures(a) for key, a in restored.items()})
         self._watched_from_t_s.update(dict.fromkeys(restored, t_s))
         self._last_t_s = t_s
 
@@ -304,8 +327,10 @@ class AlertTracker:
             )
             if before is None:
                 events.append(AlertEvent(AlertEventKind.RAISED, t_s, alert))
-            elif _figures(alert) != _figures(before):
+                self._said[key] = _figures(alert)
+            elif key not in self._said or _news(_figures(alert), self._said[key]):
                 events.append(AlertEvent(AlertEventKind.UPDATED, t_s, alert))
+                self._said[key] = _figures(alert)
             self._active[key] = alert
             self._watched_from_t_s.pop(key, None)
 
@@ -319,6 +344,7 @@ class AlertTracker:
         ]
         for key in sorted(cleared, key=lambda k: self._active[k].id):
             self._watched_from_t_s.pop(key, None)
+            self._said.pop(key, None)
             events.append(
                 AlertEvent(AlertEventKind.CLEARED, t_s, self._active.pop(key))
             )
@@ -334,5 +360,6 @@ class AlertTracker:
             AlertEvent(AlertEventKind.CLEARED, t_s, alert) for alert in self.active()
         ]
         self._active.clear()
+        self._said.clear()
         self._watched_from_t_s.clear()
         return events

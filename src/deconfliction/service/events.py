@@ -14,7 +14,7 @@ one writer at a time anyway.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,36 +54,70 @@ def publish(
     now_t_s: float,
 ) -> None:
     """Append an event for each party whose view is not None."""
-    shown = [
-        (p, payload) for p, payload in sorted(per_party.items()) if payload is not None
-    ]
-    if not shown:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
-    rows = [
+    publish_many(conn, [(event_type, per_party)], now_t_s)
+
+
+def publish_many(
+    conn: Connection,
+    changes: Sequence[tuple[str, Mapping[str, dict[str, Any] | None]]],
+    now_t_s: float,
+) -> None:
+    """:func:`publish` for each ``(event_type, per_party)`` in order, in one
+    statement (ids follow that order)."""
+    append_rows(conn, event_rows(changes, now_t_s))
+
+
+def event_rows(
+    changes: Sequence[tuple[str, Mapping[str, dict[str, Any] | None]]],
+    now_t_s: float,
+) -> list[dict[str, Any]]:
+    """The rows :func:`publish_many` appends, made without touching the store (a
+    caller holding the write lock makes them first)."""
+    return [
         {
             "party_id": party_id,
-            "seq": _next_seq(conn, party_id),
             "type": event_type,
             "payload_json": json.dumps(payload, separators=(",", ":"), sort_keys=True),
             "created_t_s": now_t_s,
         }
-        for party_id, payload in shown
+        for event_type, per_party in changes
+        for party_id, payload in sorted(per_party.items())
+        if payload is not None
     ]
-    conn.execute(insert(events), rows)
 
 
-def _next_seq(conn: Connection, party_id: str) -> int:
-    """The party's next event number: one write that counts up (or starts at 1),
-    so two writers never draw the same number."""
+def append_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append rows made by :func:`event_rows`, in their order, each numbered in
+    its party's sequence (one counter write per party)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["party_id"]] = counts.get(row["party_id"], 0) + 1
+    next_seq = {
+        party: _take_seqs(conn, party, n) - n + 1 for party, n in counts.items()
+    }
+    numbered = []
+    for row in rows:
+        party = row["party_id"]
+        numbered.append({**row, "seq": next_seq[party]})
+        next_seq[party] += 1
+    conn.execute(insert(events), numbered)
+
+
+def _take_seqs(conn: Connection, party_id: str, n: int) -> int:
+    """Take the party's next ``n`` event numbers: one write that counts up by
+    ``n`` (or starts at ``n``), so two writers never draw the same number. Returns
+    the last of them."""
     upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(
         upsert(event_counters)
-        .values(party_id=party_id, last_seq=1)
+        .values(party_id=party_id, last_seq=n)
         .on_conflict_do_update(
             index_elements=[event_counters.c.party_id],
-            set_={"last_seq": event_counters.c.last_seq + 1},
+            set_={"last_seq": event_counters.c.last_seq + n},
         )
     )
     return int(

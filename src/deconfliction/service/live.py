@@ -140,6 +140,8 @@ class LiveDetection:
         # Aircraft set aside because detection cannot compute them (said once).
         self._set_aside: set[str] = set()
         self._feeds = FeedWatch()
+        # Alert changes of the tick, written together (``_flush_alerts``).
+        self._alert_writes: list[alert_store.AlertWrite] = []
 
     @property
     def interval_s(self) -> float:
@@ -298,6 +300,7 @@ class LiveDetection:
                 self._save_alert(
                     conn, event.alert, None, "alert.cleared", now_t_s, cleared=True
                 )
+            self._flush_alerts(conn, now_t_s)
         if self._monitor is not None and self._protocol is not None:
             for violation in self._monitor.open_violations():
                 self._record_violation(conn, violation, now_t_s, closed=True)
@@ -346,6 +349,9 @@ class LiveDetection:
             n_violation_events += self._operations.update(
                 conn, in_time_order, protocol, now_t_s
             )
+            # The alerts last: their rows and events are made first, written in
+            # a burst, and (on SQLite) the write lock held from then to the commit.
+            self._flush_alerts(conn, now_t_s)
             self._note_progress(conn, now_t_s)
             self._feeds.update(
                 conn,
@@ -569,6 +575,11 @@ class LiveDetection:
             )
         return len(events_)
 
+    def _flush_alerts(self, conn: Connection, now_t_s: float) -> None:
+        """Write the alert changes noted since the last flush, in batches."""
+        writes, self._alert_writes = self._alert_writes, []
+        alert_store.save_many(conn, writes, now_t_s)
+
     def _save_alert(
         self,
         conn: Connection,
@@ -643,15 +654,14 @@ class LiveDetection:
             "min_dcpa_nm": round(alert.min_dcpa_nm, 4),
             "aircraft": sides,
         }
-        sharing = protocols.sharing_of(self._protocol)
-        alert_store.save(
-            conn,
-            record,
-            self._protocol_pk,
-            event_type,
-            now_t_s,
-            sharing,
-            alert.last_seen_t_s,
+        self._alert_writes.append(
+            alert_store.AlertWrite(
+                record,
+                self._protocol_pk,
+                event_type,
+                protocols.sharing_of(self._protocol),
+                alert.last_seen_t_s,
+            )
         )
 
     # -- losses of separation ------------------------------------------------------

@@ -90,17 +90,35 @@ class TestAlertTracker:
         assert tracker.active() == [a]
 
     def test_same_figures_again_give_no_event(self) -> None:
+        # Closing as predicted: 5 s later, 5 s less to the same moment of CPA.
         tracker = AlertTracker(clear_after_s=30.0)
-        c = _conflicts((0, 1, 1.5, 120.0, CONFLICT))
-        tracker.update(0.0, _states(), c)
-        assert tracker.update(5.0, _states(), c) == []
+        tracker.update(0.0, _states(), _conflicts((0, 1, 1.5, 120.0, CONFLICT)))
+        assert (
+            tracker.update(5.0, _states(), _conflicts((0, 1, 1.5, 115.0, CONFLICT)))
+            == []
+        )
         [a] = tracker.active()
         assert a.detections == 2 and a.last_seen_t_s == 5.0
+
+    def test_a_moment_of_cpa_moved_by_the_resolution_is_news(self) -> None:
+        # #21.8: 10,000 alerts counting down were all rewritten at every tick.
+        tracker = AlertTracker(clear_after_s=30.0)
+        tracker.update(0.0, _states(), _conflicts((0, 1, 1.5, 120.0, CONFLICT)))
+        # The moment of CPA: 120.0, then 120.5 (no news), then 121.0: exactly one
+        # resolution from what was last said, news; then 121.5: no news again.
+        t1 = tracker.update(1.0, _states(), _conflicts((0, 1, 1.5, 119.5, CONFLICT)))
+        assert t1 == []
+        [event] = tracker.update(
+            2.0, _states(), _conflicts((0, 1, 1.5, 119.0, CONFLICT))
+        )
+        assert event.kind is UPDATED
+        t3 = tracker.update(3.0, _states(), _conflicts((0, 1, 1.5, 118.5, CONFLICT)))
+        assert t3 == []
 
     def test_changed_figures_or_level_give_an_update(self) -> None:
         tracker = AlertTracker(clear_after_s=30.0)
         tracker.update(0.0, _states(), _conflicts((0, 1, 3.0, 120.0, CONFLICT)))
-        [e1] = tracker.update(5.0, _states(), _conflicts((0, 1, 3.0, 115.0, CONFLICT)))
+        [e1] = tracker.update(5.0, _states(), _conflicts((0, 1, 3.0, 125.0, CONFLICT)))
         [e2] = tracker.update(10.0, _states(), _conflicts((0, 1, 0.5, 110.0, WARNING)))
         [e3] = tracker.update(15.0, _states(), _conflicts((0, 1, 2.0, 105.0, CONFLICT)))
         assert [e.kind for e in (e1, e2, e3)] == [UPDATED] * 3
@@ -133,7 +151,8 @@ class TestAlertTracker:
         c = _conflicts((0, 1, 1.0, 60.0, CONFLICT))
         tracker.update(0.0, _states(), c)
         tracker.update(20.0, _states(), NONE)
-        assert tracker.update(25.0, _states(), c) == []  # same figures: no event
+        again = _conflicts((0, 1, 1.0, 35.0, CONFLICT))  # the same moment of CPA
+        assert tracker.update(25.0, _states(), again) == []  # no event
         [a] = tracker.active()
         assert a.id == "C1-R1-0" and a.detections == 2
 
@@ -159,7 +178,7 @@ class TestAlertTracker:
             _conflicts((0, 1, 1.0, 60.0, CONFLICT), (0, 2, 2.0, 60.0, ADVISORY)),
         )
         assert _kinds(events) == [("raised", "C1/R1"), ("raised", "C1/R2")]
-        events = tracker.update(5.0, _states(), _conflicts((0, 2, 2.0, 60.0, ADVISORY)))
+        events = tracker.update(5.0, _states(), _conflicts((0, 2, 2.0, 55.0, ADVISORY)))
         assert _kinds(events) == [("cleared", "C1/R1")]
 
     def test_a_pair_given_b_first_is_kept_in_id_order(self) -> None:
