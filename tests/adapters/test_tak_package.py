@@ -79,3 +79,56 @@ def test_command(tmp_path) -> None:
         build_app(), ["tak-package", "--protocol", "nowhere", "--out", str(out)]
     )
     assert bad.exit_code == 2
+
+
+def test_command_with_the_days_violations_from_tracks(tmp_path) -> None:
+    """--tracks: the violations found in a day's track table go in the package, the
+    same as find_violations gives for that table."""
+    from typer.testing import CliRunner
+
+    from deconfliction.analysis.engine import find_violations
+    from deconfliction.analysis.tracks import read_tracks
+    from deconfliction.cli.app import build_app
+
+    rows = ["id,party,time,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm"]
+    for k in range(40):  # a Russian aircraft flies east across the river at 36.1 N
+        t = f"2017-12-13T10:{k // 2:02d}:{30 * (k % 2):02d}Z"
+        rows.append(f"RU01,russia,{t},36.1,{37.6 + 0.03 * k:.4f},25000,420,90,0")
+    tracks = tmp_path / "day.csv"
+    tracks.write_text("\n".join(rows) + "\n")
+    expected = find_violations(
+        load_protocol(builtin_protocol_path("euphrates-2017")), read_tracks(tracks)
+    )
+    assert expected  # the crossing is a violation
+
+    out = tmp_path / "pkg.zip"
+    result = CliRunner().invoke(
+        build_app(),
+        [
+            "tak-package",
+            "--protocol",
+            "euphrates-2017",
+            "--tracks",
+            str(tracks),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    archive = zipfile.ZipFile(out)
+    types = [
+        fromstring(archive.read(n)).get("type")
+        for n in archive.namelist()
+        if n != MANIFEST_PATH
+    ]
+    assert types.count("b-m-p-s-p-i") == len(expected)
+
+    tracks.write_text("id,party,time\nRU01,russia,yesterday\n")
+    bad = CliRunner().invoke(
+        build_app(),
+        [
+            *("tak-package", "--protocol", "euphrates-2017"),
+            *("--tracks", str(tracks), "--out", str(out)),
+        ],
+    )
+    assert bad.exit_code == 2 and "day.csv" in bad.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from deconfliction.adapters.cot import CotOptions, to_bytes, track_event
+from deconfliction.adapters.cot_proto import to_proto
 from deconfliction.adapters.live import CotTcpListener
 from deconfliction.adapters.track_stream import TrackRecord
 
@@ -51,3 +52,43 @@ def test_two_clients_and_a_partial_event() -> None:
     assert sorted({r.id for r in got}) == ["AAA111", "BBB222"]
     assert len(got) == 10
     assert listener.stats.rejected_total == 1
+
+
+def test_a_protobuf_client_and_an_xml_client() -> None:
+    """A TAK client in protobuf stream mode beside one in XML: the first byte of
+    each connection decides, and both are read whole."""
+
+    async def run() -> tuple[list[TrackRecord], CotTcpListener]:
+        listener = CotTcpListener("127.0.0.1", 0)
+        port = await listener.start()
+        got: list[TrackRecord] = []
+
+        async def consume() -> None:
+            async for record in listener.records():
+                got.append(record)
+                if len(got) >= 8:
+                    return
+
+        task = asyncio.create_task(consume())
+        payloads = {
+            "PROTO1": b"".join(
+                to_proto(_event("PROTO1", k), stream=True) for k in range(4)
+            ),
+            "XML222": b"".join(_event("XML222", k) for k in range(4)),
+        }
+        for data in payloads.values():
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            for k in range(0, len(data), 53):
+                writer.write(data[k : k + 53])
+                await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+        await asyncio.wait_for(task, 10)
+        listener.close()
+        return got, listener
+
+    got, listener = asyncio.run(run())
+    assert sorted((r.id, r.t_s) for r in got) == sorted(
+        (ident, 1513159200.0 + k) for ident in ("PROTO1", "XML222") for k in range(4)
+    )
+    assert listener.stats.rejected_total == 0

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from deconfliction.adapters.asterix import AsterixDecoder, RadarSites
-from deconfliction.adapters.cot import CotDecoder
+from deconfliction.adapters.cot_proto import TakDecoder
 from deconfliction.adapters.modes import BeastBinaryDecoder, ModeSDecoder
 from deconfliction.adapters.sbs import SbsDecoder
 from deconfliction.adapters.track_stream import PartyRules, ReadStats, TrackRecord
@@ -216,9 +216,9 @@ def cot_tcp_source(
     rules: PartyRules | None = None,
     backoff: Backoff = Backoff(),
 ) -> TcpSource:
-    """CoT streamed by a TAK server over plain TCP (port 8087)."""
+    """CoT streamed by a TAK server over plain TCP (port 8087), XML or protobuf."""
     return TcpSource(
-        host, port, CotDecoder(f"cot+tcp://{host}:{port}", rules), backoff=backoff
+        host, port, TakDecoder(f"cot+tcp://{host}:{port}", rules), backoff=backoff
     )
 
 
@@ -325,7 +325,9 @@ class UdpListener:
 
 
 class CotUdpListener(UdpListener):
-    """CoT over UDP: one or more events per datagram, unicast or multicast.
+    """CoT over UDP, unicast or multicast: XML (one or more events per datagram) or
+    TAK protobuf mesh messages (see
+    :class:`~deconfliction.adapters.cot_proto.TakDecoder`).
 
     Args:
         host: the address to bind (``0.0.0.0`` for all).
@@ -343,7 +345,7 @@ class CotUdpListener(UdpListener):
         rules: PartyRules | None = None,
     ) -> None:
         super().__init__(
-            CotDecoder(f"cot+udp://{host}:{port}", rules), host, port, group=group
+            TakDecoder(f"cot+udp://{host}:{port}", rules), host, port, group=group
         )
 
 
@@ -380,8 +382,10 @@ class AsterixUdpListener(UdpListener):
 
 class CotTcpListener:
     """A CoT TCP server, so TAK clients (ATAK, WinTAK) connect to Deconfliction
-    directly: each connection has its own decoder (a partial event of one client
-    never mixes with another's), the counts are summed in :attr:`stats`.
+    directly, in XML or TAK protobuf (the connection's first byte decides; see
+    :class:`~deconfliction.adapters.cot_proto.TakDecoder`): each connection has its
+    own decoder (a partial event of one client never mixes with another's), the
+    counts are summed in :attr:`stats`.
 
     Args:
         host: the address to listen on.
@@ -426,7 +430,7 @@ class CotTcpListener:
             return
         self._clients += 1
         peer = writer.get_extra_info("peername")
-        decoder = CotDecoder(f"{self.stats.source} from {peer}", self.rules)
+        decoder = TakDecoder(f"{self.stats.source} from {peer}", self.rules)
         try:
             while data := await reader.read(READ_BYTES):
                 for record in _safe_feed(decoder, decoder.feed, data):

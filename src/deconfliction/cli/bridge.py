@@ -613,21 +613,40 @@ def tak_package(
         str | None,
         typer.Option(help="The package's name (default: the protocol's id)."),
     ] = None,
+    tracks: Annotated[
+        str | None,
+        typer.Option(
+            help="A track table (CSV or Parquet, as for analyze): the violations "
+            "of the protocol's lines and zones found in it go in the package too."
+        ),
+    ] = None,
 ) -> None:
     """Write a TAK data package (zip with manifest) of the protocol's zones and lines,
-    for ATAK, WinTAK or iTAK's Import Manager."""
+    and the day's violations found in --tracks, for ATAK, WinTAK or iTAK's Import
+    Manager."""
     from pathlib import Path
 
     from deconfliction.adapters.protocol_file import resolve_protocol
     from deconfliction.adapters.tak_package import data_package
 
     proto = resolve_protocol(protocol)
+    violations = []
+    if tracks is not None:
+        from deconfliction.analysis.engine import find_violations
+        from deconfliction.analysis.tracks import read_tracks
+
+        violations = find_violations(proto, read_tracks(tracks))
     data = data_package(
-        name or proto.id, time.time(), zones=proto.zones, lines=proto.lines
+        name or proto.id,
+        time.time(),
+        zones=proto.zones,
+        lines=proto.lines,
+        violations=violations,
     )
     Path(out).write_bytes(data)
     stderr.print(
-        f"tak-package: {len(proto.zones)} zones and {len(proto.lines)} lines in {out}"
+        f"tak-package: {len(proto.zones)} zones, {len(proto.lines)} lines and "
+        f"{len(violations)} violations in {out}"
     )
 
 
