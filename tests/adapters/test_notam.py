@@ -180,6 +180,17 @@ class TestImport:
             (PROTOCOLS / "euphrates-2017.toml").read_text("utf-8") + "\n" + text
         )
         assert {"a0101-26", "a0102-26"} <= {z.id for z in protocol.zones}
+        # The zone holds while its NOTAM does: items B and C, parsed back.
+        zone = next(z for z in protocol.zones if z.id == "a0101-26")
+        assert zone.active_from_t_s == parse_rfc3339_s("2026-12-07T06:00:00Z")
+        assert zone.active_until_t_s == parse_rfc3339_s("2026-12-07T18:00:00Z")
+        assert not zone.always_active
+        # and shown with its times where zones are drawn
+        from deconfliction.adapters.geojson_io import zone_feature
+
+        properties = zone_feature(zone)["properties"]
+        assert properties["active_from"] == "2026-12-07T06:00:00Z"
+        assert properties["active_until"] == "2026-12-07T18:00:00Z"
 
     def test_command(self, tmp_path: Path) -> None:
         path = tmp_path / "notams.txt"

@@ -237,6 +237,50 @@ class TestParseProtocol:
         assert box.lat_deg == (33.0, 33.0, 34.0, 34.0)
         assert (ring.floor_ft, ring.ceiling_ft) == (-math.inf, math.inf)
 
+    def test_zone_time_limits(self) -> None:
+        box, ring = parse_protocol(VALID).zones
+        assert box.always_active and ring.always_active
+        text = _edit(
+            "ceiling_ft = 20000\n",
+            "ceiling_ft = 20000\nactive_from = 2017-12-13T06:00:00Z\n"
+            'active_until = "2017-12-13T18:00:00+03:00"\n',
+        )
+        box = parse_protocol(text).zones[0]
+        assert box.active_from_t_s == 1513144800.0  # a TOML date-time
+        assert box.active_until_t_s == 1513177200.0  # a string, its zone applied
+        only_start = parse_protocol(
+            _edit(
+                "ceiling_ft = 20000\n",
+                "ceiling_ft = 20000\nactive_from = 1970-01-01T00:00:00Z\n",
+            )
+        )
+        assert only_start.zones[0].active_from_t_s == 0.0
+        assert only_start.zones[0].active_until_t_s == math.inf
+
+    @pytest.mark.parametrize(
+        ("keys", "field", "words"),
+        [
+            ("active_from = 2017-12-13T06:00:00", "active_from", "zone"),
+            ('active_from = "tomorrow"', "active_from", "RFC 3339"),
+            ("active_from = 0", "active_from", "RFC 3339"),
+            ("active_from = 2017-12-13", "active_from", "RFC 3339"),
+            (
+                "active_from = 2017-12-13T06:00:00Z\n"
+                "active_until = 2017-12-13T09:00:00+03:00",
+                "active_until",
+                "not after",
+            ),
+        ],
+    )
+    def test_bad_zone_time_limits_are_named(
+        self, keys: str, field: str, words: str
+    ) -> None:
+        text = _edit("ceiling_ft = 20000\n", f"ceiling_ft = 20000\n{keys}\n")
+        problem = _only_problem(text)
+        assert problem.field == f"zones[0].{field}"
+        assert problem.line == _line_no(text, field + " =")
+        assert words in problem.message
+
     def test_closed_polygon_drops_the_repeated_vertex(self) -> None:
         text = _edit("[34.0, 38.0]]", "[34.0, 38.0], [33.0, 38.0]]")
         assert parse_protocol(text).zones[0].lat_deg == (33.0, 33.0, 34.0, 34.0)

@@ -29,6 +29,7 @@ import numpy as np
 from deconfliction.domain.geodesy import destination, geodesic_azimuth_deg
 from deconfliction.domain.geodesy import geodesic_distance_nm as _distance_nm
 from deconfliction.errors import InputError, Problem
+from deconfliction.timetext import rfc3339
 from deconfliction.units import M_PER_FT
 
 AIRSPACE_FORMATS: tuple[str, ...] = ("aixm", "openair", "geojson", "notam")
@@ -506,7 +507,6 @@ def read_notam_zones(
     """NOTAM texts (``adapters/notam``) as zones named with their validity; with
     ``at_t_s`` only those in force then (or later: upcoming) are kept."""
     from deconfliction.adapters.notam import read_notams
-    from deconfliction.timetext import rfc3339
 
     source = str(path)
     text = Path(path).read_text("utf-8", errors="replace")
@@ -583,11 +583,6 @@ def zones_toml(zones: Iterable[AirspaceZone], owner: str | None, source: str) ->
             if t
         )
         lines = [f"# {zone.name}" + (f": {comment}" if comment else "")]
-        if zone.start_t_s is not None:
-            lines.append(
-                "# in force only then: a protocol zone has no time of its own, so "
-                "remove it when the NOTAM ends"
-            )
         lines.append("[[zones]]")
         lines.append(f"id = {_str(zone.id)}")
         lines.append(f"name = {_str(zone.name)}")
@@ -597,6 +592,11 @@ def zones_toml(zones: Iterable[AirspaceZone], owner: str | None, source: str) ->
             lines.append(f"floor_ft = {_num(zone.floor_ft)}")
         if zone.ceiling_ft is not None:
             lines.append(f"ceiling_ft = {_num(zone.ceiling_ft)}")
+        # A NOTAM's zone is in force only while the NOTAM is (PERM: no end).
+        if zone.start_t_s is not None:
+            lines.append(f"active_from = {rfc3339(zone.start_t_s)}")
+        if zone.end_t_s is not None:
+            lines.append(f"active_until = {rfc3339(zone.end_t_s)}")
         if zone.circle is not None:
             lat, lon, radius = zone.circle
             lines.append(

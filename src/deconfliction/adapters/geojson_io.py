@@ -553,18 +553,25 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
     ]
     if ring and ring[0] != ring[-1]:
         ring.append(ring[0])
+    properties: dict[str, Any] = {
+        "kind": "zone",
+        "id": zone.id,
+        "name": zone.name,
+        "owner": zone.owner,
+        "floor_ft": _value(zone.floor_ft, 1),
+        "ceiling_ft": _value(zone.ceiling_ft, 1),
+    }
+    if not zone.always_active:  # in force for a time (e.g. from a NOTAM)
+        for key, t_s in (
+            ("active_from", zone.active_from_t_s),
+            ("active_until", zone.active_until_t_s),
+        ):
+            properties[key] = rfc3339(t_s) if math.isfinite(t_s) else None
     return {
         "type": "Feature",
         "id": f"zone-{zone.id}",
         "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "properties": {
-            "kind": "zone",
-            "id": zone.id,
-            "name": zone.name,
-            "owner": zone.owner,
-            "floor_ft": _value(zone.floor_ft, 1),
-            "ceiling_ft": _value(zone.ceiling_ft, 1),
-        },
+        "properties": properties,
     }
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import datetime
 import difflib
 import itertools
 import json
@@ -70,6 +71,7 @@ from deconfliction.domain.protocol import (
     Zone,
 )
 from deconfliction.errors import Problem, ProtocolError
+from deconfliction.timetext import parse_time_s, rfc3339
 
 __all__ = [
     "CIRCLE_VERTICES",
@@ -545,6 +547,24 @@ class _Reader:
             self.report(path, f"must be at least {at_least:g}, got {number:g}")
             return None
         return number
+
+    def time_s(self, table: dict[str, Any], path: _Path, key: str) -> float | None:
+        """An RFC 3339 time with its zone (TOML date-time or string) as epoch
+        seconds; None (reported) when it is not one."""
+        value = table[key]
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                self.report((*path, key), "the time needs its zone (e.g. Z)")
+                return None
+            return value.timestamp()
+        if isinstance(value, str):
+            try:
+                return parse_time_s(value)
+            except ValueError as exc:
+                self.report((*path, key), str(exc))
+                return None
+        self.report((*path, key), f"expected an RFC 3339 time, got {_describe(value)}")
+        return None
 
     def string(self, table: dict[str, Any], path: _Path, key: str) -> str | None:
         if key not in table:
@@ -1118,7 +1138,10 @@ class _Builder:
                 item,
                 item_path,
                 required=("id", "owner"),
-                optional=("name", "floor_ft", "ceiling_ft", "polygon", "circle"),
+                optional=(
+                    *("name", "floor_ft", "ceiling_ft", "polygon", "circle"),
+                    *("active_from", "active_until"),
+                ),
             )
             if table is None:
                 continue
@@ -1153,9 +1176,10 @@ class _Builder:
                     f"floor_ft {floor:g} is not below ceiling_ft {ceiling:g}",
                 )
                 bounds_ok = False
+            active = self._zone_times(table, item_path)
             if zone_id is None or name is None or owner is None or coords is None:
                 continue
-            if bounds_ok:
+            if bounds_ok and active is not None:
                 zones.append(
                     Zone(
                         id=zone_id,
@@ -1165,9 +1189,37 @@ class _Builder:
                         lon_deg=coords[1],
                         floor_ft=floor,
                         ceiling_ft=ceiling,
+                        active_from_t_s=active[0],
+                        active_until_t_s=active[1],
                     )
                 )
         return tuple(zones)
+
+    def _zone_times(
+        self, table: dict[str, Any], path: _Path
+    ) -> tuple[float, float] | None:
+        """A zone's ``active_from`` (included) and ``active_until`` (excluded), each
+        optional; None (reported) when one is not a time or they are not in order."""
+        start = end = None
+        if "active_from" in table:
+            start = self.r.time_s(table, path, "active_from")
+            if start is None:
+                return None
+        if "active_until" in table:
+            end = self.r.time_s(table, path, "active_until")
+            if end is None:
+                return None
+        if start is not None and end is not None and not start < end:
+            self.r.report(
+                (*path, "active_until"),
+                f"active_until {rfc3339(end)} is not after "
+                f"active_from {rfc3339(start)}",
+            )
+            return None
+        return (
+            -math.inf if start is None else start,
+            math.inf if end is None else end,
+        )
 
     def _zone_outline(self, table: dict[str, Any], path: _Path) -> _Coords | None:
         if "polygon" in table and "circle" in table:

@@ -666,11 +666,16 @@ def _assess_zone(pz: _PreparedZone, samples: _Samples) -> _Boundary:
     depth_nm = np.zeros(n, dtype=np.float64)
     alt_ft = samples.positions.alt_ft
     not_owner = samples.party_lookup({pz.zone.owner: 0}, 1).astype(np.bool_)
-    rows = np.flatnonzero(
+    subject = (
         not_owner
         & (alt_ft > pz.zone.floor_ft + thresholds.VERTICAL_TOLERANCE_FT)
         & (alt_ft < pz.zone.ceiling_ft - thresholds.VERTICAL_TOLERANCE_FT)
     )
+    if not pz.zone.always_active:
+        # In force from its start (included) until its end (excluded).
+        t_s = samples.positions.t_s
+        subject &= (t_s >= pz.zone.active_from_t_s) & (t_s < pz.zone.active_until_t_s)
+    rows = np.flatnonzero(subject)
     if rows.size:
         x_all, y_all = samples.xy_m(pz.projection)
         # Strictly inside: on the outline (within the tolerance) is outside, as at

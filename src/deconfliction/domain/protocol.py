@@ -6,6 +6,7 @@ A :class:`Protocol` is what a protocol file says once it has been validated (see
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -137,7 +138,10 @@ class DeconflictionLine:
 class Zone:
     """A zone of responsibility: only its owner's aircraft may be inside.
 
-    The zone is the polygon extruded from ``floor_ft`` to ``ceiling_ft``.
+    The zone is the polygon extruded from ``floor_ft`` to ``ceiling_ft``, in force
+    from ``active_from_t_s`` (included) until ``active_until_t_s`` (excluded): a
+    zone made from a NOTAM holds only while the NOTAM does. Without limits a zone is
+    in force at all times.
     """
 
     id: str
@@ -147,6 +151,13 @@ class Zone:
     lon_deg: tuple[float, ...]
     floor_ft: float
     ceiling_ft: float
+    active_from_t_s: float = -math.inf
+    active_until_t_s: float = math.inf
+
+    @property
+    def always_active(self) -> bool:
+        """In force at all times (no time limits)."""
+        return self.active_from_t_s == -math.inf and self.active_until_t_s == math.inf
 
 
 @dataclass(frozen=True, slots=True)

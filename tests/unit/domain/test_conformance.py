@@ -328,6 +328,31 @@ class TestDetectViolations:
         assert v.max_depth_nm == pytest.approx(to_edge_nm, abs=DEPTH_TOL_NM)
 
     @pytest.mark.parametrize(
+        ("dt_s", "expected"),
+        [
+            (-0.001, 0),  # before the zone is in force
+            (0.0, 1),  # from its start, included
+            (599.999, 1),
+            (600.0, 0),  # until its end, excluded
+        ],
+    )
+    def test_a_zone_holds_only_while_in_force(self, dt_s: float, expected: int) -> None:
+        timed = replace(BOX, active_from_t_s=T0_S, active_until_t_s=T0_S + 600.0)
+        blue = track("B1", "blue", [dt_s], [BOX_CENTER[1]], BOX_CENTER[0])
+        protocol = make_protocol(lines=(), zones=(timed,))
+        assert len(detect_violations(protocol, blue)) == expected
+        # The live monitor judges the same way.
+        monitor = ConformanceMonitor(protocol)
+        opened = [e for e in monitor.update(blue) if e.kind.value == "opened"]
+        assert len(opened) == expected
+
+    def test_an_incursion_ends_when_the_zone_does(self) -> None:
+        timed = replace(BOX, active_until_t_s=T0_S + 120.0)
+        blue = track("B1", "blue", np.arange(6) * 60.0, [BOX_CENTER[1]] * 6, 35.1)
+        (v,) = detect_violations(make_protocol(lines=(), zones=(timed,)), blue)
+        assert v.samples == 2  # at 0 and 60 s; from 120 s the zone is not in force
+
+    @pytest.mark.parametrize(
         ("alt_ft", "expected"),
         [
             (25_001.0, 0),

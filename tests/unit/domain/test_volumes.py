@@ -566,6 +566,30 @@ class TestCheckAgainstZones:
         op = oper("A", "red", vol(Circle(35.1, 39.1, 10.0)))
         assert check_against_zones(op, make_protocol()) == []
 
+    @pytest.mark.parametrize(
+        ("from_s", "until_s", "expected"),
+        [
+            (HOUR_S, 2 * HOUR_S, None),  # starts exactly when the volume ends
+            (-HOUR_S, 0.0, None),  # ends exactly when the volume starts
+            (HOUR_S - 1.0, 2 * HOUR_S, (HOUR_S - 1.0, HOUR_S)),
+            (600.0, 1200.0, (600.0, 1200.0)),
+            (-HOUR_S, 1.0, (0.0, 1.0)),
+        ],
+    )
+    def test_a_zone_in_force_for_a_time(
+        self, from_s: float, until_s: float, expected: tuple[float, float] | None
+    ) -> None:
+        timed = replace(
+            BOX, active_from_t_s=T0_S + from_s, active_until_t_s=T0_S + until_s
+        )
+        op = oper("A", "blue", vol(Circle(35.1, 39.3, 10.0)))  # T0_S to T0_S + 1 h
+        found = check_against_zones(op, make_protocol(zones=(timed,)))
+        if expected is None:
+            assert found == []
+        else:
+            (c,) = found
+            assert (c.time_start_t_s - T0_S, c.time_end_t_s - T0_S) == expected
+
     def test_above_the_ceiling_or_only_touching_it(self) -> None:
         outline = Circle(35.1, 39.1, 5.0)
         above = oper("A", "blue", vol(outline, 25_000.0, 30_000.0))

@@ -340,8 +340,10 @@ def check_against_zones(
 
     A volume enters a zone when its outline overlaps the zone's by more than
     :data:`TOUCH_TOLERANCE_M` and its altitude range overlaps the zone's floor to
-    ceiling (strictly: a volume whose top is the zone's floor stays out). Zones
-    apply at all times. The owner's own operations never conflict with its zone.
+    ceiling (strictly: a volume whose top is the zone's floor stays out), while the
+    zone is in force: a zone with time limits conflicts only with volumes whose time
+    overlaps them (a volume ending when the zone starts stays out), and the conflict's
+    times are the overlap. The owner's own operations never conflict with its zone.
 
     Returns:
         Conflicts sorted by (volume, zone).
@@ -360,6 +362,10 @@ def check_against_zones(
             if zone.owner == op.party or not near[z]:
                 continue
             if not (lower < zone.ceiling_ft and upper > zone.floor_ft):
+                continue
+            start_t_s = max(v.time_start_t_s, zone.active_from_t_s)
+            end_t_s = min(v.time_end_t_s, zone.active_until_t_s)
+            if not zone.always_active and not start_t_s < end_t_s:
                 continue
             if projection is None:
                 projection = _projection_for(v.volume.outline)
@@ -380,8 +386,8 @@ def check_against_zones(
                     volume=v,
                     zone_id=zone.id,
                     zone_owner=zone.owner,
-                    time_start_t_s=v.time_start_t_s,
-                    time_end_t_s=v.time_end_t_s,
+                    time_start_t_s=start_t_s,
+                    time_end_t_s=end_t_s,
                     altitude_overlap_lower_ft=max(lower, zone.floor_ft),
                     altitude_overlap_upper_ft=min(upper, zone.ceiling_ft),
                     place=_place(lens, projection, shapely.centroid(zone_area)),
