@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import time
@@ -61,6 +62,11 @@ class Node:
     def cert(self) -> str:
         return str(self.dir / "tls" / "node.pem")
 
+    def trust(self) -> ssl.SSLContext:
+        """A TLS context trusting this node's certificate (httpx deprecates a
+        path as ``verify``)."""
+        return ssl.create_default_context(cafile=self.cert)
+
     @property
     def key(self) -> str:
         return str(self.dir / "tls" / "node.key")
@@ -71,7 +77,7 @@ class Node:
             self.log_path,
             detection_interval_s=interval_s,
             extra_args=["--node", str(self.dir)],
-            verify=self.cert,
+            verify=self.trust(),
             port=self.port,
         )
 
@@ -85,15 +91,13 @@ class Node:
         return httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {self.token}"},
-            verify=self.cert,
+            verify=self.trust(),
             timeout=30.0,
         )
 
     def as_peer(self, other: Node) -> httpx.Client:
         """A client to ``other`` presenting this node's certificate (what this
         node's link does), trusting ``other``'s."""
-        import ssl
-
         ctx = ssl.create_default_context(cafile=other.cert)
         ctx.check_hostname = False
         ctx.load_cert_chain(self.cert, self.key)

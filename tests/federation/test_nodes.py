@@ -212,7 +212,7 @@ class TestMutualTls:
         assert hello.json()["peer"] == "russia"
         # Without a certificate: the TLS handshake passes (officers have none) but
         # no route between nodes answers.
-        with httpx.Client(verify=coalition.cert, timeout=10) as anonymous:
+        with httpx.Client(verify=coalition.trust(), timeout=10) as anonymous:
             refused = anonymous.get(f"{coalition.url}/v1/federation/hello")
         assert refused.status_code == 403
         # A certificate that is not pinned (a node nobody named) is refused in the
