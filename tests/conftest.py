@@ -181,6 +181,11 @@ def start_server(
                 return server
         except httpx.HTTPError:
             pass
+        except BaseException:
+            # Anything else (a warning made an error, an interrupt): the server
+            # must not outlive the test that could not take it.
+            server.stop(kill=True)
+            raise
         time.sleep(0.1)
     server.stop(kill=True)
     raise RuntimeError(

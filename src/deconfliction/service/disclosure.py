@@ -176,10 +176,13 @@ def incident_view(
     party. A party sees its own violations at every level; another party's
     violations that concern it, and every loss of separation, from ``conflicts`` up.
     """
-    # As it was shared when it began: an incident recorded under a lower level
-    # stays as that level showed it, whatever the level is now.
-    if incident.get("start_t_s") is not None:
-        sharing = sharing.as_recorded(incident["start_t_s"])
+    # As it was shared when the server recorded it: an incident recorded under a
+    # lower level stays as that level showed it, whatever the level is now. The
+    # time is when the incident was made (its first sample may be a little older
+    # than the agreement under which the detection loop found it).
+    recorded_t_s = incident.get("created_t_s", incident.get("start_t_s"))
+    if recorded_t_s is not None:
+        sharing = sharing.as_recorded(recorded_t_s)
     level = sharing.for_party(viewer_party)
     has_own_aircraft = any(
         side["party"] == viewer_party for side in incident["aircraft"]
