@@ -27,22 +27,32 @@ the explicit ones. A file holds one operation, a list of them, or
 
 Every problem is reported at once, each with the file, the line where the key is
 written and the field path (``volumes[0].volume.outline_polygon.vertices[2].lat``):
-:mod:`json` keeps no positions, so :class:`_JsonLines` scans the text once.
+:mod:`json` keeps no positions, so
+:class:`~deconfliction.adapters.json_locator.JsonLocator` scans the text once, and
+the reader is the one protocol files use
+(:mod:`~deconfliction.adapters.located_reader`).
 """
 
 from __future__ import annotations
 
-import bisect
-import difflib
 import json
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
-from json.decoder import scanstring  # type: ignore[attr-defined]
+from collections.abc import Sequence
 from typing import Any
 
 from deconfliction.adapters.input_files import read_text
+from deconfliction.adapters.json_locator import JsonLocator
+from deconfliction.adapters.located_reader import (
+    JSON_WORDS,
+    LocatedReader,
+    describe,
+    format_path,
+    sorted_problems,
+    unknown,
+)
+from deconfliction.adapters.located_reader import Path as _Path
 from deconfliction.domain.operation_kinds import OPERATION_KINDS, is_operation_kind
 from deconfliction.domain.planning import (
     CheckResult,
@@ -103,7 +113,6 @@ _RFC3339_RE = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
 )
 _OPERATION_KEYS = ("id", "party", "kind", "volumes", "route", "version", "ovn", "state")
-_Path = tuple[str | int, ...]
 
 
 # ----------------------------------------------------------------------------- API
@@ -172,7 +181,7 @@ def parse_operations(text: str, source: str = "<operations>") -> tuple[Operation
                 )
             ]
         ) from None
-    return _read_all(data, _Reader(source, _JsonLines(text)))
+    return _read_all(data, _Reader(source, JsonLocator(text)))
 
 
 def parse_operation(text: str, source: str = "<operation>") -> Operation:
@@ -286,116 +295,20 @@ def check_result_to_json(
     }
 
 
-# ------------------------------------------------------------------ JSON positions
-
-
-class _JsonLines:
-    """The line of each key and array element of a valid JSON text.
-
-    Paths are tuples of keys and indices, ``("volumes", 0, "time_end")``; a key
-    maps to the line where the key is written, an array element to the line
-    where it starts. Only run on text :mod:`json` has accepted.
-    """
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._lines: dict[_Path, int] = {}
-        self._pos = 0
-        self._value(())
-
-    def line_of(self, path: _Path) -> int | None:
-        """The line of ``path``, else of its nearest written ancestor."""
-        for end in range(len(path), -1, -1):
-            line = self._lines.get(path[:end])
-            if line is not None:
-                return line
-        return None
-
-    def _line(self) -> int:
-        return bisect.bisect_right(self._starts, self._pos)
-
-    def _skip(self) -> None:
-        while self._pos < len(self._text) and self._text[self._pos] in " \t\r\n":
-            self._pos += 1
-
-    def _value(self, path: _Path) -> None:
-        self._skip()
-        self._lines.setdefault(path, self._line())
-        char = self._text[self._pos]
-        if char == "{":
-            self._pos += 1
-            self._skip()
-            if self._text[self._pos] == "}":
-                self._pos += 1
-                return
-            while True:
-                self._skip()
-                line = self._line()
-                key, self._pos = scanstring(self._text, self._pos + 1)
-                self._lines.setdefault((*path, key), line)
-                self._skip()
-                self._pos += 1  # the colon
-                self._value((*path, key))
-                self._skip()
-                closing = self._text[self._pos] == "}"
-                self._pos += 1
-                if closing:
-                    return
-        elif char == "[":
-            self._pos += 1
-            self._skip()
-            if self._text[self._pos] == "]":
-                self._pos += 1
-                return
-            index = 0
-            while True:
-                self._value((*path, index))
-                index += 1
-                self._skip()
-                closing = self._text[self._pos] == "]"
-                self._pos += 1
-                if closing:
-                    return
-        elif char == '"':
-            _, self._pos = scanstring(self._text, self._pos + 1)
-        else:  # number, true, false, null
-            while (
-                self._pos < len(self._text)
-                and self._text[self._pos] not in ",]} \t\r\n"
-            ):
-                self._pos += 1
-
-
 # ------------------------------------------------------------------ reading
 
 
-class _Reader:
-    """Collects problems with their lines and field paths."""
+class _Reader(LocatedReader):
+    """The shared reader with JSON's words; problems raised at most 50 at a time."""
 
-    def __init__(self, source: str, lines: _JsonLines | None) -> None:
-        self.source = source
-        self.lines = lines
-        self.problems: list[Problem] = []
-
-    def report(self, path: _Path, message: str) -> None:
-        line = None if self.lines is None else self.lines.line_of(path)
-        self.problems.append(Problem(self.source, line, _format_path(path), message))
+    def __init__(self, source: str, lines: JsonLocator | None) -> None:
+        super().__init__(source, lines, JSON_WORDS)
 
     def raise_if_any(self) -> None:
-        if not self.problems:
-            return
-        # In the order of the file (a stable sort keeps each line's own order).
-        problems = sorted(
-            self.problems, key=lambda p: math.inf if p.line is None else p.line
-        )
-        if len(problems) > MAX_REPORTED_PROBLEMS:
-            more = len(problems) - MAX_REPORTED_PROBLEMS
-            problems = [
-                *problems[:MAX_REPORTED_PROBLEMS],
-                Problem(self.source, None, "", f"... and {more} more problems"),
-            ]
-        raise InputError(problems)
+        if self.problems:
+            raise InputError(
+                sorted_problems(self.problems, self.source, MAX_REPORTED_PROBLEMS)
+            )
 
     def obj(
         self,
@@ -405,69 +318,7 @@ class _Reader:
         optional: Sequence[str] = (),
     ) -> dict[str, Any] | None:
         """``value`` as an object with these keys, or None (reported)."""
-        if not isinstance(value, dict):
-            self.report(path, f"must be an object, got {_describe(value)}")
-            return None
-        known = (*required, *optional)
-        for key in value:
-            if key not in known:
-                self.report((*path, key), _unknown_key(key, known))
-        for key in required:
-            if key not in value:
-                self.report((*path, key), f"missing required key '{key}'")
-        return value
-
-    def string(self, table: dict[str, Any], path: _Path, key: str) -> str | None:
-        if key not in table:
-            return None
-        value = table[key]
-        if not isinstance(value, str):
-            self.report((*path, key), f"must be a string, got {_describe(value)}")
-            return None
-        if not value.strip():
-            self.report((*path, key), "must not be empty")
-            return None
-        return value
-
-    def number(
-        self,
-        table: dict[str, Any],
-        path: _Path,
-        key: str,
-        *,
-        low: float = -math.inf,
-        high: float = math.inf,
-        above: float | None = None,
-    ) -> float | None:
-        if key not in table:
-            return None
-        value = table[key]
-        where = (*path, key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.report(where, f"must be a number, got {_describe(value)}")
-            return None
-        number = float(value)
-        if not math.isfinite(number):
-            self.report(where, f"must be finite, got {number}")
-            return None
-        if not low <= number <= high:
-            self.report(where, f"{number:g} is outside [{low:g}, {high:g}]")
-            return None
-        if above is not None and not number > above:
-            self.report(where, f"must be above {above:g}, got {number:g}")
-            return None
-        return number
-
-    def choice(
-        self, table: dict[str, Any], path: _Path, key: str, choices: Sequence[str]
-    ) -> str | None:
-        text = self.string(table, path, key)
-        if text is None:
-            return None
-        if text not in choices:
-            self.report((*path, key), _unknown(f"{key}", text, choices))
-            return None
-        return text
+        return self.table(value, path, required=required, optional=optional)
 
 
 def _exactly_one(ops: tuple[Operation, ...], source: str) -> Operation:
@@ -486,7 +337,7 @@ def _read_all(data: Any, reader: _Reader) -> tuple[Operation, ...]:
         root = reader.obj(data, (), ("operations",))
         listed = root.get("operations") if root is not None else None
         if not isinstance(listed, list):
-            reader.report(("operations",), f"must be a list, got {_describe(listed)}")
+            reader.wrong_type(("operations",), "a list", listed)
             listed = []
         items = [(("operations", k), item) for k, item in enumerate(listed)]
     else:
@@ -535,7 +386,7 @@ def _read_operation(value: Any, path: _Path, r: _Reader) -> Operation | None:
         if isinstance(table["ovn"], str):
             ovn = table["ovn"]
         else:
-            r.report((*path, "ovn"), f"must be a string, got {_describe(table['ovn'])}")
+            r.wrong_type((*path, "ovn"), "a string", table["ovn"])
     state = OperationState.ACCEPTED
     if "state" in table:
         raw_state = r.string(table, path, "state")
@@ -551,7 +402,7 @@ def _read_operation(value: Any, path: _Path, r: _Reader) -> Operation | None:
     if "volumes" in table:
         listed = table["volumes"]
         if not isinstance(listed, list):
-            r.report((*path, "volumes"), f"must be a list, got {_describe(listed)}")
+            r.wrong_type((*path, "volumes"), "a list", listed)
         else:
             for k, item in enumerate(listed):
                 volume = _read_volume4d(item, (*path, "volumes", k), r)
@@ -665,7 +516,7 @@ def _read_polygon(value: Any, path: _Path, r: _Reader) -> Polygon | None:
     listed = table["vertices"]
     where = (*path, "vertices")
     if not isinstance(listed, list):
-        r.report(where, f"must be a list, got {_describe(listed)}")
+        r.wrong_type(where, "a list", listed)
         return None
     points = [_read_point(item, (*where, k), r) for k, item in enumerate(listed)]
     if any(p is None for p in points):
@@ -771,7 +622,7 @@ def _read_route(value: Any, path: _Path, r: _Reader) -> list[Volume4D]:
     waypoints: list[Waypoint] = []
     listed = table.get("waypoints")
     if "waypoints" in table and not isinstance(listed, list):
-        r.report((*path, "waypoints"), f"must be a list, got {_describe(listed)}")
+        r.wrong_type((*path, "waypoints"), "a list", listed)
     elif isinstance(listed, list):
         if len(listed) < 2:
             r.report(
@@ -856,54 +707,13 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-# ------------------------------------------------------------------ messages
-
-
 def _format_path(path: _Path) -> str:
-    """``("volumes", 0, "time_end")`` as ``volumes[0].time_end``.
-
-    >>> _format_path(("volumes", 0, "volume", "outline_polygon", "vertices", 2, "lat"))
-    'volumes[0].volume.outline_polygon.vertices[2].lat'
-    >>> _format_path((1, "id"))
-    '[1].id'
-    """
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
+    return format_path(path, JSON_WORDS)
 
 
 def _describe(value: Any) -> str:
-    """A JSON value in words, for messages.
-
-    >>> _describe(True), _describe([1, 2]), _describe(None)
-    ('a boolean (true)', 'a list of 2 items', 'null')
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({'true' if value else 'false'})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a number ({value:g})"
-    if isinstance(value, str):
-        return f"a string ({json.dumps(value, ensure_ascii=False)})"
-    if isinstance(value, list):
-        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
-    return "an object"
+    return describe(value, JSON_WORDS)
 
 
-def _unknown(what: str, word: str, choices: Iterable[str]) -> str:
-    options = list(choices)
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"unknown {what} '{word}' (did you mean '{close[0]}'?)"
-    return f"unknown {what} '{word}'; expected one of: {', '.join(options)}"
-
-
-def _unknown_key(key: str, known: Sequence[str]) -> str:
-    return _unknown("key", key, known)
+def _unknown(what: str, word: str, choices: Sequence[str]) -> str:
+    return unknown(what, word, choices, JSON_WORDS)

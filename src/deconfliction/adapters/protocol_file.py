@@ -5,9 +5,12 @@ at once, each as a :class:`~deconfliction.errors.Problem` with the 1-based line 
 the offending key in the file and its field path (``lines[0].sides.russia``), so
 whoever edits an agreement fixes it in one pass instead of one error per run.
 
-:mod:`tomllib` keeps no positions, so :class:`_Locator` scans the text once for
+:mod:`tomllib` keeps no positions, so
+:class:`~deconfliction.adapters.toml_locator.TomlLocator` scans the text once for
 table headers, keys and array elements and maps a field path to the line where it
 is written; a key that is absent maps to the header of the table that lacks it.
+Values are checked by the reader shared with operation files
+(:mod:`~deconfliction.adapters.located_reader`).
 
 Assumptions:
 
@@ -24,10 +27,8 @@ Assumptions:
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime
-import difflib
 import itertools
 import json
 import math
@@ -35,7 +36,7 @@ import os
 import pathlib
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -45,6 +46,17 @@ import numpy as np
 import shapely
 
 from deconfliction.adapters.input_files import read_text
+from deconfliction.adapters.located_reader import (
+    TOML_WORDS,
+    LocatedReader,
+    Locator,
+)
+from deconfliction.adapters.located_reader import Path as _Path
+from deconfliction.adapters.located_reader import describe as _describe
+from deconfliction.adapters.located_reader import did_you_mean as _did_you_mean
+from deconfliction.adapters.located_reader import format_path as _format_path
+from deconfliction.adapters.located_reader import unknown as _unknown
+from deconfliction.adapters.toml_locator import TomlLocator as _Locator
 from deconfliction.domain.alerting import default_alert_levels
 from deconfliction.domain.geodesy import LocalProjection, destination
 from deconfliction.domain.model import (
@@ -118,14 +130,12 @@ FINGERPRINT_RE = re.compile(r"sha256:[0-9a-f]{64}")  # of a node's TLS certifica
 _NODE_URL_RE = re.compile(
     r"https://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})/?"
 )
-_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 _HHMM_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _TOML_POSITION_RE = re.compile(
     r"\s*\((at line (\d+), column (\d+)|at end of document)\)$"
 )
 _SHAPELY_POINT_RE = re.compile(r"\[\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\]")
 
-_Path = tuple[str | int, ...]
 _Coords = tuple[tuple[float, ...], tuple[float, ...]]
 
 
@@ -277,192 +287,18 @@ def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str, source: str) -> Pro
     return Problem(source, line, "", f"TOML syntax error: {message}")
 
 
-# ------------------------------------------------------------------------- locator
-
-
-class _Locator:
-    """Where each table, key and array element of a valid TOML text is written.
-
-    Paths are tuples of keys and array indices: ``("lines", 0, "points", 3)``.
-    Only run on text :mod:`tomllib` has accepted, so the scanner can be simple.
-    """
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._pos = 0
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._lines: dict[_Path, int] = {}
-        self._array_counts: dict[_Path, int] = {}
-        self._scan()
-
-    def line_of(self, path: _Path) -> int | None:
-        """The line of ``path``, else of its nearest written ancestor, else None."""
-        for end in range(len(path), 0, -1):
-            line = self._lines.get(path[:end])
-            if line is not None:
-                return line
-        return None
-
-    # Scanning ---------------------------------------------------------------------
-
-    def _scan(self) -> None:
-        table: _Path = ()
-        while True:
-            self._skip(newlines=True)
-            start = self._pos
-            if start >= len(self._text):
-                return
-            if self._text.startswith("[[", start):
-                self._pos += 2
-                name = self._resolve(self._key())
-                index = self._array_counts.get(name, -1) + 1
-                self._array_counts[name] = index
-                table = (*name, index)
-                self._mark(table, start)
-                self._skip_to_eol()
-            elif self._text[start] == "[":
-                self._pos += 1
-                table = self._resolve(self._key())
-                self._mark(table, start)
-                self._skip_to_eol()
-            else:
-                path = (*table, *self._key())
-                self._mark(path, start)
-                self._pos += 1  # the "="
-                self._value(path)
-
-    def _resolve(self, names: tuple[str, ...]) -> _Path:
-        # In a header, a name that is an array of tables means its latest element.
-        path: _Path = ()
-        for name in names[:-1]:
-            path = (*path, name)
-            if path in self._array_counts:
-                path = (*path, self._array_counts[path])
-        return (*path, names[-1])
-
-    def _value(self, path: _Path) -> None:
-        self._skip(newlines=False)
-        char = self._peek()
-        if char == "[":
-            self._pos += 1
-            index = 0
-            while True:
-                self._skip(newlines=True)
-                if self._peek() in ("]", ""):
-                    self._pos += 1
-                    return
-                self._mark((*path, index), self._pos)
-                self._value((*path, index))
-                self._skip(newlines=True)
-                if self._peek() == ",":
-                    self._pos += 1
-                    index += 1
-        elif char == "{":
-            self._pos += 1
-            while True:
-                self._skip(newlines=True)
-                if self._peek() in ("}", ""):
-                    self._pos += 1
-                    return
-                start = self._pos
-                key_path = (*path, *self._key())
-                self._mark(key_path, start)
-                self._pos += 1  # the "="
-                self._value(key_path)
-                self._skip(newlines=True)
-                if self._peek() == ",":
-                    self._pos += 1
-        elif char in ('"', "'"):
-            self._string()
-        else:  # number, boolean, date or time: runs to a delimiter
-            while self._peek() not in (",", "]", "}", "\n", "#", ""):
-                self._pos += 1
-
-    def _key(self) -> tuple[str, ...]:
-        parts: list[str] = []
-        while True:
-            self._skip(newlines=False)
-            if self._peek() in ('"', "'"):
-                start = self._pos
-                self._string()
-                # Let tomllib decode the escapes of a quoted key.
-                parts.append(
-                    str(tomllib.loads(f"k = {self._text[start : self._pos]}")["k"])
-                )
-            else:
-                match = _BARE_KEY_RE.match(self._text, self._pos)
-                end = self._pos if match is None else match.end()
-                parts.append(self._text[self._pos : end])
-                self._pos = end
-            self._skip(newlines=False)
-            if self._peek() != ".":
-                return tuple(parts)
-            self._pos += 1
-
-    def _string(self) -> None:
-        text, quote = self._text, self._text[self._pos]
-        escapes = quote == '"'
-        if text.startswith(quote * 3, self._pos):
-            self._pos += 3
-            while not text.startswith(quote * 3, self._pos):
-                self._pos += 2 if escapes and text[self._pos] == "\\" else 1
-            # Up to two quotes may end the content just before the delimiter.
-            end = self._pos + 3
-            while end < len(text) and end - self._pos < 5 and text[end] == quote:
-                end += 1
-            self._pos = end
-            return
-        self._pos += 1
-        while self._pos < len(text) and text[self._pos] != quote:
-            self._pos += 2 if escapes and text[self._pos] == "\\" else 1
-        self._pos += 1
-
-    def _skip(self, *, newlines: bool) -> None:
-        blanks = " \t\r\n" if newlines else " \t"
-        while self._pos < len(self._text):
-            char = self._text[self._pos]
-            if char in blanks:
-                self._pos += 1
-            elif char == "#":
-                end = self._text.find("\n", self._pos)
-                self._pos = len(self._text) if end < 0 else end
-            else:
-                return
-
-    def _skip_to_eol(self) -> None:
-        end = self._text.find("\n", self._pos)
-        self._pos = len(self._text) if end < 0 else end
-
-    def _peek(self) -> str:
-        return self._text[self._pos] if self._pos < len(self._text) else ""
-
-    def _mark(self, path: _Path, pos: int) -> None:
-        line = bisect.bisect_right(self._line_starts, pos)
-        for end in range(1, len(path) + 1):  # dotted keys also place their prefixes
-            self._lines.setdefault(path[:end], line)
-
-
 # -------------------------------------------------------------------------- reader
 
 
-class _Reader:
-    """Typed access to parsed TOML that records a problem instead of failing.
+class _Reader(LocatedReader):
+    """The shared reader with TOML's words, and the shapes protocol files use.
 
     Every getter returns None when the value is absent or wrong; absence of a
     required key is reported once, by :meth:`table`.
     """
 
-    def __init__(self, source: str, locator: _Locator) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-        self._locator = locator
-
-    def report(self, path: _Path, message: str) -> None:
-        self.problems.append(
-            Problem(
-                self.source, self._locator.line_of(path), _format_path(path), message
-            )
-        )
+    def __init__(self, source: str, locator: Locator) -> None:
+        super().__init__(source, locator, TOML_WORDS)
 
     def table(
         self,
@@ -473,30 +309,12 @@ class _Reader:
         optional: Sequence[str] = (),
         what: str = "key",
     ) -> dict[str, Any] | None:
+        """A table (None when absent) with these keys."""
         if value is None:
             return None
-        if not isinstance(value, dict):
-            self.report(path, f"expected a table, got {_describe(value)}")
-            return None
-        self.keys(value, path, required=required, optional=optional, what=what)
-        return value
-
-    def keys(
-        self,
-        table: dict[str, Any],
-        path: _Path,
-        *,
-        required: Sequence[str] = (),
-        optional: Sequence[str] = (),
-        what: str = "key",
-    ) -> None:
-        allowed = (*required, *optional)
-        for key in table:
-            if key not in allowed:
-                self.report((*path, key), _unknown(what, key, allowed))
-        for key in required:
-            if key not in table:
-                self.report((*path, key), f"missing required key '{key}'")
+        return super().table(
+            value, path, required=required, optional=optional, what=what
+        )
 
     def array_of_tables(self, value: Any, path: _Path) -> list[tuple[_Path, Any]]:
         if value is None:
@@ -509,44 +327,6 @@ class _Reader:
             )
             return []
         return [((*path, index), item) for index, item in enumerate(value)]
-
-    def number(
-        self,
-        table: dict[str, Any],
-        path: _Path,
-        key: str,
-        *,
-        above: float | None = None,
-        at_least: float | None = None,
-    ) -> float | None:
-        if key not in table:
-            return None
-        return self.number_value(
-            table[key], (*path, key), above=above, at_least=at_least
-        )
-
-    def number_value(
-        self,
-        value: Any,
-        path: _Path,
-        *,
-        above: float | None = None,
-        at_least: float | None = None,
-    ) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.report(path, f"expected a number, got {_describe(value)}")
-            return None
-        number = float(value)
-        if not math.isfinite(number):
-            self.report(path, f"must be a finite number, got {_describe(value)}")
-            return None
-        if above is not None and not number > above:
-            self.report(path, f"must be greater than {above:g}, got {number:g}")
-            return None
-        if at_least is not None and number < at_least:
-            self.report(path, f"must be at least {at_least:g}, got {number:g}")
-            return None
-        return number
 
     def time_s(self, table: dict[str, Any], path: _Path, key: str) -> float | None:
         """An RFC 3339 time with its zone (TOML date-time or string) as epoch
@@ -565,32 +345,6 @@ class _Reader:
                 return None
         self.report((*path, key), f"expected an RFC 3339 time, got {_describe(value)}")
         return None
-
-    def string(self, table: dict[str, Any], path: _Path, key: str) -> str | None:
-        if key not in table:
-            return None
-        value = table[key]
-        if not isinstance(value, str):
-            self.report((*path, key), f"expected a string, got {_describe(value)}")
-            return None
-        if not value.strip():
-            self.report((*path, key), "must not be empty")
-            return None
-        return value
-
-    def choice(
-        self,
-        table: dict[str, Any],
-        path: _Path,
-        key: str,
-        choices: Sequence[str],
-        what: str,
-    ) -> str | None:
-        value = self.string(table, path, key)
-        if value is not None and value not in choices:
-            self.report((*path, key), _unknown(what, value, choices))
-            return None
-        return value
 
     def ident(self, table: dict[str, Any], path: _Path, key: str) -> str | None:
         value = self.string(table, path, key)
@@ -1555,69 +1309,8 @@ def _domain_default(field_name: str) -> Any:
     return field.default
 
 
-def _format_path(path: _Path) -> str:
-    """``("lines", 0, "sides", "russia")`` as ``lines[0].sides.russia``.
-
-    >>> _format_path(("lines", 0, "sides", "russia"))
-    'lines[0].sides.russia'
-    >>> _format_path(("zones", 1, "polygon", 2, 0))
-    'zones[1].polygon[2][0]'
-    """
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            key = (
-                part
-                if _BARE_KEY_RE.fullmatch(part)
-                else json.dumps(part, ensure_ascii=False)
-            )
-            out += f".{key}" if out else key
-    return out
-
-
 def _format_lat_lon(lat_deg: float, lon_deg: float) -> str:
     """Like ``35.1234 N, 38.5678 E``."""
     ns = "N" if lat_deg >= 0 else "S"
     ew = "E" if lon_deg >= 0 else "W"
     return f"{abs(lat_deg):.4f} {ns}, {abs(lon_deg):.4f} {ew}"
-
-
-def _describe(value: Any) -> str:
-    """A TOML value in words, for messages: ``a string ("abc")``."""
-    if isinstance(value, bool):
-        return f"a boolean ({'true' if value else 'false'})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a float ({value:g})"
-    if isinstance(value, str):
-        return f"a string ({json.dumps(value, ensure_ascii=False)})"
-    if isinstance(value, list):
-        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__} ({value})"  # dates and times
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """A suggestion for a misspelt word, or "".
-
-    >>> _did_you_mean("esat", ["west", "east"])
-    " (did you mean 'east'?)"
-    """
-    options = list(choices)
-    # Swapped letters first: difflib ranks "west" above "east" for "esat".
-    close = [option for option in options if sorted(option) == sorted(word)]
-    close += difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _unknown(what: str, word: str, choices: Sequence[str]) -> str:
-    shown = json.dumps(word, ensure_ascii=False)[1:-1]
-    hint = _did_you_mean(word, choices)
-    if hint:
-        return f"unknown {what} '{shown}'{hint}"
-    expected = ", ".join(choices) if choices else "none"
-    return f"unknown {what} '{shown}'; expected one of: {expected}"
