@@ -1337,3 +1337,35 @@ class TestDocumentation:
         quoted = " ".join(re.findall(r"`[^`\n]+`", text))
         missing = sorted(k for k in keys if not re.search(rf"[`\[.]{k}[`\]]", quoted))
         assert not missing, f"keys not documented in docs/protocol.md: {missing}"
+
+
+class TestGuidance:
+    """``[guidance] config`` (#17.5): none by default, a shipped DAA configuration."""
+
+    def test_absent_means_no_guidance(self) -> None:
+        assert parse_protocol(VALID).guidance.config is None
+
+    @pytest.mark.parametrize("name", ["do-365a", "do-365b", "tcas2"])
+    def test_shipped_configurations(self, name: str) -> None:
+        text = VALID + f'\n[guidance]\nconfig = "{name}"\n'
+        assert parse_protocol(text).guidance.config == name
+
+    def test_none_is_no_guidance(self) -> None:
+        text = VALID + '\n[guidance]\nconfig = "none"\n'
+        assert parse_protocol(text).guidance.config is None
+
+    @pytest.mark.parametrize(
+        ("line", "field", "message"),
+        [
+            ('config = "do-365c"', "guidance.config", "do-365c"),
+            ('config = "/etc/daa.conf"', "guidance.config", "daa.conf"),
+            ("config = 365", "guidance.config", "string"),
+            ('confg = "do-365b"', "guidance.confg", "confg"),
+        ],
+    )
+    def test_bad_values_are_located(self, line: str, field: str, message: str) -> None:
+        text = VALID + f"\n[guidance]\n{line}\n"
+        problem = _only_problem(text)
+        assert problem.field == field
+        assert problem.line == _line_no(text, line)
+        assert message in problem.message

@@ -55,8 +55,10 @@ from deconfliction.domain.model import (
 )
 from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.domain.protocol import (
+    GUIDANCE_CONFIGS,
     NOTICE_DETAILS,
     ConformanceRules,
+    GuidanceRules,
     HotlineRules,
     NodeAddress,
     NotamRules,
@@ -280,6 +282,7 @@ class _Builder(ProtocolPlaces):
                 "planning",
                 "termination",
                 "notam",
+                "guidance",
                 # Blind detection's settings: checked by `deconfliction blind`.
                 "blind",
                 "peers",
@@ -298,6 +301,7 @@ class _Builder(ProtocolPlaces):
         planning = self._planning(root.get("planning"))
         termination = self._termination(root.get("termination"))
         notam = self._notam(root.get("notam"))
+        guidance = self._guidance(root.get("guidance"))
         nodes = self._nodes(root.get("nodes"), party_ids)
         if self.r.problems or head is None or minima is None:
             problems = sorted(
@@ -320,6 +324,7 @@ class _Builder(ProtocolPlaces):
             planning=planning,
             termination=termination,
             notam=notam,
+            guidance=guidance,
             detection_interval_s=head.detection_interval_s,
             stale_after_s=head.stale_after_s,
             nodes=nodes,
@@ -749,6 +754,18 @@ class _Builder(ProtocolPlaces):
                 continue
             fields[key] = text
         return NotamRules(public_kinds=tuple(kinds), **fields)
+
+    # [guidance] ------------------------------------------------------------------
+
+    def _guidance(self, value: Any) -> GuidanceRules:
+        path: _Path = ("guidance",)
+        table = self.r.table(value, path, optional=("config",))
+        if table is None:
+            return GuidanceRules()
+        config = self.r.choice(
+            table, path, "config", ("none", *GUIDANCE_CONFIGS), "guidance config"
+        )
+        return GuidanceRules(config=None if config in (None, "none") else config)
 
 
 MAX_NOTICE_S: float = 10 * 365.25 * 86400.0  # a notice period of at most ten years

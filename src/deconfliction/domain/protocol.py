@@ -244,6 +244,25 @@ class TerminationRules:
 
 
 @dataclass(frozen=True, slots=True)
+class GuidanceRules:
+    """Manoeuvre guidance (detect-and-avoid bands) the live server gives each party
+    for its own aircraft in an alert.
+
+    Attributes:
+        config: the DAA configuration the bands are computed with (``do-365a``,
+            ``do-365b`` or ``tcas2``, see :mod:`deconfliction.domain.daa.config`);
+            None (the default): no guidance.
+    """
+
+    config: str | None = None
+
+
+GUIDANCE_CONFIGS: tuple[str, ...] = ("do-365a", "do-365b", "tcas2")
+"""The DAA configurations a protocol may name in ``[guidance] config`` (the ones
+Deconfliction ships: a file path would not mean the same on every party's server)."""
+
+
+@dataclass(frozen=True, slots=True)
 class NotamRules:
     """Which operations are public, and how they are published as NOTAMs.
 
@@ -283,6 +302,7 @@ class Protocol:
         planning: rules for planned operations and their advance notice.
         termination: how a party may end this version on its own (by notice).
         notam: which operations are public, published as NOTAMs.
+        guidance: the manoeuvre guidance given with alerts (none by default).
         detection_interval_s: how often live detection runs.
         stale_after_s: a track with no position for this long is dropped.
         nodes: each party's node, by party (empty: one server for every party).
@@ -307,6 +327,7 @@ class Protocol:
     planning: PlanningRules = field(default_factory=PlanningRules)
     termination: TerminationRules = field(default_factory=TerminationRules)
     notam: NotamRules = field(default_factory=NotamRules)
+    guidance: GuidanceRules = field(default_factory=GuidanceRules)
     detection_interval_s: float = 5.0
     stale_after_s: float = 60.0
     nodes: dict[str, NodeAddress] = field(default_factory=dict)

@@ -156,7 +156,14 @@ def alert_view(
     if not all(_shown_to(viewer_party, side["party"], sharing) for side in sides):
         return None
     if level.allows(SharingLevel.FULL):
-        return alert
+        # A party's manoeuvre guidance is its own at every level (#17.5).
+        return {
+            **alert,
+            "aircraft": [
+                side if side["party"] == viewer_party else _without_guidance(side)
+                for side in sides
+            ],
+        }
     return {
         **alert,
         "aircraft": [
@@ -164,6 +171,15 @@ def alert_view(
             for side in sides
         ],
     }
+
+
+def _without_guidance(side: dict[str, Any]) -> dict[str, Any]:
+    """Another party's aircraft without the guidance computed for its party.
+
+    >>> _without_guidance({"party": "b", "id": "B1", "guidance": {}})
+    {'party': 'b', 'id': 'B1'}
+    """
+    return {k: v for k, v in side.items() if k != "guidance"}
 
 
 def incident_view(

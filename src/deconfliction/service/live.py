@@ -37,7 +37,12 @@ import numpy as np
 from sqlalchemy import Connection, Engine, select
 
 from deconfliction.domain import geodesy
-from deconfliction.domain.alert_tracker import Alert, AlertEventKind, AlertTracker
+from deconfliction.domain.alert_tracker import (
+    Alert,
+    AlertEvent,
+    AlertEventKind,
+    AlertTracker,
+)
 from deconfliction.domain.conformance import (
     ConformanceMonitor,
     PositionStream,
@@ -58,6 +63,7 @@ from deconfliction.service import (
     hotline,
     incidents,
     leadership,
+    live_guidance,
     live_resume,
     protocols,
 )
@@ -563,17 +569,32 @@ class LiveDetection:
         }
         index = {str(k): i for i, k in enumerate(states.ids)}
         events_ = self._tracker.update(now_t_s, states, conflicts)
+        guidance = self._guidance(states, events_, now_t_s)
         for event in events_:
             cleared = event.kind is AlertEventKind.CLEARED
             self._save_alert(
                 conn,
                 event.alert,
-                (states, index, tin),
+                (states, index, tin, guidance),
                 f"alert.{event.kind.value}",
                 now_t_s,
                 cleared=cleared,
             )
         return len(events_)
+
+    def _guidance(
+        self, states: AircraftStates, events_: list[AlertEvent], now_t_s: float
+    ) -> dict[str, dict[str, Any]]:
+        """Guidance for the own aircraft of the alerts raised or updated (#17.5)."""
+        assert self._tracker is not None and self._protocol is not None
+        return live_guidance.alert_guidance(
+            self._protocol.guidance.config,
+            protocols.sharing_of(self._protocol),
+            states,
+            [e.alert for e in events_ if e.kind is not AlertEventKind.CLEARED],
+            self._tracker.active(),
+            now_t_s,
+        )
 
     def _flush_alerts(self, conn: Connection, now_t_s: float) -> None:
         """Write the alert changes noted since the last flush, in batches."""
@@ -584,7 +605,12 @@ class LiveDetection:
         self,
         conn: Connection,
         alert: Alert,
-        context: tuple[AircraftStates, dict[str, int], dict[tuple[str, str], float]]
+        context: tuple[
+            AircraftStates,
+            dict[str, int],
+            dict[tuple[str, str], float],
+            dict[str, dict[str, Any]],
+        ]
         | None,
         event_type: str,
         now_t_s: float,
@@ -604,7 +630,7 @@ class LiveDetection:
                 "alt_ft": round(alt, 1),
             }
             if context is not None and key in context[1]:
-                states, index, _ = context
+                states, index, _, guidance = context
                 i = index[key]
                 gs, trk, vs = (
                     float(states.gs_kt[i]),
@@ -624,6 +650,8 @@ class LiveDetection:
                         "alt_ft": round(alt + vs * alert.tcpa_s / S_PER_MIN, 1),
                     },
                 )
+                if not cleared and key in guidance:
+                    side["guidance"] = guidance[key]
             else:
                 side["cpa"] = {
                     "lat_deg": round(lat, 6),

@@ -14,6 +14,10 @@ aircraft in an alert.
 
 ``eligible_own`` restricts the ownships (e.g. to one party's aircraft: a party gets
 guidance for its own aircraft only).
+
+:func:`reach_pairs` and :func:`ownship_bands` serve the live server, which knows its
+ownships already (its own aircraft in an alert) and chooses, per ownship, which
+traffic it may compute against (what that ownship's party may see).
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from deconfliction.domain.broadphase import candidate_pairs
 from deconfliction.domain.daa.alerting import PairAlerts, level_thresholds, n_levels
 from deconfliction.domain.daa.bands import DimensionBands
 from deconfliction.domain.daa.config import DaaConfig
-from deconfliction.domain.daa.picture import StepStates, alert, assess
-from deconfliction.domain.model import BoolArray, IntArray
+from deconfliction.domain.daa.picture import Assessment, StepStates, alert, assess
+from deconfliction.domain.model import BoolArray, FloatArray, IntArray
 from deconfliction.units import M_PER_FT, MPS_PER_FPM, MPS_PER_KT
 
 
@@ -91,24 +95,7 @@ def guidance(
     if eligible_own is not None:
         alerting_own = alerting_own[eligible_own[alerting_own]]
     ownships = np.unique(alerting_own)
-    # Traffic within manoeuvre reach of each ownship.
-    reach_m = (
-        config.max_hs_kt * MPS_PER_KT + float(gs.max(initial=0.0))
-    ) * config.lookahead_s + d_m * 2.0
-    tree = cKDTree(pos)
-    found: Any = (
-        tree.query_ball_point(pos[ownships], r=reach_m) if ownships.size else []
-    )
-    near: list[list[int]] = [list(x) for x in found]
-    counts = np.array([len(x) for x in near], dtype=np.int64)
-    b_own = np.repeat(ownships, counts)
-    b_traffic = (
-        np.concatenate([np.asarray(x, dtype=np.int64) for x in near])
-        if len(near)
-        else np.zeros(0, dtype=np.int64)
-    )
-    keep = b_own != b_traffic
-    b_own, b_traffic = b_own[keep], b_traffic[keep]
+    b_own, b_traffic = _within(pos, ownships, _reach_m(config, gs, d_m))
     b_level = _levels_for(own, traffic, alerts.raw_level, b_own, b_traffic, n)
     result = assess(
         config,
@@ -121,6 +108,85 @@ def guidance(
     )
     return TheatreGuidance(
         own=own, traffic=traffic, alerts=alerts, ownships=ownships, bands=result.bands
+    )
+
+
+def _reach_m(config: DaaConfig, gs_mps: FloatArray, dthr_m: float) -> float:
+    """How far traffic may be and still matter to an ownship's manoeuvres."""
+    fastest_mps = float(gs_mps.max(initial=0.0))
+    return (config.max_hs_kt * MPS_PER_KT + fastest_mps) * config.lookahead_s + (
+        dthr_m * 2.0
+    )
+
+
+def _within(
+    pos_m: FloatArray, ownships: IntArray, reach_m: float
+) -> tuple[IntArray, IntArray]:
+    """(ownship, traffic) pairs within ``reach_m`` of each other (KD-tree)."""
+    tree = cKDTree(pos_m)
+    found: Any = (
+        tree.query_ball_point(pos_m[ownships], r=reach_m) if ownships.size else []
+    )
+    near: list[list[int]] = [list(x) for x in found]
+    counts = np.array([len(x) for x in near], dtype=np.int64)
+    b_own = np.repeat(ownships, counts)
+    b_traffic = (
+        np.concatenate([np.asarray(x, dtype=np.int64) for x in near])
+        if len(near)
+        else np.zeros(0, dtype=np.int64)
+    )
+    keep = b_own != b_traffic
+    return b_own[keep], b_traffic[keep]
+
+
+def reach_pairs(
+    config: DaaConfig, states: StepStates, ownships: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Every (ownship, traffic) pair of a WGS-84 picture close enough for the
+    traffic to matter to the ownship's bands: within what both can fly in the
+    lookahead plus twice the largest DTHR (beyond, no candidate can reach it).
+
+    >>> from deconfliction.domain.daa.config import _MINIMAL, parse_conf
+    >>> states = StepStates(
+    ...     lat_deg=np.array([35.0, 35.0, 40.0]),
+    ...     lon_deg=np.array([36.0, 36.1, 36.0]),
+    ...     x_m=np.zeros(3), y_m=np.zeros(3),
+    ...     alt_ft=np.full(3, 20000.0), trk_deg=np.zeros(3),
+    ...     gs_kt=np.full(3, 300.0), vs_fpm=np.zeros(3),
+    ...     alerter=np.zeros(3, dtype=np.int64),
+    ... )
+    >>> config = parse_conf(_MINIMAL, "x.conf")
+    >>> own, traffic = reach_pairs(config, states, np.array([0]))
+    >>> own.tolist(), traffic.tolist()
+    ([0], [1])
+    """
+    geodesy.check_latitudes(states.lat_deg)
+    pos = geodesy.ecef_surface_m(states.lat_deg, states.lon_deg)
+    top_ft = float(states.alt_ft.max(initial=0.0))
+    d_m, _, _ = _largest_volume(config, max(top_ft, 50_000.0))
+    gs = states.gs_kt * MPS_PER_KT
+    return _within(pos, np.asarray(ownships, dtype=np.int64), _reach_m(config, gs, d_m))
+
+
+def ownship_bands(
+    config: DaaConfig,
+    states: StepStates,
+    ownships: IntArray,
+    own: IntArray,
+    traffic: IntArray,
+    sample_s: float = 4.0,
+) -> Assessment:
+    """Bands of each of ``ownships`` against only the pairs ``(own[k],
+    traffic[k])`` given (the caller chooses the traffic each ownship may be
+    computed against); an ownship with no pair gets bands free of traffic. Each
+    pair's alert level (raw, this step) picks its early alerting times."""
+    return assess(
+        config,
+        states,
+        np.asarray(own, dtype=np.int64),
+        np.asarray(traffic, dtype=np.int64),
+        ownships=np.unique(np.asarray(ownships, dtype=np.int64)),
+        sample_s=sample_s,
     )
 
 
