@@ -107,11 +107,11 @@ def gather(
         # lines, zones or parties (its report is its own data on a blank map).
         protocol = None
     sharing = (
-        Sharing(SharingLevel.FULL, frozenset(registered))
+        Sharing.one(SharingLevel.FULL, frozenset(registered))
         if viewer is None
         else protocols.current_sharing(conn)
     )
-    level = SharingLevel.FULL if viewer is None else sharing.for_party(viewer)
+    level = SharingLevel.FULL if viewer is None else sharing.own_level(viewer)
     stale_s = protocol.stale_after_s if protocol else DEFAULT_STALE_S
 
     names = list(protocol.parties) if protocol else []
@@ -347,7 +347,7 @@ def _incidents(
         ).all()
         # The operator sees each incident as its own party does at ``full``, with
         # every registered party shown.
-        everyone = Sharing(
+        everyone = Sharing.one(
             SharingLevel.FULL, frozenset(conn.execute(select(parties.c.id)).scalars())
         )
         views = [

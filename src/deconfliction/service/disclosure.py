@@ -1,8 +1,11 @@
 """Disclosure: what each party may see of the others. The security boundary.
 
 Every object that leaves the server (API responses and stream events) passes through
-one of the ``*_view`` functions here, with the sharing level of the protocol in
-effect. A view returns None when the party may not see the object at all; the API
+one of the ``*_view`` functions here, with the agreements in effect (``Sharing``).
+Several agreements may be in effect at once between different sets of parties; a
+pair of parties is under at most one, and what a party sees of another is decided
+by the agreement binding the two (:meth:`Sharing.between`), at that agreement's
+level. A view returns None when the party may not see the object at all; the API
 then answers exactly as if the object did not exist.
 
 Sharing levels, in increasing order (``domain.protocol.SharingLevel``):
@@ -16,14 +19,16 @@ Sharing levels, in increasing order (``domain.protocol.SharingLevel``):
 * ``full``: also the others' live tracks, and alerts and incidents unreduced.
 
 A party always sees its own aircraft and its own objects in full, at every level.
-Of a party the protocol does not name, nobody else sees anything at any level: its
-aircraft are stored but kept out of detection (``service.live``), and every view
-here drops them too.
+Of a party no agreement binds with it, a party sees nothing at any level (even when
+both are bound with a third): its aircraft are kept out of detection against the
+party's (``service.live``), and every view here drops them too. An object that
+involves several other parties is shown at the least of the viewer's levels with
+each (:func:`level_with`), and not at all if one of them is bound to it by none.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from deconfliction.domain.protocol import SharingLevel
@@ -44,95 +49,206 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
-class Sharing:
-    """The sharing in effect: its level, and the parties bound by the protocol.
-
-    A party the protocol does not name gets ``zones`` whatever the level: it sees
-    its own data and nothing of anyone else. ``history`` holds every period a
-    version was in effect (None where it is not known: the level then applies to
-    data of any time), for :meth:`as_recorded`.
-    """
+class Agreement:
+    """One agreement in effect: its sharing level and the parties it binds."""
 
     level: SharingLevel
-    parties: frozenset[str] = field(default_factory=frozenset)
+    parties: frozenset[str]
+
+    def binds(self, p: str, q: str) -> bool:
+        """Whether both ``p`` and ``q`` are parties of this agreement."""
+        return p in self.parties and q in self.parties
+
+
+def _lesser(a: SharingLevel, b: SharingLevel) -> SharingLevel:
+    return a if a.rank <= b.rank else b
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """The agreements in effect, each with its level and parties.
+
+    Several agreements may be in effect at once between different parties, but a
+    pair of parties is under at most one of them (``service.protocols``): what
+    ``p`` sees of ``q`` is decided by the agreement binding both
+    (:meth:`between`), and with none, nothing. ``history`` holds every period a
+    version was in effect (None where it is not known: the levels now then apply
+    to data of any time); ``recorded_t_s`` (set by :meth:`as_recorded`) is the time
+    the data in question was recorded.
+    """
+
+    agreements: tuple[Agreement, ...] = ()
     history: tuple[Period, ...] | None = None
+    recorded_t_s: float | None = None
+
+    @classmethod
+    def one(
+        cls,
+        level: SharingLevel,
+        parties: frozenset[str] = frozenset(),
+        history: tuple[Period, ...] | None = None,
+    ) -> Sharing:
+        """The sharing of a single agreement (none if ``parties`` is empty).
+
+        >>> Sharing.one(SharingLevel.FULL, frozenset("ab")).between("a", "b").value
+        'full'
+        """
+        agreements = (Agreement(level, parties),) if parties else ()
+        return cls(agreements, history)
+
+    @property
+    def parties(self) -> frozenset[str]:
+        """Every party bound by some agreement in effect."""
+        return frozenset().union(*(a.parties for a in self.agreements))
+
+    def partners_of(self, party: str) -> frozenset[str]:
+        """The parties under an agreement with ``party`` (not itself).
+
+        >>> two = Sharing((Agreement(SharingLevel.FULL, frozenset("ab")),
+        ...                Agreement(SharingLevel.FULL, frozenset("bc"))))
+        >>> sorted(two.partners_of("b")), sorted(two.partners_of("a"))
+        (['a', 'c'], ['b'])
+        """
+        found: frozenset[str] = frozenset()
+        for a in self.agreements:
+            if party in a.parties:
+                found |= a.parties
+        return found - {party}
 
     def as_recorded(self, t_s: float) -> Sharing:
-        """The sharing that applies to data recorded at ``t_s``: the lesser of the
-        sharing then and now (a level raised later does not reach back to what was
-        recorded under a lower one; one lowered since applies to it too). Nothing
-        is shared of a time no protocol was in effect.
+        """The sharing that applies to data recorded at ``t_s``: per pair, the
+        lesser of the level then and now (a level raised later does not reach back
+        to what was recorded under a lower one; one lowered since applies to it
+        too). Nothing is shared between two parties of a time no agreement bound
+        them.
 
-        >>> zones_then_full = Sharing(
+        >>> ab = frozenset("ab")
+        >>> zones_then_full = Sharing.one(
         ...     SharingLevel.FULL,
-        ...     frozenset("ab"),
+        ...     ab,
         ...     (
-        ...         Period(0.0, 100.0, SharingLevel.ZONES, frozenset("ab")),
-        ...         Period(100.0, None, SharingLevel.FULL, frozenset("ab")),
+        ...         Period(0.0, 100.0, SharingLevel.ZONES, ab),
+        ...         Period(100.0, None, SharingLevel.FULL, ab),
         ...     ),
         ... )
-        >>> zones_then_full.as_recorded(99.9).level.value
+        >>> zones_then_full.as_recorded(99.9).between("a", "b").value
         'zones'
-        >>> zones_then_full.as_recorded(100.0).level.value
+        >>> zones_then_full.as_recorded(100.0).between("a", "b").value
         'full'
-        >>> zones_then_full.as_recorded(-1.0).parties
-        frozenset()
+        >>> zones_then_full.as_recorded(-1.0).between("a", "b") is None
+        True
         """
         if self.history is None:
             return self
-        then = next((p for p in self.history if p.holds(t_s)), None)
-        if then is None:
-            return Sharing(SharingLevel.ZONES, frozenset(), self.history)
-        lesser = min(self.level, then.level, key=lambda level: level.rank)
-        return Sharing(lesser, self.parties & then.parties, self.history)
+        return Sharing(self.agreements, self.history, t_s)
 
-    def for_party(self, party: str) -> SharingLevel:
-        """The level that applies to what ``party`` is shown.
+    def between(self, viewer: str, owner: str) -> SharingLevel | None:
+        """The level at which ``viewer`` is shown data of ``owner``: ``full`` for
+        its own, the level of the agreement binding both (as recorded, see
+        :meth:`as_recorded`), or None when no agreement binds them.
 
-        >>> Sharing(SharingLevel.FULL, frozenset({"a"})).for_party("b").value
+        >>> two = Sharing((Agreement(SharingLevel.CONFLICTS, frozenset("ab")),
+        ...                Agreement(SharingLevel.FULL, frozenset("bc"))))
+        >>> two.between("a", "b").value, two.between("c", "b").value
+        ('conflicts', 'full')
+        >>> two.between("a", "c") is None
+        True
+        """
+        if viewer == owner:
+            return SharingLevel.FULL
+        now = next((a.level for a in self.agreements if a.binds(viewer, owner)), None)
+        if now is None or self.recorded_t_s is None or self.history is None:
+            return now
+        t_s = self.recorded_t_s
+        then = next(
+            (
+                p.level
+                for p in self.history
+                if p.holds(t_s) and viewer in p.parties and owner in p.parties
+            ),
+            None,
+        )
+        return None if then is None else _lesser(now, then)
+
+    def own_level(self, party: str) -> SharingLevel:
+        """The level at which ``party`` is shown what concerns only itself and
+        what detection found between its own aircraft: that of its widest
+        agreement (``zones`` under none; as recorded, see :meth:`as_recorded`).
+
+        >>> Sharing.one(SharingLevel.FULL, frozenset({"a"})).own_level("b").value
         'zones'
         """
-        return self.level if party in self.parties else SharingLevel.ZONES
+        levels = [
+            level
+            for a in self.agreements
+            if party in a.parties
+            for level in [self._recorded(a, party)]
+            if level is not None
+        ]
+        return max(levels, key=lambda level: level.rank, default=SharingLevel.ZONES)
+
+    def _recorded(self, agreement: Agreement, party: str) -> SharingLevel | None:
+        if self.recorded_t_s is None or self.history is None:
+            return agreement.level
+        t_s = self.recorded_t_s
+        then = [p.level for p in self.history if p.holds(t_s) and party in p.parties]
+        if not then:
+            return None
+        return _lesser(agreement.level, max(then, key=lambda level: level.rank))
 
 
-NOTHING_SHARED = Sharing(SharingLevel.ZONES)
+NOTHING_SHARED = Sharing()
 
 
 def _shown_to(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
     """Whether anything of ``owner_party`` may be shown to ``viewer_party`` at all:
-    its own, or a party the protocol names (an outsider's data is shown to nobody
-    else, whatever the level).
+    its own, or a party an agreement binds with it (another party's data is shown
+    to nobody else, whatever the level).
 
-    >>> _shown_to("a", "c", Sharing(SharingLevel.FULL, frozenset("ab")))
+    >>> _shown_to("a", "c", Sharing.one(SharingLevel.FULL, frozenset("ab")))
     False
     """
-    return viewer_party == owner_party or owner_party in sharing.parties
+    return sharing.between(viewer_party, owner_party) is not None
+
+
+def _allows(
+    viewer_party: str, owner_party: str, sharing: Sharing, needed: SharingLevel
+) -> bool:
+    level = sharing.between(viewer_party, owner_party)
+    return level is not None and level.allows(needed)
 
 
 def tracks_visible(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
     """Whether ``viewer_party`` may see live tracks of ``owner_party``.
 
-    >>> tracks_visible("a", "b", Sharing(SharingLevel.PLANS, frozenset("ab")))
+    >>> tracks_visible("a", "b", Sharing.one(SharingLevel.PLANS, frozenset("ab")))
     False
     >>> tracks_visible("a", "a", NOTHING_SHARED)
     True
-    >>> tracks_visible("a", "c", Sharing(SharingLevel.FULL, frozenset("ab")))
+    >>> tracks_visible("a", "c", Sharing.one(SharingLevel.FULL, frozenset("ab")))
     False
     """
-    level = sharing.for_party(viewer_party)
-    return viewer_party == owner_party or (
-        level.allows(SharingLevel.FULL)
-        and _shown_to(viewer_party, owner_party, sharing)
-    )
+    return _allows(viewer_party, owner_party, sharing, SharingLevel.FULL)
 
 
 def plans_visible(viewer_party: str, owner_party: str, sharing: Sharing) -> bool:
     """Whether ``viewer_party`` may see planned operations of ``owner_party``."""
-    level = sharing.for_party(viewer_party)
-    return viewer_party == owner_party or (
-        level.allows(SharingLevel.PLANS)
-        and _shown_to(viewer_party, owner_party, sharing)
-    )
+    return _allows(viewer_party, owner_party, sharing, SharingLevel.PLANS)
+
+
+def level_with(
+    viewer_party: str, parties: list[str], sharing: Sharing
+) -> SharingLevel | None:
+    """The level at which ``viewer_party`` sees an object involving ``parties``:
+    the least of its levels with each other party (None if one of them is under
+    no agreement with it), or its own level if there is no other party."""
+    others = [p for p in dict.fromkeys(parties) if p != viewer_party]
+    if not others:
+        return sharing.own_level(viewer_party)
+    levels = [sharing.between(viewer_party, p) for p in others]
+    if any(level is None for level in levels):
+        return None
+    return min((level for level in levels if level is not None), key=lambda lv: lv.rank)
 
 
 def _reduce_aircraft(side: dict[str, Any], point_key: str) -> dict[str, Any]:
@@ -148,12 +264,12 @@ def alert_view(
     ``alert["aircraft"]`` holds the two sides, each a dict with at least ``party``
     and ``cpa`` (the position at the closest approach).
     """
-    level = sharing.for_party(viewer_party)
     sides: list[dict[str, Any]] = alert["aircraft"]
     involved = any(side["party"] == viewer_party for side in sides)
-    if not involved or not level.allows(SharingLevel.CONFLICTS):
+    if not involved:
         return None
-    if not all(_shown_to(viewer_party, side["party"], sharing) for side in sides):
+    level = level_with(viewer_party, [side["party"] for side in sides], sharing)
+    if level is None or not level.allows(SharingLevel.CONFLICTS):
         return None
     if level.allows(SharingLevel.FULL):
         # A party's manoeuvre guidance is its own at every level (#17.5).
@@ -199,15 +315,15 @@ def incident_view(
     recorded_t_s = incident.get("created_t_s", incident.get("start_t_s"))
     if recorded_t_s is not None:
         sharing = sharing.as_recorded(recorded_t_s)
-    level = sharing.for_party(viewer_party)
     has_own_aircraft = any(
         side["party"] == viewer_party for side in incident["aircraft"]
     )
     if not has_own_aircraft and viewer_party not in incident["involved"]:
         return None
-    if not all(
-        _shown_to(viewer_party, side["party"], sharing) for side in incident["aircraft"]
-    ):
+    level = level_with(
+        viewer_party, [side["party"] for side in incident["aircraft"]], sharing
+    )
+    if level is None:
         return None
     if level.allows(SharingLevel.FULL):
         return incident

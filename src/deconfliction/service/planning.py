@@ -352,14 +352,28 @@ def _rebuild(item: dict[str, Any]) -> VolumeConflict | ZoneConflict | LineConfli
     return conflict
 
 
+def _parties_of(conflict: VolumeConflict | ZoneConflict | LineConflict) -> list[str]:
+    """The parties a planning conflict concerns."""
+    if isinstance(conflict, VolumeConflict):
+        return [conflict.party, conflict.other_party]
+    if isinstance(conflict, ZoneConflict):
+        return [conflict.party, conflict.zone_owner]
+    return [conflict.party, *conflict.line_parties]
+
+
 def _views_of_check(
     check: dict[str, Any], viewer: str, sharing: disclosure.Sharing
 ) -> list[dict[str, Any]]:
-    level = sharing.for_party(viewer)
     out: list[dict[str, Any]] = []
     for group in ("operations", "zones", "lines"):
         for item in check.get(group, []):
-            view = redact_for(viewer, _rebuild(item), level)
+            conflict = _rebuild(item)
+            # Per pair: the level of the agreement binding the viewer with the
+            # other parties of this conflict; none binding them, nothing.
+            level = disclosure.level_with(viewer, _parties_of(conflict), sharing)
+            if level is None:
+                continue
+            view = redact_for(viewer, conflict, level)
             if view is not None:
                 out.append(conflict_view_to_json(view))
     return out
@@ -405,7 +419,7 @@ def _view(
     if not own and not disclosure.plans_visible(viewer, row.party_id, sharing):
         return None
     check = json.loads(row.check_json)
-    level = sharing.for_party(viewer)
+    level = sharing.between(viewer, row.party_id)
     view: dict[str, Any] = {
         "id": row.id,
         "party": row.party_id,
@@ -424,7 +438,7 @@ def _view(
     }
     if own:
         view["ovn"] = row.ovn
-    if own or level.allows(SharingLevel.FULL):
+    if own or (level is not None and level.allows(SharingLevel.FULL)):
         view["aircraft"] = json.loads(row.aircraft_json)
     return view
 
@@ -438,7 +452,7 @@ def _publish(
 ) -> None:
     row = _row(conn, row_id)
     sharing = protocols.current_sharing(conn)
-    audience = set(sharing.parties) | {row.party_id}
+    audience = set(sharing.partners_of(row.party_id)) | {row.party_id}
     per_party = {}
     for party in audience:
         view = _view(conn, row, party, sharing)

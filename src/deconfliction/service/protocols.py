@@ -30,7 +30,12 @@ from deconfliction.errors import (
 )
 from deconfliction.service import events
 from deconfliction.service.auth import Principal
-from deconfliction.service.disclosure import NOTHING_SHARED, Period, Sharing
+from deconfliction.service.disclosure import (
+    NOTHING_SHARED,
+    Agreement,
+    Period,
+    Sharing,
+)
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import parties, protocol_acceptances, protocol_versions
 
@@ -327,6 +332,30 @@ def in_effect(conn: Connection) -> ProtocolVersion | None:
     return effective[-1] if effective else None
 
 
+def agreements_in_effect(conn: Connection) -> list[ProtocolVersion]:
+    """Every version in effect, oldest first: agreements between different sets
+    of parties, no two binding the same pair of parties."""
+    return _in_effect_versions(conn)
+
+
+def agreements_of(conn: Connection, party: str) -> list[ProtocolVersion]:
+    """The versions in effect that name ``party``, oldest first."""
+    return [v for v in _in_effect_versions(conn) if party in v.protocol.parties]
+
+
+def agreement_between(conn: Connection, p: str, q: str) -> ProtocolVersion | None:
+    """The version in effect binding both ``p`` and ``q`` (at most one), or None.
+    For ``p == q``: the first agreement naming it."""
+    return next(
+        (
+            v
+            for v in _in_effect_versions(conn)
+            if p in v.protocol.parties and q in v.protocol.parties
+        ),
+        None,
+    )
+
+
 def accepted_by_party(conn: Connection, party_id: str) -> list[ProtocolVersion]:
     """Every version ``party_id`` proposed or accepted, oldest first (a node
     trusts the nodes these name)."""
@@ -371,10 +400,10 @@ def get_visible(
 
 
 def sharing_of(protocol: Protocol | None) -> Sharing:
-    """What a protocol shares, and with whom; nothing without a protocol."""
+    """What one protocol shares, and with whom; nothing without a protocol."""
     if protocol is None:
         return NOTHING_SHARED
-    return Sharing(protocol.sharing, frozenset(protocol.parties))
+    return Sharing.one(protocol.sharing, frozenset(protocol.parties))
 
 
 def sharing_history(conn: Connection) -> tuple[Period, ...]:
@@ -403,11 +432,18 @@ def sharing_history(conn: Connection) -> tuple[Period, ...]:
 def with_history(conn: Connection, sharing: Sharing) -> Sharing:
     """``sharing`` with the store's history of sharing, so that data is shown as it
     was shared when recorded (``Sharing.as_recorded``)."""
-    return Sharing(sharing.level, sharing.parties, sharing_history(conn))
+    return Sharing(sharing.agreements, sharing_history(conn))
 
 
 def current_sharing(conn: Connection) -> Sharing:
-    """The sharing in effect (nothing is shared when no protocol is in effect),
-    with its history."""
-    effective = in_effect(conn)
-    return with_history(conn, sharing_of(effective.protocol if effective else None))
+    """The sharing of every agreement in effect (nothing is shared between two
+    parties no agreement binds), with its history."""
+    return with_history(
+        conn,
+        Sharing(
+            tuple(
+                Agreement(v.protocol.sharing, frozenset(v.protocol.parties))
+                for v in agreements_in_effect(conn)
+            )
+        ),
+    )

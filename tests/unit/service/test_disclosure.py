@@ -9,6 +9,8 @@ import pytest
 from deconfliction.domain.protocol import SharingLevel
 from deconfliction.service.disclosure import (
     NOTHING_SHARED,
+    Agreement,
+    Period,
     Sharing,
     alert_view,
     incident_view,
@@ -20,7 +22,7 @@ PARTIES = frozenset({"blue", "red"})
 
 
 def sharing(level: str) -> Sharing:
-    return Sharing(SharingLevel(level), PARTIES)
+    return Sharing.one(SharingLevel(level), PARTIES)
 
 
 ALERT: dict[str, Any] = {
@@ -156,3 +158,100 @@ class TestNonconformanceView:
         assert full == NONCONFORMANCE
         own = incident_view("red", NONCONFORMANCE, sharing("zones"))
         assert own is not None and own["aircraft"][0]["id"] == "R1"
+
+
+# -- several agreements at once: a-b under conflicts beside b-c under full ------------
+
+AB = frozenset({"a", "b"})
+BC = frozenset({"b", "c"})
+TWO = Sharing((Agreement(SharingLevel.CONFLICTS, AB), Agreement(SharingLevel.FULL, BC)))
+
+
+def _side(party: str, aircraft: str) -> dict[str, Any]:
+    return {"party": party, "id": aircraft, "gs_kt": 400, "cpa": {"lat_deg": 1.0}}
+
+
+def _alert(p: str, q: str) -> dict[str, Any]:
+    return {"id": f"{p}{q}", "aircraft": [_side(p, p.upper()), _side(q, q.upper())]}
+
+
+class TestSeveralAgreements:
+    def test_each_pair_sees_at_its_own_level(self) -> None:
+        assert TWO.between("a", "b") is SharingLevel.CONFLICTS
+        assert TWO.between("b", "a") is SharingLevel.CONFLICTS
+        assert TWO.between("c", "b") is SharingLevel.FULL
+        assert TWO.between("a", "c") is None
+        assert TWO.between("c", "a") is None
+
+    def test_tracks(self) -> None:
+        assert tracks_visible("c", "b", TWO) is True
+        assert tracks_visible("b", "c", TWO) is True
+        assert tracks_visible("a", "b", TWO) is False
+        assert tracks_visible("b", "a", TWO) is False
+        assert tracks_visible("a", "c", TWO) is False
+        assert tracks_visible("c", "a", TWO) is False
+
+    def test_plans(self) -> None:
+        assert plans_visible("c", "b", TWO) is True
+        assert plans_visible("a", "b", TWO) is False
+        assert plans_visible("a", "c", TWO) is False
+
+    def test_alert_between_a_and_b_reduced_for_both(self) -> None:
+        seen = alert_view("a", _alert("a", "b"), TWO)
+        assert seen is not None
+        assert seen["aircraft"][1] == {"party": "b", "cpa": {"lat_deg": 1.0}}
+        seen_by_b = alert_view("b", _alert("a", "b"), TWO)
+        assert seen_by_b is not None
+        assert "id" not in seen_by_b["aircraft"][0]
+
+    def test_alert_between_b_and_c_in_full(self) -> None:
+        assert alert_view("c", _alert("b", "c"), TWO) == _alert("b", "c")
+        assert alert_view("a", _alert("b", "c"), TWO) is None
+
+    def test_alert_between_a_and_c_shown_to_nobody(self) -> None:
+        for viewer in "abc":
+            assert alert_view(viewer, _alert("a", "c"), TWO) is None
+
+    def test_incident_of_c_not_shown_to_a(self) -> None:
+        violation = {
+            **VIOLATION,
+            "party_id": "c",
+            "involved": ["a"],
+            "aircraft": [{"party": "c", "id": "C1", "point": {"lat_deg": 1.0}}],
+            "evidence": {"tracks": {}},
+        }
+        assert incident_view("a", violation, TWO) is None
+        assert incident_view("c", violation, TWO) is not None
+
+    def test_incident_involving_b_and_c_not_shown_to_a(self) -> None:
+        loss = {
+            "id": 2,
+            "kind": "loss_of_separation",
+            "party_id": "b",
+            "involved": ["a", "b", "c"],
+            "aircraft": [
+                {"party": "b", "id": "B1", "point": {}},
+                {"party": "c", "id": "C1", "point": {}},
+            ],
+            "evidence": {"tracks": {}},
+        }
+        assert incident_view("a", loss, TWO) is None
+        assert incident_view("b", loss, TWO) == loss
+
+    def test_partners(self) -> None:
+        assert TWO.partners_of("b") == {"a", "c"}
+        assert TWO.partners_of("a") == {"b"}
+        assert TWO.partners_of("d") == frozenset()
+
+    def test_as_recorded_per_pair(self) -> None:
+        history = (
+            Period(0.0, None, SharingLevel.CONFLICTS, AB),
+            Period(0.0, 100.0, SharingLevel.ZONES, BC),
+            Period(100.0, None, SharingLevel.FULL, BC),
+        )
+        shared = Sharing(TWO.agreements, history)
+        assert shared.as_recorded(99.9).between("c", "b") is SharingLevel.ZONES
+        assert shared.as_recorded(100.0).between("c", "b") is SharingLevel.FULL
+        assert shared.as_recorded(50.0).between("a", "b") is SharingLevel.CONFLICTS
+        assert shared.as_recorded(-0.1).between("a", "b") is None
+        assert shared.as_recorded(150.0).between("a", "c") is None
