@@ -181,8 +181,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(module.router)
     if ctx.federation is not None:
         from deconfliction.api.routes import federation as federation_routes
+        from deconfliction.api.routes import federation_hotline
 
         app.include_router(federation_routes.router)
+        app.include_router(federation_hotline.router)
     app.include_router(stream_router)
     app.include_router(console_routes.router)
     app.add_middleware(TextGuard)  # inside BodySizeLimit: reads a bounded body

@@ -52,13 +52,25 @@ def verify(
     ] = None,
     token: TokenOpt = None,
     checkpoints: CheckpointsOpt = None,
+    node: Annotated[
+        Path | None,
+        typer.Option(
+            help="A node's directory: check the hotline records it holds in common "
+            "with its peers (its store unless --database) and the equivocations it "
+            "found."
+        ),
+    ] = None,
 ) -> None:
     """Check the whole chain and every signature, and that the messages, receipts
     and suspensions the API serves are what the chain says; name the first entry
     that fails. With --against, a party checks the server's record from outside,
-    against the checkpoints and keys it kept."""
+    against the checkpoints and keys it kept. With --node, a node's common records
+    with its peers."""
     if against is not None:
         _verify_against(against, _token(token), checkpoints)
+        return
+    if node is not None:
+        _verify_node(node, None if database == DEFAULT_DATABASE_URL else database)
         return
     from deconfliction.hotline import record
     from deconfliction.service import hotline, keys, record_audit
@@ -99,6 +111,42 @@ def verify(
     stderr.print(
         f"record intact: {report.checked} entries, every signature valid, "
         "the messages, receipts and suspensions as recorded"
+    )
+
+
+def _verify_node(directory: Path, database: str | None) -> None:
+    from deconfliction.federation import hotline as fed_hotline
+    from deconfliction.federation.node_dir import load_node
+    from deconfliction.store import engine as store_engine
+
+    node = load_node(directory)
+    engine = store_engine.open_existing(database or node.database_url)
+    try:
+        with engine.connect() as conn:
+            found = fed_hotline.audit(conn, node)
+    finally:
+        engine.dispose()
+    for peer, author, report in found.chains:
+        if not report.ok:
+            _broken(
+                f"record with {peer}, chain of {author}, at entry "
+                f"{report.first_bad_seq}: {report.reason}",
+                exit_now=False,
+            )
+    for seen in found.equivocations:
+        _broken(
+            f"equivocation: the node of {seen['peer']} shows entry {seen['seq']} of "
+            f"{seen['author']}'s chain otherwise than this node ({seen['reason']}); "
+            "both versions kept (GET /v1/federation/hotline/equivocations)",
+            exit_now=False,
+        )
+    if not found.ok:
+        raise typer.Exit(EXIT_RECORD_BROKEN)
+    total = sum(r.checked for _, _, r in found.chains)
+    stderr.print(
+        f"common records intact: {total} entries in {len(found.chains)} chains, "
+        "every signature valid, no equivocation found",
+        markup=False,
     )
 
 

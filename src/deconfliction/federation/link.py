@@ -46,6 +46,7 @@ MIN_HELLO_TIMEOUT_S: float = 1.0
 PATHS: dict[str, str] = {
     "offer": "/v1/federation/offers",
     "acceptance": "/v1/federation/acceptances",
+    "hotline_entry": "/v1/federation/hotline/entries",
 }
 # Offers go before the receiver knows the sender: TLS pins the receiver only.
 WITHOUT_CLIENT_CERT: frozenset[str] = frozenset({"offer"})
@@ -320,6 +321,23 @@ class Federation:
                 continue
             self.send_queued(party)
             self.hello(party, timeout_s=max(interval_s, MIN_HELLO_TIMEOUT_S))
+            if self.is_up(party):
+                self._check_record(party)
+
+    def is_up(self, party: str) -> bool:
+        """Whether the last hello to the peer was answered."""
+        with self._lock:
+            state = self._links.get(party)
+            return state is not None and state.up is True
+
+    def _check_record(self, party: str) -> None:
+        """Compare the peer's signed checkpoint with the common hotline record."""
+        from deconfliction.federation import hotline
+
+        try:
+            hotline.check_peer(self, party)
+        except (httpx.HTTPError, certs.PinningError) as exc:
+            log.info("checkpoint of %s not fetched: %s", party, _short(exc))
 
 
 def _short(exc: Exception) -> str:

@@ -102,6 +102,41 @@ federation_outbox = Table(
     Index("ix_federation_outbox_pending", "peer", "sent_t_s", "id"),
 )
 
+# The hotline between nodes (federation/hotline.py): the common record of this
+# node and one peer, as two signed chains, one per author node (seq per chain).
+federation_record = Table(
+    "federation_record",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("peer", String(64), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("t_s", Float, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("body_json", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("signature", Text, nullable=False),
+    UniqueConstraint("peer", "author", "seq", name="uq_federation_record_entry"),
+)
+
+# Evidence of equivocation: the first entry of a chain on which this node's record
+# and a peer's signed checkpoint (and its copy of the entry) disagree.
+federation_equivocations = Table(
+    "federation_equivocations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("peer", String(64), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("detected_t_s", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("ours_json", Text, nullable=True),
+    Column("theirs_json", Text, nullable=True),
+    Column("checkpoint_json", Text, nullable=False),
+    UniqueConstraint("peer", "author", "seq", name="uq_federation_equivocations_seq"),
+)
+
 ingest_batches = Table(
     "ingest_batches",
     metadata,
