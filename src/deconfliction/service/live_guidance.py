@@ -79,9 +79,9 @@ def alert_guidance(
     party = np.asarray(states.party).astype(str)
     parties = sorted(set(party.tolist()))
     sees_alerts = {
-        p: sharing.for_party(p).allows(SharingLevel.CONFLICTS) for p in parties
+        p: sharing.own_level(p).allows(SharingLevel.CONFLICTS) for p in parties
     }
-    sees_all = {p: sharing.for_party(p).allows(SharingLevel.FULL) for p in parties}
+    sees_all = {p: sharing.own_level(p).allows(SharingLevel.FULL) for p in parties}
     ownships = sorted(
         {
             index[key]
