@@ -16,6 +16,17 @@ import { renderOperationForm, renderOperations, renderShape } from "./panels/ope
 import { renderProtocol } from "./panels/protocol.js";
 import { bindReport, closeReport, reportLanguageChanged, reportOpen, reportShown } from "./panels/report.js";
 import {
+  bindStatus,
+  loadFeeds,
+  loadLinks,
+  renderStatusButton,
+  renderStatusPanel,
+  STATUS_POLL_MS,
+  statusEvent,
+  statusPanelOpen,
+  toggleStatus,
+} from "./panels/status.js";
+import {
   alarmLevel,
   conflictPlaces,
   incidentMarkers,
@@ -82,6 +93,7 @@ const VIEWS = [
   ["shape", ["draw"], () => renderShape(ctx)],
   ["aircraft", ["tracks"], drawAircraft],
   ["countries", ["lang"], () => ctx.mapView?.setCountryNames((name) => label("country", name))],
+  ["status", ["feeds", "links", "me", "parties", "protocol", "lang"], renderStatus],
 ];
 
 const dirty = new Set();
@@ -117,6 +129,11 @@ function recolour() {
 function drawAircraft() {
   stats.tracksUpdateMs = ctx.mapView.setAircraft(store.state.tracks);
   stats.aircraft = store.state.tracks.size;
+}
+
+function renderStatus() {
+  renderStatusButton(ctx);
+  renderStatusPanel(ctx);
 }
 
 function toast(text, kind = "info") {
@@ -164,6 +181,8 @@ const loaders = {
   async tracks() {
     applyTracks(await ctx.api.get(`/v1/tracks?max_age_s=${TRACK_MAX_AGE_S}`));
   },
+  feeds: () => loadFeeds(ctx),
+  links: () => loadLinks(ctx),
 };
 
 async function refresh(what) {
@@ -205,6 +224,13 @@ async function seedTrail(a) {
 async function pollTracks() {
   await refresh("tracks");
   setTimeout(pollTracks, TRACKS_POLL_MS);
+}
+
+// Feeds and links come on the stream as they change; read in full now and then too
+// (a feed's lag grows without any event, and an event can be missed while offline).
+async function pollStatus() {
+  await Promise.all([refresh("feeds"), refresh("links")]);
+  setTimeout(pollStatus, STATUS_POLL_MS);
 }
 
 // -- the stream ------------------------------------------------------------------------------
@@ -287,6 +313,9 @@ function handleEvent(event) {
     refreshLater.operations();
   } else if (group === "protocol") {
     refreshLater.protocol();
+    refreshLater.feeds(); // stale_after_s is the protocol's
+  } else if (group === "feed" || event.type === "federation.link") {
+    statusEvent(ctx, event, isFresh(event));
   }
 }
 
@@ -347,6 +376,7 @@ function tick() {
   tickAlerts();
   tickMessages();
   ctx.mapView?.tick(now);
+  if (statusPanelOpen()) renderStatusPanel(ctx); // lag and silence grow by the second
   if (alarmLevel(store.state) === "warning" && performance.now() / 1000 - lastBeep > BEEP_EVERY_S) beep();
   const pending = pendingMessages(store.state);
   const counter = $("#counters");
@@ -449,6 +479,7 @@ function onKey(e) {
     if (ctx.mapView.drawState) ctx.mapView.cancelDraw();
     else if (reportOpen()) closeReport();
     toggleHelp(false);
+    toggleStatus(ctx, false);
     return;
   }
   if (typing) return;
@@ -540,12 +571,14 @@ async function startConsole() {
   renderMute();
   renderHelp();
   bindHotline(ctx);
+  bindStatus(ctx);
   redrawAll();
   await refresh("protocol");
   bindReport(ctx); // after a first answer from the server: "today" is the server's
   await refreshAll();
   connect();
   setTimeout(pollTracks, TRACKS_POLL_MS);
+  setTimeout(pollStatus, STATUS_POLL_MS);
   setInterval(tick, 1000);
   tick();
   document.body.dataset.ready = "1";

@@ -17,7 +17,9 @@
 //   lastFiled       the operation this console filed last (its check result), or null
 //   draw            {shape, drawing}: the outline drawn for a new operation
 //   tracks          Map "party/id" -> aircraft (position, trail)
+//   feeds, links    the feeds and node links the officer may see (feeds.js)
 
+import { feedReducers, feedsInitial } from "./feeds.js";
 import { flightLevel } from "./util.js";
 
 export const LEVEL_RANK = { conflict: 1, advisory: 2, warning: 3 };
@@ -40,6 +42,7 @@ export const initialState = {
   lastFiled: null,
   draw: { shape: null, drawing: false },
   tracks: new Map(),
+  ...feedsInitial,
 };
 
 const byId = (list) => new Map(list.map((x) => [x.id, x]));
@@ -140,4 +143,5 @@ export const reducers = {
   "draw/changed": (s, { shape, drawing }) => ({ draw: { shape: shape || null, drawing: !!drawing } }),
   "tracks/polled": (s, { points }) => ({ tracks: mergeTracks(s.tracks, points) }),
   "tracks/history": (s, { key, history }) => ({ tracks: seedTrail(s.tracks, key, history) }),
+  ...feedReducers,
 };
