@@ -193,6 +193,65 @@ class TestMessages:
         )
         assert ru["original_text"] == sent["text"]
 
+    @pytest.mark.parametrize(
+        ("kind", "facts", "words"),
+        [
+            (
+                MessageKind.MANOEUVRE_INTENTION,
+                {
+                    "alert_id": "9f3c2a",
+                    "aircraft_id": "VIPER11",
+                    "manoeuvre": "turn_right",
+                    "heading_deg": 95.0,
+                },
+                {
+                    "en": "will turn right to 095°",
+                    "ru": "выполнит правый разворот на курс 095°",
+                    "ar": "يميناً إلى الاتجاه",
+                },
+            ),
+            (
+                MessageKind.REQUEST_FOR_MANOEUVRE,
+                {"alert_id": "9f3c2a", "manoeuvre": "descend", "alt_ft": 23000.0},
+                {
+                    "en": "your aircraft descend to FL230",
+                    "ru": "выполнить снижение до эшелон 230",
+                    "ar": "نطلب أن تهبط طائرتكم إلى مستوى الطيران",
+                },
+            ),
+        ],
+    )
+    def test_manoeuvre_messages_read_and_acknowledged(
+        self,
+        desk: Desk,
+        kind: MessageKind,
+        facts: dict[str, Any],
+        words: dict[str, str],
+    ) -> None:
+        """#17.5: what we will do and what we ask of you, in each reader's language,
+        acknowledged like every message; the person who sent it decided."""
+        sent = _send(
+            desk, COALITION, kind=kind, facts=facts, text="", priority=Priority.FLASH
+        )
+        assert words["en"] in sent["text"]
+        assert "Decided by our duty officer" in sent["text"]
+        for lang in ("ru", "ar"):
+            shown = desk.run(
+                hotline.get_message,
+                desk.keys,
+                RUSSIA,
+                sent["id"],
+                desk.clock.now_t_s(),
+                lang,
+            )
+            assert words[lang] in shown["text"], shown["text"]
+            assert shown["dir"] == ("rtl" if lang == "ar" else "ltr")
+        acked = desk.run(
+            hotline.acknowledge, desk.keys, RUSSIA, sent["id"], desk.clock.now_t_s()
+        )
+        assert acked["receipts"][0]["acknowledged_t_s"] == T0
+        assert "hotline.acknowledged" in [e.type for e in desk.events_of("coalition")]
+
     def test_free_text_stays_as_written(self, desk: Desk) -> None:
         sent = _send(desk, RUSSIA, to="coalition", text="Прошу подтвердить.")
         shown = desk.run(

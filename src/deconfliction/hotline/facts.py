@@ -21,6 +21,7 @@ MAX_ABS_ALT_FT: Final = 200_000.0  # well above any aircraft; beyond is a unit m
 MAX_DISTANCE_NM: Final = 10_800.0  # half the Earth's circumference
 MAX_DURATION_S: Final = 366 * 86_400.0  # a violation or a notice lasts under a year
 MAX_COUNT: Final = 1_000_000
+MAX_SPEED_KT: Final = 2_000.0  # above any aircraft's ground speed: a unit mistake
 DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -132,3 +133,5 @@ LON = real(-180.0, 180.0)
 ALT = real(-MAX_ABS_ALT_FT, MAX_ABS_ALT_FT)
 DISTANCE = real(0.0, MAX_DISTANCE_NM)
 DURATION = real(0.0, MAX_DURATION_S)
+HEADING = real(0.0, 360.0)  # degrees clockwise from north; 360 is north too
+SPEED = real(0.0, MAX_SPEED_KT)

@@ -60,6 +60,8 @@ KINDS: Final = (
     "reply",
     "escalation_notice",
     "missed_checkin",
+    "request_for_manoeuvre",
+    "manoeuvre_intention",
     "free_text",
 )
 BOUNDARY_KINDS: Final = ("line", "zone")
@@ -170,6 +172,72 @@ _PRIORITY_LABELS: Final = MappingProxyType(
         "flash": _msg("priority", "flash"),
     }
 )
+# Manoeuvres (#17.5), each with the fact that gives its target: what we will do
+# (``manoeuvre_intention``) and what we ask of the other party
+# (``request_for_manoeuvre``), as the duty officer decides from the guidance.
+MANOEUVRE_TARGETS: Final = MappingProxyType(
+    {
+        "turn_right": "heading_deg",
+        "turn_left": "heading_deg",
+        "climb": "alt_ft",
+        "descend": "alt_ft",
+        "speed_up": "gs_kt",
+        "slow_down": "gs_kt",
+    }
+)
+_INTENTIONS: Final = MappingProxyType(
+    {
+        "turn_right": _msg(
+            "intention", "Our aircraft %(aircraft)s will turn right to %(target)s."
+        ),
+        "turn_left": _msg(
+            "intention", "Our aircraft %(aircraft)s will turn left to %(target)s."
+        ),
+        "climb": _msg(
+            "intention", "Our aircraft %(aircraft)s will climb to %(target)s."
+        ),
+        "descend": _msg(
+            "intention", "Our aircraft %(aircraft)s will descend to %(target)s."
+        ),
+        "speed_up": _msg(
+            "intention", "Our aircraft %(aircraft)s will speed up to %(target)s."
+        ),
+        "slow_down": _msg(
+            "intention", "Our aircraft %(aircraft)s will slow down to %(target)s."
+        ),
+    }
+)
+_REQUESTS: Final = MappingProxyType(
+    {
+        "turn_right": _msg("request", "We ask that your aircraft turn right."),
+        "turn_left": _msg("request", "We ask that your aircraft turn left."),
+        "climb": _msg("request", "We ask that your aircraft climb."),
+        "descend": _msg("request", "We ask that your aircraft descend."),
+        "speed_up": _msg("request", "We ask that your aircraft speed up."),
+        "slow_down": _msg("request", "We ask that your aircraft slow down."),
+    }
+)
+_REQUESTS_TO: Final = MappingProxyType(
+    {
+        "turn_right": _msg(
+            "request", "We ask that your aircraft turn right to %(target)s."
+        ),
+        "turn_left": _msg(
+            "request", "We ask that your aircraft turn left to %(target)s."
+        ),
+        "climb": _msg("request", "We ask that your aircraft climb to %(target)s."),
+        "descend": _msg("request", "We ask that your aircraft descend to %(target)s."),
+        "speed_up": _msg(
+            "request", "We ask that your aircraft speed up to %(target)s."
+        ),
+        "slow_down": _msg(
+            "request", "We ask that your aircraft slow down to %(target)s."
+        ),
+    }
+)
+FLIGHT_LEVEL_FROM_FT: Final = 10_000.0
+"""Targets at or above this are said as flight levels (FL250), below it in feet: a
+transition altitude lower than any in the region the hotline serves."""
 
 
 # --- the result ------------------------------------------------------------------
@@ -325,6 +393,26 @@ class _Ctx:
         # TRANSLATORS: a distance in nautical miles, e.g. "12.5 NM".
         unit = self.tr.pgettext("unit", "%(value)s NM")
         return self.fill(unit, value=self.number(value_nm, 1))
+
+    def heading(self, value_deg: float) -> _Piece:
+        """A heading in whole degrees, three digits: ``095°`` (360 for north)."""
+        whole = round(value_deg) % 360
+        return self.leaf(f"{whole or 360:03d}°")
+
+    def level(self, value_ft: float) -> _Piece:
+        """A target altitude: a flight level from :data:`FLIGHT_LEVEL_FROM_FT` up
+        (FL250, эшелон 250), else in feet."""
+        if value_ft < FLIGHT_LEVEL_FROM_FT:
+            return self.altitude(value_ft)
+        # TRANSLATORS: a flight level, hundreds of feet, e.g. "FL250".
+        template = self.tr.pgettext("unit", "FL%(level)s")
+        return self.fill(template, level=self.leaf(f"{round(value_ft / 100.0):03d}"))
+
+    def speed(self, value_kt: float) -> _Piece:
+        """A ground speed in knots, with the unit."""
+        # TRANSLATORS: a ground speed in knots, e.g. "420 kt".
+        unit = self.tr.pgettext("unit", "%(value)s kt")
+        return self.fill(unit, value=self.number(value_kt, 0))
 
     def altitude(self, value_ft: float) -> _Piece:
         """An altitude in feet, with the unit."""
@@ -748,6 +836,79 @@ def _build_missed_checkin(c: _Ctx, f: Mapping[str, Any]) -> _Built:
     return subject, lines
 
 
+def _manoeuvre_target(c: _Ctx, f: Mapping[str, Any]) -> _Piece | None:
+    field = MANOEUVRE_TARGETS[f["manoeuvre"]]
+    value = f.get(field)
+    if value is None:
+        return None
+    if field == "heading_deg":
+        return c.heading(value)
+    if field == "alt_ft":
+        return c.level(value)
+    return c.speed(value)
+
+
+def _manoeuvre_closing(c: _Ctx, f: Mapping[str, Any]) -> list[_Piece]:
+    lines = []
+    if f.get("t_s") is not None:
+        lines.append(
+            c.fill(c.tr.gettext("Guidance as of %(time)s."), time=c.time(f["t_s"]))
+        )
+    lines.append(
+        c.fill(
+            c.tr.gettext(
+                "Decided by our duty officer; the system's guidance is advice only."
+            )
+        )
+    )
+    return lines
+
+
+def _build_manoeuvre_intention(c: _Ctx, f: Mapping[str, Any]) -> _Built:
+    alert = c.leaf(f["alert_id"])
+    subject = c.fill(
+        c.tr.gettext("Manoeuvre intention: alert %(alert_id)s"), alert_id=alert
+    )
+    target = _manoeuvre_target(c, f)
+    assert target is not None  # required by _cross_intention
+    lines = [
+        c.fill(c.tr.gettext("Regarding alert %(alert_id)s."), alert_id=alert),
+        c.fill(
+            c.translate(_INTENTIONS[f["manoeuvre"]]),
+            aircraft=c.leaf(f["aircraft_id"]),
+            target=target,
+        ),
+        *_manoeuvre_closing(c, f),
+        c.fill(c.tr.gettext("Please acknowledge.")),
+    ]
+    return subject, lines
+
+
+def _build_request_for_manoeuvre(c: _Ctx, f: Mapping[str, Any]) -> _Built:
+    alert = c.leaf(f["alert_id"])
+    subject = c.fill(
+        c.tr.gettext("Request for manoeuvre: alert %(alert_id)s"), alert_id=alert
+    )
+    target = _manoeuvre_target(c, f)
+    lines = [c.fill(c.tr.gettext("Regarding alert %(alert_id)s."), alert_id=alert)]
+    if f.get("aircraft_id") is not None:
+        lines.append(
+            c.fill(
+                c.tr.gettext("Your aircraft: %(aircraft)s."),
+                aircraft=c.leaf(f["aircraft_id"]),
+            )
+        )
+    if target is None:
+        lines.append(c.label(_REQUESTS[f["manoeuvre"]]))
+    else:
+        lines.append(c.fill(c.translate(_REQUESTS_TO[f["manoeuvre"]]), target=target))
+    lines += _manoeuvre_closing(c, f)
+    lines.append(
+        c.fill(c.tr.gettext("Please acknowledge and say whether you will comply."))
+    )
+    return subject, lines
+
+
 def _build_free_text(c: _Ctx, f: Mapping[str, Any]) -> _Built:
     # TRANSLATORS: the subject of a message written as free text.
     return c.fill(c.tr.gettext("Message")), [c.free(f["text"])]
@@ -809,6 +970,29 @@ def _cross_complaint(f: Mapping[str, Any]) -> list[tuple[str, str]]:
         if "depth_inside_zone_nm" not in given:
             problems.append(("depth_inside_zone_nm", "missing"))
     return problems
+
+
+def _cross_request(f: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A target, when given, is the one of the manoeuvre: a turn's heading, a climb
+    or descent's altitude, a change of speed's speed."""
+    wanted = MANOEUVRE_TARGETS[f["manoeuvre"]]
+    return [
+        (k, f"not the target of {f['manoeuvre']} (that is {wanted})")
+        for k in MANOEUVRE_FACTS
+        if k != wanted and f.get(k) is not None
+    ]
+
+
+def _cross_intention(f: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """As :func:`_cross_request`, and an intention states its target."""
+    wanted = MANOEUVRE_TARGETS[f["manoeuvre"]]
+    problems = _cross_request(f)
+    if f.get(wanted) is None:
+        problems.append((wanted, f"missing: the target of {f['manoeuvre']}"))
+    return problems
+
+
+MANOEUVRE_FACTS: Final = ("heading_deg", "alt_ft", "gs_kt")
 
 
 _CIRCLE: Final = ("lat_deg", "lon_deg", "radius_nm")
@@ -983,6 +1167,36 @@ _KIND_SPECS: Final = MappingProxyType(
                 "due_t_s": fact_checks.TIME,
             },
             build=_build_missed_checkin,
+        ),
+        "manoeuvre_intention": _Kind(
+            required=("alert_id", "aircraft_id", "manoeuvre"),
+            optional=(*MANOEUVRE_FACTS, "t_s"),
+            checks={
+                "alert_id": fact_checks.check_id,
+                "aircraft_id": fact_checks.check_id,
+                "manoeuvre": fact_checks.code(MANOEUVRE_TARGETS),
+                "heading_deg": fact_checks.HEADING,
+                "alt_ft": fact_checks.ALT,
+                "gs_kt": fact_checks.SPEED,
+                "t_s": fact_checks.TIME,
+            },
+            build=_build_manoeuvre_intention,
+            cross=_cross_intention,
+        ),
+        "request_for_manoeuvre": _Kind(
+            required=("alert_id", "manoeuvre"),
+            optional=("aircraft_id", *MANOEUVRE_FACTS, "t_s"),
+            checks={
+                "alert_id": fact_checks.check_id,
+                "aircraft_id": fact_checks.check_id,
+                "manoeuvre": fact_checks.code(MANOEUVRE_TARGETS),
+                "heading_deg": fact_checks.HEADING,
+                "alt_ft": fact_checks.ALT,
+                "gs_kt": fact_checks.SPEED,
+                "t_s": fact_checks.TIME,
+            },
+            build=_build_request_for_manoeuvre,
+            cross=_cross_request,
         ),
         "free_text": _Kind(
             required=("text",),

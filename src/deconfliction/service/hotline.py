@@ -79,6 +79,8 @@ class MessageKind(StrEnum):
     REQUEST_FOR_INFORMATION = "request_for_information"
     REPLY = "reply"
     DAILY_CHECKIN = "daily_checkin"
+    REQUEST_FOR_MANOEUVRE = "request_for_manoeuvre"
+    MANOEUVRE_INTENTION = "manoeuvre_intention"
     FREE_TEXT = "free_text"
 
 

@@ -109,6 +109,20 @@ FACTS: dict[str, dict[str, Any]] = {
         "date": "2017-12-13",
         "due_t_s": T0_S - 3 * 3600,
     },
+    "request_for_manoeuvre": {
+        "alert_id": "9f3c2a",
+        "manoeuvre": "turn_right",
+        "heading_deg": 275.0,
+        "aircraft_id": "RF-93561",
+        "t_s": T0_S,
+    },
+    "manoeuvre_intention": {
+        "alert_id": "9f3c2a",
+        "aircraft_id": "VIPER11",
+        "manoeuvre": "climb",
+        "alt_ft": 25_000.0,
+        "t_s": T0_S,
+    },
     "free_text": {"text": "Confirm guard frequency 243.0 MHz."},
 }
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -174,6 +188,7 @@ def _neutral(facts: dict[str, Any], lang: str) -> dict[str, Any]:
         "aircraft_id",
         "reply_to_id",
         "message_id",
+        "alert_id",
     ):
         if out.get(key) is not None:
             out[key] = "17-3"
@@ -773,6 +788,8 @@ class TestRequiredFields:
             facts |= {k: NOTICE[k] for k in ("lat_deg", "lon_deg", "radius_nm")}
         if kind == "violation_complaint":  # plus the depths of its kind
             facts |= {k: COMPLAINT[k] for k in LINE_DEPTHS}
+        if kind == "manoeuvre_intention":  # plus its target
+            facts |= {"alt_ft": 25_000.0}
         for lang in LANGUAGES:
             render(kind, facts, lang)
 
@@ -951,6 +968,11 @@ def _notice(draw: st.DrawFn) -> dict[str, Any]:
 
 
 _dates = st.dates(date(1970, 1, 1), date(9999, 12, 30))
+_targets = {
+    "heading_deg": st.floats(0.0, 360.0),
+    "alt_ft": st.floats(-200_000.0, 200_000.0),
+    "gs_kt": st.floats(0.0, 2_000.0),
+}
 _STRATEGIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "violation_complaint": _complaint(),
     "notice_of_operation": _notice(),
@@ -983,6 +1005,33 @@ _STRATEGIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     ),
     "missed_checkin": st.fixed_dictionaries(
         {"party": _names, "date": _dates, "due_t_s": _times}
+    ),
+    "request_for_manoeuvre": st.sampled_from(
+        sorted(templates.MANOEUVRE_TARGETS)
+    ).flatmap(
+        lambda m: st.fixed_dictionaries(
+            {"alert_id": _ids, "manoeuvre": st.just(m)},
+            optional={
+                "aircraft_id": _ids,
+                "t_s": _times,
+                templates.MANOEUVRE_TARGETS[m]: _targets[
+                    templates.MANOEUVRE_TARGETS[m]
+                ],
+            },
+        )
+    ),
+    "manoeuvre_intention": st.sampled_from(sorted(templates.MANOEUVRE_TARGETS)).flatmap(
+        lambda m: st.fixed_dictionaries(
+            {
+                "alert_id": _ids,
+                "aircraft_id": _ids,
+                "manoeuvre": st.just(m),
+                templates.MANOEUVRE_TARGETS[m]: _targets[
+                    templates.MANOEUVRE_TARGETS[m]
+                ],
+            },
+            optional={"t_s": _times},
+        )
     ),
     "free_text": st.fixed_dictionaries({"text": _texts.filter(str.strip)}),
 }
