@@ -38,11 +38,11 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from deconfliction.domain.detect import detect_conflicts
     from deconfliction.domain.model import (
-        AircraftStates,
         Conflicts,
         DetectionSettings,
         SeparationMinima,
     )
+    from deconfliction.domain.positions import AircraftStates, Positions
     from deconfliction.domain.protocol import Protocol
     from deconfliction.errors import DeconflictionError, InputError, Problem
 
@@ -54,7 +54,8 @@ _EXPORTS: dict[str, str] = {
     "resolve_protocol": "deconfliction.adapters.protocol_file",
     "builtin_protocol_names": "deconfliction.adapters.protocol_file",
     # states, and tactical detection
-    "AircraftStates": "deconfliction.domain.model",
+    "Positions": "deconfliction.domain.positions",
+    "AircraftStates": "deconfliction.domain.positions",
     "read_states": "deconfliction.adapters.states_csv",
     "parse_states": "deconfliction.adapters.states_csv",
     "SeparationMinima": "deconfliction.domain.model",
@@ -84,6 +85,7 @@ __all__ = [
     "DetectionSettings",
     "InputError",
     "PositionStream",
+    "Positions",
     "Problem",
     "Protocol",
     "ReadOptions",

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import math
 
-# Plausible ranges: outside them a value is a unit or sign mistake, not an aircraft.
-RANGES: dict[str, tuple[float, float]] = {
-    "lat": (-90.0, 90.0),
-    "lon": (-180.0, 180.0),
-    "alt_ft": (-2000.0, 100000.0),
-    "gs_kt": (0.0, 2500.0),
-    "trk_deg": (0.0, 360.0),
-    "vs_fpm": (-30000.0, 30000.0),
-}
+# Plausible ranges (domain/positions.py): outside them a value is a unit or sign
+# mistake, not an aircraft. Keyed by the column's header (``lat``, ``alt_ft``).
+from deconfliction.domain.positions import RANGES as RANGES
+
 NUMERIC_FIELDS: tuple[str, ...] = tuple(RANGES)
 
 

@@ -53,18 +53,12 @@ from deconfliction.adapters.track_stream import (
 from deconfliction.domain.alert_tracker import AlertEvent
 from deconfliction.domain.conformance import ViolationEvent
 from deconfliction.domain.model import BoolArray, FloatArray
+from deconfliction.domain.positions import KINEMATIC_HEADERS
 from deconfliction.errors import InputError, Problem
 from deconfliction.timetext import parse_rfc3339_s, rfc3339, rfc3339_array
 
 TRACK_COLUMNS: tuple[str, ...] = (
-    "id",
-    "time",
-    "lat",
-    "lon",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
+    *KINEMATIC_HEADERS,  # id,time,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm
     "party",
     "callsign",
     "icao24",

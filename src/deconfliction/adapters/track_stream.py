@@ -38,18 +38,19 @@ import numpy as np
 
 from deconfliction.adapters.input_files import read_text
 from deconfliction.domain.model import FloatArray, StrArray
+from deconfliction.domain.positions import RANGES
 from deconfliction.errors import InputError, Problem
 
 MAX_EXAMPLES_PER_REASON: int = 3  # enough to find the fault, short enough to read
 
-# Plausible ranges, as the other readers use (adapters/position_fields.py): outside
-# them a value is a unit or sign mistake, not an aircraft.
-LAT_RANGE_DEG: tuple[float, float] = (-90.0, 90.0)
-LON_RANGE_DEG: tuple[float, float] = (-180.0, 180.0)
-ALT_RANGE_FT: tuple[float, float] = (-2000.0, 100000.0)
-GS_RANGE_KT: tuple[float, float] = (0.0, 2500.0)
-TRK_RANGE_DEG: tuple[float, float] = (0.0, 360.0)
-VS_RANGE_FPM: tuple[float, float] = (-30000.0, 30000.0)
+# Plausible ranges, as every reader uses them (domain/positions.py): outside them a
+# value is a unit or sign mistake, not an aircraft.
+LAT_RANGE_DEG: tuple[float, float] = RANGES["lat"]
+LON_RANGE_DEG: tuple[float, float] = RANGES["lon"]
+ALT_RANGE_FT: tuple[float, float] = RANGES["alt_ft"]
+GS_RANGE_KT: tuple[float, float] = RANGES["gs_kt"]
+TRK_RANGE_DEG: tuple[float, float] = RANGES["trk_deg"]
+VS_RANGE_FPM: tuple[float, float] = RANGES["vs_fpm"]
 
 COT_AFFILIATIONS: frozenset[str] = frozenset("pfnuhaskjo")  # MIL-STD-2525 letters
 

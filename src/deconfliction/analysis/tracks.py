@@ -25,7 +25,13 @@ import numpy as np
 
 from deconfliction.adapters.input_files import check_text_file, parquet_errors
 from deconfliction.domain.conformance import PositionStream
-from deconfliction.domain.model import AircraftStates, FloatArray, IntArray, StrArray
+from deconfliction.domain.model import FloatArray, IntArray, StrArray
+from deconfliction.domain.positions import (
+    COLUMN_NAMES,
+    HEADERS,
+    POSITION_COLUMNS,
+    Positions,
+)
 from deconfliction.errors import InputError, Problem
 from deconfliction.timetext import arrow_text_times_s, ns_to_s
 
@@ -34,154 +40,29 @@ if TYPE_CHECKING:
 
     from deconfliction.scenario.traffic import Traffic
 
-TRACK_COLUMNS: tuple[str, ...] = (
-    "id",
-    "party",
-    "time",
-    "lat",
-    "lon",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
-)
-_NUMERIC_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("lat", "lat_deg"),
-    ("lon", "lon_deg"),
-    ("alt_ft", "alt_ft"),
-    ("gs_kt", "gs_kt"),
-    ("trk_deg", "trk_deg"),
-    ("vs_fpm", "vs_fpm"),
-)
+TRACK_COLUMNS: tuple[str, ...] = HEADERS  # id,party,time,lat,lon,alt_ft,...
+_NUMERIC_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (c.header, c.name) for c in POSITION_COLUMNS if not c.is_text and c.name != "t_s"
+)  # (header, attribute): ("lat", "lat_deg"), ... ("vs_fpm", "vs_fpm")
 MAX_PROBLEMS: int = 20  # more than this many bad rows: the file is wrong, not a row
 PARQUET_MAGIC: bytes = b"PAR1"
 _NS_PER_S: float = 1e9
 
 
 @dataclass(frozen=True, slots=True)
-class TrackTable:
-    """Positions of any number of aircraft, one row per position (struct of arrays).
-
-    Attributes:
-        ids: aircraft identifier of each row.
-        party: party of the aircraft.
-        t_s: time of the position, epoch seconds (UTC).
-        lat_deg: WGS-84 latitude.
-        lon_deg: WGS-84 longitude.
-        alt_ft: altitude.
-        gs_kt: ground speed.
-        trk_deg: track angle.
-        vs_fpm: vertical rate.
+class TrackTable(Positions):
+    """A track table: the :class:`~deconfliction.domain.positions.Positions` of any
+    number of aircraft, one row per position, with the ways in of the simulated
+    traffic and out to conformance.
 
     Raises:
         ValueError: if the columns differ in length.
     """
 
-    ids: StrArray
-    party: StrArray
-    t_s: FloatArray
-    lat_deg: FloatArray
-    lon_deg: FloatArray
-    alt_ft: FloatArray
-    gs_kt: FloatArray
-    trk_deg: FloatArray
-    vs_fpm: FloatArray
-
-    def __post_init__(self) -> None:
-        n = len(self.ids)
-        for name in (
-            "party",
-            "t_s",
-            "lat_deg",
-            "lon_deg",
-            "alt_ft",
-            "gs_kt",
-            "trk_deg",
-            "vs_fpm",
-        ):
-            if len(getattr(self, name)) != n:
-                raise ValueError(
-                    f"TrackTable.{name} has {len(getattr(self, name))} rows, "
-                    f"ids has {n}"
-                )
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @classmethod
-    def empty(cls) -> TrackTable:
-        """A table with no rows."""
-        f = np.zeros(0, dtype=np.float64)
-        s = np.zeros(0, dtype=np.str_)
-        return cls(s, s, f, f, f, f, f, f, f)
-
-    @classmethod
-    def from_columns(
-        cls,
-        ids: Any,
-        party: Any,
-        t_s: Any,
-        lat_deg: Any,
-        lon_deg: Any,
-        alt_ft: Any,
-        gs_kt: Any,
-        trk_deg: Any,
-        vs_fpm: Any,
-    ) -> TrackTable:
-        """Build a table from sequences.
-
-        >>> t = TrackTable.from_columns(["A"], ["red"], [0], [35], [38], [9e3],
-        ...                             [400], [90], [0])
-        >>> len(t), t.t_s.dtype.name
-        (1, 'float64')
-        """
-
-        def f(values: Any) -> FloatArray:
-            return np.asarray(values, dtype=np.float64)
-
-        return cls(
-            ids=np.asarray(ids, dtype=np.str_),
-            party=np.asarray(party, dtype=np.str_),
-            t_s=f(t_s),
-            lat_deg=f(lat_deg),
-            lon_deg=f(lon_deg),
-            alt_ft=f(alt_ft),
-            gs_kt=f(gs_kt),
-            trk_deg=f(trk_deg),
-            vs_fpm=f(vs_fpm),
-        )
-
     @classmethod
     def from_traffic(cls, traffic: Traffic) -> TrackTable:
         """The positions of simulated traffic (the demo's ``tracks.csv``)."""
-        return cls(
-            ids=traffic.ids,
-            party=traffic.party,
-            t_s=traffic.t_s,
-            lat_deg=traffic.lat_deg,
-            lon_deg=traffic.lon_deg,
-            alt_ft=traffic.alt_ft,
-            gs_kt=traffic.gs_kt,
-            trk_deg=traffic.trk_deg,
-            vs_fpm=traffic.vs_fpm,
-        )
-
-    @classmethod
-    def concat(cls, tables: Sequence[TrackTable]) -> TrackTable:
-        """The rows of several tables, in order."""
-        if not tables:
-            return cls.empty()
-        return cls(
-            *(np.concatenate([getattr(t, name) for t in tables]) for name in _FIELDS)
-        )
-
-    def take(self, index: Any) -> TrackTable:
-        """The rows selected by ``index`` (a slice, boolean mask or indices)."""
-        return TrackTable(*(getattr(self, name)[index] for name in _FIELDS))
-
-    def in_time_order(self) -> TrackTable:
-        """The rows sorted by time, then aircraft (ties keep their order)."""
-        return self.take(np.lexsort((self.ids, self.t_s)))
+        return cls.from_mapping({name: getattr(traffic, name) for name in COLUMN_NAMES})
 
     def positions(self) -> PositionStream:
         """The rows as a conformance :class:`PositionStream`.
@@ -192,37 +73,6 @@ class TrackTable:
         return PositionStream(
             self.ids, self.party, self.t_s, self.lat_deg, self.lon_deg, self.alt_ft
         )
-
-    def states(self, index: Any = slice(None)) -> AircraftStates:
-        """The rows selected by ``index`` as a detection snapshot (ids must be unique
-        among them)."""
-        return AircraftStates(
-            ids=self.ids[index],
-            party=self.party[index],
-            lat_deg=self.lat_deg[index],
-            lon_deg=self.lon_deg[index],
-            alt_ft=self.alt_ft[index],
-            gs_kt=self.gs_kt[index],
-            trk_deg=self.trk_deg[index],
-            vs_fpm=self.vs_fpm[index],
-        )
-
-    def parties(self) -> tuple[str, ...]:
-        """The parties present, sorted."""
-        return tuple(str(p) for p in np.unique(self.party).tolist())
-
-
-_FIELDS: tuple[str, ...] = (
-    "ids",
-    "party",
-    "t_s",
-    "lat_deg",
-    "lon_deg",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
-)
 
 
 # --------------------------------------------------------------------------------------

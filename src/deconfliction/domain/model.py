@@ -1,9 +1,11 @@
 """Frozen value types of the domain core.
 
 Batches of aircraft are struct-of-arrays (one numpy array per field, shape ``(n,)``)
-so that the kernels stay vectorised. Every physical quantity carries its unit in its
-name. Positions are WGS-84 geodetic latitude and longitude in degrees; altitudes are
-pressure altitudes in feet and are compared with each other only.
+so that the kernels stay vectorised; the positions table and its snapshot
+(:class:`AircraftStates`) are defined in ``domain/positions.py``. Every physical
+quantity carries its unit in its name. Positions are WGS-84 geodetic latitude and
+longitude in degrees; altitudes are pressure altitudes in feet and are compared with
+each other only.
 """
 
 from __future__ import annotations
@@ -14,104 +16,13 @@ from enum import IntEnum
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-StrArray = npt.NDArray[np.str_]
-BoolArray = npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True, slots=True)
-class AircraftStates:
-    """A snapshot of aircraft states, one entry per aircraft.
-
-    Attributes:
-        ids: aircraft identifiers, unique within the snapshot.
-        party: the party each aircraft belongs to.
-        lat_deg: WGS-84 latitude.
-        lon_deg: WGS-84 longitude.
-        alt_ft: altitude.
-        gs_kt: ground speed.
-        trk_deg: track angle over the ground, degrees clockwise from true north.
-        vs_fpm: vertical rate, positive climbing.
-    """
-
-    ids: StrArray
-    party: StrArray
-    lat_deg: FloatArray
-    lon_deg: FloatArray
-    alt_ft: FloatArray
-    gs_kt: FloatArray
-    trk_deg: FloatArray
-    vs_fpm: FloatArray
-
-    def __post_init__(self) -> None:
-        n = len(self.ids)
-        for name in (
-            "party",
-            "lat_deg",
-            "lon_deg",
-            "alt_ft",
-            "gs_kt",
-            "trk_deg",
-            "vs_fpm",
-        ):
-            if len(getattr(self, name)) != n:
-                raise ValueError(
-                    f"AircraftStates.{name} has {len(getattr(self, name))} entries, "
-                    f"ids has {n}"
-                )
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @classmethod
-    def from_columns(
-        cls,
-        ids: Any,
-        lat_deg: Any,
-        lon_deg: Any,
-        alt_ft: Any,
-        gs_kt: Any,
-        trk_deg: Any,
-        vs_fpm: Any,
-        party: Any | None = None,
-    ) -> AircraftStates:
-        """Build a snapshot from sequences; without ``party`` each aircraft is its own.
-
-        >>> s = AircraftStates.from_columns(
-        ...     ["A"], [35.0], [38.0], [20000], [400], [90], [0])
-        >>> s.party.tolist(), len(s)
-        (['A'], 1)
-        """
-        ids_arr = np.asarray(ids, dtype=np.str_)
-        party_arr = (
-            ids_arr.copy() if party is None else np.asarray(party, dtype=np.str_)
-        )
-        return cls(
-            ids=ids_arr,
-            party=party_arr,
-            lat_deg=np.asarray(lat_deg, dtype=np.float64),
-            lon_deg=np.asarray(lon_deg, dtype=np.float64),
-            alt_ft=np.asarray(alt_ft, dtype=np.float64),
-            gs_kt=np.asarray(gs_kt, dtype=np.float64),
-            trk_deg=np.asarray(trk_deg, dtype=np.float64),
-            vs_fpm=np.asarray(vs_fpm, dtype=np.float64),
-        )
-
-    def take(self, index: Any) -> AircraftStates:
-        """The snapshot restricted to ``index`` (a boolean mask or integer indices)."""
-        return AircraftStates(
-            ids=self.ids[index],
-            party=self.party[index],
-            lat_deg=self.lat_deg[index],
-            lon_deg=self.lon_deg[index],
-            alt_ft=self.alt_ft[index],
-            gs_kt=self.gs_kt[index],
-            trk_deg=self.trk_deg[index],
-            vs_fpm=self.vs_fpm[index],
-        )
+# Re-exported: where the rest of the project has always found them.
+from deconfliction.domain.arrays import BoolArray as BoolArray
+from deconfliction.domain.arrays import FloatArray as FloatArray
+from deconfliction.domain.arrays import IntArray as IntArray
+from deconfliction.domain.arrays import StrArray as StrArray
+from deconfliction.domain.positions import AircraftStates as AircraftStates
 
 
 @dataclass(frozen=True, slots=True)

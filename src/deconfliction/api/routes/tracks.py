@@ -14,21 +14,13 @@ from fastapi import APIRouter, Query, Request, Response, status
 from deconfliction.api.deps import CtxDep, WhoDep
 from deconfliction.api.params import time_param
 from deconfliction.api.schemas import BatchOut, TrackPoint
+from deconfliction.domain.positions import KINEMATIC_HEADERS
 from deconfliction.errors import InputError, Problem
 from deconfliction.service import ingest, tracks
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
 
-CSV_COLUMNS: tuple[str, ...] = (
-    "id",
-    "time",
-    "lat",
-    "lon",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
-)
+CSV_COLUMNS: tuple[str, ...] = KINEMATIC_HEADERS  # id,time,lat,lon,alt_ft,...
 
 
 def _parse_body(
