@@ -76,6 +76,28 @@ class AirspaceRead:
     warnings: list[Problem] = field(default_factory=list)
     skipped: int = 0
 
+    def skip(self, source: str, where: str, message: str) -> None:
+        """Leave an airspace out, saying why."""
+        self.skipped += 1
+        self.warnings.append(Problem(source, None, where, message))
+
+    def has_limits(
+        self,
+        source: str,
+        where: str,
+        floor: tuple[float | None, str, str | None],
+        ceiling: tuple[float | None, str, str | None],
+    ) -> bool:
+        """Warn of each limit's warning; False (skipped) when the floor is not
+        below the ceiling."""
+        for warning in (floor[2], ceiling[2]):
+            if warning:
+                self.warnings.append(Problem(source, None, where, warning))
+        if _inverted(floor[0], ceiling[0]):
+            self.skip(source, where, f"{floor[1]} is not below {ceiling[1]}")
+            return False
+        return True
+
 
 class _Ids:
     def __init__(self) -> None:
@@ -205,21 +227,11 @@ def read_openair(path: str | os.PathLike[str], ground_ft: float = 0.0) -> Airspa
         name = (space.get("name") or "").strip()
         where = f"airspace[{k}] {name!r}"
         cls = str(space.get("class") or "")
-        floor, floor_text, w1 = _openair_limit(space["lowerBound"], ground_ft, True)
-        ceiling, ceiling_text, w2 = _openair_limit(
-            space["upperBound"], ground_ft, False
-        )
-        for warning in (w1, w2):
-            if warning:
-                out.warnings.append(Problem(source, None, where, warning))
-        if _inverted(floor, ceiling):
-            out.skipped += 1
-            out.warnings.append(
-                Problem(
-                    source, None, where, f"{floor_text} is not below {ceiling_text}"
-                )
-            )
+        low = _openair_limit(space["lowerBound"], ground_ft, True)
+        high = _openair_limit(space["upperBound"], ground_ft, False)
+        if not out.has_limits(source, where, low, high):
             continue
+        (floor, floor_text, _), (ceiling, ceiling_text, _) = low, high
         geom = space["geom"]
         polygon = circle = None
         if geom["type"] == "Circle":
@@ -228,10 +240,7 @@ def read_openair(path: str | os.PathLike[str], ground_ft: float = 0.0) -> Airspa
         else:
             polygon = tuple(_openair_polygon(geom["segments"]))
             if len(polygon) < 3:
-                out.skipped += 1
-                out.warnings.append(
-                    Problem(source, None, where, "fewer than 3 vertices: left out")
-                )
+                out.skip(source, where, "fewer than 3 vertices: left out")
                 continue
         out.zones.append(
             AirspaceZone(
@@ -398,26 +407,13 @@ def read_aixm(path: str | os.PathLike[str], ground_ft: float = 0.0) -> AirspaceR
         if volume is not None and upper is None and lower is None:
             upper, upper_unit = volume.upper_limit, volume.upper_limit_unit
             lower, lower_unit = volume.lower_limit, volume.lower_limit_unit
-        floor, floor_text, w1 = _aixm_limit(
-            lower, lower_unit, lower_ref, ground_ft, True
-        )
-        ceiling, ceiling_text, w2 = _aixm_limit(
-            upper, upper_unit, upper_ref, ground_ft, False
-        )
-        for warning in (w1, w2):
-            if warning:
-                out.warnings.append(Problem(source, None, where, warning))
-        if _inverted(floor, ceiling):
-            out.skipped += 1
-            out.warnings.append(
-                Problem(
-                    source, None, where, f"{floor_text} is not below {ceiling_text}"
-                )
-            )
+        low = _aixm_limit(lower, lower_unit, lower_ref, ground_ft, True)
+        high = _aixm_limit(upper, upper_unit, upper_ref, ground_ft, False)
+        if not out.has_limits(source, where, low, high):
             continue
+        (floor, floor_text, _), (ceiling, ceiling_text, _) = low, high
         if volume is None or not volume.geometry.rings:
-            out.skipped += 1
-            out.warnings.append(Problem(source, None, where, "no geometry: left out"))
+            out.skip(source, where, "no geometry: left out")
             continue
         circle = _aixm_circle(volume.geometry)
         if circle is not None:
@@ -440,8 +436,7 @@ def read_aixm(path: str | os.PathLike[str], ground_ft: float = 0.0) -> AirspaceR
         if len(ring) > 1 and not _far(ring[0], ring[-1]):
             ring.pop()
         if len(ring) < 3:
-            out.skipped += 1
-            out.warnings.append(Problem(source, None, where, "fewer than 3 vertices"))
+            out.skip(source, where, "fewer than 3 vertices")
             continue
         cls = props.airspace_class or props.type or ""
         name = props.name or props.designator or ident

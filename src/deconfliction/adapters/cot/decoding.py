@@ -497,19 +497,17 @@ class CotDecoder:
                 return None
         elif ident[:5].upper() == "ICAO-":
             icao = icao24_of(ident[5:])
-        return TrackRecord(
+        return _track_record(
             ident,
             t_s,
             lat,
             lon,
-            hae / M_PER_FT if hae < UNKNOWN_M else math.nan,
-            speed / MPS_PER_KT,
-            course % 360.0,
+            hae,
+            speed,
+            course,
             vs_fpm,
-            callsign or None,
+            callsign,
             icao,
-            None,
-            SOURCE_NAME,
             party,
             cot_type,
         )
@@ -598,19 +596,17 @@ class CotDecoder:
                     icao = self._icao24(fact_icao24)
         elif ident[:5].upper() == "ICAO-":
             icao = icao24_of(ident[5:])
-        return TrackRecord(
+        return _track_record(
             ident,
             t_s,
             lat,
             lon,
-            hae / M_PER_FT if hae < UNKNOWN_M else math.nan,
-            speed / MPS_PER_KT,
-            course % 360.0,
+            hae,
+            speed,
+            course,
             vs_fpm,
-            callsign.decode().strip() or None,
+            callsign.decode().strip(),
             icao,
-            None,
-            SOURCE_NAME,
             party,
             air_type,
         )
@@ -661,3 +657,36 @@ class CotDecoder:
         """End of input: a partial event is counted as truncated."""
         self.reset_stream()
         return []
+
+
+def _track_record(
+    ident: str,
+    t_s: float,
+    lat: float,
+    lon: float,
+    hae: float,
+    speed: float,
+    course: float,
+    vs_fpm: float,
+    callsign: str,
+    icao: str | None,
+    party: str | None,
+    cot_type: str,
+) -> TrackRecord:
+    """A fast path's record: CoT's metres and metres per second in aviation units."""
+    return TrackRecord(
+        ident,
+        t_s,
+        lat,
+        lon,
+        hae / M_PER_FT if hae < UNKNOWN_M else math.nan,
+        speed / MPS_PER_KT,
+        course % 360.0,
+        vs_fpm,
+        callsign or None,
+        icao,
+        None,
+        SOURCE_NAME,
+        party,
+        cot_type,
+    )

@@ -49,25 +49,6 @@ _REMARKS_GAP = rb"([^<&>\x00-\x08\x0b-\x1f]*)"
 _CAPTURED = frozenset(
     ("event", "point", "contact", "track", "_aircot_", DETAIL_TAG, "link")
 )
-# Attributes read as numbers or times: an empty one goes to the full path, which
-# reports it; so in a layout a captured "" always means "absent".
-_NON_EMPTY = frozenset(
-    (
-        ("event", "uid"),
-        ("event", "type"),
-        ("event", "time"),
-        ("event", "start"),
-        ("event", "stale"),
-        ("point", "lat"),
-        ("point", "lon"),
-        ("point", "hae"),
-        ("point", "ce"),
-        ("point", "le"),
-        ("track", "course"),
-        ("track", "speed"),
-        (DETAIL_TAG, "vs_fpm"),
-    )
-)
 # The values of the track fast path, in the order of CotDecoder._layout_track.
 _FAST_FIELDS = (
     ("event", "uid"),
@@ -89,6 +70,9 @@ _FAST_FIELDS = (
     (DETAIL_TAG, "icao24"),
     (DETAIL_TAG, "vs_fpm"),
 )
+# Attributes read as numbers or times: an empty one goes to the full path, which
+# reports it; so in a layout a captured "" always means "absent".
+_NON_EMPTY = frozenset((*_FAST_FIELDS[:12], (DETAIL_TAG, "vs_fpm")))
 _DOC_GROUP = 1  # the document (declaration and event) within a match
 _ABSENT_GROUP = 2  # an empty group: the value of an attribute the layout lacks
 _LAYOUTS_ACTIVE = 8  # layouts tried at each event, most recently used first

@@ -181,6 +181,26 @@ def _direction(
     return _Manoeuvres(values, disp, times, final)
 
 
+def _change_times(
+    dv_mps: FloatArray, acc_mps2: float, sample_s: float, cap_s: float
+) -> FloatArray:
+    """Sample times of a speed change by ``dv_mps`` at ``acc_mps2`` (instant if 0)."""
+    duration = np.abs(dv_mps) / acc_mps2 if acc_mps2 > 0 else np.zeros_like(dv_mps)
+    return _piece_times(duration, sample_s, cap_s)
+
+
+def _distance_m(
+    v0_mps: FloatArray, dv_mps: FloatArray, acc_mps2: float, times_s: FloatArray
+) -> FloatArray:
+    """Distance covered at ``times_s`` while the speed changes by ``dv_mps``."""
+    sign = np.sign(dv_mps)[..., None]
+    return (
+        v0_mps * times_s + sign * acc_mps2 * times_s**2 / 2.0
+        if acc_mps2 > 0
+        else (v0_mps + dv_mps[..., None]) * times_s
+    )
+
+
 def _horizontal_speed(
     config: DaaConfig, own: OwnshipStates, sample_s: float, cap_s: float
 ) -> _Manoeuvres:
@@ -189,15 +209,8 @@ def _horizontal_speed(
     )
     dv = (values - own.gs_kt[:, None]) * MPS_PER_KT
     acc = config.horizontal_accel_mps2
-    duration = np.abs(dv) / acc if acc > 0 else np.zeros_like(dv)
-    times = _piece_times(duration, sample_s, cap_s)
-    v0 = (own.gs_kt * MPS_PER_KT)[:, None, None]
-    sign = np.sign(dv)[..., None]
-    along = (
-        v0 * times + sign * acc * times**2 / 2.0
-        if acc > 0
-        else (v0 + dv[..., None]) * times
-    )
+    times = _change_times(dv, acc, sample_s, cap_s)
+    along = _distance_m((own.gs_kt * MPS_PER_KT)[:, None, None], dv, acc, times)
     trk = np.radians(own.trk_deg)[:, None, None]
     z = (own.vs_fpm * MPS_PER_FPM)[:, None, None] * times
     disp = np.stack([along * np.sin(trk), along * np.cos(trk), z], axis=-1)
@@ -217,15 +230,8 @@ def _vertical_speed(
     )
     dv = (values - own.vs_fpm[:, None]) * MPS_PER_FPM
     acc = config.vertical_accel_mps2
-    duration = np.abs(dv) / acc if acc > 0 else np.zeros_like(dv)
-    times = _piece_times(duration, sample_s, cap_s)
-    v0 = (own.vs_fpm * MPS_PER_FPM)[:, None, None]
-    sign = np.sign(dv)[..., None]
-    z = (
-        v0 * times + sign * acc * times**2 / 2.0
-        if acc > 0
-        else (v0 + dv[..., None]) * times
-    )
+    times = _change_times(dv, acc, sample_s, cap_s)
+    z = _distance_m((own.vs_fpm * MPS_PER_FPM)[:, None, None], dv, acc, times)
     vh = _velocity(own.trk_deg, own.gs_kt, np.zeros_like(own.gs_kt))[:, None, None, :]
     disp = np.concatenate([vh[..., :2] * times[..., None], z[..., None]], axis=-1)
     final = _velocity(
