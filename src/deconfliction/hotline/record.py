@@ -47,14 +47,32 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 
 from deconfliction.errors import InputError, Problem
+
+# Canonical JSON and the keys have their own modules; their names stay here too.
+from deconfliction.hotline.canonical import MAX_JSON_DEPTH as MAX_JSON_DEPTH
+from deconfliction.hotline.canonical import MAX_SAFE_INTEGER as MAX_SAFE_INTEGER
+from deconfliction.hotline.canonical import canonical_json as canonical_json
+from deconfliction.hotline.signing_keys import FINGERPRINT_BYTES as FINGERPRINT_BYTES
+from deconfliction.hotline.signing_keys import PUBLIC_KEY_PREFIX as PUBLIC_KEY_PREFIX
+from deconfliction.hotline.signing_keys import generate_key as generate_key
+from deconfliction.hotline.signing_keys import (
+    private_key_from_pem as private_key_from_pem,
+)
+from deconfliction.hotline.signing_keys import private_key_to_pem as private_key_to_pem
+from deconfliction.hotline.signing_keys import (
+    public_key_fingerprint as public_key_fingerprint,
+)
+from deconfliction.hotline.signing_keys import (
+    public_key_from_text as public_key_from_text,
+)
+from deconfliction.hotline.signing_keys import public_key_to_text as public_key_to_text
 from deconfliction.timetext import rfc3339_ms
 
 ENTRY_FORMAT: Final = "deconfliction.hotline.record/1"
@@ -62,9 +80,6 @@ TRANSCRIPT_FORMAT: Final = "deconfliction.hotline.transcript/1"
 SIGNING_CONTEXT: Final = ENTRY_FORMAT.encode("ascii") + b"\x00"
 SEAL_CONTEXT: Final = TRANSCRIPT_FORMAT.encode("ascii") + b"\x00"
 GENESIS_HASH: Final = "0" * 64
-PUBLIC_KEY_PREFIX: Final = "ed25519:"
-MAX_SAFE_INTEGER: Final = 2**53 - 1  # every integer up to here is exactly a double
-MAX_JSON_DEPTH: Final = 64  # hotline bodies are shallow; deeper is a mistake
 MAX_NAME_CHARS: Final = 64  # event and signer names
 RLI: Final = "\u2067"  # right-to-left isolate, as in hotline.templates
 FSI: Final = "\u2068"  # first-strong isolate
@@ -73,137 +88,6 @@ _BIDI_CONTROLS: Final = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 HASH_PREFIX_CHARS: Final = 16  # hash shown in readable transcripts (64 bits)
-FINGERPRINT_BYTES: Final = 16  # of SHA-256(raw public key), read aloud to compare
-
-
-# --- canonical JSON (RFC 8785) ------------------------------------------------------
-
-
-def _bad(path: str, message: str) -> InputError:
-    return InputError([Problem("canonical JSON", None, path, message)])
-
-
-def _number_text(value: float) -> str:
-    """A finite double as ECMAScript's Number.prototype.toString writes it.
-
-    Python's ``float.__repr__`` gives the same shortest round-trip digits; only the
-    placement of the point and the exponent differ (RFC 8785, section 3.2.2.3).
-
-    >>> [_number_text(x) for x in (0.0, -0.0, 1.0, 1e21, 1e-7, 123.456, 1e20)]
-    ['0', '0', '1', '1e+21', '1e-7', '123.456', '100000000000000000000']
-    """
-    if value == 0:
-        return "0"
-    sign = "-" if value < 0 else ""
-    text = float.__repr__(abs(value))
-    mantissa, _, exponent = text.partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    combined = whole + fraction
-    stripped = combined.lstrip("0")
-    # value = 0.<digits> x 10**point
-    point = (
-        len(whole)
-        + (int(exponent) if exponent else 0)
-        - (len(combined) - len(stripped))
-    )
-    digits = stripped.rstrip("0")
-    k = len(digits)
-    if k <= point <= 21:
-        return sign + digits + "0" * (point - k)
-    if 0 < point <= 21:
-        return sign + digits[:point] + "." + digits[point:]
-    if -6 < point <= 0:
-        return sign + "0." + "0" * -point + digits
-    e = point - 1
-    mark = "+" if e >= 0 else "-"
-    head = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{sign}{head}e{mark}{abs(e)}"
-
-
-def _integer_text(value: int, path: str) -> str:
-    if abs(value) <= MAX_SAFE_INTEGER:
-        return str(value)
-    # Beyond 2**53 a JSON reader holds a double, so the integer is written as that
-    # double is. Kept: integers a double holds exactly (10**16, 2**60), and those
-    # whose digits are the double's own (24111621778087910, how the double
-    # 2.411162177808791e16 is written and so reads back). Refused: the others
-    # (2**53 + 1), which another reader would take for a different number.
-    try:
-        as_double = float(value)
-    except OverflowError:
-        raise _bad(path, f"integer {value} is beyond any double") from None
-    text = _number_text(as_double)
-    if as_double != value and text != str(value):
-        raise _bad(path, f"integer {value} is not exactly a double; send it as text")
-    return text
-
-
-def _string_text(value: str, path: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _bad(path, "text with a lone surrogate is not valid Unicode") from None
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _utf16_key(key: str) -> bytes:
-    return key.encode("utf-16-be", "surrogatepass")
-
-
-def _canonical(value: Any, path: str, depth: int, out: list[str]) -> None:
-    if depth > MAX_JSON_DEPTH:
-        raise _bad(path, f"nested deeper than {MAX_JSON_DEPTH} levels")
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(_integer_text(int(value), path))
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise _bad(path, f"{value} is not allowed in JSON")
-        out.append(_number_text(float(value)))
-    elif isinstance(value, str):
-        out.append(_string_text(value, path))
-    elif isinstance(value, Mapping):
-        for key in value:
-            if not isinstance(key, str):
-                raise _bad(path, f"object key {key!r} is not text")
-        out.append("{")
-        for i, key in enumerate(sorted(value, key=_utf16_key)):
-            if i:
-                out.append(",")
-            out.append(_string_text(key, f"{path}.{key}"))
-            out.append(":")
-            _canonical(value[key], f"{path}.{key}", depth + 1, out)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _canonical(item, f"{path}[{i}]", depth + 1, out)
-        out.append("]")
-    else:
-        raise _bad(path, f"a {type(value).__name__} is not a JSON value")
-
-
-def canonical_json(obj: Any) -> bytes:
-    """``obj`` as canonical JSON (RFC 8785), UTF-8 encoded.
-
-    Raises:
-        InputError: for NaN, infinities, integers no double holds, non-text keys,
-            invalid Unicode, values JSON has no form for, or nesting deeper than
-            ``MAX_JSON_DEPTH``; the problem names the path (``$.body.x``).
-
-    >>> canonical_json({"b": [1.0, "é"], "a": None, "c": 1e-7})
-    b'{"a":null,"b":[1,"\\xc3\\xa9"],"c":1e-7}'
-    """
-    out: list[str] = []
-    _canonical(obj, "$", 0, out)
-    return "".join(out).encode("utf-8")
 
 
 # --- entries ----------------------------------------------------------------------
@@ -386,114 +270,6 @@ def make_entry(
         hash=digest,
         signature=base64.b64encode(signature).decode("ascii"),
     )
-
-
-# --- keys -------------------------------------------------------------------------
-
-
-def generate_key() -> Ed25519PrivateKey:
-    """A new Ed25519 signing key."""
-    return Ed25519PrivateKey.generate()
-
-
-def _password_bytes(password: str | bytes | None) -> bytes | None:
-    if password is None or isinstance(password, bytes):
-        return password
-    return password.encode("utf-8")
-
-
-def private_key_to_pem(
-    key: Ed25519PrivateKey, password: str | bytes | None = None
-) -> bytes:
-    """The key as PKCS #8 PEM, encrypted with ``password`` when one is given."""
-    secret = _password_bytes(password)
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(secret)
-        if secret
-        else serialization.NoEncryption()
-    )
-    return key.private_bytes(
-        encoding=serialization.Encoding.PEM,
-        format=serialization.PrivateFormat.PKCS8,
-        encryption_algorithm=encryption,
-    )
-
-
-def private_key_from_pem(
-    data: bytes | str, password: str | bytes | None = None
-) -> Ed25519PrivateKey:
-    """An Ed25519 key from PKCS #8 PEM.
-
-    Raises:
-        InputError: for text that is not a PEM private key, a wrong or missing
-            password, or a key of another type.
-    """
-    raw = data.encode("ascii", "replace") if isinstance(data, str) else data
-    try:
-        key = serialization.load_pem_private_key(
-            raw, password=_password_bytes(password)
-        )
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise InputError(
-            [Problem("private key", None, "", f"cannot read the key: {exc}")]
-        ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InputError(
-            [
-                Problem(
-                    "private key", None, "", f"not an Ed25519 key: {type(key).__name__}"
-                )
-            ]
-        )
-    return key
-
-
-def public_key_to_text(key: Ed25519PublicKey) -> str:
-    """``ed25519:`` and the 32 raw bytes of the key in base64.
-
-    >>> key = public_key_from_text("ed25519:" + "A" * 43 + "=")
-    >>> public_key_to_text(key) == "ed25519:" + "A" * 43 + "="
-    True
-    """
-    raw = key.public_bytes(
-        encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
-    )
-    return PUBLIC_KEY_PREFIX + base64.b64encode(raw).decode("ascii")
-
-
-def public_key_from_text(text: str) -> Ed25519PublicKey:
-    """A public key from its ``ed25519:BASE64`` form.
-
-    Raises:
-        InputError: for text without the prefix, bad base64, or not 32 bytes.
-    """
-    source = "public key"
-    if not isinstance(text, str) or not text.strip().startswith(PUBLIC_KEY_PREFIX):
-        raise InputError(
-            [Problem(source, None, "", f"must start with {PUBLIC_KEY_PREFIX!r}")]
-        )
-    encoded = text.strip()[len(PUBLIC_KEY_PREFIX) :]
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError([Problem(source, None, "", "not base64")]) from None
-    if len(raw) != 32:
-        raise InputError([Problem(source, None, "", f"{len(raw)} bytes, expected 32")])
-    return Ed25519PublicKey.from_public_bytes(raw)
-
-
-def public_key_fingerprint(key: Ed25519PublicKey) -> str:
-    """A short form of a public key to compare by voice: hex groups of SHA-256.
-
-    >>> key = public_key_from_text("ed25519:" + "A" * 43 + "=")
-    >>> public_key_fingerprint(key)
-    '66687aad f862bd77 6c8fc18b 8e9f8e20'
-    """
-    raw = key.public_bytes(
-        encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
-    )
-    digest = hashlib.sha256(raw).hexdigest()[: 2 * FINGERPRINT_BYTES]
-    return " ".join(digest[i : i + 8] for i in range(0, len(digest), 8))
 
 
 # --- verification -----------------------------------------------------------------
