@@ -311,12 +311,20 @@ def _message_view(
     now_t_s: float,
 ) -> dict[str, Any]:
     deadline_t_s = float(sent.body["deadline_t_s"])
+    due = now_t_s >= deadline_t_s
     if acknowledged is not None:
         status = "acknowledged"
-    elif now_t_s >= deadline_t_s:
-        status = "overdue" if delivered is not None else "undelivered"
+    elif delivered is None:
+        status = "undelivered" if due else "queued"
     else:
-        status = "delivered" if delivered is not None else "queued"
+        status = "overdue" if due and delivered.t_s <= deadline_t_s else "delivered"
+    missed = None
+    if delivered is None or delivered.t_s > deadline_t_s:
+        missed = "undelivered" if due or delivered is not None else None
+    elif (acknowledged is None and due) or (
+        acknowledged is not None and acknowledged.t_s > deadline_t_s
+    ):
+        missed = "unacknowledged"
     return {
         "message_id": sent.body["message_id"],
         "from": sent.body["from"],
@@ -328,6 +336,7 @@ def _message_view(
         "delivered_t_s": None if delivered is None else delivered.t_s,
         "acknowledged_t_s": None if acknowledged is None else acknowledged.t_s,
         "status": status,
+        "deadline_missed": missed,
         "entry": {"author": sent.signer, "seq": sent.seq, "hash": sent.hash},
     }
 
@@ -348,8 +357,10 @@ def _view_of(
 def messages(conn: Connection, fed: Federation, now_t_s: float) -> list[dict[str, Any]]:
     """Every message between this node and its peers, oldest first, with its
     status (``queued``, ``delivered``, ``acknowledged``, ``overdue``: delivered
-    and not acknowledged by its deadline, ``undelivered``: its deadline passed
-    before it reached the addressee's node)."""
+    in time and not acknowledged by its deadline, ``undelivered``: its deadline
+    passed before it reached the addressee's node) and ``deadline_missed``:
+    ``undelivered`` (it was not on the addressee's node by its deadline: the link,
+    not the addressee), ``unacknowledged``, or None."""
     out = []
     for entry_ in _all_entries(conn):
         peer, entry = entry_
