@@ -7,8 +7,10 @@ A :class:`Protocol` is what a protocol file says once it has been validated (see
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 from deconfliction.domain.model import (
     AlertLevelSpec,
@@ -32,8 +34,12 @@ class SharingLevel(StrEnum):
 
     @property
     def rank(self) -> int:
-        """0 for ``zones`` up to 3 for ``full``."""
-        return list(SharingLevel).index(self)
+        """0 for ``zones`` up to 3 for ``full``.
+
+        >>> [level.rank for level in SharingLevel]
+        [0, 1, 2, 3]
+        """
+        return _SHARING_RANK[self]
 
     def allows(self, other: SharingLevel) -> bool:
         """True when this level shares at least as much as ``other``.
@@ -45,6 +51,12 @@ class SharingLevel(StrEnum):
         """
         return self.rank >= other.rank
 
+
+# Each level's place in the order (looked up for every alert and incident view:
+# counting through the members each time cost a tick 0.6 s at 10,000 alerts).
+_SHARING_RANK: Mapping[SharingLevel, int] = MappingProxyType(
+    {level: rank for rank, level in enumerate(SharingLevel)}
+)
 
 LINE_REACH_MARGIN_NM: float = 150.0
 """A line's default reach is its buffer plus 150 NM: deep enough for any excursion

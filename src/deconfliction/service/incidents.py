@@ -14,12 +14,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from deconfliction.errors import (
     ConflictError,
@@ -38,7 +48,7 @@ from deconfliction.service.incident_lifecycle import Change, Standing, decide
 from deconfliction.service.incident_lifecycle import (
     IncidentStatus as IncidentStatus,
 )
-from deconfliction.store.engine import inserted_pk, random_id
+from deconfliction.store.engine import random_ids
 from deconfliction.store.tables import (
     incident_parties,
     incident_remarks,
@@ -50,6 +60,8 @@ EVIDENCE_MARGIN_S: float = 60.0  # track excerpt before the start and after the 
 MAX_EVIDENCE_POINTS: int = 2000  # per aircraft; longer excerpts are thinned evenly
 MAX_REMARK_CHARS: int = 4000
 MAX_SOURCE_KEY_CHARS: int = 200  # incidents.source_key
+
+_T = TypeVar("_T")
 
 
 def stored_source_key(source_key: str) -> str:
@@ -129,24 +141,20 @@ zone incursion the third; each incident carries all three, None where one does n
 apply (and in incidents recorded before they were named)."""
 
 
-def _excerpt(
-    conn: Connection, party_id: str, aircraft_id: str, t0_s: float, t1_s: float
-) -> list[list[float]]:
-    rows = conn.execute(
-        select(
-            positions.c.t_s,
-            positions.c.lat_deg,
-            positions.c.lon_deg,
-            positions.c.alt_ft,
-        )
-        .where(
-            positions.c.party_id == party_id,
-            positions.c.aircraft_id == aircraft_id,
-            positions.c.t_s >= t0_s,
-            positions.c.t_s <= t1_s,
-        )
-        .order_by(positions.c.t_s)
-    ).all()
+WRITE_BATCH: int = 500
+"""Incidents (or aircraft of their evidence) per statement in :func:`record_many`:
+a tick that updates 10,000 losses of separation at once (the alert benchmark's
+pairs closing) writes them in a few dozen statements instead of 170,000."""
+
+
+def _chunks(items: Sequence[_T], size: int = WRITE_BATCH) -> Iterator[Sequence[_T]]:
+    for k in range(0, len(items), size):
+        yield items[k : k + size]
+
+
+def _thin(rows: Sequence[Any]) -> list[list[float]]:
+    """An aircraft's excerpt (rows in time order) as stored: at most
+    ``MAX_EVIDENCE_POINTS`` points, taken evenly, and the last."""
     if len(rows) > MAX_EVIDENCE_POINTS:
         step = len(rows) / MAX_EVIDENCE_POINTS
         rows = [rows[int(k * step)] for k in range(MAX_EVIDENCE_POINTS)] + [rows[-1]]
@@ -156,33 +164,88 @@ def _excerpt(
     ]
 
 
-def _evidence(conn: Connection, facts: IncidentFacts, now_t_s: float) -> dict[str, Any]:
+_Window = tuple[str, float, float]  # party, from, to (both included)
+
+
+def _window(facts: IncidentFacts, now_t_s: float) -> tuple[float, float]:
     t0 = facts.start_t_s - EVIDENCE_MARGIN_S
     t1 = (facts.end_t_s if facts.end_t_s is not None else now_t_s) + EVIDENCE_MARGIN_S
-    tracks: dict[str, dict[str, list[list[float]]]] = defaultdict(dict)
-    for ac in facts.aircraft:
-        tracks[ac.party][ac.aircraft_id] = _excerpt(
-            conn, ac.party, ac.aircraft_id, t0, t1
+    return t0, t1
+
+
+def _excerpts(
+    conn: Connection, wanted: dict[_Window, list[str]]
+) -> dict[tuple[_Window, str], list[list[float]]]:
+    """The track excerpt of each aircraft in ``wanted`` (per party and window, the
+    aircraft ids), read for many aircraft of one window at a time."""
+    out: dict[tuple[_Window, str], list[list[float]]] = {}
+    for window, aircraft_ids in wanted.items():
+        party_id, t0_s, t1_s = window
+        for chunk in _chunks(aircraft_ids):
+            rows = conn.execute(
+                select(
+                    positions.c.aircraft_id,
+                    positions.c.t_s,
+                    positions.c.lat_deg,
+                    positions.c.lon_deg,
+                    positions.c.alt_ft,
+                )
+                .where(
+                    positions.c.party_id == party_id,
+                    positions.c.aircraft_id.in_(chunk),
+                    positions.c.t_s >= t0_s,
+                    positions.c.t_s <= t1_s,
+                )
+                # (party, aircraft, time) is unique: one order, as for one aircraft
+                .order_by(positions.c.aircraft_id, positions.c.t_s)
+            ).all()
+            by_aircraft: dict[str, list[Any]] = defaultdict(list)
+            for row in rows:
+                by_aircraft[row.aircraft_id].append(row)
+            for aircraft_id in chunk:
+                out[(window, aircraft_id)] = _thin(by_aircraft.get(aircraft_id, []))
+    return out
+
+
+def _evidence_many(
+    conn: Connection, many: Sequence[IncidentFacts], now_t_s: float
+) -> list[dict[str, Any]]:
+    """The evidence of each of ``many``: its aircraft's tracks from
+    ``EVIDENCE_MARGIN_S`` before its start to as long after its end (or now)."""
+    wanted: dict[_Window, list[str]] = defaultdict(list)
+    seen: set[tuple[_Window, str]] = set()
+    for facts in many:
+        t0, t1 = _window(facts, now_t_s)
+        for ac in facts.aircraft:
+            key = ((ac.party, t0, t1), ac.aircraft_id)
+            if key not in seen:
+                seen.add(key)
+                wanted[key[0]].append(ac.aircraft_id)
+    excerpts = _excerpts(conn, wanted)
+    out = []
+    for facts in many:
+        t0, t1 = _window(facts, now_t_s)
+        tracks: dict[str, dict[str, list[list[float]]]] = defaultdict(dict)
+        for ac in facts.aircraft:
+            tracks[ac.party][ac.aircraft_id] = excerpts[
+                ((ac.party, t0, t1), ac.aircraft_id)
+            ]
+        out.append(
+            {
+                "tracks": dict(tracks),
+                "window_t_s": [t0, t1],
+                "aircraft": [a.as_json() for a in facts.aircraft],
+                "involved": list(facts.involved),
+                "depths": dict(facts.depths),
+            }
         )
+    return out
+
+
+def _values(
+    facts: IncidentFacts, evidence: dict[str, Any], now_t_s: float
+) -> dict[str, Any]:
     return {
-        "tracks": dict(tracks),
-        "window_t_s": [t0, t1],
-        "aircraft": [a.as_json() for a in facts.aircraft],
-        "involved": list(facts.involved),
-        "depths": dict(facts.depths),
-    }
-
-
-def record(
-    conn: Connection, facts: IncidentFacts, now_t_s: float, sharing: Sharing
-) -> int:
-    """Open or update the incident for ``facts.source_key``; publish the change."""
-    evidence = _evidence(conn, facts, now_t_s)
-    source_key = stored_source_key(facts.source_key)
-    existing = conn.execute(
-        select(incidents.c.id).where(incidents.c.source_key == source_key)
-    ).scalar()
-    values = {
         "kind": facts.kind.value,
         "party_id": facts.party_id,
         "other_party_id": next(
@@ -199,35 +262,103 @@ def record(
         "evidence_json": json.dumps(evidence, separators=(",", ":")),
         "updated_t_s": now_t_s,
     }
-    if existing is None:
-        incident_id = inserted_pk(
-            conn.execute(
-                insert(incidents).values(
-                    id=random_id(conn, incidents),
-                    source_key=source_key,
-                    status=IncidentStatus.OPEN.value,
-                    created_t_s=now_t_s,
-                    **values,
-                )
+
+
+def record(
+    conn: Connection, facts: IncidentFacts, now_t_s: float, sharing: Sharing
+) -> int:
+    """Open or update the incident for ``facts.source_key``; publish the change."""
+    return record_many(conn, [facts], now_t_s, sharing)[0]
+
+
+def record_many(
+    conn: Connection, many: Sequence[IncidentFacts], now_t_s: float, sharing: Sharing
+) -> list[int]:
+    """:func:`record` for each of ``many`` in order (the same rows and events, in
+    the same order), in statements of :data:`WRITE_BATCH` incidents: their
+    evidence read, their rows looked for, inserted or updated, their parties
+    written, and their events published, each for many incidents at once.
+    Returns the incidents' ids."""
+    ids: list[int] = []
+    run: list[IncidentFacts] = []
+    keys: set[str] = set()
+    for facts in many:  # a source key twice: the second after the first
+        key = stored_source_key(facts.source_key)
+        if key in keys:
+            ids += _record_run(conn, run, now_t_s, sharing)
+            run, keys = [], set()
+        run.append(facts)
+        keys.add(key)
+    return ids + _record_run(conn, run, now_t_s, sharing)
+
+
+def _record_run(
+    conn: Connection, many: Sequence[IncidentFacts], now_t_s: float, sharing: Sharing
+) -> list[int]:
+    """:func:`record_many` for incidents of different source keys."""
+    if not many:
+        return []
+    evidence = _evidence_many(conn, many, now_t_s)
+    keys = [stored_source_key(f.source_key) for f in many]
+    existing: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        for key, pk in conn.execute(
+            select(incidents.c.source_key, incidents.c.id).where(
+                incidents.c.source_key.in_(chunk)
             )
+        ):
+            existing[key] = int(pk)
+    fresh = iter(random_ids(conn, incidents, sum(k not in existing for k in keys)))
+    ids: list[int] = []
+    event_types: list[str] = []
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    for facts, key, ev in zip(many, keys, evidence, strict=True):
+        values = _values(facts, ev, now_t_s)
+        if key in existing:
+            incident_id = existing[key]
+            changed_rows.append(
+                {"b_id": incident_id, **{f"v_{k}": v for k, v in values.items()}}
+            )
+            closed = facts.end_t_s is not None
+            event_types.append("incident.closed" if closed else "incident.updated")
+        else:
+            incident_id = next(fresh)
+            new_rows.append(
+                {
+                    "id": incident_id,
+                    "source_key": key,
+                    "status": IncidentStatus.OPEN.value,
+                    "created_t_s": now_t_s,
+                    **values,
+                }
+            )
+            event_types.append("incident.opened")
+        ids.append(incident_id)
+    for rows in _chunks(new_rows):
+        conn.execute(insert(incidents), list(rows))
+    if changed_rows:
+        columns = [c for c in changed_rows[0] if c != "b_id"]
+        statement = (
+            update(incidents)
+            .where(incidents.c.id == bindparam("b_id"))
+            .values({c[2:]: bindparam(c) for c in columns})
         )
-        event_type = "incident.opened"
-    else:
-        incident_id = int(existing)
+        for rows in _chunks(changed_rows):
+            conn.execute(statement, list(rows))
+    for id_chunk in _chunks(ids):
         conn.execute(
-            update(incidents).where(incidents.c.id == incident_id).values(**values)
+            delete(incident_parties).where(incident_parties.c.incident_id.in_(id_chunk))
         )
-        event_type = "incident.updated" if facts.end_t_s is None else "incident.closed"
-    named = {a.party for a in facts.aircraft} | set(facts.involved)
-    conn.execute(
-        delete(incident_parties).where(incident_parties.c.incident_id == incident_id)
-    )
-    conn.execute(
-        insert(incident_parties),
-        [{"incident_id": incident_id, "party_id": p} for p in sorted(named)],
-    )
-    _publish(conn, incident_id, event_type, now_t_s, sharing)
-    return incident_id
+    party_rows = [
+        {"incident_id": incident_id, "party_id": p}
+        for facts, incident_id in zip(many, ids, strict=True)
+        for p in sorted({a.party for a in facts.aircraft} | set(facts.involved))
+    ]
+    for rows in _chunks(party_rows):
+        conn.execute(insert(incident_parties), list(rows))
+    _publish_many(conn, list(zip(ids, event_types, strict=True)), now_t_s, sharing)
+    return ids
 
 
 def _publish(
@@ -237,28 +368,72 @@ def _publish(
     now_t_s: float,
     sharing: Sharing,
 ) -> None:
-    full = _load(conn, incident_id)
-    audience = {a["party"] for a in full["aircraft"]} | set(full["involved"])
+    _publish_many(conn, [(incident_id, event_type)], now_t_s, sharing)
+
+
+def _publish_many(
+    conn: Connection,
+    changes: Sequence[tuple[int, str]],
+    now_t_s: float,
+    sharing: Sharing,
+) -> None:
+    """Publish each ``(incident id, event type)`` in order, as each party may see
+    the incident now."""
+    full = _load_many(conn, [incident_id for incident_id, _ in changes])
     sharing = protocols.with_history(conn, sharing)
-    events.publish(
-        conn,
-        event_type,
-        {p: disclosure.incident_view(p, full, sharing) for p in audience},
-        now_t_s,
-    )
+    published = []
+    for incident_id, event_type in changes:
+        incident = full[incident_id]
+        audience = {a["party"] for a in incident["aircraft"]} | set(
+            incident["involved"]
+        )
+        published.append(
+            (
+                event_type,
+                {p: disclosure.incident_view(p, incident, sharing) for p in audience},
+            )
+        )
+    for chunk in _chunks(published):
+        events.publish_many(conn, chunk, now_t_s)
 
 
 def _load(conn: Connection, incident_id: int) -> dict[str, Any]:
-    row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
-    if row is None:
-        raise NotFoundError(f"incident {incident_id}")
+    """One incident, in full (before any disclosure view).
+
+    Raises:
+        NotFoundError: if there is no such incident.
+    """
+    return _load_many(conn, [incident_id])[incident_id]
+
+
+def _load_many(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The incidents of ``ids`` in full, by id.
+
+    Raises:
+        NotFoundError: if one of them does not exist.
+    """
+    rows: dict[int, Any] = {}
+    remarks: dict[int, list[Any]] = defaultdict(list)
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        for row in conn.execute(select(incidents).where(incidents.c.id.in_(chunk))):
+            rows[int(row.id)] = row
+        for remark in conn.execute(
+            select(incident_remarks)
+            .where(incident_remarks.c.incident_id.in_(chunk))
+            .order_by(incident_remarks.c.id)
+        ):
+            remarks[int(remark.incident_id)].append(remark)
+    out = {}
+    for incident_id in ids:
+        if incident_id not in rows:
+            raise NotFoundError(f"incident {incident_id}")
+        out[incident_id] = _full(rows[incident_id], remarks[incident_id])
+    return out
+
+
+def _full(row: Any, remarks: Sequence[Any]) -> dict[str, Any]:
     evidence = json.loads(row.evidence_json)
     depths = evidence.pop("depths", {})
-    remarks = conn.execute(
-        select(incident_remarks)
-        .where(incident_remarks.c.incident_id == incident_id)
-        .order_by(incident_remarks.c.id)
-    ).all()
     involved = evidence.pop("involved")
     aircraft = evidence.pop("aircraft")
     loss = row.kind == IncidentKind.LOSS_OF_SEPARATION.value

@@ -711,6 +711,7 @@ class LiveDetection:
             states.lon_deg[b_idx],
         )
         seen: set[str] = set()
+        recorded: list[IncidentFacts] = []  # written together, in this order
         for a, b, d in zip(a_idx, b_idx, np.atleast_1d(dist_nm), strict=True):
             if str(states.ids[b]) < str(states.ids[a]):  # the pair in one order
                 a, b = b, a
@@ -734,26 +735,22 @@ class LiveDetection:
                 ]
                 entry["t_s"] = now_t_s
             if changed or entry.get("recorded") is None:
-                self._record_los(conn, key, entry, None, now_t_s)
+                recorded.append(self._los_facts(key, entry, None))
                 entry["recorded"] = True
         for key in [k for k in self._los_open if k not in seen]:
             entry = self._los_open.pop(key)
-            self._record_los(conn, key, entry, now_t_s, now_t_s)
+            recorded.append(self._los_facts(key, entry, now_t_s))
+        sharing = protocols.sharing_of(self._protocol)
+        incidents.record_many(conn, recorded, now_t_s, sharing)
 
-    def _record_los(
-        self,
-        conn: Connection,
-        key: str,
-        entry: dict[str, Any],
-        end_t_s: float | None,
-        now_t_s: float,
-    ) -> None:
-        assert self._protocol is not None
+    def _los_facts(
+        self, key: str, entry: dict[str, Any], end_t_s: float | None
+    ) -> IncidentFacts:
         aircraft = tuple(
             AircraftPoint(split_key(k)[0], split_key(k)[1], entry["t_s"], lat, lon, alt)
             for k, lat, lon, alt in entry["points"]
         )
-        facts = IncidentFacts(
+        return IncidentFacts(
             source_key=f"los|{key}|{int(entry['start_t_s'])}",
             kind=IncidentKind.LOSS_OF_SEPARATION,
             party_id=aircraft[0].party,
@@ -764,7 +761,6 @@ class LiveDetection:
             severity_nm=round(entry["min_nm"], 4),
             aircraft=aircraft,
         )
-        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
 
     # -- conformance -------------------------------------------------------------
 

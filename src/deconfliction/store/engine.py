@@ -208,6 +208,7 @@ def inserted_pk(result: Any) -> int:
 
 
 MAX_RANDOM_ID: int = 2**53 - 1  # an exact number in JavaScript too (the console)
+RANDOM_ID_CHUNK: int = 500  # ids looked up per statement by random_ids
 
 
 def random_id(conn: Connection, table: Table) -> int:
@@ -223,3 +224,28 @@ def random_id(conn: Connection, table: Table) -> int:
         taken = conn.execute(select(table.c.id).where(table.c.id == candidate)).first()
         if taken is None:
             return candidate
+
+
+def random_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """``n`` new random ids for rows of ``table``, all different, as
+    :func:`random_id` draws them, looked up a chunk at a time.
+
+    Raises:
+        ValueError: for a negative ``n``.
+    """
+    if n < 0:
+        raise ValueError(f"cannot draw {n} ids")
+    ids: list[int] = []
+    drawn: set[int] = set()
+    while len(ids) < n:
+        candidates: set[int] = set()
+        while len(candidates) < min(n - len(ids), RANDOM_ID_CHUNK):
+            candidate = secrets.randbelow(MAX_RANDOM_ID) + 1
+            if candidate not in drawn:
+                candidates.add(candidate)
+        taken = set(
+            conn.execute(select(table.c.id).where(table.c.id.in_(candidates))).scalars()
+        )
+        drawn.update(candidates)
+        ids.extend(c for c in candidates if c not in taken)
+    return ids
