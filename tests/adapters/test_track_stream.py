@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -91,10 +92,13 @@ class TestTrackBatch:
         with pytest.raises(ValueError, match="has 2 entries"):
             TrackBatch(
                 **{
-                    **{n: getattr(batch, n) for n in batch.__slots__},
+                    **{
+                        f.name: getattr(batch, f.name)
+                        for f in dataclasses.fields(batch)
+                    },
                     "t_s": np.zeros(2),
                 }
-            )  # type: ignore[attr-defined]
+            )
 
 
 class TestReadStats:

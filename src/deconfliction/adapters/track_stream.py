@@ -30,15 +30,15 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from deconfliction.adapters.input_files import read_text
-from deconfliction.domain.model import FloatArray, StrArray
-from deconfliction.domain.positions import RANGES
+from deconfliction.domain.model import StrArray
+from deconfliction.domain.positions import RANGES, Positions, concat_columns
 from deconfliction.errors import InputError, Problem
 
 MAX_EXAMPLES_PER_REASON: int = 3  # enough to find the fault, short enough to read
@@ -123,49 +123,33 @@ _FLOAT_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class TrackBatch:
-    """Many positions as a struct of arrays (shape ``(n,)`` each).
+class TrackBatch(Positions):
+    """Many positions as a struct of arrays (shape ``(n,)`` each): the
+    :class:`~deconfliction.domain.positions.Positions` columns and the text fields
+    of a :class:`TrackRecord` that are not among them.
 
     Text fields hold ``""`` where a record has ``None``.
     """
 
-    ids: StrArray
-    t_s: FloatArray
-    lat_deg: FloatArray
-    lon_deg: FloatArray
-    alt_ft: FloatArray
-    gs_kt: FloatArray
-    trk_deg: FloatArray
-    vs_fpm: FloatArray
+    ROW_WORD: ClassVar[str] = "entries"
+
     callsign: StrArray
     icao24: StrArray
     squawk: StrArray
     source: StrArray
-    party: StrArray
     cot_type: StrArray
 
-    def __post_init__(self) -> None:
-        n = len(self.ids)
-        for name in (*_FLOAT_FIELDS, *_TEXT_FIELDS):
-            if len(getattr(self, name)) != n:
-                raise ValueError(
-                    f"TrackBatch.{name} has {len(getattr(self, name))} entries, "
-                    f"ids has {n}"
-                )
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
     @classmethod
-    def empty(cls) -> TrackBatch:
+    def empty(cls) -> Self:
         """A batch of no positions."""
         return cls.from_records(())
 
     @classmethod
-    def from_columns(cls, **columns: Any) -> TrackBatch:
+    def from_columns(cls, **columns: Any) -> Self:  # type: ignore[override]
         """A batch from columns; absent optional columns are NaN or ``""``.
 
-        ``ids``, ``t_s``, ``lat_deg`` and ``lon_deg`` are required.
+        ``ids``, ``t_s``, ``lat_deg`` and ``lon_deg`` are required (a reader's
+        record may lack anything else, unlike a row of a track table).
 
         >>> b = TrackBatch.from_columns(ids=["A"], t_s=[0.0], lat_deg=[1.0],
         ...                             lon_deg=[2.0], party=["x"])
@@ -190,7 +174,7 @@ class TrackBatch:
         return cls(**values)
 
     @classmethod
-    def from_records(cls, records: Iterable[TrackRecord]) -> TrackBatch:
+    def from_records(cls, records: Iterable[TrackRecord]) -> Self:
         """A batch of the given records, in order."""
         recs = list(records)
         columns: dict[str, Any] = {"ids": [r.id for r in recs]}
@@ -203,26 +187,13 @@ class TrackBatch:
         return cls.from_columns(**columns)
 
     @classmethod
-    def concat(cls, batches: Sequence[TrackBatch]) -> TrackBatch:
-        """One batch of all the given ones, in order."""
-        if not batches:
+    def concat(cls, parts: Sequence[Self]) -> Self:
+        """One batch of all the given ones, in order (one is returned as it is)."""
+        if not parts:
             return cls.empty()
-        if len(batches) == 1:
-            return batches[0]
-        values = {
-            name: np.concatenate([getattr(b, name) for b in batches])
-            for name in ("ids", *_FLOAT_FIELDS, *_TEXT_FIELDS)
-        }
-        return cls(**values)
-
-    def take(self, index: Any) -> TrackBatch:
-        """The batch restricted to ``index`` (a boolean mask or integer indices)."""
-        return TrackBatch(
-            **{
-                name: getattr(self, name)[index]
-                for name in ("ids", *_FLOAT_FIELDS, *_TEXT_FIELDS)
-            }
-        )
+        if len(parts) == 1:
+            return parts[0]
+        return concat_columns(cls, parts)
 
     def sorted_by_time(self) -> TrackBatch:
         """The batch in time order (stable: equal times keep their order)."""
@@ -230,11 +201,7 @@ class TrackBatch:
 
     def with_party(self, party: StrArray) -> TrackBatch:
         """The same positions with other parties."""
-        values = {
-            name: getattr(self, name) for name in ("ids", *_FLOAT_FIELDS, *_TEXT_FIELDS)
-        }
-        values["party"] = np.asarray(party, dtype=np.str_)
-        return TrackBatch(**values)
+        return replace(self, party=np.asarray(party, dtype=np.str_))
 
     def records(self) -> Iterator[TrackRecord]:
         """The positions one by one."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 
@@ -96,7 +96,7 @@ def _column(values: Any, is_text: bool) -> Any:
     return np.asarray(values, dtype=np.float64)
 
 
-_TEXT_NAMES: frozenset[str] = frozenset(c.name for c in POSITION_COLUMNS if c.is_text)
+_HEADER_OF: dict[str, str] = {c.name: c.header for c in POSITION_COLUMNS}
 
 
 class _Columns:
@@ -126,7 +126,9 @@ class _Columns:
         return cls(**{name: getattr(self, name)[index] for name in _names(cls)})
 
 
+_T = TypeVar("_T")
 _NAMES_CACHE: dict[type, tuple[str, ...]] = {}
+_TEXT_CACHE: dict[type, frozenset[str]] = {}
 
 
 def _names(cls: type) -> tuple[str, ...]:
@@ -135,6 +137,28 @@ def _names(cls: type) -> tuple[str, ...]:
     if names is None:
         names = tuple(f.name for f in dataclasses.fields(cls))
         _NAMES_CACHE[cls] = names
+    return names
+
+
+def concat_columns(cls: type[_T], parts: Sequence[_T]) -> _T:
+    """The rows of ``parts`` (at least one), instances of the dataclass of columns
+    ``cls``, in order, in one new instance."""
+    return cls(
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in _names(cls)
+        }
+    )
+
+
+def _text_names(cls: type) -> frozenset[str]:
+    """The text (``str_``) fields of a dataclass of columns, the others being floats."""
+    names = _TEXT_CACHE.get(cls)
+    if names is None:
+        names = frozenset(
+            f.name for f in dataclasses.fields(cls) if f.type in ("StrArray", StrArray)
+        )
+        _TEXT_CACHE[cls] = names
     return names
 
 
@@ -222,14 +246,18 @@ class Positions(_Columns):
 
     @classmethod
     def from_mapping(cls, columns: Mapping[str, Any]) -> Self:
-        """Build a table from a mapping of :data:`COLUMN_NAMES` to sequences.
+        """Build a table from a mapping of its attributes (:data:`COLUMN_NAMES`, and
+        a subclass's own) to sequences.
 
         Raises:
             KeyError: if a column is missing.
             ValueError: if the columns differ in length.
         """
         return cls(
-            **{c.name: _column(columns[c.name], c.is_text) for c in POSITION_COLUMNS}
+            **{
+                name: _column(columns[name], name in _text_names(cls))
+                for name in _names(cls)
+            }
         )
 
     @classmethod
@@ -244,25 +272,20 @@ class Positions(_Columns):
         Raises:
             KeyError: if a column is missing.
         """
-
-        def numpy(column: Any, is_text: bool) -> Any:
+        names = table.column_names
+        columns = {}
+        for name in _names(cls):
+            key = _HEADER_OF.get(name, name) if by_header else name
+            if key not in names:
+                raise KeyError(key)
+            column = table.column(key)
             if hasattr(column, "num_chunks"):  # a ChunkedArray: one chunk is shared
                 column = (
                     column.chunk(0)
                     if column.num_chunks == 1
                     else column.combine_chunks()
                 )
-            if is_text:
-                return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.str_)
-            return column.to_numpy(zero_copy_only=False)
-
-        names = table.column_names
-        columns = {}
-        for c in POSITION_COLUMNS:
-            key = c.header if by_header else c.name
-            if key not in names:
-                raise KeyError(key)
-            columns[c.name] = numpy(table.column(key), c.is_text)
+            columns[name] = column.to_numpy(zero_copy_only=False)
         return cls.from_mapping(columns)
 
     @classmethod
@@ -270,12 +293,7 @@ class Positions(_Columns):
         """The rows of several tables, in order (of none, an empty table)."""
         if not parts:
             return cls.empty()
-        return cls(
-            **{
-                name: np.concatenate([getattr(p, name) for p in parts])
-                for name in _names(cls)
-            }
-        )
+        return concat_columns(cls, parts)
 
     def in_time_order(self) -> Self:
         """The rows sorted by time, then aircraft (ties keep their order)."""
