@@ -348,14 +348,7 @@ def run_demo(
 
     report("conformance", 0, 1)
     started = time.perf_counter()
-    stream = PositionStream(
-        ids=traffic.ids,
-        party=traffic.party,
-        t_s=traffic.t_s,
-        lat_deg=traffic.lat_deg,
-        lon_deg=traffic.lon_deg,
-        alt_ft=traffic.alt_ft,
-    )
+    stream = PositionStream.of(traffic.positions())
     violations = tuple(detect_violations(protocol, stream))
     timings["conformance"] = time.perf_counter() - started
     report("conformance", 1, 1)
@@ -489,16 +482,7 @@ def write_demo_outputs(
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in OUTPUT_FILES}
     tr = result.traffic
-    everything = AircraftStates(
-        ids=tr.ids,
-        party=tr.party,
-        lat_deg=tr.lat_deg,
-        lon_deg=tr.lon_deg,
-        alt_ft=tr.alt_ft,
-        gs_kt=tr.gs_kt,
-        trk_deg=tr.trk_deg,
-        vs_fpm=tr.vs_fpm,
-    )
+    everything = tr.positions().states()
     total = len(OUTPUT_FILES)
     report("write", 0, total)
     result_files.write_summary_json(paths["summary.json"], result.summary_document())

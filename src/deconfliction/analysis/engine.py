@@ -61,6 +61,7 @@ from deconfliction.domain.model import (
     IntArray,
     StrArray,
 )
+from deconfliction.domain.positions import Columns
 from deconfliction.domain.protocol import LineSide, Protocol
 from deconfliction.units import (
     M_PER_FT,
@@ -210,7 +211,7 @@ def _last_at_or_before(t_s: FloatArray, interval_s: float) -> IntArray:
 
 
 @dataclass(frozen=True, slots=True)
-class InstantStates:
+class InstantStates(Columns):
     """Aircraft states at many instants, grouped by instant (struct of arrays).
 
     Attributes:
@@ -230,21 +231,6 @@ class InstantStates:
     lat_deg: FloatArray
     lon_deg: FloatArray
     alt_ft: FloatArray
-
-    def __len__(self) -> int:
-        return len(self.instant)
-
-    def take(self, index: IntArray) -> InstantStates:
-        """The states selected by ``index``."""
-        return InstantStates(
-            self.instant[index],
-            self.t_s[index],
-            self.row[index],
-            self.code[index],
-            self.lat_deg[index],
-            self.lon_deg[index],
-            self.alt_ft[index],
-        )
 
 
 class Timeline:

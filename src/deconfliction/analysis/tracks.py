@@ -70,9 +70,7 @@ class TrackTable(Positions):
         Raises:
             InputError: as :class:`PositionStream`.
         """
-        return PositionStream(
-            self.ids, self.party, self.t_s, self.lat_deg, self.lon_deg, self.alt_ft
-        )
+        return PositionStream.of(self)
 
 
 # --------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from deconfliction.domain import thresholds
 from deconfliction.domain.geodesy import LocalProjection, geodesic_distance_nm
 from deconfliction.domain.line_points import line_points_m
 from deconfliction.domain.model import FloatArray, IntArray, StrArray
+from deconfliction.domain.positions import Columns, Positions
 from deconfliction.domain.protocol import (
     ConformanceRules,
     DeconflictionLine,
@@ -97,7 +98,7 @@ class ViolationEventKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PositionStream:
+class PositionStream(Columns):
     """Time-ordered aircraft positions, any number of aircraft (struct of arrays).
 
     Rows should be sorted by ``t_s`` (ties in any order); the batch function sorts
@@ -164,8 +165,21 @@ class PositionStream:
         if problems:
             raise InputError(problems)
 
-    def __len__(self) -> int:
-        return len(self.ids)
+    @classmethod
+    def of(cls, table: Positions) -> PositionStream:
+        """The stream of a positions table's rows (sharing its arrays).
+
+        Raises:
+            InputError: as the constructor.
+        """
+        return cls(
+            table.ids,
+            table.party,
+            table.t_s,
+            table.lat_deg,
+            table.lon_deg,
+            table.alt_ft,
+        )
 
     @classmethod
     def from_columns(
@@ -193,17 +207,6 @@ class PositionStream:
             lat_deg=np.asarray(lat_deg, dtype=np.float64),
             lon_deg=np.asarray(lon_deg, dtype=np.float64),
             alt_ft=np.asarray(alt_ft, dtype=np.float64),
-        )
-
-    def take(self, index: Any) -> PositionStream:
-        """The stream restricted to ``index`` (a slice, boolean mask or indices)."""
-        return PositionStream(
-            ids=self.ids[index],
-            party=self.party[index],
-            t_s=self.t_s[index],
-            lat_deg=self.lat_deg[index],
-            lon_deg=self.lon_deg[index],
-            alt_ft=self.alt_ft[index],
         )
 
 

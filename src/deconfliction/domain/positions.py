@@ -99,9 +99,11 @@ def _column(values: Any, is_text: bool) -> Any:
 _HEADER_OF: dict[str, str] = {c.name: c.header for c in POSITION_COLUMNS}
 
 
-class _Columns:
-    """Length checks, ``take`` and ``concat`` of a frozen struct-of-arrays dataclass,
-    over all its fields (a subclass's extra columns included)."""
+class Columns:
+    """Base of a frozen struct-of-arrays dataclass: one length for every field
+    (checked when built), ``len`` and ``take``, over all its fields (a subclass's
+    extra columns included). :class:`Positions`, :class:`AircraftStates`, the
+    conformance ``PositionStream`` and the analysis' ``InstantStates`` are ones."""
 
     __slots__ = ()
     ROW_WORD: ClassVar[str] = "entries"  # what the length error calls a row
@@ -163,7 +165,7 @@ def _text_names(cls: type) -> frozenset[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Positions(_Columns):
+class Positions(Columns):
     """Positions of any number of aircraft, one row per position (struct of arrays).
 
     The columns are :data:`POSITION_COLUMNS`.
@@ -320,7 +322,7 @@ class Positions(_Columns):
 
 
 @dataclass(frozen=True, slots=True)
-class AircraftStates(_Columns):
+class AircraftStates(Columns):
     """A snapshot of aircraft states, one entry per aircraft: the columns of
     :class:`Positions` but time (:data:`SNAPSHOT_NAMES`), for one instant.
 

@@ -43,6 +43,7 @@ from deconfliction.domain.geodesy import (
     geodesic_distance_nm,
 )
 from deconfliction.domain.model import AircraftStates, FloatArray, IntArray, StrArray
+from deconfliction.domain.positions import COLUMN_NAMES, Positions
 from deconfliction.domain.protocol import DeconflictionLine, LineSide
 from deconfliction.errors import Problem, ProtocolError
 from deconfliction.units import M_PER_NM, S_PER_H, S_PER_MIN
@@ -385,15 +386,12 @@ class Traffic:
         if not 0 <= step < self.n_steps:
             raise IndexError(f"step {step} outside [0, {self.n_steps})")
         sl = slice(int(self.step_offsets[step]), int(self.step_offsets[step + 1]))
-        return AircraftStates(
-            ids=self.ids[sl],
-            party=self.party[sl],
-            lat_deg=self.lat_deg[sl],
-            lon_deg=self.lon_deg[sl],
-            alt_ft=self.alt_ft[sl],
-            gs_kt=self.gs_kt[sl],
-            trk_deg=self.trk_deg[sl],
-            vs_fpm=self.vs_fpm[sl],
+        return self.positions().states(sl)
+
+    def positions(self) -> Positions:
+        """Every sample as a positions table (sharing this traffic's arrays)."""
+        return Positions.from_mapping(
+            {name: getattr(self, name) for name in COLUMN_NAMES}
         )
 
     def sorties_by_party(self) -> dict[str, int]:
