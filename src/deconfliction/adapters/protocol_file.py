@@ -57,6 +57,8 @@ from deconfliction.domain.operation_kinds import OPERATION_KINDS
 from deconfliction.domain.protocol import (
     GUIDANCE_CONFIGS,
     NOTICE_DETAILS,
+    REFEREE,
+    REFEREE_WINDOW_S,
     ConformanceRules,
     GuidanceRules,
     HotlineRules,
@@ -65,6 +67,7 @@ from deconfliction.domain.protocol import (
     Party,
     PlanningRules,
     Protocol,
+    RefereeNode,
     SharingLevel,
     TerminationRules,
 )
@@ -302,7 +305,7 @@ class _Builder(ProtocolPlaces):
         termination = self._termination(root.get("termination"))
         notam = self._notam(root.get("notam"))
         guidance = self._guidance(root.get("guidance"))
-        nodes = self._nodes(root.get("nodes"), party_ids)
+        nodes, referee = self._nodes(root.get("nodes"), party_ids)
         if self.r.problems or head is None or minima is None:
             problems = sorted(
                 self.r.problems, key=lambda p: (p.line is None, p.line or 0)
@@ -328,13 +331,18 @@ class _Builder(ProtocolPlaces):
             detection_interval_s=head.detection_interval_s,
             stale_after_s=head.stale_after_s,
             nodes=nodes,
+            referee=referee,
         )
 
     # [nodes.P] -------------------------------------------------------------------
 
-    def _nodes(self, value: Any, party_ids: set[str] | None) -> dict[str, NodeAddress]:
-        """Each party's node: every party needs one when any is named."""
+    def _nodes(
+        self, value: Any, party_ids: set[str] | None
+    ) -> tuple[dict[str, NodeAddress], RefereeNode | None]:
+        """Each party's node: every party needs one when any is named; and the
+        referee's (``[nodes.referee]``, unless a party is called so)."""
         path: _Path = ("nodes",)
+        referee: RefereeNode | None = None
         # Keys are party ids, checked below against the parties.
         keys = tuple(value) if isinstance(value, dict) else ()
         table = self.r.table(value, path, optional=keys, what="node")
@@ -343,17 +351,28 @@ class _Builder(ProtocolPlaces):
                 self.r.report(
                     path, "name the node of every party, or leave [nodes] out"
                 )
-            return {}
+            return {}, None
         nodes: dict[str, NodeAddress] = {}
         urls: dict[str, str] = {}
         prints: dict[str, str] = {}
         for party, item in table.items():
             item_path = (*path, party)
-            if not self._check_party(party, item_path, party_ids):
+            is_referee = party == REFEREE and REFEREE not in (party_ids or ())
+            if not is_referee and not self._check_party(party, item_path, party_ids):
                 continue
-            node = self.r.table(item, item_path, required=("url", "fingerprint"))
+            node = self.r.table(
+                item,
+                item_path,
+                required=("url", "fingerprint"),
+                optional=("window_s",) if is_referee else (),
+            )
             if node is None:
                 continue
+            window_s = (
+                self.r.number(node, item_path, "window_s", above=0.0)
+                if is_referee
+                else None
+            )
             url = self.r.string(node, item_path, "url")
             fingerprint = self.r.string(node, item_path, "fingerprint")
             if url is not None:
@@ -389,12 +408,19 @@ class _Builder(ProtocolPlaces):
                     fingerprint = None
                 else:
                     prints[fingerprint] = party
-            if url is not None and fingerprint is not None:
+            if url is None or fingerprint is None:
+                continue
+            if is_referee:
+                referee = RefereeNode(
+                    NodeAddress(party, url, fingerprint),
+                    REFEREE_WINDOW_S if window_s is None else window_s,
+                )
+            else:
                 nodes[party] = NodeAddress(party, url, fingerprint)
         if party_ids is not None:
             for party in sorted(party_ids - set(table)):
                 self.r.report(path, f"party {party!r} has no node: name one per party")
-        return nodes
+        return nodes, referee
 
     # [protocol] ------------------------------------------------------------------
 

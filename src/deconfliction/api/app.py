@@ -133,6 +133,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
         ctx.federation = Federation(load_node(settings.node_dir), engine, clock)
         ctx.federation.changed = ctx.notifier.notify
+        from deconfliction.federation import referee, sharing
+
+        sharing.install(ctx.federation)
+        held = referee.Referee()  # a referee node's memory (nothing on disk)
+        referee.install(ctx.federation, held, settings.future_tolerance_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -163,6 +168,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         redoc_url=None,
     )
     app.state.ctx = ctx
+    if ctx.federation is not None:
+        app.state.referee = held
     errors.install(app, store_health)
     metrics.install(ctx)
     for module in (

@@ -89,6 +89,27 @@ class Party:
     language: str
 
 
+REFEREE: str = "referee"
+# How long a referee keeps a party's tracks without a newer picture from it: two
+# rounds of a link of a few seconds each, with room for a slow round.
+REFEREE_WINDOW_S: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RefereeNode:
+    """A neutral node both sides name (``[nodes.referee]``) for ``conflicts``: it
+    receives each node's tracks, returns to each only the conflicts of its own
+    aircraft, and keeps nothing longer than ``window_s``.
+
+    Attributes:
+        address: where it listens and its certificate (``party`` is ``referee``).
+        window_s: the longest it holds a party's tracks.
+    """
+
+    address: NodeAddress
+    window_s: float
+
+
 @dataclass(frozen=True, slots=True)
 class NodeAddress:
     """Where a party's node listens, and the certificate it must present.
@@ -318,6 +339,7 @@ class Protocol:
         detection_interval_s: how often live detection runs.
         stale_after_s: a track with no position for this long is dropped.
         nodes: each party's node, by party (empty: one server for every party).
+        referee: the referee node for ``conflicts`` between nodes, if named.
     """
 
     id: str
@@ -343,6 +365,7 @@ class Protocol:
     detection_interval_s: float = 5.0
     stale_after_s: float = 60.0
     nodes: dict[str, NodeAddress] = field(default_factory=dict)
+    referee: RefereeNode | None = None
 
     @property
     def federated(self) -> bool:

@@ -11,6 +11,8 @@ One module per idea:
 * :mod:`.agreement`: protocol versions agreed between nodes (offers, signed digests).
 * :mod:`.link`: the links to the peers: pinning, sending, checking, their state.
 * :mod:`.outbox`: the durable queue of what each peer is to be sent, in order.
+* :mod:`.sharing`: a node's own tracks to its peers under ``full`` and ``plans``.
+* :mod:`.referee`: the referee node for ``conflicts`` (and a node's side of it).
 
 Single-server mode (no ``[nodes]`` in the protocol) uses none of this.
 """

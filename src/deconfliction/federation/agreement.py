@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy import Connection, and_, select, update
 
 from deconfliction.adapters.protocol_file import parse_protocol
-from deconfliction.domain.protocol import Protocol
+from deconfliction.domain.protocol import REFEREE, Protocol
 from deconfliction.errors import ConflictError, ForbiddenError, InputError, Problem
 from deconfliction.federation import certs, outbox
 from deconfliction.federation.link import Federation
@@ -81,6 +81,15 @@ def check_names_this_node(protocol: Protocol, fed: Federation) -> None:
         InputError: otherwise.
     """
     node = fed.node
+    referee = protocol.referee
+    if protocol.federated and referee is not None and node.party == REFEREE:
+        if referee.address.fingerprint != node.fingerprint:
+            raise _refuse(
+                "nodes.referee.fingerprint",
+                f"{referee.address.fingerprint} is not this node's certificate "
+                f"({node.fingerprint})",
+            )
+        return
     if not protocol.federated:
         raise _refuse(
             "nodes",
@@ -95,6 +104,13 @@ def check_names_this_node(protocol: Protocol, fed: Federation) -> None:
             f"nodes.{node.party}.fingerprint",
             f"{mine.fingerprint} is not this node's certificate ({node.fingerprint})",
         )
+
+
+def _receivers(protocol: Protocol) -> list[str]:
+    """The nodes a version goes to: every party's, and the referee's (which needs
+    the version, and every signature, to run it)."""
+    referee = [REFEREE] if protocol.referee is not None else []
+    return [*protocol.nodes, *referee]
 
 
 def _register_parties(conn: Connection, protocol: Protocol, now_t_s: float) -> None:
@@ -130,7 +146,7 @@ def _sign_and_send(
         "signature": signature,
         **extra,
     }
-    for party in version.protocol.nodes:
+    for party in _receivers(version.protocol):
         if party != fed.node.party:
             outbox.enqueue(conn, party, kind, body, now_t_s)
     return signature
@@ -282,7 +298,8 @@ def _keep_signature(
     signature: str,
     now_t_s: float,
 ) -> protocols.ProtocolVersion:
-    who = auth.Principal(fed.node.party, auth.Role.OBSERVER)
+    # Read as the signer (a party of the version): a referee is none.
+    who = auth.Principal(party, auth.Role.OBSERVER)
     current = protocols.get_visible(conn, who, protocol_id, version_no)
     if current.sha256 != sha:
         raise ConflictError(

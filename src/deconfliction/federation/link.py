@@ -28,13 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
+from deconfliction.domain.protocol import REFEREE
 from deconfliction.federation import certs, outbox
 from deconfliction.federation.node_dir import Node
 from deconfliction.federation.peers import Peers
 from deconfliction.service import events, protocols
 from deconfliction.service.clock import Clock
+from deconfliction.store.tables import protocol_versions
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ def protocol_tag(version: protocols.ProtocolVersion | None) -> str:
     if version is None:
         return NO_PROTOCOL
     return f"{version.protocol.id}/{version.protocol.version}/{version.sha256}"
+
+
+Expander = Callable[[str, outbox.Item], Any]
 
 
 @dataclass
@@ -111,6 +116,11 @@ class Federation:
         self._links: dict[str, LinkState] = {}
         self._clients: dict[str, tuple[bytes, httpx.Client]] = {}
         self.changed: Callable[[], None] = lambda: None
+        # Work done before each round's sending (queuing what is due, e.g. tracks).
+        self.before_send: list[Callable[[], None]] = []
+        # Kinds of queued items whose body is made when sent: where it goes, and
+        # the body for the peer (None: nothing of it may go, noted as sent).
+        self.expanders: dict[str, tuple[str, Expander]] = {}
 
     # --- state ----------------------------------------------------------------
 
@@ -240,7 +250,10 @@ class Federation:
         """Pin the peers named by the versions this node's party accepted; returns
         those that could not be pinned (their link is shown down, with why)."""
         with self.engine.connect() as conn:
-            versions = protocols.accepted_by_party(conn, self.node.party)
+            if self.node.party == REFEREE:  # no party: the versions offered to it
+                versions = _naming_referee(conn, self.node.fingerprint)
+            else:
+                versions = protocols.accepted_by_party(conn, self.node.party)
         failed: set[str] = set()
         for version in versions:
             if not version.protocol.federated:
@@ -279,13 +292,23 @@ class Federation:
         sent = 0
         for item in items:
             anonymous = item.kind in WITHOUT_CLIENT_CERT
+            path, body = PATHS.get(item.kind), item.body
             try:
+                if item.kind in self.expanders:
+                    path, make = self.expanders[item.kind]
+                    body = make(party, item)
+                    if body is None:  # nothing of it may go (any more)
+                        with self.engine.begin() as conn:
+                            outbox.mark_sent(conn, item.id, self.clock.now_t_s())
+                        continue
+                if path is None:  # queued by a build that knew the kind
+                    with self.engine.begin() as conn:
+                        outbox.mark_sent(
+                            conn, item.id, self.clock.now_t_s(), refused="unknown kind"
+                        )
+                    continue
                 answer = self.request(
-                    party,
-                    "POST",
-                    PATHS[item.kind],
-                    item.body,
-                    client_cert=not anonymous,
+                    party, "POST", path, body, client_cert=not anonymous
                 )
             except (httpx.HTTPError, certs.PinningError) as exc:
                 with self.engine.begin() as conn:
@@ -316,6 +339,8 @@ class Federation:
         """One round: pin, send what is queued, check every link (a hello that
         takes longer than the interval counts as the link down)."""
         unpinned = self.pin_named_peers()
+        for work in self.before_send:
+            work()
         for party in self.peers.parties():
             if party in unpinned:
                 continue
@@ -338,6 +363,21 @@ class Federation:
             hotline.check_peer(self, party)
         except (httpx.HTTPError, certs.PinningError) as exc:
             log.info("checkpoint of %s not fetched: %s", party, _short(exc))
+
+
+def _naming_referee(conn: Connection, fingerprint: str) -> list[Any]:
+    """The versions held here (offered with a valid signature) that name, as
+    their referee, the node with this certificate."""
+    pks = conn.execute(
+        select(protocol_versions.c.id).order_by(protocol_versions.c.id)
+    ).scalars()
+    out = []
+    for pk in pks:
+        version = protocols.load(conn, int(pk))
+        referee = version.protocol.referee
+        if referee is not None and referee.address.fingerprint == fingerprint:
+            out.append(version)
+    return out
 
 
 def _short(exc: Exception) -> str:

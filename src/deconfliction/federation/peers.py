@@ -62,10 +62,14 @@ class Peers:
         certs.pin(self.server_context, pem)
 
     def know(self, protocol: Protocol) -> list[NodeAddress]:
-        """Take the peers' addresses from a version this node's party accepted;
-        return those whose certificate is not pinned yet (or another one is)."""
+        """Take the peers' addresses (the referee's too) from a version this
+        node's party accepted; return those whose certificate is not pinned yet
+        (or another one is)."""
         missing = []
-        for party, address in protocol.nodes.items():
+        named = dict(protocol.nodes)
+        if protocol.referee is not None:
+            named[protocol.referee.address.party] = protocol.referee.address
+        for party, address in named.items():
             if party == self.node.party:
                 continue
             with self._lock:

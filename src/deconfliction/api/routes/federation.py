@@ -122,6 +122,60 @@ def acceptance(
     return {"status": version.status, "awaiting": list(version.awaiting)}
 
 
+@router.post("/positions")
+def positions(
+    fed: FedDep, ctx: CtxDep, peer: PeerDep, body: Annotated[Any, Body()]
+) -> dict[str, Any]:
+    """A peer's positions of its own aircraft (mutual TLS, same version; only
+    under a sharing level that sends tracks between nodes): stored as its party's,
+    once per batch id, for this node's live detection."""
+    from deconfliction.federation import sharing
+
+    with ctx.engine.begin() as conn:
+        result = sharing.receive_positions(
+            conn,
+            fed.node.party,
+            peer,
+            body,
+            ctx.clock.now_t_s(),
+            ctx.settings.future_tolerance_s,
+        )
+    return result.as_json()
+
+
+@router.post("/referee/tracks")
+def referee_tracks(
+    request: Request,
+    fed: FedDep,
+    ctx: CtxDep,
+    peer: PeerDep,
+    body: Annotated[Any, Body()],
+) -> dict[str, Any]:
+    """On the referee: a party's picture (newest position of each of its aircraft)
+    in, held in memory for the protocol's window; out, the other parties' aircraft
+    in conflict with its own (mutual TLS, same version)."""
+    from deconfliction.federation import referee
+
+    with ctx.engine.connect() as conn:
+        return referee.receive_tracks(
+            conn,
+            request.app.state.referee,
+            fed,
+            peer,
+            body,
+            ctx.clock.now_t_s(),
+            ctx.settings.future_tolerance_s,
+        )
+
+
+@router.get("/referee/held")
+def referee_held(request: Request, fed: FedDep, who: WhoDep) -> dict[str, Any]:
+    """On the referee, for its own officers: how many aircraft it holds now, by
+    party (nothing once the window has passed)."""
+    del who
+    return {"node": fed.node.party, "held": request.app.state.referee.held()}
+
+
 @router.get("/protocols/{protocol_id}/versions/{version}/signatures")
 def signatures(
     protocol_id: str, version: VersionPath, fed: FedDep, ctx: CtxDep, who: WhoDep
