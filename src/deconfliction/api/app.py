@@ -38,7 +38,7 @@ from deconfliction.service import hotline, planning, withdrawal
 from deconfliction.service.clock import Clock, SystemClock
 from deconfliction.service.keys import KeyRing
 from deconfliction.service.leadership import new_holder_id
-from deconfliction.service.live import LiveDetection
+from deconfliction.service.live import LiveDetection, TickReport
 from deconfliction.service.store_health import StoreHealth
 from deconfliction.store import engine as store_engine
 
@@ -54,6 +54,7 @@ async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
         started = time.monotonic()
         pause_s = ctx.live.interval_s
         ticked = False
+        report: TickReport | None = None
         try:
             if await asyncio.to_thread(ctx.live.lead):
                 ticked = True
@@ -78,6 +79,12 @@ async def _run_detection(ctx: Context, stopping: asyncio.Event) -> None:
         elapsed = time.monotonic() - started
         if ticked:
             ctx.metrics.tick_seconds.observe(elapsed)
+            if report is not None:
+                timing = ctx.metrics.ticks.done(
+                    report.t_s, elapsed, ctx.live.interval_s, ctx.clock.now_t_s()
+                )
+                if timing.late:
+                    ctx.metrics.ticks_late.inc()
         await background.pause(stopping, pause_s - elapsed)
     try:
         await asyncio.to_thread(ctx.live.release)

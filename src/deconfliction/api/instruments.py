@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessColl
 from deconfliction.errors import Problem
 from deconfliction.service.feeds import FeedLagTracker
 from deconfliction.service.ingest import BatchResult
+from deconfliction.service.tick_timing import TickTiming
 
 PREFIX: str = "deconfliction"
 # Batch handling: from under 10 ms (a small batch) to 30 s (a large one waiting for
@@ -113,6 +114,11 @@ class Metrics:
             buckets=TICK_BUCKETS_S,
             registry=r,
         )
+        self.ticks_late = Counter(
+            f"{PREFIX}_detection_ticks_late",
+            "Detection ticks that took longer than the detection interval.",
+            registry=r,
+        )
         self.ticks_failed = Counter(
             f"{PREFIX}_detection_ticks_failed",
             "Detection ticks that failed.",
@@ -126,6 +132,7 @@ class Metrics:
         )
         self.stream = StreamClients()
         self.feeds = FeedLagTracker()
+        self.ticks = TickTiming()
 
     def batch(self, party: str, result: BatchResult, seconds: float) -> None:
         """A batch was stored (or was a duplicate)."""

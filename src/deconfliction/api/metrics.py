@@ -8,7 +8,8 @@ application (no global state): several servers in one process do not mix.
 
 What is measured here, as it happens: positions accepted and rejected (by party and
 reason), batches and their handling time, detection ticks and their duration, the
-stream's clients. What is read at each scrape: the detection tick's age, the store's
+stream's clients. What is read at each scrape: the detection tick's age, the newest
+tick's duration and the lag of the live picture (``service.tick_timing``), the store's
 faults, alerts and incidents (from the store, so every process agrees), each party's
 feed lag, each stream client's backlog. Names and labels are in docs/operations.md.
 """
@@ -72,6 +73,19 @@ class _ScrapeCollector(Collector):
                 "detection_conflicts",
                 "Conflicts found at the last tick.",
                 tick.conflicts,
+            )
+        figures = self._ctx.metrics.ticks.newest
+        if figures is not None:
+            yield _gauge(
+                "detection_tick_last_duration_seconds",
+                "How long the newest completed detection tick took.",
+                figures.duration_s,
+            )
+            yield _gauge(
+                "detection_tick_lag_seconds",
+                "How much older than one interval the newest completed tick's "
+                "picture is (0 while ticks keep to the interval).",
+                figures.lag_s(now_t_s),
             )
         yield _gauge(
             "detection_interval_seconds", "The detection interval.", live.interval_s

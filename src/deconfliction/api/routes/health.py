@@ -15,6 +15,11 @@ freshest recent position was on arrival: its clock behind the server's, plus
 transport; negative when its clock is ahead), ``silent_s`` (since it last delivered
 anything), ``stale`` (``lag_s`` over the protocol's ``stale_after_s``: its aircraft
 are out of the live picture, and no alert can involve them).
+
+With the operator's token, ``/healthz`` also shows the newest completed detection
+tick (``detection_tick``, ``service.tick_timing``): ``duration_s``, ``age_s`` (since
+its picture), ``lag_s`` (how much older than one interval its picture is now),
+``interval_s``, ``late`` (it took longer than the interval) and ``late_total``.
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ def _ready(ctx: CtxDep, request: Request | None = None) -> JSONResponse:
             feeds = _feeds_for(ctx, token)
             if feeds is not None:
                 body["feeds"] = feeds
+            tick = ctx.metrics.ticks.newest
+            if tick is not None and _is_operator(ctx, token):
+                body["detection_tick"] = tick.as_json(ctx.clock.now_t_s())
     if state.ok:
         return JSONResponse(body)
     return JSONResponse(
