@@ -3,7 +3,9 @@
 A tick reads positions by the thousand; SQLAlchemy's ``Row`` objects and a Python
 object per position would cost more than the detection itself, so rows are read as
 the driver's tuples (:func:`fetch_all`) and kept as one float array per track column
-(:class:`Positions`), the aircraft numbered once.
+(:class:`Positions`), the aircraft numbered once. Its columns are the number
+columns of the one positions table (``domain/positions.py``, :data:`TRACK_NAMES`);
+it keeps them as one (7, rows) matrix so that a tick moves rows with one indexing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import Connection, Select
 
 from deconfliction.domain.detect import computable_values
 from deconfliction.domain.model import BoolArray, FloatArray, IntArray, StrArray
+from deconfliction.domain.positions import POSITION_COLUMNS
 from deconfliction.service.incidents import AircraftPoint
 from deconfliction.store.tables import positions
 
@@ -42,17 +45,15 @@ def split_key(key: str) -> tuple[str, str]:
     return party, aircraft
 
 
+# The number columns of the positions table (domain/positions.py), in its order:
+# t_s, lat_deg, lon_deg, alt_ft, gs_kt, trk_deg, vs_fpm.
+TRACK_NAMES: tuple[str, ...] = tuple(c.name for c in POSITION_COLUMNS if not c.is_text)
+
 # What is read of a stored position: its aircraft key, built by the database, then
 # the track, which ``Positions`` keeps as one float array in this order.
 COLUMNS = (
     (positions.c.party_id + KEY_SEPARATOR + positions.c.aircraft_id).label("key"),
-    positions.c.t_s,
-    positions.c.lat_deg,
-    positions.c.lon_deg,
-    positions.c.alt_ft,
-    positions.c.gs_kt,
-    positions.c.trk_deg,
-    positions.c.vs_fpm,
+    *(positions.c[name] for name in TRACK_NAMES),
 )
 
 
