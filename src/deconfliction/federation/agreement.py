@@ -212,6 +212,27 @@ def _field(body: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
+def refuse_anonymous(conn: Connection, fed: Federation, body: dict[str, Any]) -> None:
+    """Refuse an offer that came without a pinned client certificate for a
+    protocol this node's party accepted a version of: its next versions come only
+    from the peers that version pinned (no one else may take a version number).
+
+    Raises:
+        ForbiddenError: if it is such an offer.
+        InputError: the offer's text is missing or not a protocol.
+    """
+    toml_text = _field(body, "toml", str)
+    if len(toml_text) > MAX_OFFER_TOML_CHARS:
+        raise _refuse("toml", "too large")
+    protocol = parse_protocol(toml_text, "offer")
+    accepted = protocols.accepted_by_party(conn, fed.node.party)
+    if any(v.protocol.id == protocol.id for v in accepted):
+        raise ForbiddenError(
+            f"{fed.node.party!r} accepted a version of {protocol.id!r}: its next "
+            "versions are taken only from the nodes it pinned, over mutual TLS"
+        )
+
+
 def receive_offer(
     conn: Connection, fed: Federation, body: dict[str, Any], now_t_s: float
 ) -> protocols.ProtocolVersion:

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, select
 from deconfliction.domain.protocol import REFEREE
 from deconfliction.federation import certs, outbox
 from deconfliction.federation.node_dir import Node
+from deconfliction.federation.offer_limit import OfferLimit
 from deconfliction.federation.peers import Peers
 from deconfliction.service import events, protocols
 from deconfliction.service.clock import Clock
@@ -50,7 +51,8 @@ PATHS: dict[str, str] = {
     "acceptance": "/v1/federation/acceptances",
     "hotline_entry": "/v1/federation/hotline/entries",
 }
-# Offers go before the receiver knows the sender: TLS pins the receiver only.
+# Offers may go before the receiver knows the sender: tried over mutual TLS first
+# (a receiver that pinned the sender requires it), then pinning the receiver only.
 WITHOUT_CLIENT_CERT: frozenset[str] = frozenset({"offer"})
 
 
@@ -115,6 +117,7 @@ class Federation:
         self._lock = threading.Lock()
         self._links: dict[str, LinkState] = {}
         self._clients: dict[str, tuple[bytes, httpx.Client]] = {}
+        self.anonymous_offers = OfferLimit()
         self.changed: Callable[[], None] = lambda: None
         # Work done before each round's sending (queuing what is due, e.g. tracks).
         self.before_send: list[Callable[[], None]] = []
@@ -291,7 +294,6 @@ class Federation:
             items = outbox.pending(conn, party)
         sent = 0
         for item in items:
-            anonymous = item.kind in WITHOUT_CLIENT_CERT
             path, body = PATHS.get(item.kind), item.body
             try:
                 if item.kind in self.expanders:
@@ -307,9 +309,7 @@ class Federation:
                             conn, item.id, self.clock.now_t_s(), refused="unknown kind"
                         )
                     continue
-                answer = self.request(
-                    party, "POST", path, body, client_cert=not anonymous
-                )
+                answer = self._post(party, item.kind, path, body)
             except (httpx.HTTPError, certs.PinningError) as exc:
                 with self.engine.begin() as conn:
                     outbox.mark_failed(conn, item.id, _short(exc))
@@ -334,6 +334,21 @@ class Federation:
         if sent:
             self.changed()
         return sent
+
+    def _post(self, party: str, kind: str, path: str, body: Any) -> httpx.Response:
+        """Send one item; an offer the peer's TLS refuses with this node's
+        certificate (it has not pinned it yet) goes again without one."""
+        try:
+            return self.request(party, "POST", path, body)
+        except httpx.HTTPError:
+            if kind not in WITHOUT_CLIENT_CERT:
+                raise
+        answer = self.request(party, "POST", path, body, client_cert=False)
+        if answer.status_code == 403:  # it pinned this node: mutual TLS failed
+            raise httpx.TransportError(  # for now; try again (not refused for good)
+                f"offer refused without this node's certificate: {_detail(answer)}"
+            )
+        return answer
 
     def tick(self, interval_s: float = HTTP_TIMEOUT_S) -> None:
         """One round: pin, send what is queued, check every link (a hello that

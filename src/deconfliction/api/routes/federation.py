@@ -9,9 +9,10 @@ versions are offered and accepted.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 
 from deconfliction.api.deps import CtxDep, WhoDep
 from deconfliction.api.params import VersionPath
@@ -31,15 +32,20 @@ def federation_of(ctx: CtxDep) -> Federation:
 FedDep = Annotated[Federation, Depends(federation_of)]
 
 
+def presented_peer(request: Request, fed: Federation) -> str | None:
+    """The peer whose pinned certificate the client presented, if any."""
+    tls = request.scope.get("extensions", {}).get("tls", {})
+    chain = tls.get("client_cert_chain") or []
+    return fed.peers.party_of(chain[0] if chain else None)
+
+
 def peer_any_version(request: Request, fed: FedDep) -> str:
     """The peer whose pinned certificate the client presented.
 
     Raises:
         ForbiddenError: no client certificate, or not a pinned peer's.
     """
-    tls = request.scope.get("extensions", {}).get("tls", {})
-    chain = tls.get("client_cert_chain") or []
-    party = fed.peers.party_of(chain[0] if chain else None)
+    party = presented_peer(request, fed)
     if party is None:
         raise ForbiddenError("only a peer node, with its pinned certificate")
     return party
@@ -91,14 +97,37 @@ def links(fed: FedDep, who: WhoDep) -> list[dict[str, Any]]:
 
 @router.post("/offers")
 def offer(
-    fed: FedDep, ctx: CtxDep, body: Annotated[dict[str, Any], Body()]
+    request: Request, fed: FedDep, ctx: CtxDep, body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
-    """A peer offers a protocol version (TLS pins this node; no client certificate:
-    the offer is checked against the certificate and signature it carries)."""
+    """A node offers a protocol version, checked against the certificate and
+    signature it carries. A peer this node pinned must offer over mutual TLS with
+    that certificate; a node not known yet may offer without one, at most
+    ``ANONYMOUS_OFFERS_PER_WINDOW`` a minute over all such callers (429), and never
+    a version of a protocol this node's party accepted (403)."""
     from deconfliction.federation import agreement
 
+    now = ctx.clock.now_t_s()
+    presented = presented_peer(request, fed)
+    sender = body.get("party")
+    if presented is not None and presented != sender:
+        raise ForbiddenError(f"the node of {presented!r} offers only its own versions")
+    if presented is None:
+        if isinstance(sender, str) and fed.peers.pem(sender) is not None:
+            raise ForbiddenError(
+                f"the node of {sender!r} is pinned here: offer over mutual TLS "
+                "with its certificate"
+            )
+        if not fed.anonymous_offers.take(now):
+            wait_s = fed.anonymous_offers.retry_after_s(now)
+            raise HTTPException(
+                429,
+                "too many offers from nodes not known here; try again later",
+                headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+            )
     with ctx.engine.begin() as conn:
-        version = agreement.receive_offer(conn, fed, body, ctx.clock.now_t_s())
+        if presented is None:
+            agreement.refuse_anonymous(conn, fed, body)
+        version = agreement.receive_offer(conn, fed, body, now)
     ctx.notifier.notify()
     return {"status": version.status, "awaiting": list(version.awaiting)}
 
