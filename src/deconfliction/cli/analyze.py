@@ -4,7 +4,7 @@ recorded tracks of any size, on Dask."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -68,7 +68,6 @@ def analyze(
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from deconfliction.adapters.protocol_file import resolve_protocol
     from deconfliction.analysis import analyze as engine
@@ -113,6 +112,17 @@ def analyze(
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
+    console.print(_summary_table(summary))
+    console.print(
+        f"Wrote [bold]{escape(str(out))}[/]: conflicts/, losses/, "
+        "violations.parquet, summary.json"
+    )
+
+
+def _summary_table(summary: Any) -> Any:
+    """The figures of an analysis, as a rich table."""
+    from rich.table import Table
+
     doc = summary.document()
     table = Table(title=f"analyze: {summary.protocol}", header_style="bold")
     table.add_column("what")
@@ -148,11 +158,7 @@ def analyze(
         f"{summary.seconds:.1f} s, {summary.positions_per_s:,.0f} positions/s "
         f"on {summary.workers} workers",
     )
-    console.print(table)
-    console.print(
-        f"Wrote [bold]{escape(str(out))}[/]: conflicts/, losses/, "
-        "violations.parquet, summary.json"
-    )
+    return table
 
 
 def register(app: typer.Typer) -> None:

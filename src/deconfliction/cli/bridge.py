@@ -14,13 +14,17 @@ import contextlib
 import json
 import secrets
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 
 from deconfliction.cli._common import as_option, guarded, stderr
 from deconfliction.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from deconfliction.adapters.track_poster import HttpPoster
+    from deconfliction.adapters.track_stream import PartyRules
 
 FEED_SCHEMES = (
     "sbs",
@@ -36,6 +40,14 @@ LEVEL_ARGB: dict[str, str] = {
     "advisory": "-23296",
     "warning": "-65536",
 }
+
+# Options the bridges share, declared once.
+_Server = Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")]
+_Token = Annotated[str, typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token")]
+_MaxSeconds = Annotated[
+    float | None,
+    typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
+]
 
 
 def _address(url: str) -> tuple[str, str, int | None]:
@@ -120,10 +132,8 @@ def feed(
             "(a multicast group is joined; a local address is bound)"
         ),
     ],
-    to: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")],
-    token: Annotated[
-        str, typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token")
-    ],
+    to: _Server,
+    token: _Token,
     party: Annotated[
         str | None,
         typer.Option(
@@ -148,10 +158,7 @@ def feed(
         typer.Option(help="Local address whose interface joins an ASTERIX group."),
     ] = "0.0.0.0",
     flush_s: Annotated[float, typer.Option(help="Seconds between batches.")] = 1.0,
-    max_seconds: Annotated[
-        float | None,
-        typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
-    ] = None,
+    max_seconds: _MaxSeconds = None,
 ) -> None:
     """Post a live feed's positions to a server as they arrive."""
     from deconfliction.adapters.track_poster import HttpPoster
@@ -160,15 +167,7 @@ def feed(
     from deconfliction.cli.interop import check_party
 
     rules = PartyRules.load(party_rules) if party_rules else None
-    ref = None
-    if reference:
-        try:
-            lat, lon = (float(v) for v in reference.split(","))
-        except ValueError:
-            raise InputError(
-                [Problem("command line", None, "--reference", "expected LAT,LON")]
-            ) from None
-        ref = (lat, lon)
+    ref = _lat_lon(reference) if reference else None
     radars = None
     if radar_sites:
         from deconfliction.adapters.asterix import RadarSites
@@ -180,53 +179,14 @@ def feed(
         ("records", "posted", "accepted", "rejected", "other party", "incomplete"), 0
     )
 
-    async def pump(poster: HttpPoster) -> None:
-        pending: list[dict[str, Any]] = []
-        seq = 0
-        last_flush = time.monotonic()
-        started = time.monotonic()
-        if hasattr(src, "start"):
-            await src.start()
-        iterator = src.records().__aiter__()
-        while max_seconds is None or time.monotonic() - started < max_seconds:
-            try:
-                record = await asyncio.wait_for(iterator.__anext__(), timeout=flush_s)
-            except TimeoutError:
-                record = None
-            except StopAsyncIteration:
-                break
-            if record is not None:
-                counts["records"] += 1
-                who = (rules.party_of(record) if rules else record.party) or ""
-                if who not in mine:
-                    counts["other party"] += 1
-                elif not record.is_complete:
-                    counts["incomplete"] += 1
-                else:
-                    pending.append(_position(record, who))
-            if pending and time.monotonic() - last_flush >= flush_s:
-                seq += 1
-                result = await asyncio.to_thread(
-                    poster, f"feed-{run_id}-{seq}", pending
-                )
-                counts["posted"] += len(pending)
-                counts["accepted"] += result.accepted
-                counts["rejected"] += len(result.rejected)
-                pending = []
-                last_flush = time.monotonic()
-        if pending:
-            seq += 1
-            result = await asyncio.to_thread(poster, f"feed-{run_id}-{seq}", pending)
-            counts["posted"] += len(pending)
-            counts["accepted"] += result.accepted
-            counts["rejected"] += len(result.rejected)
-
     with HttpPoster(to, token, hints=SERVER_HINTS) as poster:
         own = poster.own_party()
         check_party(own, party)
         mine = {own} if party is not None else {own, ""}
         try:
-            asyncio.run(pump(poster))
+            asyncio.run(
+                _pump(src, poster, rules, mine, counts, run_id, flush_s, max_seconds)
+            )
         except KeyboardInterrupt:
             pass
         finally:
@@ -240,6 +200,67 @@ def feed(
         f"{counts['incomplete']} incomplete",
         markup=False,
     )
+
+
+async def _pump(
+    src: Any,
+    poster: HttpPoster,
+    rules: PartyRules | None,
+    mine: set[str],
+    counts: dict[str, int],
+    run_id: str,
+    flush_s: float,
+    max_seconds: float | None,
+) -> None:
+    """Read records and post the party's complete ones every ``flush_s``."""
+    pending: list[dict[str, Any]] = []
+    seq = 0
+    last_flush = time.monotonic()
+    started = time.monotonic()
+    if hasattr(src, "start"):
+        await src.start()
+    iterator = src.records().__aiter__()
+    while max_seconds is None or time.monotonic() - started < max_seconds:
+        try:
+            record = await asyncio.wait_for(iterator.__anext__(), timeout=flush_s)
+        except TimeoutError:
+            record = None
+        except StopAsyncIteration:
+            break
+        if record is not None:
+            counts["records"] += 1
+            who = (rules.party_of(record) if rules else record.party) or ""
+            if who not in mine:
+                counts["other party"] += 1
+            elif not record.is_complete:
+                counts["incomplete"] += 1
+            else:
+                pending.append(_position(record, who))
+        if pending and time.monotonic() - last_flush >= flush_s:
+            seq += 1
+            result = await asyncio.to_thread(poster, f"feed-{run_id}-{seq}", pending)
+            counts["posted"] += len(pending)
+            counts["accepted"] += result.accepted
+            counts["rejected"] += len(result.rejected)
+            pending = []
+            last_flush = time.monotonic()
+    if pending:
+        seq += 1
+        result = await asyncio.to_thread(poster, f"feed-{run_id}-{seq}", pending)
+        counts["posted"] += len(pending)
+        counts["accepted"] += result.accepted
+        counts["rejected"] += len(result.rejected)
+
+
+def _lat_lon(reference: str) -> tuple[float, float]:
+    """``--reference LAT,LON`` as a pair."""
+    try:
+        lat, lon = (float(v) for v in reference.split(","))
+    except ValueError:
+        raise InputError(
+            [Problem("command line", None, "--reference", "expected LAT,LON")]
+        ) from None
+    return lat, lon
 
 
 def _position(record: Any, party: str) -> dict[str, Any]:
@@ -332,10 +353,8 @@ def incident_marker(incident: dict[str, Any], t_s: float, options: Any) -> Any |
 
 @guarded
 def tak(
-    server: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")],
-    token: Annotated[
-        str, typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token")
-    ],
+    server: _Server,
+    token: _Token,
     to: Annotated[
         str,
         typer.Option(
@@ -368,17 +387,12 @@ def tak(
             "not XML.",
         ),
     ] = False,
-    max_seconds: Annotated[
-        float | None,
-        typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
-    ] = None,
+    max_seconds: _MaxSeconds = None,
 ) -> None:
     """Send the party's alerts, violations, zones and lines to TAK as CoT."""
     import httpx
 
     from deconfliction.adapters import cot
-    from deconfliction.adapters.live import CotSender
-    from deconfliction.adapters.protocol_file import parse_protocol
 
     if other_affiliation not in ("u", "n"):
         raise InputError(
@@ -414,61 +428,79 @@ def tak(
         tls = pkcs12_tls_config(client_p12, p12_password, ca_file)
     sent = {"events": 0}
 
-    async def run() -> None:
-        from websockets.asyncio.client import connect
-
-        async with CotSender(to, tls) as sender:
-
-            async def send(element: Any) -> None:
-                payload = cot.to_bytes(element)
-                if protobuf:
-                    from deconfliction.adapters.cot_proto import to_proto
-
-                    payload = to_proto(payload, stream=not to.startswith("udp"))
-                await sender.send(payload)
-                sent["events"] += 1
-
-            current = httpx.get(
-                f"{server.rstrip('/')}/v1/protocols/current", headers=headers
-            )
-            if current.status_code == 200:
-                protocol = parse_protocol(current.json()["toml"], "protocol in effect")
-                now = time.time()
-                for zone in protocol.zones:
-                    await send(cot.zone_event(zone, now, options))
-                for line in protocol.lines:
-                    await send(cot.line_event(line, now, options))
-            ws_url = (
-                server.rstrip("/").replace("http", "ws", 1)
-                + f"/v1/stream?after={after}"
-            )
-            started = time.monotonic()
-            async with connect(ws_url, additional_headers=headers) as ws:
-                while max_seconds is None or time.monotonic() - started < max_seconds:
-                    try:
-                        raw = await asyncio.wait_for(ws.recv(), timeout=1.0)
-                    except TimeoutError:
-                        continue
-                    event = json.loads(raw)
-                    kind, data, t_s = event["type"], event["data"], event["t_s"]
-                    if kind.startswith("alert."):
-                        await send(alert_marker(data, t_s, options))
-                    elif kind.startswith("incident."):
-                        marker = incident_marker(data, t_s, options)
-                        if marker is not None:
-                            await send(marker)
-
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        asyncio.run(
+            _send_to_tak(
+                server, headers, to, tls, options, protobuf, after, max_seconds, sent
+            )
+        )
     stderr.print(f"tak: {sent['events']} CoT events sent to {to}")
+
+
+async def _send_to_tak(
+    server: str,
+    headers: dict[str, str],
+    to: str,
+    tls: dict[str, str],
+    options: Any,
+    protobuf: bool,
+    after: int,
+    max_seconds: float | None,
+    sent: dict[str, int],
+) -> None:
+    """Send the protocol's zones and lines, then markers from the party's stream."""
+    import httpx
+    from websockets.asyncio.client import connect
+
+    from deconfliction.adapters import cot
+    from deconfliction.adapters.live import CotSender
+    from deconfliction.adapters.protocol_file import parse_protocol
+
+    async with CotSender(to, tls) as sender:
+
+        async def send(element: Any) -> None:
+            payload = cot.to_bytes(element)
+            if protobuf:
+                from deconfliction.adapters.cot_proto import to_proto
+
+                payload = to_proto(payload, stream=not to.startswith("udp"))
+            await sender.send(payload)
+            sent["events"] += 1
+
+        current = httpx.get(
+            f"{server.rstrip('/')}/v1/protocols/current", headers=headers
+        )
+        if current.status_code == 200:
+            protocol = parse_protocol(current.json()["toml"], "protocol in effect")
+            now = time.time()
+            for zone in protocol.zones:
+                await send(cot.zone_event(zone, now, options))
+            for line in protocol.lines:
+                await send(cot.line_event(line, now, options))
+        ws_url = (
+            server.rstrip("/").replace("http", "ws", 1) + f"/v1/stream?after={after}"
+        )
+        started = time.monotonic()
+        async with connect(ws_url, additional_headers=headers) as ws:
+            while max_seconds is None or time.monotonic() - started < max_seconds:
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=1.0)
+                except TimeoutError:
+                    continue
+                event = json.loads(raw)
+                kind, data, t_s = event["type"], event["data"], event["t_s"]
+                if kind.startswith("alert."):
+                    await send(alert_marker(data, t_s, options))
+                elif kind.startswith("incident."):
+                    marker = incident_marker(data, t_s, options)
+                    if marker is not None:
+                        await send(marker)
 
 
 @guarded
 def asterix(
-    server: Annotated[str, typer.Option(help="The server, e.g. http://127.0.0.1:8000")],
-    token: Annotated[
-        str, typer.Option(envvar="DECONFLICTION_TOKEN", help="Bearer token")
-    ],
+    server: _Server,
+    token: _Token,
     to: Annotated[
         str,
         typer.Option(
@@ -498,10 +530,7 @@ def asterix(
         str | None,
         typer.Option(help="Local address whose interface sends multicast."),
     ] = None,
-    max_seconds: Annotated[
-        float | None,
-        typer.Option(help="Stop after this long (default: run until Ctrl-C)."),
-    ] = None,
+    max_seconds: _MaxSeconds = None,
 ) -> None:
     """Send the live picture the token's party may see as ASTERIX CAT062 system
     tracks over UDP, for an ATC display or a C2 system."""
@@ -509,12 +538,10 @@ def asterix(
     import socket
 
     import httpx
-    import numpy as np
 
     from deconfliction.adapters.asterix_out import (
         TrackNumbers,
         datagrams,
-        encode_records,
     )
 
     parts = urlsplit(to)
@@ -558,31 +585,7 @@ def asterix(
                     )
                 picture = answer.json()
                 if picture:
-                    column = {
-                        k: np.array([p[k] for p in picture], dtype=np.float64)
-                        for k in (
-                            "t_s",
-                            "lat_deg",
-                            "lon_deg",
-                            "alt_ft",
-                            "gs_kt",
-                            "trk_deg",
-                            "vs_fpm",
-                        )
-                    }
-                    records = encode_records(
-                        [p["id"] for p in picture],
-                        column["t_s"],
-                        column["lat_deg"],
-                        column["lon_deg"],
-                        column["alt_ft"],
-                        column["gs_kt"],
-                        column["trk_deg"],
-                        column["vs_fpm"],
-                        sac=sac,
-                        sic=sic,
-                        track_numbers=numbers,
-                    )
+                    records = _cat062_records(picture, sac, sic, numbers)
                     for datagram in datagrams(records, max_datagram_bytes):
                         sock.sendto(datagram, (parts.hostname, parts.port))
                         sent["datagrams"] += 1
@@ -600,6 +603,41 @@ def asterix(
     stderr.print(
         f"asterix: {sent['updates']} updates, {sent['records']} CAT062 records in "
         f"{sent['datagrams']} datagrams to {to}"
+    )
+
+
+def _cat062_records(
+    picture: list[dict[str, Any]], sac: int, sic: int, numbers: Any
+) -> list[bytes]:
+    """The CAT062 records of a picture from GET /v1/tracks."""
+    import numpy as np
+
+    from deconfliction.adapters.asterix_out import encode_records
+
+    column = {
+        k: np.array([p[k] for p in picture], dtype=np.float64)
+        for k in (
+            "t_s",
+            "lat_deg",
+            "lon_deg",
+            "alt_ft",
+            "gs_kt",
+            "trk_deg",
+            "vs_fpm",
+        )
+    }
+    return encode_records(
+        [p["id"] for p in picture],
+        column["t_s"],
+        column["lat_deg"],
+        column["lon_deg"],
+        column["alt_ft"],
+        column["gs_kt"],
+        column["trk_deg"],
+        column["vs_fpm"],
+        sac=sac,
+        sic=sic,
+        track_numbers=numbers,
     )
 
 

@@ -16,6 +16,18 @@ import typer
 from deconfliction.cli._common import as_option, guarded, stderr
 
 EXIT_INTERRUPTED: int = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+# Options that tracks and replay share, declared once.
+_PartyRules = Annotated[
+    Path | None, typer.Option(help="Party rules (TOML, see docs/interop.md).")
+]
+_RadarSites = Annotated[
+    Path | None,
+    typer.Option(
+        help="ASTERIX radar sites by SAC/SIC (TOML, docs/interop.md), for "
+        "CAT048 positions."
+    ),
+]
 MAX_PRINTED_PROBLEMS: int = 12  # the first problems, by reason; the counts say the rest
 
 
@@ -186,9 +198,7 @@ def tracks(
         Path | None,
         typer.Option(help="Output file (default: standard output; Parquet needs one)."),
     ] = None,
-    party_rules: Annotated[
-        Path | None, typer.Option(help="Party rules (TOML, see docs/interop.md).")
-    ] = None,
+    party_rules: _PartyRules = None,
     sbs_timezone: Annotated[
         str,
         typer.Option(help="Zone of SBS times: UTC, local or a name (Asia/Damascus)."),
@@ -208,13 +218,7 @@ def tracks(
             "the time of reading)."
         ),
     ] = None,
-    radar_sites: Annotated[
-        Path | None,
-        typer.Option(
-            help="ASTERIX radar sites by SAC/SIC (TOML, docs/interop.md), for "
-            "CAT048 positions."
-        ),
-    ] = None,
+    radar_sites: _RadarSites = None,
     own_party: Annotated[
         str | None,
         typer.Option(
@@ -292,9 +296,7 @@ def replay(
         InputFormat | None,
         typer.Option(help="Format of the source (default: detected from content)."),
     ] = None,
-    party_rules: Annotated[
-        Path | None, typer.Option(help="Party rules (TOML, see docs/interop.md).")
-    ] = None,
+    party_rules: _PartyRules = None,
     party: Annotated[
         str | None,
         typer.Option(
@@ -314,13 +316,7 @@ def replay(
             "raw ASTERIX file's start (within 12 h), RFC 3339."
         ),
     ] = None,
-    radar_sites: Annotated[
-        Path | None,
-        typer.Option(
-            help="ASTERIX radar sites by SAC/SIC (TOML, docs/interop.md), for "
-            "CAT048 positions."
-        ),
-    ] = None,
+    radar_sites: _RadarSites = None,
     run_id: Annotated[
         str | None,
         typer.Option(
@@ -337,16 +333,7 @@ def replay(
     times. Ends with what was read, sent, accepted and rejected, and why; Ctrl-C
     stops it with the same count, what was in flight and what is left (exit 130).
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
 
-    from deconfliction.adapters.track_poster import HttpPoster
-    from deconfliction.cli._replay import SERVER_HINTS, Replayer
     from deconfliction.errors import InputError, Problem
 
     if not token:
@@ -362,6 +349,47 @@ def replay(
     _report(all_stats)
     if _garbage(all_stats):
         raise InputError([Problem(str(source), None, "", "no valid message")])
+    _play(
+        batch,
+        to,
+        token,
+        party,
+        speed=speed,
+        batch_size=batch_size,
+        flush_s=flush_s,
+        retime=retime,
+        run_id=run_id or uuid.uuid4().hex[:12],
+    )
+
+
+def _play(
+    batch: Any,
+    to: str,
+    token: str,
+    party: str | None,
+    *,
+    speed: float,
+    batch_size: int,
+    flush_s: float,
+    retime: bool,
+    run_id: str,
+) -> None:
+    """Post the token's party's rows with a progress bar, then say what happened.
+
+    Raises:
+        typer.Exit: interrupted (Ctrl-C), with :data:`EXIT_INTERRUPTED`.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from deconfliction.adapters.track_poster import HttpPoster
+    from deconfliction.cli._replay import SERVER_HINTS, Replayer
+
     with (
         HttpPoster(to, token, hints=SERVER_HINTS) as poster,
         Progress(
@@ -382,7 +410,7 @@ def replay(
             batch_size=batch_size,
             flush_s=flush_s,
             retime=retime,
-            run_id=run_id or uuid.uuid4().hex[:12],
+            run_id=run_id,
             on_posted=lambda done: progress.update(task, completed=done),
         )
         started = time.monotonic()

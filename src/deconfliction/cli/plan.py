@@ -70,8 +70,6 @@ def check(
     """
     from deconfliction.adapters.operation_file import (
         check_result_to_json,
-        load_operation,
-        load_operations,
     )
     from deconfliction.adapters.protocol_file import resolve_protocol
     from deconfliction.domain.planning import (
@@ -97,6 +95,46 @@ def check(
             ]
         )
     proto = resolve_protocol(protocol)
+    op, others = _read_operations(operation_file, against or [], proto)
+
+    result = check_operation(op, others, proto, time_margin_s=time_margin_s)
+    level = proto.sharing if redact else SharingLevel.FULL
+    conflicts: list[VolumeConflict | ZoneConflict | LineConflict] = [
+        *result.operations,
+        *result.zones,
+        *result.lines,
+    ]
+    views = [
+        view
+        for view in (redact_for(op.party, c, level) for c in conflicts)
+        if view is not None
+    ]
+    rank = {kind: k for k, kind in enumerate(ConflictKind)}  # operation, zone, line
+    views.sort(
+        key=lambda v: (v.volume_index or 0, rank[v.kind], v.time_start_t_s or 0.0)
+    )
+    answer = check_result_to_json(op, result, views)
+    answer["sharing"] = level.value
+    if output_format is OutputFormat.JSON:
+        json.dump(answer, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _table(answer)
+    raise typer.Exit(EXIT_CLEAR if result.is_clear else EXIT_CONFLICTS)
+
+
+def _read_operations(
+    operation_file: Path, against: list[Path], proto: Any
+) -> tuple[Any, list[Any]]:
+    """The operation and the others, every problem of all the files at once.
+
+    Raises:
+        InputError: a file does not validate, an id is in two files, or an
+            operation names a party the protocol does not.
+    """
+    from deconfliction.adapters.operation_file import load_operation, load_operations
+    from deconfliction.errors import InputError, Problem
+
     problems: list[Problem] = []
     op = None
     try:
@@ -105,7 +143,7 @@ def check(
         problems.extend(exc.problems)
     others = []
     seen: dict[str, str] = {}
-    for path in against or []:
+    for path in against:
         try:
             loaded = load_operations(path)
         except InputError as exc:
@@ -136,31 +174,7 @@ def check(
             )
     if problems or op is None:
         raise InputError(problems)
-
-    result = check_operation(op, others, proto, time_margin_s=time_margin_s)
-    level = proto.sharing if redact else SharingLevel.FULL
-    conflicts: list[VolumeConflict | ZoneConflict | LineConflict] = [
-        *result.operations,
-        *result.zones,
-        *result.lines,
-    ]
-    views = [
-        view
-        for view in (redact_for(op.party, c, level) for c in conflicts)
-        if view is not None
-    ]
-    rank = {kind: k for k, kind in enumerate(ConflictKind)}  # operation, zone, line
-    views.sort(
-        key=lambda v: (v.volume_index or 0, rank[v.kind], v.time_start_t_s or 0.0)
-    )
-    answer = check_result_to_json(op, result, views)
-    answer["sharing"] = level.value
-    if output_format is OutputFormat.JSON:
-        json.dump(answer, sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        _table(answer)
-    raise typer.Exit(EXIT_CLEAR if result.is_clear else EXIT_CONFLICTS)
+    return op, others
 
 
 def _table(answer: dict[str, Any]) -> None:

@@ -29,6 +29,15 @@ KeysDirOpt = Annotated[
     ),
 ]
 
+_ServeDatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="DECONFLICTION_DATABASE_URL",
+        help="SQLAlchemy URL: sqlite:///FILE (default deconfliction.db, or "
+        "NODE_DIR/node.db with --node) or postgresql+psycopg://USER@HOST/DB",
+    ),
+]
 MIN_OPERATOR_TOKEN_CHARS: int = 16  # a guessable token would open every count
 GRACEFUL_SHUTDOWN_S: int = 5  # then open streams are cut; clients resume by id
 
@@ -57,15 +66,7 @@ NodeOpt = Annotated[
 
 @guarded
 def serve(
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
-            envvar="DECONFLICTION_DATABASE_URL",
-            help="SQLAlchemy URL: sqlite:///FILE (default deconfliction.db, or "
-            "NODE_DIR/node.db with --node) or postgresql+psycopg://USER@HOST/DB",
-        ),
-    ] = None,
+    database: _ServeDatabaseOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     detection_interval_s: Annotated[
@@ -143,32 +144,13 @@ def serve(
 ) -> None:
     """Start the HTTP API and live detection (migrates the database first); with
     --node, as that party's node in a federation (docs/federation.md)."""
-    import uvicorn
 
     from deconfliction.api.app import create_app
-    from deconfliction.api.logs import uvicorn_log_config
-    from deconfliction.api.server_protocols import protocol_classes
     from deconfliction.config import Settings
 
     _check_tls(tls_cert, tls_key)
     if node is not None:
-        from deconfliction.federation.node_dir import load_node
-
-        if tls_cert is not None:
-            from deconfliction.errors import InputError, Problem
-
-            raise InputError(
-                [
-                    Problem(
-                        "command line",
-                        None,
-                        "--tls-cert",
-                        "a node serves its own certificate (NODE_DIR/tls): "
-                        "leave --tls-cert/--tls-key out",
-                    )
-                ]
-            )
-        loaded = load_node(node)
+        loaded = _load_node(node, tls_cert)
         database = database or loaded.database_url
         keys_dir = str(loaded.keys_dir)
     database = database or DEFAULT_DATABASE_URL
@@ -186,6 +168,59 @@ def serve(
         node_dir=node,
         **_operator_token(operator_token_file),
     )
+    _listen(
+        create_app(settings),
+        settings,
+        database,
+        host,
+        port,
+        log_format,
+        tls_cert,
+        tls_key,
+    )
+
+
+def _load_node(node: str, tls_cert: str | None) -> Any:
+    """The node of NODE_DIR, which serves its own certificate.
+
+    Raises:
+        InputError: ``--tls-cert`` given with ``--node``.
+    """
+    from deconfliction.federation.node_dir import load_node
+
+    if tls_cert is not None:
+        from deconfliction.errors import InputError, Problem
+
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--tls-cert",
+                    "a node serves its own certificate (NODE_DIR/tls): "
+                    "leave --tls-cert/--tls-key out",
+                )
+            ]
+        )
+    return load_node(node)
+
+
+def _listen(
+    app: Any,
+    settings: Any,
+    database: str,
+    host: str,
+    port: int,
+    log_format: LogFormat,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> None:
+    """Say where the server listens, then serve ``app`` with uvicorn until stopped."""
+    import uvicorn
+
+    from deconfliction.api.logs import uvicorn_log_config
+    from deconfliction.api.server_protocols import protocol_classes
+
     http_protocol, ws_protocol = protocol_classes(
         settings.header_timeout_s,
         settings.send_timeout_s,
@@ -193,7 +228,6 @@ def serve(
         settings.ws_close_grace_s,
         settings.ws_send_buffer_bytes,
     )
-    app = create_app(settings)
     federation = app.state.ctx.federation
     scheme = "https" if tls_cert or federation else "http"
     if log_format is LogFormat.TEXT:  # in JSON, uvicorn's own line says where
