@@ -24,7 +24,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from deconfliction import __version__
-from deconfliction.hotline import templates
+from deconfliction.hotline import builders, phrases, templates, wording
 from deconfliction.hotline.templates import (
     DOMAIN,
     LANGUAGES,
@@ -33,6 +33,8 @@ from deconfliction.hotline.templates import (
 )
 
 POT_PATH: Final = LOCALE_DIR / "messages.pot"
+# The modules whose messages are extracted, in the order the .pot lists them.
+MESSAGE_MODULES: Final = (phrases, wording, builders, templates)
 EXTRACT_KEYWORDS: Final = MappingProxyType({**DEFAULT_KEYWORDS, "_msg": ((1, "c"), 2)})
 COMMENT_TAG: Final = "TRANSLATORS:"
 POT_HEADER: Final = (
@@ -65,13 +67,18 @@ def extract_messages() -> Catalog:
         header_comment=POT_HEADER,
         charset="utf-8",
     )
-    for _line, message, comments, context in extract_from_file(
-        "python",
-        Path(templates.__file__),
-        keywords=EXTRACT_KEYWORDS,
-        comment_tags=(COMMENT_TAG,),
-        strip_comment_tags=True,
-    ):
+    found = (
+        found
+        for module in MESSAGE_MODULES
+        for found in extract_from_file(
+            "python",
+            Path(module.__file__ or ""),
+            keywords=EXTRACT_KEYWORDS,
+            comment_tags=(COMMENT_TAG,),
+            strip_comment_tags=True,
+        )
+    )
+    for _line, message, comments, context in found:
         existing = catalog.get(message, context)
         if existing is not None:
             for comment in comments:
