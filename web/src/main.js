@@ -8,6 +8,7 @@
 // parts of the screen that read the slices an action changed, once per frame.
 import { Api, ApiError } from "./api.js";
 import { LANGUAGES, label, lang, loadLanguage, t } from "./i18n.js";
+import { guidanceView, ownGuidance } from "./guidance.js";
 import { Colours, MapView } from "./map.js";
 import { acknowledge, loadAcks, renderAlerts, saveAcks, tickAlerts } from "./panels/alerts.js";
 import { acknowledgeMessage, bindHotline, renderComposer, renderMessages, tickMessages } from "./panels/hotline.js";
@@ -81,6 +82,7 @@ const VIEWS = [
   ["legend", ["protocol", "parties", "lang"], renderLegend],
   ["protocol", ["protocol", "parties", "lang"], () => renderProtocol(ctx)],
   ["alerts", ["alerts", "acks", "parties", "protocol", "lang"], () => renderAlerts(ctx)],
+  ["guidance", ["alerts", "tracks", "lang"], () => showGuidance()],
   ["alarm", ["alerts", "acks"], updateAlarm],
   ["pairs", ["alerts", "acks", "tracks"], () => ctx.mapView?.setPairs(pairsForMap(store.state))],
   ["incidents", ["incidents", "selectedIncident", "parties", "protocol", "lang"], () => renderIncidents(ctx)],
@@ -425,6 +427,26 @@ function focusAlert(alert) {
   const live = own.id ? state.tracks.get(`${own.party}/${own.id}`) : null;
   const at = live ? [live.lon, live.lat] : own.cpa ? [own.cpa.lon_deg, own.cpa.lat_deg] : null;
   if (at) ctx.mapView.flyTo(at, 8);
+  guidanceAlertId = alert.id;
+  showGuidance();
+}
+
+// The guidance ring of the own aircraft of the alert last focused (#17.5), kept in
+// step with the alert's updates and removed when it clears.
+let guidanceAlertId = null;
+function showGuidance() {
+  const state = store.state;
+  const found = guidanceAlertId ? state.alerts.get(guidanceAlertId) : null;
+  const alert = found?.active ? found : null;
+  const mine = alert ? ownGuidance(state, alert) : null;
+  if (!mine) {
+    guidanceAlertId = alert ? guidanceAlertId : null;
+    ctx.mapView?.showGuidance(null, null);
+    return;
+  }
+  const live = state.tracks.get(`${mine.side.party}/${mine.side.id}`);
+  const at = live ? [live.lon, live.lat] : [mine.side.lon_deg, mine.side.lat_deg];
+  ctx.mapView.showGuidance(at, guidanceView(mine.side, mine.guidance));
 }
 
 // -- tabs, help, shortcuts -------------------------------------------------------------------

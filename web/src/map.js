@@ -570,6 +570,14 @@ export class MapView {
     return this.currentPopup;
   }
 
+  /** A view centred on an aircraft (the guidance ring, #17.5); null removes it. */
+  showGuidance(lngLat, node) {
+    this.guidanceMarker?.remove();
+    this.guidanceMarker = null;
+    if (!node || !lngLat) return;
+    this.guidanceMarker = new maplibregl.Marker({ element: node, anchor: "center" }).setLngLat(lngLat).addTo(this.map);
+  }
+
   flyTo(lngLat, zoom) {
     this.map.easeTo({ center: lngLat, zoom: Math.max(this.map.getZoom(), zoom || 7), duration: 600 });
   }
