@@ -125,7 +125,7 @@ class Columns:
         """The rows selected by ``index`` (a slice, boolean mask or integer indices);
         a slice shares the arrays."""
         cls = type(self)
-        return cls(**{name: getattr(self, name)[index] for name in _names(cls)})
+        return cls(*[getattr(self, name)[index] for name in _names(cls)])
 
 
 _T = TypeVar("_T")
@@ -312,9 +312,7 @@ class Positions(Columns):
         >>> s.ids.tolist(), s.lat_deg.base is t.lat_deg or s.lat_deg is t.lat_deg
         (['A', 'B'], True)
         """
-        return AircraftStates(
-            **{name: getattr(self, name)[index] for name in SNAPSHOT_NAMES}
-        )
+        return AircraftStates(*[getattr(self, name)[index] for name in SNAPSHOT_NAMES])
 
     def parties(self) -> tuple[str, ...]:
         """The parties present, sorted."""
