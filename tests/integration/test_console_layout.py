@@ -312,6 +312,28 @@ def test_the_console_at_1280_by_800(
         "(() => { const t = document.querySelector('#topbar');"
         " return t.scrollWidth <= t.clientWidth; })()"
     )
+    # The feeds and links indicator keeps the top bar on one row in each state it
+    # can show. The states are dispatched as the stream would bring them (the feeds
+    # here never go stale, and this server is not a node): a link up, a feed STALE,
+    # a link down. Its panel fits its box.
+    assert page.get_attribute("#status", "data-level") in {"ok", "none"}
+    for level, action in _status_actions(party, OTHER[party]):
+        page.evaluate("(action) => window.dcf.store.dispatch(action)", action)
+        page.wait_for_selector(f"#status[data-level='{level}']")
+        assert page.locator("#topbar").bounding_box()["height"] == before["height"]
+        assert page.evaluate(
+            "(() => { const t = document.querySelector('#topbar');"
+            " return t.scrollWidth <= t.clientWidth; })()"
+        ), level
+    page.click("#status")
+    page.wait_for_selector("#status-panel:not([hidden]) #status-links li.link")
+    assert page.evaluate(OVERFLOW_JS, "#status-panel") == []
+    officer.screenshot("status")
+    page.click("#status-close")
+    for action in _status_restored(party):  # the screenshots below say
+        page.evaluate("(action) => window.dcf.store.dispatch(action)", action)  # OK
+    page.wait_for_selector("#status[data-level='ok']")
+
     # The tabs on one row, each showing its whole name.
     tops = {round(b["y"]) for b in _boxes(page, "#tabs button")}
     assert len(tops) == 1, tops
@@ -375,6 +397,55 @@ def test_the_console_at_1280_by_800(
     )
     assert {"sea", "land", "borders", "rivers"} <= set(drawn["layers"]), drawn
     assert drawn["land"] > 0
+
+
+def _status_actions(party: str, peer: str) -> list[tuple[str, dict[str, Any]]]:
+    """What the stream would say: the link to ``peer`` up, ``party``'s feed stale,
+    the link down (stamped an hour ahead: the console's polls, older, keep them)."""
+    later_s = time.time() + 3600
+    link = {
+        "party": peer,
+        "since_t_s": later_s,
+        "checked_t_s": later_s,
+        "queued": 0,
+        "oldest_queued_t_s": None,
+    }
+    down = {**link, "status": "down", "reason": "[Errno 111] Connection refused"}
+    down.update(checked_t_s=later_s + 1, queued=3, oldest_queued_t_s=later_s)
+    stale = {
+        "type": "feed.stale",
+        "t_s": later_s,
+        "data": {
+            "party": party,
+            "newest_t_s": later_s - 75,
+            "lag_s": 75,
+            "stale_after_s": 60,
+        },
+    }
+    return [
+        ("ok", {"type": "link/changed", "link": {**link, "status": "up"}}),
+        ("stale", {"type": "feed/event", "event": stale}),
+        ("down", {"type": "link/changed", "link": down}),
+    ]
+
+
+def _status_restored(party: str) -> list[dict[str, Any]]:
+    """Undo :func:`_status_actions`: not a node, the feed live again."""
+    later_s = time.time() + 3600
+    resumed = {
+        "type": "feed.resumed",
+        "t_s": later_s + 2,
+        "data": {
+            "party": party,
+            "newest_t_s": later_s,
+            "lag_s": 2,
+            "stale_after_s": 60,
+        },
+    }
+    return [
+        {"type": "links/loaded", "links": None},
+        {"type": "feed/event", "event": resumed},
+    ]
 
 
 def _boxes(page: Any, selector: str) -> list[dict[str, float]]:
