@@ -200,6 +200,17 @@ def _cross_intention(f: Mapping[str, Any]) -> list[tuple[str, str]]:
 MANOEUVRE_FACTS: Final = ("heading_deg", "alt_ft", "gs_kt")
 
 
+# The facts of a manoeuvre message and how each is checked (both manoeuvre kinds).
+_MANOEUVRE_CHECKS: Final = {
+    "alert_id": fact_checks.check_id,
+    "aircraft_id": fact_checks.check_id,
+    "manoeuvre": fact_checks.code(MANOEUVRE_TARGETS),
+    "heading_deg": fact_checks.HEADING,
+    "alt_ft": fact_checks.ALT,
+    "gs_kt": fact_checks.SPEED,
+    "t_s": fact_checks.TIME,
+}
+
 _CIRCLE: Final = ("lat_deg", "lon_deg", "radius_nm")
 _BOX: Final = ("south_lat_deg", "north_lat_deg", "west_lon_deg", "east_lon_deg")
 
@@ -376,30 +387,14 @@ _KIND_SPECS: Final = MappingProxyType(
         "manoeuvre_intention": _Kind(
             required=("alert_id", "aircraft_id", "manoeuvre"),
             optional=(*MANOEUVRE_FACTS, "t_s"),
-            checks={
-                "alert_id": fact_checks.check_id,
-                "aircraft_id": fact_checks.check_id,
-                "manoeuvre": fact_checks.code(MANOEUVRE_TARGETS),
-                "heading_deg": fact_checks.HEADING,
-                "alt_ft": fact_checks.ALT,
-                "gs_kt": fact_checks.SPEED,
-                "t_s": fact_checks.TIME,
-            },
+            checks=_MANOEUVRE_CHECKS,
             build=_build_manoeuvre_intention,
             cross=_cross_intention,
         ),
         "request_for_manoeuvre": _Kind(
             required=("alert_id", "manoeuvre"),
             optional=("aircraft_id", *MANOEUVRE_FACTS, "t_s"),
-            checks={
-                "alert_id": fact_checks.check_id,
-                "aircraft_id": fact_checks.check_id,
-                "manoeuvre": fact_checks.code(MANOEUVRE_TARGETS),
-                "heading_deg": fact_checks.HEADING,
-                "alt_ft": fact_checks.ALT,
-                "gs_kt": fact_checks.SPEED,
-                "t_s": fact_checks.TIME,
-            },
+            checks=_MANOEUVRE_CHECKS,
             build=_build_request_for_manoeuvre,
             cross=_cross_request,
         ),
