@@ -26,42 +26,46 @@ Rules (documented in the README and docs/planning.md):
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Connection, delete, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from deconfliction.adapters.operation_file import (
-    conflict_view_to_json,
     operation_from_json,
     operation_to_json,
-    volume_to_json,
 )
-from deconfliction.domain import geodesy
 from deconfliction.domain.planning import (
-    Circle,
-    LineConflict,
     Operation,
     OperationState,
-    Place,
     Polygon,
-    Volume4D,
-    VolumeConflict,
-    ZoneConflict,
     check_operation,
     index_cells,
-    redact_for,
 )
-from deconfliction.domain.protocol import NOTICE_DETAILS, Protocol, SharingLevel
+from deconfliction.domain.protocol import Protocol, SharingLevel
 from deconfliction.errors import ConflictError, ForbiddenError, NotFoundError
-from deconfliction.service import disclosure, events, hotline, protocols
+from deconfliction.service import disclosure, events, protocols
 from deconfliction.service.auth import Principal
 from deconfliction.service.keys import KeyRing
+from deconfliction.service.planning_conflicts import (  # noqa: F401 (re-exported)
+    _CONFLICT_TYPES,
+    _conflict_record,
+    _parties_of,
+    _place_from_json,
+    _place_json,
+    _rebuild,
+    _views_of_check,
+    _volume_from_json,
+    _volume_json,
+)
+from deconfliction.service.planning_notices import (  # noqa: F401 (re-exported)
+    _area_facts,
+    _notice_facts,
+    _send_notices,
+)
 from deconfliction.store.engine import inserted_pk
 from deconfliction.store.tables import (
     hotline_messages,
@@ -147,119 +151,6 @@ def _index(conn: Connection, pk: int, op: Operation) -> None:
     )
 
 
-def _area_facts(op: Operation) -> dict[str, float]:
-    """A circle holding every volume: the notice's coarse area."""
-    lats: list[float] = []
-    lons: list[float] = []
-    for v in op.volumes:
-        outline = v.volume.outline
-        if isinstance(outline, Circle):
-            lat, lon = geodesy.destination(
-                np.full(8, outline.center_lat_deg),
-                np.full(8, outline.center_lon_deg),
-                np.arange(8) * 45.0,
-                np.full(8, outline.radius_nm),
-            )
-            lats += [float(x) for x in lat]
-            lons += [float(x) for x in lon]
-        else:
-            lats += list(outline.vertices_lat_deg)
-            lons += list(outline.vertices_lon_deg)
-    center = geodesy.LocalProjection.around(lats, lons)
-    radius_nm = float(
-        np.max(
-            geodesy.geodesic_distance_nm(
-                np.full(len(lats), center.center_lat_deg),
-                np.full(len(lats), center.center_lon_deg),
-                np.asarray(lats),
-                np.asarray(lons),
-            )
-        )
-    )
-    return {
-        "lat_deg": round(center.center_lat_deg, 4),
-        "lon_deg": round(center.center_lon_deg, 4),
-        "radius_nm": round(radius_nm + 0.05, 1),
-    }
-
-
-def _notice_facts(
-    op: Operation, aircraft: Sequence[str], discloses: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """The facts of a notice of operation: everything, or (``discloses``) only the
-    details named besides the id and kind, the others listed as ``withheld``."""
-    facts = {
-        "operation_id": op.id,
-        "operation_kind": op.kind,
-        "floor_ft": min(v.volume.altitude_lower_ft for v in op.volumes),
-        "ceiling_ft": max(v.volume.altitude_upper_ft for v in op.volumes),
-        "start_t_s": op.time_start_t_s,
-        "end_t_s": op.time_end_t_s,
-        **_area_facts(op),
-    }
-    if aircraft:  # none named: the notice says the number was not given
-        facts["aircraft_count"] = len(set(aircraft))
-    if discloses is None:
-        return facts
-    withheld = [d for d in NOTICE_DETAILS if d not in discloses]
-    dropped = {
-        "area": (
-            "lat_deg",
-            "lon_deg",
-            "radius_nm",
-            "south_lat_deg",
-            "north_lat_deg",
-            "west_lon_deg",
-            "east_lon_deg",
-        ),
-        "altitudes": ("floor_ft", "ceiling_ft"),
-        "times": ("start_t_s", "end_t_s"),
-        "aircraft_count": ("aircraft_count",),
-    }
-    out = {k: v for k, v in facts.items() if not any(k in dropped[d] for d in withheld)}
-    return {**out, "withheld": withheld} if withheld else out
-
-
-def _send_notices(
-    conn: Connection,
-    keys: KeyRing,
-    who: Principal,
-    pk: int,
-    op: Operation,
-    aircraft: Sequence[str],
-    protocol: Protocol,
-    now_t_s: float,
-) -> None:
-    sharing = protocols.sharing_of(protocol)
-    for party in protocol.parties:
-        if party == op.party:
-            continue
-        # A party that may see the operation is told all of it; one that may not
-        # (below "plans") only what the protocol's notice_discloses names.
-        sees_plans = disclosure.plans_visible(party, op.party, sharing)
-        facts = _notice_facts(
-            op, aircraft, None if sees_plans else protocol.planning.notice_discloses
-        )
-        sent = hotline.send(
-            conn,
-            keys,
-            who,
-            hotline.Outgoing(
-                to=party,
-                kind=hotline.MessageKind.NOTICE_OF_OPERATION,
-                priority=hotline.Priority(protocol.planning.notice_priority),
-                facts=facts,
-                operation_id=op.id,
-            ),
-            now_t_s,
-        )
-        conn.execute(
-            insert(operation_notices).values(
-                op_pk=pk, version=op.version, party_id=party, message_id=sent["id"]
-            )
-        )
-
-
 def _state_after_check(conflicted: bool) -> OperationState:
     return OperationState.CONFLICTED if conflicted else OperationState.PENDING
 
@@ -273,110 +164,6 @@ def _check(
         "zones": [_conflict_record(c) for c in result.zones],
         "lines": [_conflict_record(c) for c in result.lines],
     }
-
-
-def _volume_json(volume: Volume4D) -> dict[str, Any]:
-    return volume_to_json(volume)
-
-
-def _volume_from_json(data: dict[str, Any]) -> Volume4D:
-    op = operation_from_json(
-        {
-            "id": "stored",
-            "party": "stored",
-            "kind": "air_operations",
-            "volumes": [data],
-        },
-        "stored conflict",
-    )
-    return op.volumes[0]
-
-
-def _place_json(place: Place) -> dict[str, Any]:
-    return {
-        "polygons": [
-            [list(p.vertices_lat_deg), list(p.vertices_lon_deg)] for p in place.polygons
-        ],
-        "centroid": [place.centroid_lat_deg, place.centroid_lon_deg],
-    }
-
-
-def _place_from_json(data: dict[str, Any]) -> Place:
-    return Place(
-        polygons=tuple(
-            Polygon(tuple(lat), tuple(lon)) for lat, lon in data["polygons"]
-        ),
-        centroid_lat_deg=data["centroid"][0],
-        centroid_lon_deg=data["centroid"][1],
-    )
-
-
-_CONFLICT_TYPES: dict[str, type] = {
-    "VolumeConflict": VolumeConflict,
-    "ZoneConflict": ZoneConflict,
-    "LineConflict": LineConflict,
-}
-
-
-def _conflict_record(
-    conflict: VolumeConflict | ZoneConflict | LineConflict,
-) -> dict[str, Any]:
-    """The server's full copy of a conflict; every reader gets it through
-    :func:`redact_for`."""
-    data: dict[str, Any] = {}
-    for field in dataclasses.fields(conflict):
-        value = getattr(conflict, field.name)
-        if isinstance(value, Volume4D):
-            value = _volume_json(value)
-        elif isinstance(value, Place):
-            value = _place_json(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        data[field.name] = value
-    return {"type": type(conflict).__name__, "data": data}
-
-
-def _rebuild(item: dict[str, Any]) -> VolumeConflict | ZoneConflict | LineConflict:
-    cls = _CONFLICT_TYPES[item["type"]]
-    kwargs: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):
-        value = item["data"][field.name]
-        if field.name in ("volume", "other_volume"):
-            value = _volume_from_json(value)
-        elif field.name == "place":
-            value = _place_from_json(value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        kwargs[field.name] = value
-    conflict: VolumeConflict | ZoneConflict | LineConflict = cls(**kwargs)
-    return conflict
-
-
-def _parties_of(conflict: VolumeConflict | ZoneConflict | LineConflict) -> list[str]:
-    """The parties a planning conflict concerns."""
-    if isinstance(conflict, VolumeConflict):
-        return [conflict.party, conflict.other_party]
-    if isinstance(conflict, ZoneConflict):
-        return [conflict.party, conflict.zone_owner]
-    return [conflict.party, *conflict.line_parties]
-
-
-def _views_of_check(
-    check: dict[str, Any], viewer: str, sharing: disclosure.Sharing
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for group in ("operations", "zones", "lines"):
-        for item in check.get(group, []):
-            conflict = _rebuild(item)
-            # Per pair: the level of the agreement binding the viewer with the
-            # other parties of this conflict; none binding them, nothing.
-            level = disclosure.level_with(viewer, _parties_of(conflict), sharing)
-            if level is None:
-                continue
-            view = redact_for(viewer, conflict, level)
-            if view is not None:
-                out.append(conflict_view_to_json(view))
-    return out
 
 
 # -- views -----------------------------------------------------------------------------
