@@ -6,11 +6,12 @@ Run from the repository root::
     .venv/bin/python bench/bench_blind.py --sizes 50 --profile
 
 Each size starts the three participants as separate processes
-(``python -m deconfliction.blind run``) on 127.0.0.1, as deployed, and reports:
+(``python -m deconfliction.cli.blind run``) on 127.0.0.1, as deployed, and reports:
 
 * wall time from the start of the processes to the end of the last one, and the
-  two phases' wall and CPU time in each participant (phase 1: every slot pair;
-  phase 2: the figures of the reported conflicts);
+  phases' wall and CPU time in each participant (offline: the random bits of
+  phase 1, made before the inputs are shared; phase 1: every slot pair; phase 2:
+  the figures of the reported conflicts);
 * the secure comparisons and their total bit length, the messages each participant
   sent (one per peer and communication step: the rounds) and the bytes;
 * the CPU time of the three processes together, start-up included, and that over
@@ -196,7 +197,7 @@ def run_once(
             args += ["-m", "cProfile", "-o", str(workdir / "party0.prof")]
         args += [
             "-m",
-            "deconfliction.blind",
+            "deconfliction.cli.blind",
             "run",
             "--party",
             name,
@@ -291,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     print(
-        f"{'N':>4} {'pairs':>6} {'wall s':>7} {'cpu/2':>6} {'p1 wall':>8} "
+        f"{'N':>4} {'pairs':>6} {'wall s':>7} {'cpu/2':>6} {'off wall':>8} "
+        f"{'off cpu':>7} {'p1 wall':>8} "
         f"{'p1 cpu':>7} {'p2 wall':>8} {'p2 cpu':>7} {'cmp':>7} {'cmp bits':>9} "
         f"{'msgs':>6} {'MB':>6} {'load':>5} {'agree':>6}"
     )
@@ -308,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
             "wall_s": round(outcome.wall_s, 2),
             "cpu_all_processes_s": round(outcome.cpu_s, 2),
             "idle_wall_estimate_s": round(outcome.cpu_s / CORES, 2),
+            "offline_s": timings.get("offline", 0.0),
+            "offline_cpu_s": {k: v.get("offline_cpu", 0.0) for k, v in cpu.items()},
             "phase1_s": timings["phase1"],
             "phase1_cpu_s": {k: v["phase1_cpu"] for k, v in cpu.items()},
             "phase2_s": timings.get("phase2", 0.0),
@@ -328,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{n:>4} {row['slot_pairs']:>6} {row['wall_s']:>7.1f} "
             f"{row['idle_wall_estimate_s']:>6.1f} "
+            f"{row['offline_s']:>8.1f} {timings.get('offline_cpu', 0.0):>7.1f} "
             f"{row['phase1_s']:>8.1f} {timings['phase1_cpu']:>7.1f} "
             f"{row['phase2_s']:>8.1f} {timings.get('phase2_cpu', 0.0):>7.1f} "
             f"{row['comparisons']:>7} {row['comparison_bits']:>9} "

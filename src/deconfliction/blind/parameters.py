@@ -50,9 +50,9 @@ comparison opens is masked so that it is within ``2^-k`` of uniform. Over the
 70,000 comparisons of a 100 x 100 run that bounds the total statistical distance
 by about 2^-24 instead of 2^-14, for a field 10 bits larger (a few per cent)."""
 
-PROTOCOL_VERSION: int = 1
+PROTOCOL_VERSION: int = 2
 """Version of this computation; part of the digest, so old and new code refuse to
-run together."""
+run together (2: phase 1's random bits made in an offline phase first)."""
 
 
 @dataclass(frozen=True, slots=True)

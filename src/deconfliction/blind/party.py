@@ -42,19 +42,87 @@ from deconfliction.domain import geodesy
 from deconfliction.domain.model import AircraftStates
 from deconfliction.units import M_PER_NM, MPS_PER_KT
 
+PHASE1_COMPARISONS: int = 7
+"""Secure comparisons per slot pair in phase 1 (each takes one random bit more than
+its bit length: the sign of its mask)."""
+
 BLOCK_PAIRS: int = 2500
 """Pairs per phase-1 block: a block's comparisons take about a second, which keeps
 messages flowing (the idle watchdog) and memory flat whatever ``max_aircraft``."""
 
 
-class SecureArithmetic:
-    """The circuit's comparisons and rounding with MPyC.
+class BitPool:
+    """Secret random bits made before the comparisons that use them (offline phase).
 
-    Operands of the same bit length and shape go into one ``np_sgn`` call.
+    MPyC's comparison of ``l`` bits consumes ``l + 1`` secret random bits, made
+    then and there: pseudorandom shares squared, opened and square-rooted, most of
+    the CPU time of a comparison. They do not depend on any input, so a run can
+    make them all before the inputs are shared (:meth:`fill`), and between rounds
+    in a live loop. :meth:`reserve` hands the next unused ones to the next
+    comparison: each bit is used once, and every participant reserves in the same
+    (program) order, so the shares agree. A comparison the pool cannot serve makes
+    its own bits as before.
     """
 
     def __init__(self, rt: Any) -> None:
         self.rt = rt
+        self._make = rt.np_random_bits
+        self._chunks: deque[Any] = deque()
+        self._used = 0  # of the first chunk
+        self._queue: deque[Any] = deque()
+        self.served = 0
+        rt.np_random_bits = self._serve
+
+    @property
+    def available(self) -> int:
+        """Bits made and not yet reserved."""
+        return sum(len(chunk) for chunk in self._chunks) - self._used
+
+    async def fill(self, field: Any, count: int) -> None:
+        """Make ``count`` more bits (one opening, ``count`` square roots)."""
+        if count > 0:
+            self._chunks.append(await self._make(field, count))
+
+    def reserve(self, count: int) -> None:
+        """Set the next ``count`` bits aside for the next ``np_random_bits`` call."""
+        if not self._chunks or len(self._chunks[0]) - self._used < count:
+            return  # that comparison makes its own
+        chunk = self._chunks[0]
+        self._queue.append(chunk[self._used : self._used + count])
+        self._used += count
+        if self._used == len(chunk):
+            self._chunks.popleft()
+            self._used = 0
+
+    def _serve(self, sftype: Any, n: int, signed: bool = False) -> Any:
+        if self._queue and not signed and len(self._queue[0]) == n:
+            bits = self._queue.popleft()
+            if bits.field is sftype:
+                self.served += n
+                return _ready(bits)
+            self._queue.appendleft(bits)
+        return self._make(sftype, n, signed)
+
+
+async def _ready(value: Any) -> Any:
+    return value
+
+
+class SecureArithmetic:
+    """The circuit's comparisons and rounding with MPyC.
+
+    Operands of the same bit length and shape go into one ``np_sgn`` call; with a
+    :class:`BitPool`, each call's random bits come from it.
+    """
+
+    def __init__(self, rt: Any, pool: BitPool | None = None) -> None:
+        self.rt = rt
+        self.pool = pool
+
+    def _sgn(self, value: Any, bits: int) -> Any:
+        if self.pool is not None:
+            self.pool.reserve((bits + 1) * value.size)
+        return self.rt.np_sgn(value, l=bits, LT=True)
 
     def less_than_zero(self, operands: Sequence[tuple[Any, int]]) -> list[Any]:
         """``[v < 0]`` for each ``(v, bits)``, batched by bit length."""
@@ -65,10 +133,10 @@ class SecureArithmetic:
         for (bits, _), members in groups.items():
             if len(members) == 1:
                 (k,) = members
-                results[k] = self.rt.np_sgn(operands[k][0], l=bits, LT=True)
+                results[k] = self._sgn(operands[k][0], bits)
                 continue
             stacked = self.rt.np_stack([operands[k][0] for k in members])
-            signs = self.rt.np_sgn(stacked, l=bits, LT=True)
+            signs = self._sgn(stacked, bits)
             for position, k in enumerate(members):
                 results[k] = signs[position]
         return results
@@ -129,7 +197,8 @@ class PartyResult:
         counts: the secure operations performed.
         timings_s: wall and CPU time of the phases (``phase1``, ``phase1_cpu``...).
         traffic: ``messages_sent`` (one per peer and communication step) and
-            ``bytes_sent`` to the other two participants.
+            ``bytes_sent`` to the other two participants; ``offline_bits``: the
+            random bits phase 1 took from the offline phase.
         slot_aircraft: for each of our slots, the index in ``aircraft`` of the
             aircraft in it, or -1 (our own secret; empty for the helper).
     """
@@ -197,7 +266,11 @@ def run_party(
     computation = _Computation(rt, plan, index, slots, timings, report)
     session = Session(rt, plan, listen_host, report)
     view = session.run(computation.run)
-    traffic = {"messages_sent": session.messages_sent, "bytes_sent": session.bytes_sent}
+    traffic = {
+        "messages_sent": session.messages_sent,
+        "bytes_sent": session.bytes_sent,
+        "offline_bits": computation.offline_bits,
+    }
     counts = CircuitCounts.of(
         plan.max_aircraft, plan.max_aircraft, plan.max_conflicts, plan.bounds
     )
@@ -236,6 +309,7 @@ class _Computation:
         self.slots = slots
         self.timings = timings
         self.secint = rt.SecInt(plan.bounds.secure_bits)
+        self.offline_bits = 0
 
     def _input(self, matrix: Any, owner: int, shape: tuple[int, int]) -> Any:
         # A copy: MPyC reduces an object array modulo its prime in place.
@@ -252,13 +326,25 @@ class _Computation:
         parties = [0, 1]
         is_party = self.index in parties
         own = None if self.slots is None else self.slots.matrix
+        rows_per_block = max(1, BLOCK_PAIRS // n)
+        pool = BitPool(rt)
+        # Offline: the random bits of every phase-1 comparison, one opening per
+        # block, before any input is shared (between rounds in a live loop).
+        start = time.perf_counter()
+        cpu_start = time.process_time()
+        per_pair = bounds.comparison_bits_per_pair + PHASE1_COMPARISONS
+        self.progress(f"offline: {n * n * per_pair} random bits")
+        for first in range(0, n, rows_per_block):
+            rows = min(rows_per_block, n - first)
+            await pool.fill(self.secint.field, rows * n * per_pair)
+        self.timings["offline"] = time.perf_counter() - start
+        self.timings["offline_cpu"] = time.process_time() - cpu_start
         start = time.perf_counter()
         cpu_start = time.process_time()
         slots_a = self._input(own, 0, (n, 7))
         slots_b = self._input(own, 1, (n, 7))
-        ops = SecureArithmetic(rt)
+        ops = SecureArithmetic(rt, pool)
 
-        rows_per_block = max(1, BLOCK_PAIRS // n)
         matrix = np.zeros((n, n), dtype=np.int64)
         # Two blocks in flight: the next block's work overlaps the last's messages.
         pending: deque[tuple[int, int, Any]] = deque()
@@ -274,6 +360,8 @@ class _Computation:
                     matrix[low:high] = np.asarray(values, dtype=np.int64)
         self.timings["phase1"] = time.perf_counter() - start
         self.timings["phase1_cpu"] = time.process_time() - cpu_start
+        ops.pool = None  # phase 2 makes its own (few) bits
+        self.offline_bits = pool.served
 
         figures = None
         k = plan.max_conflicts

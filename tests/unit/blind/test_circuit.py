@@ -18,7 +18,12 @@ import pytest
 from deconfliction.blind.circuit import CircuitCounts, conflict_matrix, cpa_figures
 from deconfliction.blind.encoding import COLUMNS, encode_states, fill_slots
 from deconfliction.blind.parameters import BlindPlan
-from deconfliction.blind.party import SecureArithmetic, chosen_conflicts
+from deconfliction.blind.party import (
+    PHASE1_COMPARISONS,
+    BitPool,
+    SecureArithmetic,
+    chosen_conflicts,
+)
 from deconfliction.blind.reference import PlainArithmetic
 from deconfliction.blind.session import create_runtime
 from tests.unit.blind.test_reference import random_traffic
@@ -42,16 +47,34 @@ def _slot_matrices(plan: BlindPlan, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _secure(
-    rt: Any, plan: BlindPlan, a: np.ndarray, b: np.ndarray, rows: list[tuple[int, int]]
+    rt: Any,
+    plan: BlindPlan,
+    a: np.ndarray,
+    b: np.ndarray,
+    rows: list[tuple[int, int]],
+    pooled: list[int] | None = None,
 ) -> tuple[Any, Any]:
+    """The secure run; with ``pooled`` (a list), phase 1's random bits come from
+    an offline pool and ``pooled`` receives [bits made, bits served, bits left]."""
+
     async def main() -> tuple[Any, Any]:
         await rt.start()
         secint = rt.SecInt(plan.bounds.secure_bits)
+        pool = None
+        if pooled is not None:
+            pool = BitPool(rt)
+            per_pair = plan.bounds.comparison_bits_per_pair + PHASE1_COMPARISONS
+            made = len(a) * len(b) * per_pair
+            await pool.fill(secint.field, made)
+            pooled.append(made)
         # Copies: MPyC reduces an object array modulo its prime in place.
         slots_a = rt.input(secint.array(a.copy()), senders=0)
         slots_b = rt.input(secint.array(b.copy()), senders=0)
-        ops = SecureArithmetic(rt)
+        ops = SecureArithmetic(rt, pool)
         matrix = await rt.output(conflict_matrix(ops, slots_a, slots_b, plan.bounds))
+        if pool is not None:
+            pooled.extend([pool.served, pool.available])
+            ops.pool = None
         i = [r[0] for r in rows]
         j = [r[1] for r in rows]
         figures = cpa_figures(ops, slots_a[i], slots_b[j], plan.bounds)
@@ -96,3 +119,21 @@ class TestCircuitCounts:
         assert counts.comparison_bits == 64 * plan.bounds.comparison_bits_per_pair
         assert counts.figure_comparisons == 8 * 18
         assert len(COLUMNS) == 7
+
+    def test_offline_random_bits_serve_every_phase1_comparison(
+        self, runtime: Any, plan: BlindPlan
+    ) -> None:
+        """Phase 1 with its random bits made beforehand (the offline phase) gives
+        the plaintext reference's matrix and takes every bit made, none twice."""
+        a, b = _slot_matrices(plan, 3)
+        plain_matrix = np.asarray(
+            conflict_matrix(PlainArithmetic(), a, b, plan.bounds), dtype=np.int64
+        )
+        assert plain_matrix.sum() > 0
+        pooled: list[int] = []
+        matrix, _ = _secure(runtime, plan, a, b, [(0, 0)], pooled)
+        assert np.array_equal(np.asarray(matrix, dtype=np.int64), plain_matrix)
+        made, served, left = pooled
+        assert made > 0
+        assert served == made
+        assert left == 0
