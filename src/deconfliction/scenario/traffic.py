@@ -66,7 +66,7 @@ from deconfliction.scenario.routes import (  # noqa: F401 (re-exported)
     _PlannedExcursion,
     _Route,
 )
-from deconfliction.scenario.traffic_types import (  # noqa: F401 (re-exported)
+from deconfliction.scenario.traffic_types import (
     EUPHRATES_PLANS,
     EXIT_OFFSET_NM,
     REFERENCE_START_T_S,
@@ -80,6 +80,22 @@ from deconfliction.scenario.traffic_types import (  # noqa: F401 (re-exported)
     Traffic,
     TrafficConfig,
 )
+
+__all__ = [
+    "EUPHRATES_PLANS",
+    "EXIT_OFFSET_NM",
+    "REFERENCE_START_T_S",
+    "TRACK_OFFSET_NM",
+    "Base",
+    "BoolArray",
+    "Encounter",
+    "Excursion",
+    "PartyPlan",
+    "Sortie",
+    "Traffic",
+    "TrafficConfig",
+    "simulate_traffic",
+]
 
 
 def simulate_traffic(
