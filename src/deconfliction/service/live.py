@@ -148,6 +148,9 @@ class LiveDetection:
         self._feeds = FeedWatch()
         # Alert changes of the tick, written together (``_flush_alerts``).
         self._alert_writes: list[alert_store.AlertWrite] = []
+        # Line and zone incidents noted, in order, written
+        # together (``_flush_violations``).
+        self._violation_writes: list[IncidentFacts] = []
 
     @property
     def interval_s(self) -> float:
@@ -310,6 +313,7 @@ class LiveDetection:
         if self._monitor is not None and self._protocol is not None:
             for violation in self._monitor.open_violations():
                 self._record_violation(conn, violation, now_t_s, closed=True)
+            self._flush_violations(conn, now_t_s)  # shared as under the old one
         self._adopt(effective)
 
     def tick(self) -> TickReport:
@@ -470,6 +474,7 @@ class LiveDetection:
                 self._record_violation(conn, v, now_t_s, closed=True)
             elif stored is None or round(v.max_depth_nm, 4) > stored.severity_nm:
                 self._record_violation(conn, v, now_t_s, closed=False)
+        self._flush_violations(conn, now_t_s)  # before the closes below
         still_open = {self._violation_key(v) for v in self._monitor.open_violations()}
         sharing = protocols.sharing_of(self._protocol)
         for source_key, incident in left.items():
@@ -781,6 +786,7 @@ class LiveDetection:
         for event in self._monitor.close_stale(now_t_s):
             self._record_violation(conn, event.violation, now_t_s, closed=True)
             n += 1
+        self._flush_violations(conn, now_t_s)
         return n
 
     @staticmethod
@@ -818,10 +824,20 @@ class LiveDetection:
     def _record_violation(
         self, conn: Connection, v: Violation, now_t_s: float, closed: bool
     ) -> None:
+        """Note ``v``'s incident (opened, deeper or closed); written with the
+        others of the tick by :meth:`_flush_violations`, in the order noted."""
         if self._agreement_suspended:
             return  # lines and zones are not binding while the protocol is suspended
-        facts = self._violation_facts(v, closed)
-        incidents.record(conn, facts, now_t_s, protocols.sharing_of(self._protocol))
+        self._violation_writes.append(self._violation_facts(v, closed))
+
+    def _flush_violations(self, conn: Connection, now_t_s: float) -> None:
+        """Write the line and zone incidents noted since the last flush, together
+        (``incidents.record_many``: the same rows and events, in the same order,
+        as one :func:`incidents.record` each)."""
+        noted, self._violation_writes = self._violation_writes, []
+        if noted:
+            sharing = protocols.sharing_of(self._protocol)
+            incidents.record_many(conn, noted, now_t_s, sharing)
 
     def _violation_key(self, v: Violation) -> str:
         """The source key of ``v``'s incident, as stored."""
