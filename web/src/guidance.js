@@ -55,6 +55,42 @@ export function preferredResolution(guidance) {
   return null;
 }
 
+// The fact a manoeuvre's target goes in (as the hotline's manoeuvre kinds say).
+export const MANOEUVRES = ["turn_right", "turn_left", "climb", "descend", "speed_up", "slow_down"];
+export const MANOEUVRE_TARGETS = {
+  turn_right: "heading_deg",
+  turn_left: "heading_deg",
+  climb: "alt_ft",
+  descend: "alt_ft",
+  speed_up: "gs_kt",
+  slow_down: "gs_kt",
+};
+// What we ask of the other aircraft when ours does this (hotline/manoeuvres.py):
+// head on, each turns the same way; the other vertical sense, the other speed change.
+const COMPLEMENT = {
+  turn_right: "turn_right",
+  turn_left: "turn_left",
+  climb: "descend",
+  descend: "climb",
+  speed_up: "slow_down",
+  slow_down: "speed_up",
+};
+
+/**
+ * What the composer proposes from the guidance (the officer edits and decides): for
+ * a manoeuvre_intention, our preferred resolution and its target (a heading in whole
+ * degrees, an altitude in hundreds of feet); for a request_for_manoeuvre, the
+ * manoeuvre that complements it, without a target (the other aircraft's bands were
+ * not computed for us). Null when the guidance has nothing to state.
+ */
+export function manoeuvreProposal(guidance, kind) {
+  const r = preferredResolution(guidance);
+  if (!r) return null;
+  if (kind === "request_for_manoeuvre") return { manoeuvre: COMPLEMENT[r.manoeuvre], target: null };
+  const target = r.dimension === "direction_deg" ? ((Math.round(r.value) % 360) + 360) % 360 || 360 : Math.round(r.value / 100) * 100;
+  return { manoeuvre: r.manoeuvre, target };
+}
+
 /** The preferred resolution in words ("turn right to 095°", "climb to FL250"). */
 export function resolutionWords(guidance) {
   const r = preferredResolution(guidance);

@@ -11,7 +11,7 @@ import { LANGUAGES, label, lang, loadLanguage, t } from "./i18n.js";
 import { guidanceView, ownGuidance } from "./guidance.js";
 import { Colours, MapView } from "./map.js";
 import { acknowledge, loadAcks, renderAlerts, saveAcks, tickAlerts } from "./panels/alerts.js";
-import { acknowledgeMessage, bindHotline, renderComposer, renderMessages, tickMessages } from "./panels/hotline.js";
+import { acknowledgeMessage, bindHotline, composeManoeuvre, renderComposer, renderMessages, tickMessages } from "./panels/hotline.js";
 import { evidenceMapShown, renderIncidents, showIncident } from "./panels/incidents.js";
 import { renderOperationForm, renderOperations, renderShape } from "./panels/operations.js";
 import { renderProtocol } from "./panels/protocol.js";
@@ -71,6 +71,7 @@ const ctx = {
   refresh,
   showTab,
   focusAlert,
+  composeManoeuvre: (alert, kind) => composeManoeuvre(ctx, alert, kind),
   signOut: (reason) => signOut(reason),
 };
 

@@ -575,7 +575,12 @@ export class MapView {
     this.guidanceMarker?.remove();
     this.guidanceMarker = null;
     if (!node || !lngLat) return;
-    this.guidanceMarker = new maplibregl.Marker({ element: node, anchor: "center" }).setLngLat(lngLat).addTo(this.map);
+    // The marker's own element is maplibre's (absolutely placed from the map's
+    // left edge); the view inside it keeps its layout, right to left too.
+    const holder = document.createElement("div");
+    holder.className = "guidance-marker";
+    holder.append(node);
+    this.guidanceMarker = new maplibregl.Marker({ element: holder, anchor: "center" }).setLngLat(lngLat).addTo(this.map);
   }
 
   flyTo(lngLat, zoom) {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { arcPath, headingText, levelText, ownGuidance, preferredResolution, resolutionWords } from "../src/guidance.js";
+import { arcPath, headingText, levelText, manoeuvreProposal, ownGuidance, preferredResolution, resolutionWords } from "../src/guidance.js";
 import { addCatalog, useLanguage } from "../src/i18n.js";
 
 const catalog = (code) => JSON.parse(readFileSync(new URL(`../src/i18n/${code}.json`, import.meta.url), "utf8"));
@@ -72,5 +72,26 @@ describe("whose guidance", () => {
     const alert = { aircraft: [{ party: "russia", cpa: {} }, { party: "coalition", id: "V1", guidance: { t_s: 1 } }] };
     assert.equal(ownGuidance({ me: { party_id: "russia" } }, alert), null);
     assert.equal(ownGuidance({ me: { party_id: "coalition" } }, alert).side.id, "V1");
+  });
+});
+
+describe("the manoeuvre the composer proposes", () => {
+  it("announces our preferred turn with its heading, asks the other to turn the same way", () => {
+    const g = guidance({ right: 94.6, left: 265, preferred: "right" });
+    assert.deepEqual(manoeuvreProposal(g, "manoeuvre_intention"), { manoeuvre: "turn_right", target: 95 });
+    assert.deepEqual(manoeuvreProposal(g, "request_for_manoeuvre"), { manoeuvre: "turn_right", target: null });
+  });
+  it("north is 360, a heading never 0", () => {
+    const g = guidance({ right: 359.7, left: 200, preferred: "right" });
+    assert.deepEqual(manoeuvreProposal(g, "manoeuvre_intention"), { manoeuvre: "turn_right", target: 360 });
+  });
+  it("climbs when the direction has nothing to state, and asks the other to descend", () => {
+    const g = guidance({ right: "inf", left: "-inf", preferred: "right" }, { up: 25040, down: 23000, preferred: "up" });
+    assert.deepEqual(manoeuvreProposal(g, "manoeuvre_intention"), { manoeuvre: "climb", target: 25000 });
+    assert.deepEqual(manoeuvreProposal(g, "request_for_manoeuvre"), { manoeuvre: "descend", target: null });
+  });
+  it("proposes nothing when nothing is to be done", () => {
+    assert.equal(manoeuvreProposal({ resolution: {} }, "manoeuvre_intention"), null);
+    assert.equal(manoeuvreProposal(undefined, "request_for_manoeuvre"), null);
   });
 });

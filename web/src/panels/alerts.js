@@ -2,6 +2,7 @@
 // acknowledgement: an alert concerns both parties and clears by itself; what the
 // duty officer acknowledges is having seen it, kept per party in localStorage).
 // A warning not yet acknowledged flashes the screen and beeps.
+import { ownGuidance } from "../guidance.js";
 import { label, t, unit } from "../i18n.js";
 import { levelColour } from "../map.js";
 import { alertFigures, cpaAt, isAcknowledged, partyName, sidesOf, sortedAlerts } from "../selectors.js";
@@ -39,6 +40,7 @@ function row(ctx, alert) {
   const { own, other } = sidesOf(state, alert);
   const acked = isAcknowledged(state, alert);
   const shown = alertFigures(alert);
+  const guided = alert.active && ownGuidance(state, alert) !== null;
   return h(
     "li",
     {
@@ -75,6 +77,14 @@ function row(ctx, alert) {
           acked
             ? h("span", { class: "ok" }, "✓ ", t("alerts.acknowledged"))
             : h("button", { type: "button", class: "ack", onclick: () => acknowledge(ctx, alert.id), title: t("alerts.ack_hint") }, t("alerts.ack")),
+          // From the guidance of our aircraft (#17.5): the hotline's manoeuvre
+          // messages, proposed in the composer for the officer to decide on.
+          guided
+            ? h("button", { type: "button", class: "secondary announce-manoeuvre", onclick: () => ctx.composeManoeuvre(alert, "manoeuvre_intention") }, t("alerts.announce_manoeuvre"))
+            : null,
+          guided
+            ? h("button", { type: "button", class: "secondary request-manoeuvre", onclick: () => ctx.composeManoeuvre(alert, "request_for_manoeuvre") }, t("alerts.request_manoeuvre"))
+            : null,
         )
       : null,
   );
@@ -98,7 +108,8 @@ export function renderAlerts(ctx) {
     (a) => {
       const f = alertFigures(a); // what the row shows, as it shows it: not every new prediction
       const shown = [f.level, Number(f.missNm).toFixed(1), f.daltFt === null ? null : Number(f.daltFt).toFixed(0)];
-      return JSON.stringify([...shown, a.active, isAcknowledged(state, a), state.lang, state.protocol?.party_names]);
+      const guided = ownGuidance(state, a) !== null;
+      return JSON.stringify([...shown, a.active, isAcknowledged(state, a), guided, state.lang, state.protocol?.party_names]);
     },
     (a) => row(ctx, a),
   );

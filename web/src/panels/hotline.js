@@ -2,12 +2,14 @@
 // language (?lang=), deadlines counting down, acknowledgement; the composer with the
 // templated kinds (facts forms) and free text.
 import { problemLines } from "../api.js";
+import { MANOEUVRE_TARGETS, MANOEUVRES, manoeuvreProposal, ownGuidance } from "../guidance.js";
 import { label, t } from "../i18n.js";
-import { isIncoming, myReceipt, partyName, pendingMessages } from "../selectors.js";
+import { isIncoming, myReceipt, partyName, pendingMessages, sidesOf } from "../selectors.js";
 import { clock, countdownText, parseUtcDay, parseUtcField, timeEl, utcDay, utcFieldText } from "../time.js";
 import { $, $$, fill, h, keyedList } from "../util.js";
 
-const KINDS = ["free_text", "request_for_information", "reply", "daily_checkin"];
+const KINDS = ["free_text", "request_for_information", "reply", "daily_checkin", "manoeuvre_intention", "request_for_manoeuvre"];
+const MANOEUVRE_KINDS = ["manoeuvre_intention", "request_for_manoeuvre"];
 const PRIORITIES = ["routine", "urgent", "flash"];
 const TIME_PLACEHOLDER = "YYYY-MM-DD HH:MMZ";
 const DAY_PLACEHOLDER = "YYYY-MM-DD";
@@ -178,9 +180,74 @@ function kindFields(ctx, kind) {
         field("remarks_text", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
       ];
     }
+    case "manoeuvre_intention":
+    case "request_for_manoeuvre":
+      return manoeuvreFields(kind);
     default:
       return [];
   }
+}
+
+// The manoeuvre kinds (#17.5): the alert, our aircraft (an intention's), the
+// manoeuvre and its target (a heading, an altitude or a speed, as the manoeuvre
+// says; a request may leave it empty). Proposed from the guidance by
+// composeManoeuvre, every field editable: the system advises, the officer decides.
+function targetLabel(manoeuvre) {
+  return t(`composer.target_${MANOEUVRE_TARGETS[manoeuvre] || "heading_deg"}`);
+}
+
+function manoeuvreFields(kind) {
+  const manoeuvre = select(MANOEUVRES, MANOEUVRES[0], (m) => label("manoeuvre", m));
+  const target = h("input", { type: "number", min: 0, step: 1, dir: "ltr", required: kind === "manoeuvre_intention" ? true : null });
+  const targetField = field("target", targetLabel(manoeuvre.value), target);
+  manoeuvre.addEventListener("change", () => {
+    targetField.querySelector("label").textContent = targetLabel(manoeuvre.value);
+  });
+  return [
+    field("alert_id", t("composer.alert_id"), h("input", { type: "text", required: true, dir: "ltr", autocomplete: "off", spellcheck: "false" })),
+    kind === "manoeuvre_intention"
+      ? field("aircraft_id", t("composer.aircraft_id"), h("input", { type: "text", required: true, dir: "ltr", autocomplete: "off", spellcheck: "false" }))
+      : null,
+    field("manoeuvre", t("composer.manoeuvre"), manoeuvre),
+    targetField,
+    field("remarks_text", t("composer.remarks"), h("textarea", { rows: 2, dir: "auto" })),
+    h("p", { class: "hint composer-decides" }, t("composer.officer_decides")),
+  ];
+}
+
+/**
+ * The composer opened on a manoeuvre message about `alert`, filled from the guidance
+ * of our aircraft in it: to the other party, urgent, our preferred resolution (an
+ * intention) or the manoeuvre that complements it (a request). The officer edits
+ * what they will, and sends, or not.
+ */
+export function composeManoeuvre(ctx, alert, kind) {
+  const state = ctx.store.state;
+  const mine = ownGuidance(state, alert);
+  const { other } = sidesOf(state, alert);
+  showComposer(ctx, kind);
+  const set = (name, value) => {
+    const el = $(`#composer-${name}`);
+    if (el && value !== null && value !== undefined) el.value = String(value);
+  };
+  set("to", other.party);
+  set("priority", "urgent");
+  set("alert_id", alert.id);
+  set("aircraft_id", mine?.side.id);
+  const proposal = mine ? manoeuvreProposal(mine.guidance, kind) : null;
+  if (proposal) {
+    set("manoeuvre", proposal.manoeuvre);
+    $("#composer-manoeuvre")?.dispatchEvent(new Event("change"));
+    set("target", proposal.target);
+  }
+  $("#composer-manoeuvre")?.focus();
+}
+
+function showComposer(ctx, kind) {
+  ctx.showTab("hotline");
+  $("#composer-box").open = true;
+  ctx.store.dispatch({ type: "composer/kind", kind });
+  renderComposer(ctx, { fresh: true });
 }
 
 function refreshReplyChoices(ctx, chosen) {
@@ -232,9 +299,7 @@ export function renderComposer(ctx, { fresh = false } = {}) {
 }
 
 function startReply(ctx, m) {
-  $("#composer-box").open = true;
-  ctx.store.dispatch({ type: "composer/kind", kind: "reply" });
-  renderComposer(ctx);
+  showComposer(ctx, "reply");
   refreshReplyChoices(ctx, m.id);
   const to = $("#composer-to");
   if (to && [...to.options].some((o) => o.value === m.from)) to.value = m.from;
@@ -272,6 +337,18 @@ function collect(ctx, form) {
     for (const k of ["open_incidents", "unacknowledged_messages"]) {
       const v = intOrNull(data.get(k));
       if (v !== null && !Number.isNaN(v)) body.facts[k] = v;
+    }
+  }
+  if (MANOEUVRE_KINDS.includes(kind)) {
+    const manoeuvre = String(data.get("manoeuvre"));
+    body.facts = { alert_id: String(data.get("alert_id") || "").trim(), manoeuvre };
+    const aircraft = String(data.get("aircraft_id") || "").trim();
+    if (aircraft) body.facts.aircraft_id = aircraft;
+    const target = String(data.get("target") ?? "").trim();
+    if (target !== "") {
+      const value = Number(target);
+      if (Number.isFinite(value)) body.facts[MANOEUVRE_TARGETS[manoeuvre]] = value;
+      else problems.push(t("form.bad_number", { field: targetLabel(manoeuvre) }));
     }
   }
   if (kind !== "free_text" && kind !== "reply") body.text = String(data.get("remarks_text") || "").trim();
