@@ -56,6 +56,45 @@ def demo(
             "responsibility, coordination, partnership) into whatif-options-2015.*",
         ),
     ] = False,
+    federated: Annotated[
+        bool,
+        typer.Option(
+            "--federated",
+            help="Run a federation on loopback instead: a node per party (and a "
+            "referee under conflicts), each party's traffic posted to its own node "
+            "(docs/federation.md). Writes nothing to OUT.",
+        ),
+    ] = False,
+    sharing: Annotated[
+        str | None,
+        typer.Option(
+            help="With --federated: the sharing level (full, plans, conflicts, "
+            "zones; default: the protocol's).",
+        ),
+    ] = None,
+    minutes: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            max=24.0 * 60,
+            help="With --federated: simulated minutes flown, from a minute before "
+            "the first planned close encounter.",
+        ),
+    ] = 10.0,
+    speed: Annotated[
+        float,
+        typer.Option(
+            min=0.1, max=1000.0, help="With --federated: times faster than real time."
+        ),
+    ] = 10.0,
+    nodes_dir: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False,
+            help="With --federated: keep the nodes' directories (keys, stores, "
+            "logs) here instead of a temporary directory.",
+        ),
+    ] = None,
 ) -> None:
     """Fly simulated traffic under a protocol; write results and a map to OUT.
 
@@ -80,6 +119,20 @@ def demo(
         excursions_per_day=excursions_per_day,
         encounters_per_day=encounters_per_day,
     )
+    if federated:
+        from deconfliction.cli._federated_demo import federated_demo
+
+        federated_demo(
+            console,
+            protocol,
+            loaded,
+            config,
+            sharing=sharing,
+            minutes=minutes,
+            speed=speed,
+            nodes_dir=nodes_dir,
+        )
+        return
     with Progress(
         TextColumn("{task.description:<26}"),
         BarColumn(),
