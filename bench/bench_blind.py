@@ -78,7 +78,13 @@ lower bound: it assumes the cores never wait for messages)."""
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "multiplications: fresh randomness of reshares",
-        ("thresha.py:47", "thresha.py:60", "randbelow", "getrandbits", "urandom"),
+        (
+            "thresha.py:47",
+            "thresha.py:60",
+            "randbelow",
+            "getrandbits",
+            "urandom",
+        ),
     ),
     (
         "random bits: PRSS and square roots",
@@ -324,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
             "bytes_sent": {
                 k: r["run"]["bytes_sent"] for k, r in outcome.reports.items()
             },
+            "sent_per_phase": {
+                name: {k: v for k, v in r["run"].items() if k.endswith("_sent")}
+                for name, r in outcome.reports.items()
+            },
             "load_average_before": round(outcome.load_before, 2),
             "agreement": agree,
             "profile_party0_s": outcome.profile,
@@ -340,6 +350,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{outcome.load_before:>5.1f} "
             f"{agree['blind']}/{agree['detect']}"
         )
+        phases = [
+            (phase, run.get(f"{phase}_messages_sent"), run.get(f"{phase}_bytes_sent"))
+            for phase in ("offline", "phase1", "phase2")
+        ]
+        if any(m is not None for _, m, _ in phases):
+            print(
+                "       party 0, messages (2 per round) / MB sent: "
+                + ", ".join(
+                    f"{phase} {m} / {b / 1e6:.1f}"
+                    for phase, m, b in phases
+                    if m is not None
+                )
+            )
         if outcome.profile:
             total = sum(outcome.profile.values())
             for name, seconds in outcome.profile.items():

@@ -197,7 +197,9 @@ class PartyResult:
         counts: the secure operations performed.
         timings_s: wall and CPU time of the phases (``phase1``, ``phase1_cpu``...).
         traffic: ``messages_sent`` (one per peer and communication step) and
-            ``bytes_sent`` to the other two participants; ``offline_bits``: the
+            ``bytes_sent`` to the other two participants, in all and per phase
+            (``offline_messages_sent``, ``phase1_bytes_sent``...; the inputs
+            count in phase 1); ``offline_bits``: the
             random bits phase 1 took from the offline phase.
         slot_aircraft: for each of our slots, the index in ``aircraft`` of the
             aircraft in it, or -1 (our own secret; empty for the helper).
@@ -265,11 +267,13 @@ def run_party(
     report = progress or (lambda _message: None)
     computation = _Computation(rt, plan, index, slots, timings, report)
     session = Session(rt, plan, listen_host, report)
+    computation.sent = lambda: (session.messages_sent, session.bytes_sent)
     view = session.run(computation.run)
     traffic = {
         "messages_sent": session.messages_sent,
         "bytes_sent": session.bytes_sent,
         "offline_bits": computation.offline_bits,
+        **computation.phase_traffic,
     }
     counts = CircuitCounts.of(
         plan.max_aircraft, plan.max_aircraft, plan.max_conflicts, plan.bounds
@@ -310,6 +314,15 @@ class _Computation:
         self.timings = timings
         self.secint = rt.SecInt(plan.bounds.secure_bits)
         self.offline_bits = 0
+        self.sent: Callable[[], tuple[int, int]] = lambda: (0, 0)
+        self.phase_traffic: dict[str, int] = {}
+
+    def _count(self, phase: str, before: tuple[int, int]) -> tuple[int, int]:
+        """Record the messages and bytes we sent since ``before``; the new mark."""
+        now = self.sent()
+        self.phase_traffic[f"{phase}_messages_sent"] = now[0] - before[0]
+        self.phase_traffic[f"{phase}_bytes_sent"] = now[1] - before[1]
+        return now
 
     def _input(self, matrix: Any, owner: int, shape: tuple[int, int]) -> Any:
         # A copy: MPyC reduces an object array modulo its prime in place.
@@ -332,6 +345,7 @@ class _Computation:
         # block, before any input is shared (between rounds in a live loop).
         start = time.perf_counter()
         cpu_start = time.process_time()
+        mark = self.sent()
         per_pair = bounds.comparison_bits_per_pair + PHASE1_COMPARISONS
         self.progress(f"offline: {n * n * per_pair} random bits")
         for first in range(0, n, rows_per_block):
@@ -339,6 +353,7 @@ class _Computation:
             await pool.fill(self.secint.field, rows * n * per_pair)
         self.timings["offline"] = time.perf_counter() - start
         self.timings["offline_cpu"] = time.process_time() - cpu_start
+        mark = self._count("offline", mark)
         start = time.perf_counter()
         cpu_start = time.process_time()
         slots_a = self._input(own, 0, (n, 7))
@@ -362,6 +377,7 @@ class _Computation:
         self.timings["phase1_cpu"] = time.process_time() - cpu_start
         ops.pool = None  # phase 2 makes its own (few) bits
         self.offline_bits = pool.served
+        mark = self._count("phase1", mark)
 
         figures = None
         k = plan.max_conflicts
@@ -384,6 +400,7 @@ class _Computation:
                 figures = np.asarray(values, dtype=np.int64).reshape(k, 3)
             self.timings["phase2"] = time.perf_counter() - start
             self.timings["phase2_cpu"] = time.process_time() - cpu_start
+            self._count("phase2", mark)
         if not is_party:
             return View(None, None)
         return View(matrix, figures)
