@@ -140,9 +140,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
         ctx.federation = Federation(load_node(settings.node_dir), engine, clock)
         ctx.federation.changed = ctx.notifier.notify
-        from deconfliction.federation import referee, sharing
+        from deconfliction.federation import operations, referee, sharing
 
         sharing.install(ctx.federation)
+        operations.install(ctx.federation)
         held = referee.Referee()  # a referee node's memory (nothing on disk)
         referee.install(ctx.federation, held, settings.future_tolerance_s)
 

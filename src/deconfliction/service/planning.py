@@ -697,3 +697,61 @@ def notam(conn: Connection, op_id: str) -> str:
         party_name=party.name if party is not None else row.party_id,
         outlines=outlines,
     )
+
+
+# -- operations of a peer's node (federation, issue 16 item 6) -------------------------
+
+
+def keep_peer_operation(
+    conn: Connection, op: Operation, state: OperationState, now_t_s: float
+) -> bool:
+    """Keep another node's operation (its party's own, as that node sent it) and
+    check it against this node's operations, as a filing here would be: its
+    conflicts with this node's party are recorded with it and published to the
+    parties concerned. A version not newer than the one kept changes nothing
+    (the link may send an item twice); returns whether it was kept.
+
+    Raises:
+        ConflictError: no protocol is in effect.
+        ForbiddenError: the id is taken by an operation of another party.
+    """
+    protocol = _protocol(conn)
+    row = _row(conn, op.id)
+    if row is not None and row.party_id != op.party:
+        raise ForbiddenError(f"operation id {op.id!r} is another party's")
+    if row is not None and row.version >= op.version:
+        return False
+    conflicted, check = _check(conn, op, protocol)
+    values = {
+        "kind": op.kind,
+        "version": op.version,
+        "ovn": op.ovn,
+        "state": state.value,
+        "conflicted": int(conflicted),
+        "body_json": json.dumps(operation_to_json(op)),
+        "check_json": json.dumps(check),
+        "time_start_t_s": op.time_start_t_s,
+        "time_end_t_s": op.time_end_t_s,
+        "updated_t_s": now_t_s,
+    }
+    if row is None:
+        pk = inserted_pk(
+            conn.execute(
+                insert(operations).values(
+                    id=op.id,
+                    party_id=op.party,
+                    short_notice=0,
+                    aircraft_json="[]",
+                    filed_t_s=now_t_s,
+                    **values,
+                )
+            )
+        )
+        event = "operation.filed"
+    else:
+        pk = row.pk
+        conn.execute(update(operations).where(operations.c.pk == pk).values(**values))
+        event = "operation.updated"
+    _index(conn, pk, op)
+    _publish(conn, op.id, event, now_t_s)
+    return True

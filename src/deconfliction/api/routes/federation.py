@@ -172,6 +172,23 @@ def positions(
     return result.as_json()
 
 
+@router.post("/operations")
+def operations(
+    fed: FedDep, ctx: CtxDep, peer: PeerDep, body: Annotated[Any, Body()]
+) -> dict[str, Any]:
+    """A peer's operation of its own party (mutual TLS, same version; only under a
+    sharing level that sends tracks between nodes): kept as its party's, each
+    version once, and checked against this node's operations."""
+    from deconfliction.federation import operations as federated_operations
+
+    with ctx.engine.begin() as conn:
+        answer = federated_operations.receive_operation(
+            conn, fed.node.party, peer, body, ctx.clock.now_t_s()
+        )
+    ctx.notifier.notify()
+    return answer
+
+
 @router.post("/referee/tracks")
 def referee_tracks(
     request: Request,
