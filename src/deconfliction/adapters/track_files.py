@@ -184,9 +184,10 @@ def read_track_file(
 
         return read_opensky(path, options.rules)
     if fmt in ("csv", "parquet"):
-        from deconfliction.adapters.tabular import read_tracks_table
+        from deconfliction.adapters.track_tables import read_track_table
 
-        return read_tracks_table(path, options.rules)
+        # Feeds and replays keep the good rows and count the bad ones.
+        return read_track_table(path, "count", options.rules)
     if fmt == "asterix":
         return _read_asterix(path, options)
     decoder: LineDecoder | CotDecoder
