@@ -791,14 +791,7 @@ class LiveDetection:
 
     @staticmethod
     def _stream(rows: Positions) -> PositionStream:
-        return PositionStream.from_columns(
-            rows.key,
-            rows.parties()[rows.code],
-            rows.t_s,
-            rows.lat_deg,
-            rows.lon_deg,
-            rows.alt_ft,
-        )
+        return PositionStream.of(rows.table())
 
     def _to_feed(self, new: Positions) -> IntArray:
         """The rows of ``new`` (in time order) that conformance has not seen yet, in

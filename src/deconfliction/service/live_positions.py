@@ -3,9 +3,11 @@
 A tick reads positions by the thousand; SQLAlchemy's ``Row`` objects and a Python
 object per position would cost more than the detection itself, so rows are read as
 the driver's tuples (:func:`fetch_all`) and kept as one float array per track column
-(:class:`Positions`), the aircraft numbered once. Its columns are the number
-columns of the one positions table (``domain/positions.py``, :data:`TRACK_NAMES`);
-it keeps them as one (7, rows) matrix so that a tick moves rows with one indexing.
+(:class:`Positions`), the aircraft numbered once. It is a thin wrapper of
+the one positions table (``domain/positions.Positions``): its columns are that
+table's number columns (:data:`TRACK_NAMES`), kept as one (7, rows) matrix so that a
+tick moves rows with one indexing, and :meth:`Positions.table` is the same rows as
+that table (sharing the matrix's rows), which conformance takes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import Connection, Select
 from deconfliction.domain.detect import computable_values
 from deconfliction.domain.model import BoolArray, FloatArray, IntArray, StrArray
 from deconfliction.domain.positions import POSITION_COLUMNS
+from deconfliction.domain.positions import Positions as PositionTable
 from deconfliction.service.incidents import AircraftPoint
 from deconfliction.store.tables import positions
 
@@ -139,6 +142,18 @@ class Positions:
     def alt_ft(self) -> FloatArray:
         column: FloatArray = self.track[3]
         return column
+
+    def table(self) -> PositionTable:
+        """The rows as the positions table: ``ids`` the aircraft keys, ``party``
+        each row's party, the number columns views of :attr:`track` (no copy).
+
+        >>> p = Positions.from_keys(np.array(["red:A", "blue:B"]),
+        ...                         np.arange(14.0).reshape(7, 2))
+        >>> t = p.table()
+        >>> t.ids.tolist(), t.party.tolist(), np.shares_memory(t.vs_fpm, p.track)
+        (['red:A', 'blue:B'], ['red', 'blue'], True)
+        """
+        return PositionTable(self.key, self.parties()[self.code], *self.track)
 
     def computable(self) -> BoolArray:
         """Per row, whether detection and conformance can work with it (finite
