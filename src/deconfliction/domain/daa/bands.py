@@ -355,22 +355,8 @@ def _conflicts(
     near = geo.r0_h <= d + geo.speed_h * (length + t) + 1.0
     near &= geo.r0_z <= np.maximum(z, tc * geo.speed_z) + geo.speed_z * length + 1.0
     near &= rows[:, None, None]
-    if near.any():
-        idx = np.nonzero(near)
-        pi = idx[0]
-        tin, tout, hit = violation_interval(
-            geo.r0[idx],
-            geo.chord[idx],
-            np.asarray(dthr_m)[pi],
-            np.asarray(zthr_m)[pi],
-            np.asarray(tthr_s)[pi],
-            np.asarray(tcoa_s)[pi],
-            0.0,
-            geo.length[idx],
-        )
-        cell = (idx[0][hit], idx[1][hit])
-        np.minimum.at(first, cell, (geo.start[idx] + tin)[hit])
-        np.maximum.at(last, cell, (geo.start[idx] + tout)[hit])
+    thresholds = (dthr_m, zthr_m, tthr_s, tcoa_s)
+    _solve_near(near, geo.r0, geo.chord, geo.start, geo.length, thresholds, first, last)
     # The straight leg after the manoeuvre, to the horizon: solved where it can come
     # near a volume (the same test, over the leg).
     d1, z1, t1, c1 = (a[:, :, 0] for a in (d, z, t, tc))
@@ -380,23 +366,37 @@ def _conflicts(
         <= np.maximum(z1, c1 * geo.final_speed_z) + geo.final_speed_z * geo.leg + 1.0
     )
     leg_near &= geo.leg_ok & rows[:, None]
-    if leg_near.any():
-        idx2 = np.nonzero(leg_near)
-        pj = idx2[0]
-        tin2, tout2, hit2 = violation_interval(
-            geo.rel_end[idx2],
-            geo.final_v[idx2],
-            np.asarray(dthr_m)[pj],
-            np.asarray(zthr_m)[pj],
-            np.asarray(tthr_s)[pj],
-            np.asarray(tcoa_s)[pj],
-            0.0,
-            geo.leg[idx2],
-        )
-        cell2 = (idx2[0][hit2], idx2[1][hit2])
-        np.minimum.at(first, cell2, (geo.tau[idx2] + tin2)[hit2])
-        np.maximum.at(last, cell2, (geo.tau[idx2] + tout2)[hit2])
+    _solve_near(
+        leg_near, geo.rel_end, geo.final_v, geo.tau, geo.leg, thresholds, first, last
+    )
     return first, last
+
+
+def _solve_near(
+    near: BoolArray,
+    r0: FloatArray,
+    v: FloatArray,
+    start_s: FloatArray,
+    length_s: FloatArray,
+    thresholds: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    first: FloatArray,
+    last: FloatArray,
+) -> None:
+    """The exact violation interval of each straight piece marked ``near`` (relative
+    position ``r0`` at ``start_s``, velocity ``v``, for ``length_s``), folded into
+    the earliest ``first`` and latest ``last`` of its (pair, candidate) cell.
+    ``thresholds`` are per pair: DTHR, ZTHR (m), TTHR, TCOA (s)."""
+    if not near.any():
+        return
+    idx = np.nonzero(near)
+    pair = idx[0]
+    dthr_m, zthr_m, tthr_s, tcoa_s = (np.asarray(a)[pair] for a in thresholds)
+    tin, tout, hit = violation_interval(
+        r0[idx], v[idx], dthr_m, zthr_m, tthr_s, tcoa_s, 0.0, length_s[idx]
+    )
+    cell = (idx[0][hit], idx[1][hit])
+    np.minimum.at(first, cell, (start_s[idx] + tin)[hit])
+    np.maximum.at(last, cell, (start_s[idx] + tout)[hit])
 
 
 def _levels_region(
