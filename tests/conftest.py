@@ -100,6 +100,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: Any = None
+    stopping: bool = False
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -108,11 +109,18 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def begin_stop(self) -> None:
+        """Ask the process to stop (SIGTERM) without waiting: several servers
+        shut down at once, then :meth:`stop` waits for each."""
+        if self.process.poll() is None and not self.stopping:
+            self.process.terminate()
+            self.stopping = True
+
     def stop(self, kill: bool = False) -> None:
         if self.process.poll() is None:
             if kill:
                 self.process.kill()
-            else:
+            elif not self.stopping:
                 self.process.terminate()
             try:
                 self.process.wait(timeout=20)
@@ -139,6 +147,22 @@ def start_server(
     https and ``verify`` checks its certificate); ``env`` is added to the
     environment (``DECONFLICTION_*`` settings); ``port`` (default: a free one) to
     restart a server where it was."""
+    server = spawn_server(
+        database_url, log_path, detection_interval_s, extra_args, env, port
+    )
+    return wait_until_serving(server, verify)
+
+
+def spawn_server(
+    database_url: str,
+    log_path: Path,
+    detection_interval_s: float = 0.5,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> Server:
+    """Start a server process without waiting for it (see :func:`start_server`;
+    :func:`wait_until_serving` waits): several servers start at once."""
     port = port or free_port()
     exe = Path(sys.executable).parent / "deconfliction"
     log = log_path.open("ab")
@@ -163,9 +187,13 @@ def start_server(
         env={**os.environ, **env} if env else None,
     )
     scheme = "https" if {"--tls-cert", "--node"} & set(extra_args) else "http"
-    server = Server(
-        f"{scheme}://127.0.0.1:{port}", database_url, process, log_path, log
-    )
+    return Server(f"{scheme}://127.0.0.1:{port}", database_url, process, log_path, log)
+
+
+def wait_until_serving(server: Server, verify: Any = True) -> Server:
+    """Wait until the server answers /healthz (200 or 503); stop it and raise
+    if it exits or does not answer within SERVER_START_TIMEOUT_S."""
+    process = server.process
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:

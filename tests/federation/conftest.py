@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import subprocess
 import sys
@@ -15,7 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Server, _require_pg, free_port, pg_database, start_server
+from tests.conftest import (
+    Server,
+    _require_pg,
+    free_port,
+    pg_database,
+    spawn_server,
+    wait_until_serving,
+)
 
 EXE = Path(sys.executable).parent / "deconfliction"
 PROTOCOLS = Path(__file__).parents[2] / "src/deconfliction/data/protocols"
@@ -72,14 +80,23 @@ class Node:
         return str(self.dir / "tls" / "node.key")
 
     def start(self, interval_s: float = 0.5) -> None:
-        self.server = start_server(
+        self.spawn(interval_s)
+        self.wait_started()
+
+    def spawn(self, interval_s: float = 0.5) -> None:
+        """Start the node's process without waiting for it to answer."""
+        self.server = spawn_server(
             self.database_url,
             self.log_path,
             detection_interval_s=interval_s,
             extra_args=["--node", str(self.dir)],
-            verify=self.trust(),
             port=self.port,
         )
+
+    def wait_started(self) -> None:
+        """Wait until the spawned node answers (see :func:`wait_until_serving`)."""
+        assert self.server is not None, f"{self.party}'s node was not spawned"
+        wait_until_serving(self.server, verify=self.trust())
 
     def stop(self, kill: bool = False) -> None:
         if self.server is not None:
@@ -107,22 +124,62 @@ class Node:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def make_node(tmp_path: Path, party: str, database_url: str) -> Node:
-    """``node init`` and ``party add --node`` as an operator would (not started)."""
+def make_node(
+    tmp_path: Path, party: str, database_url: str, by_cli: bool = False
+) -> Node:
+    """``node init`` and ``party add --node`` as an operator would (not started).
+
+    By default the two steps run in this process, through what the commands
+    call (the node's directory, the party, an officer's token, the node's
+    signing key), which saves two interpreter starts per node; ``by_cli`` runs
+    the commands themselves (tests/federation/test_nodes.py checks both commands
+    and serves nodes made by them)."""
     directory = tmp_path / f"node-{party}"
-    fingerprint = cli("node", "init", "--party", party, "--dir", str(directory))
-    token = cli(
-        "party", "add", party, "--node", str(directory), "--database", database_url
-    )
+    if by_cli:
+        fingerprint = cli(
+            "node", "init", "--party", party, "--dir", str(directory)
+        ).stdout.strip()
+        token = cli(
+            "party", "add", party, "--node", str(directory), "--database", database_url
+        ).stdout.strip()
+    else:
+        fingerprint, token = _init_node_in_process(directory, party, database_url)
     return Node(
         party=party,
         dir=directory,
-        fingerprint=fingerprint.stdout.strip(),
-        token=token.stdout.strip(),
+        fingerprint=fingerprint,
+        token=token,
         database_url=database_url,
         port=free_port(),
         log_path=tmp_path / f"node-{party}.log",
     )
+
+
+def _init_node_in_process(
+    directory: Path, party: str, database_url: str
+) -> tuple[str, str]:
+    """What ``node init --party P --dir D`` and ``party add P --node D --database
+    URL`` do: the certificate's fingerprint and an officer's token."""
+    from deconfliction.federation import node_dir
+    from deconfliction.service import auth, keys
+    from deconfliction.service.token_days import DEFAULT_TOKEN_DAYS
+    from deconfliction.store import engine as store_engine
+
+    node = node_dir.init_node(directory, party, [])
+    loaded = node_dir.load_node(directory)
+    now = time.time()
+    engine = store_engine.make_engine(database_url)
+    try:
+        store_engine.upgrade(engine)
+        with engine.begin() as conn:
+            auth.ensure_party(conn, party, party, "en", now)
+            issued = auth.issue(
+                conn, party, auth.Role.OFFICER, now, "", DEFAULT_TOKEN_DAYS
+            )
+            keys.ensure_signing_key(conn, str(loaded.keys_dir), party, now)
+    finally:
+        engine.dispose()
+    return node.fingerprint, issued.token
 
 
 def federated_protocol(
@@ -161,8 +218,6 @@ def node_databases(
     request: pytest.FixtureRequest, tmp_path: Path, pg_status: str | None
 ) -> Iterator[Callable[[str], str]]:
     """A fresh database per node, on each backend: ``url = node_databases(party)``."""
-    import contextlib
-
     with contextlib.ExitStack() as stack:
 
         def make(party: str) -> str:
@@ -174,19 +229,51 @@ def node_databases(
         yield make
 
 
+@contextlib.contextmanager
+def running_nodes(
+    tmp_path: Path,
+    node_databases: Callable[[str], str],
+    parties: tuple[str, ...],
+    by_cli: bool = False,
+) -> Iterator[tuple[Node, ...]]:
+    """The parties' nodes (see :func:`make_node`), running; stopped afterwards."""
+    nodes = [
+        make_node(tmp_path, party, node_databases(party), by_cli=by_cli)
+        for party in parties
+    ]
+    try:
+        # The processes start (and, afterwards, stop) together: most of a node's
+        # start is its own interpreter's imports, which need not wait for the
+        # other node's.
+        for node in nodes:
+            node.spawn()
+        for node in nodes:
+            node.wait_started()
+        yield tuple(nodes)
+    finally:
+        for node in nodes:
+            if node.server is not None:
+                node.server.begin_stop()
+        for node in nodes:
+            node.stop()
+
+
 @pytest.fixture
 def two_nodes(
     tmp_path: Path, node_databases: Callable[[str], str]
 ) -> Iterator[tuple[Node, Node]]:
     """The coalition's and Russia's nodes, running, no protocol yet."""
-    nodes = [
-        make_node(tmp_path, party, node_databases(party))
-        for party in ("coalition", "russia")
-    ]
-    try:
-        for node in nodes:
-            node.start()
+    with running_nodes(tmp_path, node_databases, ("coalition", "russia")) as nodes:
         yield nodes[0], nodes[1]
-    finally:
-        for node in nodes:
-            node.stop()
+
+
+@pytest.fixture
+def two_nodes_by_cli(
+    tmp_path: Path, node_databases: Callable[[str], str]
+) -> Iterator[tuple[Node, Node]]:
+    """As :func:`two_nodes`, made by the commands ``node init`` and ``party add
+    --node`` themselves."""
+    with running_nodes(
+        tmp_path, node_databases, ("coalition", "russia"), by_cli=True
+    ) as nodes:
+        yield nodes[0], nodes[1]

@@ -151,9 +151,11 @@ class TestNodesInTheProtocol:
 
 class TestMutualTls:
     def test_a_node_serves_https_with_its_own_certificate(
-        self, two_nodes: tuple[Node, Node]
+        self, two_nodes_by_cli: tuple[Node, Node]
     ) -> None:
-        coalition, _ = two_nodes
+        # Nodes made by the commands an operator runs (the other tests make them
+        # in-process, through what the commands call).
+        coalition, _ = two_nodes_by_cli
         with coalition.officer() as officer:
             me = officer.get("/v1/parties/me")
             assert me.status_code == 200, me.text

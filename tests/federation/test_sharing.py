@@ -16,7 +16,12 @@ from sqlalchemy import create_engine, inspect, text
 
 from deconfliction.domain.alert_tracker import DCPA_RESOLUTION_NM, TCPA_RESOLUTION_S
 from tests.conftest import add_party, start_server
-from tests.federation.conftest import Node, federated_protocol, wait_for
+from tests.federation.conftest import (
+    Node,
+    federated_protocol,
+    running_nodes,
+    wait_for,
+)
 from tests.integration.helpers import flight
 
 pytestmark = pytest.mark.slow
@@ -51,6 +56,32 @@ def _link_up(node: Node, peer: str) -> bool:
     with node.officer() as officer:
         links = officer.get("/v1/federation/links").json()
     return any(link["party"] == peer and link["status"] == "up" for link in links)
+
+
+LINK_ROUNDS = 3
+
+
+def _link_checked_after(node: Node, peer: str, t_s: float) -> float | None:
+    """When the node's link to ``peer`` was last checked, if after ``t_s`` with
+    nothing queued for the peer (None otherwise)."""
+    with node.officer() as officer:
+        links = officer.get("/v1/federation/links").json()
+    for link in links:
+        checked = link["checked_t_s"]
+        if link["party"] == peer and checked is not None and checked > t_s:
+            return float(checked) if link["queued"] == 0 else None
+    return None
+
+
+def link_rounds_after(node: Node, peer: str, t_s: float, rounds: int) -> None:
+    """Wait for ``rounds`` link rounds that began after ``t_s`` (each round
+    queues, sends, then checks the link: a check after the previous round's
+    check belongs to a round that began after it), nothing left queued."""
+    for n in range(rounds):
+        t_s = wait_for(
+            f"{node.party}'s link round {n + 1} to {peer} after the positions",
+            lambda t_s=t_s: _link_checked_after(node, peer, t_s),
+        )
 
 
 def agree(coalition: Node, russia: Node, sharing: str) -> None:
@@ -126,9 +157,15 @@ def database_bytes(node: Node) -> bytes:
         engine.dispose()
 
 
-def single_server_alert(tmp_path: Path) -> tuple[dict[str, Any], float]:
+@pytest.fixture(scope="module")
+def single_server_alert(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict[str, Any], float]:
     """The same head-on on one server (the reference), and the time its
-    positions were posted relative to (compare times relative to it)."""
+    positions were posted relative to (compare times relative to it). Taken once
+    for the module: it depends on neither the backend nor the nodes' sharing, and
+    every test compares times relative to its own posting."""
+    tmp_path = tmp_path_factory.mktemp("single")
     database_url = f"sqlite:///{tmp_path / 'single.db'}"
     tokens = {p: add_party(database_url, p, "officer") for p in HEAD_ON}
     server = start_server(database_url, tmp_path / "single.log")
@@ -157,7 +194,9 @@ def single_server_alert(tmp_path: Path) -> tuple[dict[str, Any], float]:
 
 @pytest.mark.parametrize("sharing", ["full", "plans"])
 def test_tracks_go_to_the_peer_and_both_see_the_same_alert(
-    two_nodes: tuple[Node, Node], sharing: str, tmp_path: Path
+    two_nodes: tuple[Node, Node],
+    sharing: str,
+    single_server_alert: tuple[dict[str, Any], float],
 ) -> None:
     coalition, russia = two_nodes
     agree(coalition, russia, sharing)
@@ -185,7 +224,7 @@ def test_tracks_go_to_the_peer_and_both_see_the_same_alert(
         )
     assert abs(mine["cpa_t_s"] - theirs["cpa_t_s"]) <= CPA_TOLERANCE_S
     assert abs(mine["dcpa_nm"] - theirs["dcpa_nm"]) <= DCPA_TOLERANCE_NM
-    alert, then = single_server_alert(tmp_path)
+    alert, then = single_server_alert
     reference = summary(alert)
     assert (
         abs((mine["cpa_t_s"] - now) - (reference["cpa_t_s"] - then)) <= CPA_TOLERANCE_S
@@ -206,8 +245,11 @@ def test_no_track_leaves_its_node_below_plans(
     with coalition.officer() as c, russia.officer() as r:
         post(c, "c-1", rows_of("coalition", now))
         post(r, "r-1", rows_of("russia", now))
-    # Several link rounds (0.5 s each) after the positions were stored.
-    time.sleep(4.0)
+    # Several link rounds (0.5 s each) after the positions were stored, with
+    # nothing left queued: anything that would have been sent has been.
+    stored_t_s = time.time()
+    for node, peer in ((coalition, "russia"), (russia, "coalition")):
+        link_rounds_after(node, peer, stored_t_s, LINK_ROUNDS)
     assert b"C-FAR-7" in database_bytes(coalition), "a broken search"
     for ident in ("R-FAR-9", "R-HEAD-1"):
         assert ident.encode() not in database_bytes(coalition)
@@ -235,23 +277,15 @@ def _held(referee: Node) -> dict[str, int]:
 @pytest.fixture
 def three_nodes(tmp_path: Path, node_databases: Any) -> Any:
     """The coalition's, Russia's and the referee's nodes, running."""
-    from tests.federation.conftest import make_node
-
-    nodes = [
-        make_node(tmp_path, party, node_databases(party))
-        for party in ("coalition", "russia", "referee")
-    ]
-    try:
-        for node in nodes:
-            node.start()
-        yield tuple(nodes)
-    finally:
-        for node in nodes:
-            node.stop()
+    with running_nodes(
+        tmp_path, node_databases, ("coalition", "russia", "referee")
+    ) as nodes:
+        yield nodes
 
 
 def test_under_conflicts_the_referee_returns_only_conflicts(
-    three_nodes: tuple[Node, Node, Node], tmp_path: Path
+    three_nodes: tuple[Node, Node, Node],
+    single_server_alert: tuple[dict[str, Any], float],
 ) -> None:
     coalition, russia, referee = three_nodes
     text_ = with_referee(federated_protocol([coalition, russia]), referee)
@@ -300,7 +334,7 @@ def test_under_conflicts_the_referee_returns_only_conflicts(
     for ident in ("C-HEAD-1", "C-FAR-7", "R-HEAD-1", "R-FAR-9"):
         assert ident.encode() not in referee_db
     # The same closest approach as one server finds on the same head-on.
-    alert, then = single_server_alert(tmp_path)
+    alert, then = single_server_alert
     reference = summary(alert)
     assert (
         abs((mine["cpa_t_s"] - now) - (reference["cpa_t_s"] - then)) <= CPA_TOLERANCE_S
