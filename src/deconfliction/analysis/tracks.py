@@ -36,13 +36,13 @@ from deconfliction.adapters.track_tables import (  # noqa: F401 (re-exported)
     _text_column,
     _to_float,
     read_positions,
+    tracks_from_arrow,
 )
 from deconfliction.adapters.track_tables import MAX_PROBLEMS as MAX_PROBLEMS
 from deconfliction.adapters.track_tables import TRACK_COLUMNS as TRACK_COLUMNS
 from deconfliction.adapters.track_tables import timens_to_s as timens_to_s
-from deconfliction.adapters.track_tables import tracks_from_arrow as _tracks_from_arrow
 from deconfliction.domain.conformance import PositionStream
-from deconfliction.domain.model import FloatArray, IntArray, StrArray
+from deconfliction.domain.model import IntArray, StrArray
 from deconfliction.domain.positions import (
     COLUMN_NAMES,
     Positions,
@@ -50,8 +50,6 @@ from deconfliction.domain.positions import (
 from deconfliction.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    import pyarrow as pa  # type: ignore[import-untyped]
-
     from deconfliction.scenario.traffic import Traffic
 
 _NS_PER_S: float = 1e9
@@ -86,34 +84,12 @@ class TrackTable(Positions):
 
 
 def read_tracks(path: str | os.PathLike[str]) -> TrackTable:
-    """Read a whole track file, CSV or Parquet (told apart by its first bytes), with
-    the adapters' ``refuse`` policy for bad rows
-    (:func:`~deconfliction.adapters.track_tables.read_positions`).
-
-    Args:
-        path: the file.
-
-    Returns:
-        Every row, in file order.
-
-    Raises:
-        InputError: if a column is missing or rows are bad (every problem, with its
-            line or row, up to :data:`MAX_PROBLEMS`).
-        OSError: if the file cannot be read.
+    """Every row of a track file, CSV or Parquet, as a :class:`TrackTable`: the
+    adapters' reader with the ``refuse`` policy for bad rows
+    (:func:`~deconfliction.adapters.track_tables.read_positions`, which raises
+    InputError listing every bad row, up to :data:`MAX_PROBLEMS`, and OSError).
     """
     return read_positions(path, TrackTable)
-
-
-def tracks_from_arrow(
-    table: pa.Table,
-    source: str,
-    first_line: int,
-    line_word: str = "line",
-    t_s: FloatArray | None = None,
-) -> TrackTable:
-    """:func:`~deconfliction.adapters.track_tables.tracks_from_arrow` as a
-    :class:`TrackTable`."""
-    return _tracks_from_arrow(table, source, first_line, line_word, t_s, TrackTable)
 
 
 # --------------------------------------------------------------------------------------
@@ -318,7 +294,9 @@ def read_parquet_window_coded(
             continue
         taken = table.take(keep)
         try:
-            part = tracks_from_arrow(taken, g.path, first_line=0, t_s=t_s[keep])
+            part = tracks_from_arrow(
+                taken, g.path, first_line=0, t_s=t_s[keep], cls=TrackTable
+            )
         except InputError as exc:
             # Name the rows of the file, not of the window's selection.
             file_row = g.first_row + 1 + keep

@@ -33,38 +33,14 @@ from deconfliction.domain.geodesy import (
     LocalProjection,
 )
 from deconfliction.domain.protocol import DeconflictionLine
-from deconfliction.scenario.flying import (  # noqa: F401 (re-exported)
-    _cat,
-    _cat_int,
-    _fly,
-    _jitter,
-    _name_sorties,
-    _named_encounters,
-)
-from deconfliction.scenario.routes import (  # noqa: F401 (re-exported)
-    _ENCOUNTER_APPROACH_NM,
-    _ENCOUNTER_KINDS,
-    _ENCOUNTER_TRIES,
-    _MIN_TRACK_LEG_NM,
-    _S_PER_DAY,
-    _SIMPLIFY_M,
-    _STRAIGHT_DEG,
-    _WARMUP_S,
+from deconfliction.scenario.flying import _fly
+from deconfliction.scenario.routes import (
     _check_line,
-    _Corridor,
     _corridor,
-    _draw_count,
     _Geometry,
-    _is_straight,
-    _nominal_route,
-    _offset,
-    _on_track_in_window,
     _plan_encounters,
     _plan_excursions,
     _plan_sorties,
-    _PlannedEncounter,
-    _PlannedExcursion,
-    _Route,
 )
 from deconfliction.scenario.traffic_types import (
     EUPHRATES_PLANS,
