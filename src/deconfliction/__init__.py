@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from deconfliction.adapters.states_csv import parse_states, read_states
     from deconfliction.adapters.track_files import ReadOptions, read_track_file
     from deconfliction.adapters.track_stream import TrackBatch
+    from deconfliction.adapters.track_tables import read_track_table
     from deconfliction.analysis.tracks import TrackTable, read_tracks
     from deconfliction.domain.conformance import (
         PositionStream,
@@ -70,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "read_track_file": "deconfliction.adapters.track_files",
     "ReadOptions": "deconfliction.adapters.track_files",
     "TrackBatch": "deconfliction.adapters.track_stream",
+    "read_track_table": "deconfliction.adapters.track_tables",
     "read_tracks": "deconfliction.analysis.tracks",
     "TrackTable": "deconfliction.analysis.tracks",
     # errors
@@ -102,6 +104,7 @@ __all__ = [
     "parse_states",
     "read_states",
     "read_track_file",
+    "read_track_table",
     "read_tracks",
     "resolve_protocol",
 ]
