@@ -30,8 +30,8 @@ window's non-emptiness and both slots' ``real`` flags.
 Phase 2, only the conflicts the parties have chosen (see
 :mod:`deconfliction.blind.party`): the time to CPA ``q = clamp(-d.V / V.V, 0, 1)``
 to :data:`~deconfliction.blind.parameters.TCPA_FRACTION_BITS` bits by long
-division (one comparison per bit), and the relative position there, rounded to a
-quantum.
+division (two bits per step: three comparisons in one batch), and the relative
+position there, rounded to a quantum.
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from deconfliction.blind.encoding import REAL, VX, VY, H, W, X, Y
-from deconfliction.blind.parameters import TCPA_FRACTION_BITS, Bounds
+from deconfliction.blind.parameters import (
+    DIVISION_COMPARISONS,
+    DIVISION_DIGIT_BITS,
+    DIVISION_STEPS,
+    TCPA_FRACTION_BITS,
+    Bounds,
+)
 
 
 class Arithmetic(Protocol):
@@ -82,7 +88,7 @@ class CircuitCounts:
     ) -> CircuitCounts:
         """The counts for the given sizes."""
         pairs = slots_a * slots_b
-        per_row = 2 + TCPA_FRACTION_BITS
+        per_row = 2 + DIVISION_COMPARISONS
         return cls(
             pairs=pairs,
             comparisons=7 * pairs,
@@ -211,16 +217,21 @@ def cpa_figures(ops: Arithmetic, rows_a: Any, rows_b: Any, bounds: Bounds) -> Fi
         [(dot, bounds.sign_bits), (speed2 + dot - 1, bounds.clip_bits)]
     )
     receding = 1 - approaching  # CPA now (also when not moving apart at all)
-    # Restoring long division of -dot by speed2 on the pairs with 0 < tcpa < 1.
+    # Restoring long division of -dot by speed2 on the pairs with 0 < tcpa < 1,
+    # DIVISION_DIGIT_BITS bits per step: 0 <= remainder < divisor throughout.
     remainder = approaching * (1 - beyond) * (0 - dot)
     divisor = speed2 + receding  # >= 1: a pair still relative to the other is receding
     quotient: Any = 0
-    for _ in range(TCPA_FRACTION_BITS):
-        remainder = remainder * 2
-        (short,) = ops.less_than_zero([(remainder - divisor, bounds.division_bits)])
-        bit = 1 - short
-        remainder = remainder - bit * divisor
-        quotient = quotient * 2 + bit
+    radix = 1 << DIVISION_DIGIT_BITS
+    for _ in range(DIVISION_STEPS):
+        remainder = remainder * radix
+        # One batch: which non-zero multiples of the divisor the remainder reaches.
+        shorts = ops.less_than_zero(
+            [(remainder - k * divisor, bounds.division_bits) for k in range(1, radix)]
+        )
+        digit = (radix - 1) - sum(shorts)
+        remainder = remainder - digit * divisor
+        quotient = quotient * radix + digit
     tcpa = approaching * (beyond * one + (1 - beyond) * quotient)
     scaled_x = dx * one + vx * tcpa
     scaled_y = dy * one + vy * tcpa

@@ -40,6 +40,19 @@ TCPA_FRACTION_BITS: int = 16
 4.6 ms, so the relative position revealed at that time is off by under 0.003 NM
 even at a closure of 2,000 kt."""
 
+DIVISION_DIGIT_BITS: int = 2
+"""Bits of the time to CPA found per step of phase 2's long division: each step
+compares the remainder with the ``2^b - 1`` non-zero multiples of the divisor at
+once (one batch, one set of communication rounds), so the division takes
+``TCPA_FRACTION_BITS / b`` steps in a row (8) instead of one per bit (16), for
+``(2^b - 1) / b`` times the comparisons (1.5)."""
+
+DIVISION_STEPS: int = TCPA_FRACTION_BITS // DIVISION_DIGIT_BITS
+"""Sequential steps of the long division."""
+
+DIVISION_COMPARISONS: int = DIVISION_STEPS * ((1 << DIVISION_DIGIT_BITS) - 1)
+"""Secure comparisons of the long division per reported conflict."""
+
 PROJECTION_SCALE_MARGIN: float = 1.01
 """Headroom on projected speeds: the azimuthal equidistant frame stretches lengths
 across its radius by at most 0.23 % at 1,000 NM (the largest radius accepted)."""
@@ -50,9 +63,10 @@ comparison opens is masked so that it is within ``2^-k`` of uniform. Over the
 70,000 comparisons of a 100 x 100 run that bounds the total statistical distance
 by about 2^-24 instead of 2^-14, for a field 10 bits larger (a few per cent)."""
 
-PROTOCOL_VERSION: int = 2
+PROTOCOL_VERSION: int = 3
 """Version of this computation; part of the digest, so old and new code refuse to
-run together (2: phase 1's random bits made in an offline phase first)."""
+run together (2: phase 1's random bits made in an offline phase first; 3: phase 2's
+division two bits per step)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +152,8 @@ class Bounds:
         separation_bits = _bits(separation)
         sign_bits = _bits(dot_max)
         clip_bits = _bits(speed2_max + dot_max + 1)
-        division_bits = _bits(2 * (speed2_max + 1))
+        # remainder * radix - k * divisor, 0 <= remainder < divisor, 1 <= k < radix
+        division_bits = _bits(((1 << DIVISION_DIGIT_BITS) - 1) * (speed2_max + 1))
         rounding_bits = _bits((2 * p + 2 * u) << TCPA_FRACTION_BITS)
         secure_bits = max(
             start_bits,
@@ -182,7 +197,9 @@ class Bounds:
     @property
     def comparison_bits_per_conflict(self) -> int:
         """Bits of all phase-2 comparisons of one reported conflict."""
-        return self.sign_bits + self.clip_bits + TCPA_FRACTION_BITS * self.division_bits
+        return (
+            self.sign_bits + self.clip_bits + DIVISION_COMPARISONS * self.division_bits
+        )
 
 
 def _bits(bound: int) -> int:

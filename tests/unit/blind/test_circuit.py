@@ -117,7 +117,7 @@ class TestCircuitCounts:
         assert counts.pairs == 64
         assert counts.comparisons == 7 * 64
         assert counts.comparison_bits == 64 * plan.bounds.comparison_bits_per_pair
-        assert counts.figure_comparisons == 8 * 18
+        assert counts.figure_comparisons == 8 * (2 + 8 * 3)  # 8 steps of 2 bits
         assert len(COLUMNS) == 7
 
     def test_offline_random_bits_serve_every_phase1_comparison(
