@@ -192,10 +192,16 @@ def test_a_tick_writes_its_incidents_as_one_at_a_time_did(
         facts = self._violation_facts(v, closed)
         one_at_a_time(conn, [facts], now_t_s, protocols.sharing_of(self._protocol))
 
+    full = incidents._full
+
+    def full_from_json(row: Any, remarks: Any, evidence: Any = None) -> Any:
+        return full(row, remarks)  # the evidence read back from its JSON
+
     single = make_store("single")
     with monkeypatch.context() as m:
         m.setattr(live_module.incidents, "record_many", one_at_a_time)
         m.setattr(LiveDetection, "_record_violation", record_violation_now)
+        m.setattr(incidents, "_full", full_from_json)
         _scenario(single)
     with batched.engine.connect() as a, single.engine.connect() as b:
         got, want = _written(a), _written(b)

@@ -357,7 +357,12 @@ def _record_run(
     ]
     for rows in _chunks(party_rows):
         conn.execute(insert(incident_parties), list(rows))
-    _publish_many(conn, list(zip(ids, event_types, strict=True)), now_t_s, sharing)
+    # The evidence just written is not read back from its JSON (its dicts are
+    # not used after _values serialised them).
+    written = dict(zip(ids, evidence, strict=True))
+    _publish_many(
+        conn, list(zip(ids, event_types, strict=True)), now_t_s, sharing, written
+    )
     return ids
 
 
@@ -376,10 +381,12 @@ def _publish_many(
     changes: Sequence[tuple[int, str]],
     now_t_s: float,
     sharing: Sharing,
+    evidence: dict[int, dict[str, Any]] | None = None,
 ) -> None:
     """Publish each ``(incident id, event type)`` in order, as each party may see
-    the incident now."""
-    full = _load_many(conn, [incident_id for incident_id, _ in changes])
+    the incident now. ``evidence``: the evidence of some of them as just written
+    (taken over, not copied), instead of reading it back from its JSON."""
+    full = _load_many(conn, [incident_id for incident_id, _ in changes], evidence)
     sharing = protocols.with_history(conn, sharing)
     published = []
     for incident_id, event_type in changes:
@@ -406,8 +413,13 @@ def _load(conn: Connection, incident_id: int) -> dict[str, Any]:
     return _load_many(conn, [incident_id])[incident_id]
 
 
-def _load_many(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The incidents of ``ids`` in full, by id.
+def _load_many(
+    conn: Connection,
+    ids: Sequence[int],
+    evidence: dict[int, dict[str, Any]] | None = None,
+) -> dict[int, dict[str, Any]]:
+    """The incidents of ``ids`` in full, by id (``evidence``: see
+    :func:`_publish_many`).
 
     Raises:
         NotFoundError: if one of them does not exist.
@@ -427,12 +439,18 @@ def _load_many(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]
     for incident_id in ids:
         if incident_id not in rows:
             raise NotFoundError(f"incident {incident_id}")
-        out[incident_id] = _full(rows[incident_id], remarks[incident_id])
+        written = None if evidence is None else evidence.pop(incident_id, None)
+        out[incident_id] = _full(rows[incident_id], remarks[incident_id], written)
     return out
 
 
-def _full(row: Any, remarks: Sequence[Any]) -> dict[str, Any]:
-    evidence = json.loads(row.evidence_json)
+def _full(
+    row: Any, remarks: Sequence[Any], evidence: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An incident row in full; ``evidence``: its evidence_json as just written,
+    if the caller has it (taken over: its keys are popped)."""
+    if evidence is None:
+        evidence = json.loads(row.evidence_json)
     depths = evidence.pop("depths", {})
     involved = evidence.pop("involved")
     aircraft = evidence.pop("aircraft")
