@@ -5,6 +5,8 @@ our host]``), and every command has help."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from deconfliction.cli import app as app_module
 from deconfliction.cli.app import build_app
 
 BRACKETED = re.compile(r"\[[^\[\]]+\]")
@@ -70,3 +73,45 @@ def test_blind_run_says_where_the_peers_are() -> None:
 def test_every_command_has_help() -> None:
     for name, command in COMMANDS:
         assert command.help or command.short_help, f"{name}: no help"
+
+
+def test_each_command_is_registered_by_the_module_the_table_names() -> None:
+    # ``deconfliction NAME`` imports only COMMAND_MODULES[NAME] (#17.6, start-up):
+    # every top-level command must be there, with the module that registers it.
+    whole = typer.main.get_command(APP)
+    names = set(getattr(whole, "commands", {}))
+    assert names == set(app_module.COMMAND_MODULES), sorted(
+        names ^ set(app_module.COMMAND_MODULES)
+    )
+    for module in app_module.MODULES:
+        only = typer.main.get_command(build_app(module))
+        mine = {n for n, m in app_module.COMMAND_MODULES.items() if m == module}
+        assert set(getattr(only, "commands", {})) == mine, module
+
+
+@pytest.mark.parametrize("name", ["daa", "blind", "tak-package", "serve"])
+def test_one_command_parses_and_helps_as_in_the_whole_line(name: str) -> None:
+    one = build_app(app_module.COMMAND_MODULES[name])
+    for args in ([name, "--help"], [name, "--no-such-option"]):
+        got = CliRunner().invoke(one, args, env=WIDE)
+        want = CliRunner().invoke(APP, args, env=WIDE)
+        assert (got.exit_code, got.output) == (want.exit_code, want.output), args
+
+
+def test_a_command_imports_no_other_command_module() -> None:
+    code = (
+        "import sys\n"
+        "from deconfliction.cli.app import main\n"
+        "try:\n"
+        "    main(['daa', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules"
+        " if m.startswith('deconfliction.cli.'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")[-2]
+    loaded = {m.rsplit(".", 1)[1] for m in out.split()}
+    others = set(app_module.MODULES) - {"daa"}
+    assert "daa" in loaded and not loaded & others, sorted(loaded)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from deconfliction.adapters.daa_files import DaaStep
-from deconfliction.analysis.tracks import TrackTable
 from deconfliction.domain.daa.alerting import AlertFilter
 from deconfliction.domain.daa.config import DaaConfig
 from deconfliction.domain.daa.picture import (
@@ -26,7 +26,10 @@ from deconfliction.domain.daa.picture import (
     assess_steps,
     relative_positions_m,
 )
-from deconfliction.domain.model import AircraftStates
+
+if TYPE_CHECKING:  # annotations only: a .daa file needs neither (start-up, #17.6)
+    from deconfliction.analysis.tracks import TrackTable
+    from deconfliction.domain.model import AircraftStates
 
 BATCH_STEPS = 200
 """Steps whose bands are computed in one batch (bounds memory on long scenarios)."""

@@ -70,7 +70,9 @@ def relative_positions_m(
         dx = np.zeros(own.shape[0])
         dy = np.zeros(own.shape[0])
         # One projection per ownship (a step has few); pairs stay vectorised.
-        for o in np.unique(own):
+        # (sorted(set(...)), not np.unique: the same ownships in the same order,
+        # without np.unique's first-call import of numpy.ma, #17.6.)
+        for o in sorted(set(own.tolist())):
             sel = own == o
             tx, ty = geodesy.tangent_plane_m(
                 states.lat_deg[o],
