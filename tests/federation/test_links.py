@@ -144,5 +144,18 @@ def test_a_node_killed_with_a_queue_sends_it_when_restarted(
         "v2 in effect on the coalition's node",
         lambda: _in_effect(coalition) == 2,
     )
-    sent = [r for r in _rows(russia, federation_outbox) if r.kind == "acceptance"]
+    # Russia's node notes the acceptance sent once the coalition's has answered,
+    # which may be after the coalition's node shows v2 in effect.
+    sent = wait_for(
+        "russia's acceptances noted as sent",
+        lambda: (
+            [r for r in _rows(russia, federation_outbox) if r.kind == "acceptance"]
+            if all(
+                r.sent_t_s is not None
+                for r in _rows(russia, federation_outbox)
+                if r.kind == "acceptance"
+            )
+            else None
+        ),
+    )
     assert len(sent) == 2 and all(r.sent_t_s is not None for r in sent)
