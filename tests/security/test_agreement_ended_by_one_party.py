@@ -165,7 +165,7 @@ def _answers(world: w.World, token: str) -> dict[str, Any]:
     for protocol_id, version in (
         (PROTOCOL, 1),  # in effect, names a and b
         (PROTOCOL, 9),  # no such version
-        ("russia-syria", 1),  # proposed by b to c; a asked to consent
+        (PROTOCOL, 2),  # proposed by b, names b and c; a asked to consent
         ("nothing-here", 1),  # no such protocol
     ):
         status, body = _withdraw(world, token, protocol_id, version)
@@ -180,7 +180,10 @@ def test_only_a_party_of_the_agreement_gives_notice(server: Server) -> None:
     r = world.propose(w.A, w.agreement_text(PROTOCOL, (w.A, w.B), notice_s=3600))
     assert r.status_code == 201, r.text
     assert world.accept(w.B, PROTOCOL, 1).json()["status"] == "in_effect"
-    r = world.propose(w.B, w.agreement_text("russia-syria", (w.B, w.C)))
+    # The next version of a's agreement, naming b and c only: a must consent to it.
+    # (Changed with several agreements in effect: a protocol of its own naming b and
+    # c now takes effect beside a's, without asking a.)
+    r = world.propose(w.B, w.agreement_text(PROTOCOL, (w.B, w.C), version=2))
     assert r.json()["awaiting"] == [w.C, w.A], r.text
     missing = None
     for party in w.PARTIES:
@@ -200,7 +203,7 @@ def test_only_a_party_of_the_agreement_gives_notice(server: Server) -> None:
                 missing = got[f"{PROTOCOL}/1"]
             if party == w.A:
                 # Asked to consent to b and c's proposal, but not a party of it.
-                assert got["russia-syria/1"] == got["nothing-here/1"], got
+                assert got[f"{PROTOCOL}/2"] == got["nothing-here/1"], got
     assert missing is not None
     with server.client() as anonymous:
         assert (

@@ -120,6 +120,19 @@ class Conflicts:
     def __len__(self) -> int:
         return len(self.a_index)
 
+    def take(self, keep: BoolArray) -> Conflicts:
+        """The entries where ``keep`` is true, in the same order."""
+        return Conflicts(
+            self.a_index[keep],
+            self.b_index[keep],
+            self.tcpa_s[keep],
+            self.dcpa_nm[keep],
+            self.dalt_ft_at_cpa[keep],
+            self.tin_s[keep],
+            self.tout_s[keep],
+            self.level[keep],
+        )
+
     def records(self, states: AircraftStates) -> list[dict[str, Any]]:
         """The conflicts as plain records (ids, parties, figures, level name)."""
         return [

@@ -101,7 +101,7 @@ def gather(
         )
     t0 = day_start_t_s(day)
     t1 = t0 + DAY_S
-    protocol = protocol_of_day(conn, t0, t1)
+    protocol = protocol_of_day(conn, t0, t1, viewer)
     if viewer is not None and protocol is not None and viewer not in protocol.parties:
         # A party the protocol does not name learns nothing of it: not its title,
         # lines, zones or parties (its report is its own data on a blank map).
@@ -184,23 +184,33 @@ def reader_language(
     return lang if lang in languages else "en"
 
 
-def protocol_of_day(conn: Connection, t0_s: float, t1_s: float) -> Protocol | None:
-    """The version in effect at the end of the day, else the one in effect now."""
+def protocol_of_day(
+    conn: Connection, t0_s: float, t1_s: float, viewer: str | None = None
+) -> Protocol | None:
+    """The version in effect at the end of the day that names ``viewer`` (any,
+    for the operator), else the one in effect now. With several agreements in
+    effect, a party's report shows its newest of the day, never one between
+    other parties."""
     pv = protocol_versions
-    row = conn.execute(
+    rows = conn.execute(
         select(pv.c.toml_text, pv.c.protocol_id, pv.c.version)
         .where(
             pv.c.effective_t_s.is_not(None),
             pv.c.effective_t_s < t1_s,
             or_(pv.c.superseded_t_s.is_(None), pv.c.superseded_t_s >= t0_s),
         )
-        .order_by(pv.c.effective_t_s.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        current = protocols.in_effect(conn)
-        return current.protocol if current else None
-    return parse_protocol(row.toml_text, f"{row.protocol_id} v{row.version}")
+        .order_by(pv.c.effective_t_s.desc(), pv.c.id.desc())
+    ).all()
+    for row in rows:
+        protocol = parse_protocol(row.toml_text, f"{row.protocol_id} v{row.version}")
+        if viewer is None or viewer in protocol.parties:
+            return protocol
+    current = (
+        protocols.in_effect(conn)
+        if viewer is None
+        else protocols.agreement_of(conn, viewer)
+    )
+    return current.protocol if current else None
 
 
 def _shared_spans(

@@ -111,18 +111,27 @@ def feed_health(
     """The feeds ``party_id`` may see (its own only; None: the operator, every
     party's), as ``/healthz`` shows them: ``lag_s``, ``clock_skew_s`` (how old its
     freshest recent position was on arrival), ``silent_s``, and ``stale`` (``lag_s``
-    over the ``stale_after_s`` of the protocol in effect)."""
-    effective = protocols.in_effect(conn)
+    over the ``stale_after_s`` of the party's agreements in effect: the longest,
+    as live detection keeps its aircraft that long)."""
+    effective = protocols.agreements_in_effect(conn)
     lags = tracker.lags(conn, now_t_s)
-    stale_after_s = effective.protocol.stale_after_s if effective else None
-    return {
-        party: {
+
+    def stale_after(party: str) -> float | None:
+        of = [
+            v.protocol.stale_after_s for v in effective if party in v.protocol.parties
+        ]
+        return max(of) if of else None
+
+    out = {}
+    for party, feed in sorted(lags.items()):
+        if party_id is not None and party != party_id:
+            continue
+        stale_after_s = stale_after(party)
+        out[party] = {
             "lag_s": round(feed.lag_s, 3),
             "clock_skew_s": round(feed.delay_s, 3),
             "silent_s": round(feed.silent_s, 3),
             "stale": stale_after_s is not None and feed.lag_s > stale_after_s,
             "stale_after_s": stale_after_s,
         }
-        for party, feed in sorted(lags.items())
-        if party_id is None or party == party_id
-    }
+    return out

@@ -104,16 +104,13 @@ def send(
     """
     if not who.can_write:
         raise ForbiddenError("observers cannot send hotline messages")
-    protocol = _protocol(conn)
-    if who.party_id not in protocol.parties:
-        raise ForbiddenError(
-            f"party {who.party_id!r} is not named in the protocol in effect"
-        )
+    _protocol(conn, who.party_id)  # the sender is party to an agreement
     if channel_suspended(conn):
         # Not who suspended it: the parties read that in the suspensions they
         # may see (GET /v1/hotline/suspensions), not in an error.
         raise ConflictError("the hotline channel is suspended")
-    recipients = _recipients(protocol, who, message.to)
+    under = _recipients(conn, who, message.to)
+    recipients = list(under)
     lang = message.lang or _party_language(conn, who.party_id)
     if lang not in templates.LANGUAGES:
         raise InputError(
@@ -121,8 +118,12 @@ def send(
         )
     text_ = message.text.strip()
     _check_content(conn, who, message, lang, text_)
-    deadline_s = protocol.hotline.ack_deadline_s.get(message.priority.value)
-    if deadline_s is None:
+    # Each recipient under the agreement binding it and the sender: its rules.
+    deadlines_s = {
+        p: v.protocol.hotline.ack_deadline_s.get(message.priority.value)
+        for p, v in under.items()
+    }
+    if any(d is None for d in deadlines_s.values()):
         raise InputError(
             [
                 Problem(
@@ -130,6 +131,7 @@ def send(
                 )
             ]
         )
+    deadline_s = max(d for d in deadlines_s.values() if d is not None)
     message_id = inserted_pk(
         conn.execute(
             insert(hotline_messages).values(
@@ -156,7 +158,7 @@ def send(
             {
                 "message_id": message_id,
                 "party_id": p,
-                "deadline_t_s": now_t_s + deadline_s,
+                "deadline_t_s": now_t_s + (deadlines_s[p] or deadline_s),
             }
             for p in recipients
         ],
@@ -175,6 +177,10 @@ def send(
             "from": who.party_id,
             "to": message.to,
             "recipients": recipients,
+            # Which agreement each recipient got it under.
+            "agreements": {
+                p: f"{v.protocol.id} v{v.protocol.version}" for p, v in under.items()
+            },
             "kind": message.kind.value,
             "priority": message.priority.value,
             "lang": lang,
@@ -206,16 +212,27 @@ def send(
     return _view(conn, row, who.party_id, lang, now_t_s)
 
 
-def _recipients(protocol: Protocol, who: Principal, to: str) -> list[str]:
-    """The parties a message to ``to`` goes to: one other party, or all others.
+def _recipients(
+    conn: Connection, who: Principal, to: str
+) -> dict[str, protocols.ProtocolVersion]:
+    """The parties a message to ``to`` goes to, each with the agreement binding it
+    and the sender: one other party, or (a broadcast) every party of each of the
+    sender's agreements.
 
     Raises:
-        InputError: ``to`` is no other party of the protocol.
+        InputError: ``to`` is no other party of an agreement of the sender (the
+            same whether such a party exists or not).
     """
     if to == ALL_PARTIES:
-        return [p for p in protocol.parties if p != who.party_id]
-    if to in protocol.parties and to != who.party_id:
-        return [to]
+        return {
+            p: v
+            for v in reversed(protocols.agreements_of(conn, who.party_id))
+            for p in v.protocol.parties
+            if p != who.party_id
+        }
+    binding = protocols.agreement_between(conn, who.party_id, to)
+    if binding is not None and to != who.party_id:
+        return {to: binding}
     raise InputError(
         [
             Problem(
@@ -484,7 +501,9 @@ def complaint_from_incident(
                 )
             ]
         )
-    protocol = _protocol(conn)
+    # The agreement binding the complainant and the offender (whose line it is).
+    binding = protocols.agreement_between(conn, who.party_id, incident["party_id"])
+    protocol = binding.protocol if binding else _protocol(conn, who.party_id)
     boundary = incident["boundary_id"]
     names = {ln.id: ln.name for ln in protocol.lines} | {
         z.id: z.name for z in protocol.zones
@@ -616,9 +635,23 @@ def _due_checkin_t_s(protocol: Protocol, now_t_s: float) -> tuple[str, float] | 
 
 
 def check_missed_checkins(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
-    """Record each party that has not checked in by today's due time (once a day)."""
-    effective = protocols.in_effect(conn)
-    if effective is None or effective.effective_t_s is None or channel_suspended(conn):
+    """Record each party that has not checked in by today's due time (once a day),
+    under each agreement in effect (its check-in time, its parties told)."""
+    if channel_suspended(conn):
+        return 0
+    return sum(
+        _missed_checkins(conn, keys, effective, now_t_s)
+        for effective in protocols.agreements_in_effect(conn)
+    )
+
+
+def _missed_checkins(
+    conn: Connection,
+    keys: KeyRing,
+    effective: protocols.ProtocolVersion,
+    now_t_s: float,
+) -> int:
+    if effective.effective_t_s is None:
         return 0
     due = _due_checkin_t_s(effective.protocol, now_t_s)
     if due is None:
@@ -692,11 +725,7 @@ def suspend(
     """
     if not who.can_write:
         raise ForbiddenError("observers cannot suspend")
-    protocol = _protocol(conn)
-    if who.party_id not in protocol.parties:
-        raise ForbiddenError(
-            f"party {who.party_id!r} is not named in the protocol in effect"
-        )
+    protocol = _protocol(conn, who.party_id)
     if conn.dialect.name == "postgresql":
         # one suspender at a time, so that the check below sees the others' rows
         conn.execute(text("LOCK TABLE hotline_suspensions IN SHARE ROW EXCLUSIVE MODE"))
@@ -790,7 +819,7 @@ def resume(
             )
             .values(deadline_t_s=hotline_receipts.c.deadline_t_s + moved_s)
         )
-    audience = set(_protocol(conn).parties)
+    audience = set(_protocol(conn, who.party_id).parties)
     entry = append_record(
         conn,
         keys,

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, insert, select, text
 from deconfliction.domain.protocol import Protocol
 from deconfliction.errors import (
     ConflictError,
+    ForbiddenError,
     InputError,
     NotFoundError,
 )
@@ -196,13 +197,25 @@ def _party_language(conn: Connection, party_id: str) -> str:
     return lang if lang in templates.LANGUAGES else "en"
 
 
-def _protocol(conn: Connection) -> Protocol:
-    effective = protocols.in_effect(conn)
-    if effective is None:
+def _protocol(conn: Connection, party: str | None = None) -> Protocol:
+    """The agreement the hotline follows: ``party``'s oldest agreement in effect
+    (without a party: the newest agreement in effect).
+
+    Raises:
+        ConflictError: if no protocol is in effect.
+        ForbiddenError: if ``party`` is named in no agreement in effect.
+    """
+    effective = protocols.agreements_in_effect(conn)
+    if not effective:
         raise ConflictError(
             "no protocol is in effect: the hotline follows the protocol"
         )
-    return effective.protocol
+    if party is None:
+        return effective[-1].protocol
+    mine = [v for v in effective if party in v.protocol.parties]
+    if not mine:
+        raise ForbiddenError(f"party {party!r} is not named in the protocol in effect")
+    return mine[0].protocol
 
 
 def active_suspensions(

@@ -247,8 +247,11 @@ def ingest_under_protocol(
     now_t_s: float,
     future_tolerance_s: float,
 ) -> BatchResult:
-    """:func:`ingest_batch` with the ``stale_after_s`` of the protocol in effect."""
-    effective = protocols.in_effect(conn)
+    """:func:`ingest_batch` with the ``stale_after_s`` of the caller's agreements
+    in effect (the longest, when it has several)."""
+    stale_s = [
+        v.protocol.stale_after_s for v in protocols.agreements_of(conn, who.party_id)
+    ]
     return ingest_batch(
         conn,
         who,
@@ -256,7 +259,7 @@ def ingest_under_protocol(
         rows,
         now_t_s,
         future_tolerance_s,
-        effective.protocol.stale_after_s if effective else None,
+        max(stale_s) if stale_s else None,
     )
 
 

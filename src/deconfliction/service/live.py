@@ -4,11 +4,15 @@ Every ``detection_interval_s`` (the protocol's, unless the server overrides it):
 
 1. read the positions stored since the previous tick (by row id, so each is read
    once) and keep each aircraft's newest position;
-2. take the aircraft of the protocol's parties only (another party's positions are
-   stored but never detected, so never shown or counted for anyone else); drop
-   aircraft not heard from for ``stale_after_s``; extrapolate the rest along
-   their track to the present (dead reckoning, as STCA does) and run tactical
-   detection with the protocol in effect;
+2. for each agreement in effect (its own lane: its minima, lookahead, lines,
+   zones, guidance and hysteresis), take the aircraft of its parties only (a
+   party outside every agreement has its positions stored but never detected, so
+   never shown or counted for anyone else); drop aircraft not heard from for
+   ``stale_after_s``; extrapolate the rest along their track to the present (dead
+   reckoning, as STCA does) and run tactical detection with that agreement. A
+   pair of aircraft is judged by the agreement binding their two parties only (a
+   party's own aircraft by its oldest agreement); two parties that no agreement
+   binds are never compared, even when both are bound with a third;
 3. raise, update and clear alerts with hysteresis (``domain.alert_tracker``: an
    alert clears only after the pair has been out of conflict for two intervals);
 4. say on the stream when a party's feed goes stale (its newest position older
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -68,6 +72,7 @@ from deconfliction.service import (
     protocols,
 )
 from deconfliction.service.clock import Clock
+from deconfliction.service.disclosure import Agreement, Sharing
 from deconfliction.service.feed_watch import FeedWatch
 from deconfliction.service.incidents import AircraftPoint, IncidentFacts, IncidentKind
 from deconfliction.service.live_operations import OperationMonitor
@@ -85,6 +90,53 @@ log = logging.getLogger(__name__)
 
 CLEAR_AFTER_INTERVALS: float = 2.0  # an alert survives one missed detection
 MAX_ROWS_PER_TICK: int = 200_000  # a backlog is worked off over several ticks
+
+
+@dataclass(slots=True)
+class _Lane:
+    """One agreement in effect and what detection keeps for it."""
+
+    version: protocols.ProtocolVersion
+    tracker: AlertTracker
+    monitor: ConformanceMonitor
+    # Parties whose own pairs and flying operations this lane judges (those whose
+    # oldest agreement it is).
+    own: frozenset[str]
+    operations: OperationMonitor = field(default_factory=OperationMonitor)
+    # Time of the last position fed to conformance, per aircraft key.
+    fed_t_s: dict[str, float] = field(default_factory=dict)
+    los_open: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The id the parties know each active alert by, per tracker id.
+    alert_ids: dict[str, str] = field(default_factory=dict)
+    suspended: bool = False
+
+    @property
+    def protocol(self) -> Protocol:
+        """The agreement's protocol."""
+        return self.version.protocol
+
+
+def _judges(lanes: list[_Lane], names: list[str]) -> IntArray:
+    """For each pair of the parties ``names`` (a matrix), the index in ``lanes``
+    of the agreement that judges their aircraft's pairs: the one binding the two,
+    or for a party's own aircraft its oldest agreement; -1 where no agreement
+    binds the two (never compared)."""
+    judge = np.full((len(names), len(names)), -1, dtype=np.int64)
+    for i, p in enumerate(names):
+        for j, q in enumerate(names):
+            for k, lane in enumerate(lanes):
+                parties = lane.protocol.parties
+                if (p == q and p in lane.own) or (
+                    p != q and p in parties and q in parties
+                ):
+                    judge[i, j] = k
+                    break
+    return judge
+
+
+def _party_names(states: AircraftStates) -> list[str]:
+    """The distinct parties of ``states``, sorted."""
+    return [str(n) for n in np.unique(states.party.astype(str)).tolist()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,20 +192,11 @@ class LiveDetection:
     def _reset(self) -> None:
         """Forget everything: the next tick takes the state over from the store."""
         self._started = False
-        self._protocol_pk: int | None = None
-        self._protocol: Protocol | None = None
-        self._tracker: AlertTracker | None = None
-        self._monitor: ConformanceMonitor | None = None
+        # One lane per agreement in effect, oldest first.
+        self._lanes: list[_Lane] = []
         self._last_row_id = 0
         # Newest position per aircraft key, aircraft in the order first seen.
         self._latest = Positions.from_rows([])
-        # Time of the last position fed to conformance, per aircraft key.
-        self._fed_t_s: dict[str, float] = {}
-        self._los_open: dict[str, dict[str, Any]] = {}
-        self._agreement_suspended = False
-        self._operations = OperationMonitor()
-        # The id the parties know each active alert by, per tracker id.
-        self._alert_ids: dict[str, str] = {}
         # Aircraft set aside because detection cannot compute them (said once).
         self._set_aside: set[str] = set()
         self._feeds = FeedWatch()
@@ -165,12 +208,14 @@ class LiveDetection:
 
     @property
     def interval_s(self) -> float:
-        """Seconds between ticks: the override, else the protocol's, else 5."""
+        """Seconds between ticks: the override, else the shortest of the
+        agreements in effect, else 5."""
+        return self._interval_for([lane.version for lane in self._lanes])
+
+    def _interval_for(self, effective: list[protocols.ProtocolVersion]) -> float:
         if self._interval_override_s is not None:
             return self._interval_override_s
-        if self._protocol is not None:
-            return self._protocol.detection_interval_s
-        return 5.0
+        return min((v.protocol.detection_interval_s for v in effective), default=5.0)
 
     @property
     def lease_s(self) -> float:
@@ -254,47 +299,78 @@ class LiveDetection:
             now_t_s,
         )
 
-    def _adopt(self, effective: protocols.ProtocolVersion | None) -> None:
-        """Detect under ``effective`` from now on, with nothing in progress."""
-        self._protocol_pk = effective.pk if effective else None
-        self._protocol = effective.protocol if effective else None
-        if self._protocol is None:
-            self._tracker = None
-            self._monitor = None
-            return
-        self._tracker = AlertTracker(
-            clear_after_s=CLEAR_AFTER_INTERVALS * self.interval_s
+    @property
+    def _pks(self) -> list[int]:
+        return [lane.version.pk for lane in self._lanes]
+
+    def _adopt(self, effective: list[protocols.ProtocolVersion]) -> None:
+        """Detect under the agreements ``effective`` (oldest first) from now on,
+        each with nothing in progress."""
+        lanes = []
+        seen: set[str] = set()
+        clear_after_s = CLEAR_AFTER_INTERVALS * self._interval_for(effective)
+        for version in effective:
+            own = frozenset(p for p in version.protocol.parties if p not in seen)
+            seen |= own
+            lanes.append(
+                _Lane(
+                    version,
+                    AlertTracker(clear_after_s=clear_after_s),
+                    ConformanceMonitor(version.protocol),
+                    own,
+                )
+            )
+        self._lanes = lanes
+
+    def _sharing(self) -> Sharing:
+        """What the agreements in effect share, and between whom."""
+        return Sharing(
+            tuple(
+                Agreement(lane.protocol.sharing, frozenset(lane.protocol.parties))
+                for lane in self._lanes
+            )
         )
-        self._monitor = ConformanceMonitor(self._protocol)
+
+    def _stale_s(self) -> float:
+        """How long a position stays in the live picture: the longest of the
+        agreements' (each lane drops its own older ones)."""
+        return max((lane.protocol.stale_after_s for lane in self._lanes), default=60.0)
 
     def _start(self, conn: Connection, now_t_s: float) -> None:
         """First tick of this run: take over what the earlier run left in the
         store (``live_resume``), so that a restart changes nothing anyone sees."""
-        effective = protocols.in_effect(conn)
-        self._adopt(effective)
-        self._agreement_suspended = hotline.protocol_suspended(conn)
+        self._adopt(protocols.agreements_in_effect(conn))
+        suspended = hotline.protocol_suspended(conn)
+        for lane in self._lanes:
+            lane.suspended = suspended
         newest = live_resume.newest_row_id(conn)
         checkpoint = live_resume.read_checkpoint(conn)
         self._last_row_id = newest if checkpoint is None else min(checkpoint, newest)
-        stale_s = effective.protocol.stale_after_s if effective else 60.0
+        stale_s = self._stale_s()
         rows = fetch_all(
             conn, select(*COLUMNS).where(positions.c.t_s >= now_t_s - stale_s)
         )
         self._feeds = FeedWatch.resume(conn, now_t_s)
         self._remember(Positions.from_rows(rows))
-        self._fed_t_s = live_resume.last_fed_t_s(
-            conn, self._last_row_id, now_t_s - stale_s
-        )
+        fed_t_s = live_resume.last_fed_t_s(conn, self._last_row_id, now_t_s - stale_s)
+        for lane in self._lanes:
+            lane.fed_t_s = dict(fed_t_s)
         self._resume_alerts(conn, now_t_s)
         ongoing = incidents.ongoing(conn)
-        if self._protocol is None:
+        if not self._lanes:
             incidents.close_dangling(conn, now_t_s, protocols.sharing_of(None))
         else:
-            self._resume_losses(ongoing)
+            self._resume_losses(conn, ongoing, now_t_s)
             self._resume_conformance(conn, ongoing, now_t_s)
-            self._operations.resume(
-                conn, ongoing, self._protocol, self._last_row_id, now_t_s
-            )
+            for lane in self._lanes:
+                lane.operations.resume(
+                    conn,
+                    ongoing,
+                    lane.protocol,
+                    self._last_row_id,
+                    now_t_s,
+                    lane.own,
+                )
         self._started = True
 
     def _remember(self, new: Positions) -> None:
@@ -312,19 +388,27 @@ class LiveDetection:
     def _switch_protocol(
         self,
         conn: Connection,
-        effective: protocols.ProtocolVersion | None,
+        effective: list[protocols.ProtocolVersion],
         now_t_s: float,
     ) -> None:
-        if self._tracker is not None and self._protocol is not None:
-            for event in self._tracker.clear_all(now_t_s):
+        """Agreements took effect or ended: each lane starts afresh (its alerts
+        cleared, its open violations closed), as when one protocol replaced
+        another."""
+        for lane in self._lanes:
+            for event in lane.tracker.clear_all(now_t_s):
                 self._save_alert(
-                    conn, event.alert, None, "alert.cleared", now_t_s, cleared=True
+                    lane,
+                    conn,
+                    event.alert,
+                    None,
+                    "alert.cleared",
+                    now_t_s,
+                    cleared=True,
                 )
             self._flush_alerts(conn, now_t_s)
-        if self._monitor is not None and self._protocol is not None:
-            for violation in self._monitor.open_violations():
-                self._record_violation(conn, violation, now_t_s, closed=True)
-            self._flush_violations(conn, now_t_s)  # shared as under the old one
+            for violation in lane.monitor.open_violations():
+                self._record_violation(lane, conn, violation, now_t_s, closed=True)
+            self._flush_violations(lane, conn, now_t_s)  # shared as under the old one
         self._adopt(effective)
 
     def tick(self) -> TickReport:
@@ -344,49 +428,71 @@ class LiveDetection:
             _plan_each_statement(conn)
             if not self._started:
                 self._start(conn, now_t_s)
-            effective = protocols.in_effect(conn)
-            if (effective.pk if effective else None) != self._protocol_pk:
+            effective = protocols.agreements_in_effect(conn)
+            if [v.pk for v in effective] != self._pks:
                 self._switch_protocol(conn, effective, now_t_s)
             new = self._read_new_positions(conn)
             report = TickReport(now_t_s, None, 0, 0, 0, 0, len(new))
-            if self._protocol is None or self._tracker is None or self._monitor is None:
+            if not self._lanes:
                 self._note_progress(conn, now_t_s)
                 self.last_tick = report
                 return report
-            protocol = self._protocol
-            # Only the protocol's parties put aircraft into its picture: another
-            # party's are stored, and kept out of detection and conformance.
+            # Every lane's aircraft, then each lane's pairs: only the agreement
+            # binding two parties judges their aircraft's pairs.
+            self._latest = self._latest.take(
+                now_t_s - self._latest.t_s <= self._stale_s()
+            )
+            parties = sorted({p for lane in self._lanes for p in lane.protocol.parties})
             states = self._computable(
-                conn,
-                self._live_states(now_t_s, protocol.stale_after_s, protocol.parties),
-                now_t_s,
+                conn, self._live_states(now_t_s, self._stale_s(), parties), now_t_s
             )
-            conflicts = detect_conflicts(states, protocol.detection_settings())
-            n_alert_events = self._alerts(conn, now_t_s, states, conflicts)
-            self._losses_of_separation(conn, now_t_s, states, conflicts)
-            self._agreement_suspended = hotline.protocol_suspended(conn)
-            usable = new.take(new.computable() & new.of_parties(protocol.parties))
-            in_time_order = usable.take(np.argsort(usable.t_s, kind="stable"))
-            n_violation_events = self._conformance(conn, in_time_order, now_t_s)
-            n_violation_events += self._operations.update(
-                conn, in_time_order, protocol, now_t_s
-            )
+            names = _party_names(states)
+            judge = _judges(self._lanes, names)
+            suspended = hotline.protocol_suspended(conn)
+            n_conflicts = n_alert_events = n_violation_events = 0
+            for k, lane in enumerate(self._lanes):
+                protocol = lane.protocol
+                if len(self._lanes) == 1:
+                    mine = states  # the same parties and staleness
+                else:
+                    mine = self._live_states(
+                        now_t_s, protocol.stale_after_s, protocol.parties
+                    )
+                    mine = mine.take(np.isin(mine.ids, states.ids))  # computable
+                found = detect_conflicts(mine, protocol.detection_settings())
+                code = np.searchsorted(names, mine.party.astype(str))
+                conflicts = found.take(
+                    judge[code[found.a_index], code[found.b_index]] == k
+                )
+                n_conflicts += len(conflicts)
+                n_alert_events += self._alerts(lane, conn, now_t_s, mine, conflicts)
+                self._losses_of_separation(lane, conn, now_t_s, mine, conflicts)
+                lane.suspended = suspended
+                usable = new.take(new.computable() & new.of_parties(protocol.parties))
+                in_time_order = usable.take(np.argsort(usable.t_s, kind="stable"))
+                n_violation_events += self._conformance(
+                    lane, conn, in_time_order, now_t_s
+                )
+                own = usable.take(usable.of_parties(lane.own))
+                n_violation_events += lane.operations.update(
+                    conn,
+                    own.take(np.argsort(own.t_s, kind="stable")),
+                    protocol,
+                    now_t_s,
+                )
             # The alerts last: their rows and events are made first, written in
             # a burst, and (on SQLite) the write lock held from then to the commit.
             self._flush_alerts(conn, now_t_s)
             self._note_progress(conn, now_t_s)
-            self._feeds.update(
-                conn,
-                protocol.parties,
-                protocol.stale_after_s,
-                protocols.sharing_of(protocol),
-                now_t_s,
-            )
+            self._feeds.update(conn, parties, self._stale_s(), self._sharing(), now_t_s)
             report = TickReport(
                 t_s=now_t_s,
-                protocol=f"{protocol.id} v{protocol.version}",
+                protocol=", ".join(
+                    f"{lane.protocol.id} v{lane.protocol.version}"
+                    for lane in self._lanes
+                ),
                 aircraft=len(states),
-                conflicts=len(conflicts),
+                conflicts=n_conflicts,
                 alert_events=n_alert_events,
                 violation_events=n_violation_events,
                 positions_read=len(new),
@@ -397,17 +503,18 @@ class LiveDetection:
     # -- taking over from an earlier run ---------------------------------------
 
     def _resume_alerts(self, conn: Connection, now_t_s: float) -> None:
-        """Alerts not cleared continue if raised under the protocol in effect;
-        the others are cleared, as a change of protocol clears them."""
+        """Alerts not cleared continue in the lane of the agreement they were
+        raised under, if it is still in effect; the others are cleared, as a
+        change of protocol clears them."""
         stored = live_resume.open_alerts(conn)
-        mine = [s for s in stored if s.protocol_version_pk == self._protocol_pk]
-        if self._tracker is not None:
-            self._tracker.restore([s.alert for s in mine], now_t_s)
-            self._alert_ids.update({s.alert.id: s.public_id for s in mine})
-        else:
-            mine = []
-        sharing = protocols.sharing_of(self._protocol)
-        kept = {s.public_id for s in mine}
+        lanes = {lane.version.pk: lane for lane in self._lanes}
+        kept: set[str] = set()
+        for pk, lane in lanes.items():
+            mine = [s for s in stored if s.protocol_version_pk == pk]
+            lane.tracker.restore([s.alert for s in mine], now_t_s)
+            lane.alert_ids.update({s.alert.id: s.public_id for s in mine})
+            kept |= {s.public_id for s in mine}
+        sharing = self._sharing()
         for s in stored:
             if s.public_id not in kept:
                 record = {
@@ -426,14 +533,28 @@ class LiveDetection:
                     s.alert.last_seen_t_s,
                 )
 
-    def _resume_losses(self, ongoing: list[incidents.OngoingIncident]) -> None:
-        """Losses of separation in progress continue as the same incidents."""
+    def _resume_losses(
+        self,
+        conn: Connection,
+        ongoing: list[incidents.OngoingIncident],
+        now_t_s: float,
+    ) -> None:
+        """Losses of separation in progress continue as the same incidents, in
+        the lane that judges their pair; one no agreement judges any more ends."""
         for incident in ongoing:
             if incident.kind is not IncidentKind.LOSS_OF_SEPARATION:
                 continue
             sides = incident.aircraft
+            names = sorted({a.party for a in sides})
+            judge = _judges(self._lanes, names)
+            k = int(judge[names.index(sides[0].party), names.index(sides[-1].party)])
+            if k < 0:
+                incidents.close_at_last_position(
+                    conn, incident.id, now_t_s, self._sharing()
+                )
+                continue
             pair = sorted(aircraft_key(p.party, p.aircraft_id) for p in sides)
-            self._los_open["|".join(pair)] = {
+            self._lanes[k].los_open["|".join(pair)] = {
                 "start_t_s": incident.start_t_s,
                 "min_nm": incident.severity_nm,
                 "points": sorted(
@@ -457,9 +578,10 @@ class LiveDetection:
     ) -> None:
         """Line and zone violations in progress: replay their aircraft's stored
         positions (those the earlier run read) from the start of the violation
-        through the monitor, which rebuilds each excursion as it was; record only
-        what the earlier run had not (a deeper point, an end it did not see)."""
-        assert self._monitor is not None
+        through each lane's monitor, which rebuilds each excursion as it was;
+        record only what the earlier run had not (a deeper point, an end it did
+        not see). An incident's key names its agreement, so each lane finds its
+        own."""
         kinds = (IncidentKind.LINE_VIOLATION, IncidentKind.ZONE_INCURSION)
         left = {i.source_key: i for i in ongoing if i.kind in kinds}
         since: dict[str, float] = {}
@@ -467,28 +589,34 @@ class LiveDetection:
             a = incident.aircraft[0]
             key = aircraft_key(a.party, a.aircraft_id)
             since[key] = min(since.get(key, np.inf), incident.start_t_s)
-            self._fed_t_s.pop(key, None)
-        replay = live_resume.replay_positions(conn, since, self._last_row_id)
-        replay = replay.take(replay.computable())
-        fresh = replay.take(self._to_feed(replay))
-        events = self._monitor.update(self._stream(fresh)) if len(fresh) else []
-        found_now: set[str] = set()  # violations the earlier run had not recorded
-        for event in events:
-            v = event.violation
-            source_key = self._violation_key(v)
-            stored = left.get(source_key)
-            if stored is None and source_key not in found_now:
-                if incidents.is_recorded(conn, source_key):
-                    continue  # ended before the earlier run stopped: nothing new
-                found_now.add(source_key)
-            if event.kind is ViolationEventKind.CLOSED:
-                left.pop(source_key, None)
-                self._record_violation(conn, v, now_t_s, closed=True)
-            elif stored is None or round(v.max_depth_nm, 4) > stored.severity_nm:
-                self._record_violation(conn, v, now_t_s, closed=False)
-        self._flush_violations(conn, now_t_s)  # before the closes below
-        still_open = {self._violation_key(v) for v in self._monitor.open_violations()}
-        sharing = protocols.sharing_of(self._protocol)
+        replayed = live_resume.replay_positions(conn, since, self._last_row_id)
+        replayed = replayed.take(replayed.computable())
+        still_open: set[str] = set()
+        for lane in self._lanes:
+            for key in since:
+                lane.fed_t_s.pop(key, None)
+            replay = replayed.take(replayed.of_parties(lane.protocol.parties))
+            fresh = replay.take(self._to_feed(lane, replay))
+            events = lane.monitor.update(self._stream(fresh)) if len(fresh) else []
+            found_now: set[str] = set()  # violations the earlier run had not recorded
+            for event in events:
+                v = event.violation
+                source_key = self._violation_key(lane, v)
+                stored = left.get(source_key)
+                if stored is None and source_key not in found_now:
+                    if incidents.is_recorded(conn, source_key):
+                        continue  # ended before the earlier run stopped: nothing new
+                    found_now.add(source_key)
+                if event.kind is ViolationEventKind.CLOSED:
+                    left.pop(source_key, None)
+                    self._record_violation(lane, conn, v, now_t_s, closed=True)
+                elif stored is None or round(v.max_depth_nm, 4) > stored.severity_nm:
+                    self._record_violation(lane, conn, v, now_t_s, closed=False)
+            self._flush_violations(lane, conn, now_t_s)  # before the closes below
+            still_open |= {
+                self._violation_key(lane, v) for v in lane.monitor.open_violations()
+            }
+        sharing = self._sharing()
         for source_key, incident in left.items():
             if source_key not in still_open:  # e.g. its line is no longer in effect
                 incidents.close_at_last_position(conn, incident.id, now_t_s, sharing)
@@ -515,8 +643,10 @@ class LiveDetection:
     ) -> AircraftStates:
         """The aircraft of ``parties`` heard within ``stale_after_s``, dead-reckoned
         to ``now_t_s`` (every party's are kept for the next tick)."""
-        self._latest = self._latest.take(now_t_s - self._latest.t_s <= stale_after_s)
-        latest = self._latest.take(self._latest.of_parties(parties))
+        latest = self._latest.take(
+            self._latest.of_parties(parties)
+            & (now_t_s - self._latest.t_s <= stale_after_s)
+        )
         if len(latest) == 0:
             empty = AircraftStates.from_columns([], [], [], [], [], [], [], party=[])
             return empty
@@ -572,12 +702,13 @@ class LiveDetection:
 
     def _alerts(
         self,
+        lane: _Lane,
         conn: Connection,
         now_t_s: float,
         states: AircraftStates,
         conflicts: Conflicts,
     ) -> int:
-        assert self._tracker is not None
+        assert lane.tracker is not None
         tin = {
             (str(states.ids[a]), str(states.ids[b])): float(t)
             for a, b, t in zip(
@@ -585,11 +716,12 @@ class LiveDetection:
             )
         }
         index = {str(k): i for i, k in enumerate(states.ids)}
-        events_ = self._tracker.update(now_t_s, states, conflicts)
-        guidance = self._guidance(states, events_, now_t_s)
+        events_ = lane.tracker.update(now_t_s, states, conflicts)
+        guidance = self._guidance(lane, states, events_, now_t_s)
         for event in events_:
             cleared = event.kind is AlertEventKind.CLEARED
             self._save_alert(
+                lane,
                 conn,
                 event.alert,
                 (states, index, tin, guidance),
@@ -600,16 +732,20 @@ class LiveDetection:
         return len(events_)
 
     def _guidance(
-        self, states: AircraftStates, events_: list[AlertEvent], now_t_s: float
+        self,
+        lane: _Lane,
+        states: AircraftStates,
+        events_: list[AlertEvent],
+        now_t_s: float,
     ) -> dict[str, dict[str, Any]]:
         """Guidance for the own aircraft of the alerts raised or updated (#17.5)."""
-        assert self._tracker is not None and self._protocol is not None
+        assert lane.tracker is not None and lane.protocol is not None
         return live_guidance.alert_guidance(
-            self._protocol.guidance.config,
-            protocols.sharing_of(self._protocol),
+            lane.protocol.guidance.config,
+            protocols.sharing_of(lane.protocol),
             states,
             [e.alert for e in events_ if e.kind is not AlertEventKind.CLEARED],
-            self._tracker.active(),
+            lane.tracker.active(),
             now_t_s,
         )
 
@@ -620,6 +756,7 @@ class LiveDetection:
 
     def _save_alert(
         self,
+        lane: _Lane,
         conn: Connection,
         alert: Alert,
         context: tuple[
@@ -679,11 +816,12 @@ class LiveDetection:
         tin_s = 0.0
         if context is not None:
             tin_s = context[2].get((alert.a_id, alert.b_id), 0.0)
-        public_id = self._alert_ids.setdefault(
-            alert.id, alert_store.public_id(alert.id)
+        # Named by the agreement too: ids never collide between lanes.
+        public_id = lane.alert_ids.setdefault(
+            alert.id, alert_store.public_id(f"{lane.protocol.id}|{alert.id}")
         )
         if cleared:
-            del self._alert_ids[alert.id]
+            del lane.alert_ids[alert.id]
         record = {
             "id": public_id,
             "level": alert.level.label,
@@ -702,9 +840,9 @@ class LiveDetection:
         self._alert_writes.append(
             alert_store.AlertWrite(
                 record,
-                self._protocol_pk,
+                lane.version.pk,
                 event_type,
-                protocols.sharing_of(self._protocol),
+                protocols.sharing_of(lane.protocol),
                 alert.last_seen_t_s,
             )
         )
@@ -713,12 +851,13 @@ class LiveDetection:
 
     def _losses_of_separation(
         self,
+        lane: _Lane,
         conn: Connection,
         now_t_s: float,
         states: AircraftStates,
         conflicts: Conflicts,
     ) -> None:
-        assert self._protocol is not None
+        assert lane.protocol is not None
         now_lost = conflicts.tin_s <= 0.0
         a_idx, b_idx = conflicts.a_index[now_lost], conflicts.b_index[now_lost]
         dist_nm = geodesy.geodesic_distance_nm(
@@ -734,10 +873,10 @@ class LiveDetection:
                 a, b = b, a
             key = f"{states.ids[a]}|{states.ids[b]}"
             seen.add(key)
-            entry = self._los_open.get(key)
+            entry = lane.los_open.get(key)
             if entry is None:
                 entry = {"start_t_s": now_t_s, "min_nm": float("inf")}
-                self._los_open[key] = entry
+                lane.los_open[key] = entry
             changed = float(d) < entry["min_nm"] - 0.01
             if float(d) < entry["min_nm"]:
                 entry["min_nm"] = float(d)
@@ -754,10 +893,10 @@ class LiveDetection:
             if changed or entry.get("recorded") is None:
                 recorded.append(self._los_facts(key, entry, None))
                 entry["recorded"] = True
-        for key in [k for k in self._los_open if k not in seen]:
-            entry = self._los_open.pop(key)
+        for key in [k for k in lane.los_open if k not in seen]:
+            entry = lane.los_open.pop(key)
             recorded.append(self._los_facts(key, entry, now_t_s))
-        sharing = protocols.sharing_of(self._protocol)
+        sharing = protocols.sharing_of(lane.protocol)
         incidents.record_many(conn, recorded, now_t_s, sharing)
 
     def _los_facts(
@@ -781,36 +920,39 @@ class LiveDetection:
 
     # -- conformance -------------------------------------------------------------
 
-    def _conformance(self, conn: Connection, new: Positions, now_t_s: float) -> int:
+    def _conformance(
+        self, lane: _Lane, conn: Connection, new: Positions, now_t_s: float
+    ) -> int:
         """Feed ``new`` (in time order) to the monitor and record what it finds."""
-        assert self._monitor is not None
-        fresh = new.take(self._to_feed(new))
+        assert lane.monitor is not None
+        fresh = new.take(self._to_feed(lane, new))
         n = 0
         if len(fresh):
-            for event in self._monitor.update(self._stream(fresh)):
+            for event in lane.monitor.update(self._stream(fresh)):
                 self._record_violation(
+                    lane,
                     conn,
                     event.violation,
                     now_t_s,
                     closed=event.kind is ViolationEventKind.CLOSED,
                 )
                 n += 1
-        for event in self._monitor.close_stale(now_t_s):
-            self._record_violation(conn, event.violation, now_t_s, closed=True)
+        for event in lane.monitor.close_stale(now_t_s):
+            self._record_violation(lane, conn, event.violation, now_t_s, closed=True)
             n += 1
-        self._flush_violations(conn, now_t_s)
+        self._flush_violations(lane, conn, now_t_s)
         return n
 
     @staticmethod
     def _stream(rows: Positions) -> PositionStream:
         return PositionStream.of(rows.table())
 
-    def _to_feed(self, new: Positions) -> IntArray:
+    def _to_feed(self, lane: _Lane, new: Positions) -> IntArray:
         """The rows of ``new`` (in time order) that conformance has not seen yet, in
         that order: per aircraft, those later than its last position fed, and of
         several at one time the first only. Notes each aircraft's last one fed."""
         fed_t_s = np.array(
-            [self._fed_t_s.get(k, -np.inf) for k in new.aircraft.tolist()],
+            [lane.fed_t_s.get(k, -np.inf) for k in new.aircraft.tolist()],
             dtype=np.float64,
         )
         by_aircraft = np.lexsort((new.t_s, new.code))  # stable: keeps the time order
@@ -821,46 +963,55 @@ class LiveDetection:
         last_fed_t_s = fed_t_s.copy()
         np.maximum.at(last_fed_t_s, new.code[feed], new.t_s[feed])
         moved = last_fed_t_s > fed_t_s
-        self._fed_t_s.update(
+        lane.fed_t_s.update(
             zip(new.aircraft[moved].tolist(), last_fed_t_s[moved].tolist(), strict=True)
         )
         return np.flatnonzero(feed)
 
     def _record_violation(
-        self, conn: Connection, v: Violation, now_t_s: float, closed: bool
+        self, lane: _Lane, conn: Connection, v: Violation, now_t_s: float, closed: bool
     ) -> None:
         """Note ``v``'s incident (opened, deeper or closed); written with the
         others of the tick by :meth:`_flush_violations`, in the order noted."""
-        if self._agreement_suspended:
+        if lane.suspended:
             return  # lines and zones are not binding while the protocol is suspended
-        self._violation_writes.append(self._violation_facts(v, closed))
+        self._violation_writes.append(self._violation_facts(lane, v, closed))
 
-    def _flush_violations(self, conn: Connection, now_t_s: float) -> None:
+    def _flush_violations(self, lane: _Lane, conn: Connection, now_t_s: float) -> None:
         """Write the line and zone incidents noted since the last flush, together
         (``incidents.record_many``: the same rows and events, in the same order,
         as one :func:`incidents.record` each)."""
         noted, self._violation_writes = self._violation_writes, []
         if noted:
-            sharing = protocols.sharing_of(self._protocol)
+            sharing = protocols.sharing_of(lane.protocol)
             incidents.record_many(conn, noted, now_t_s, sharing)
 
-    def _violation_key(self, v: Violation) -> str:
+    def _violation_key(self, lane: _Lane, v: Violation) -> str:
         """The source key of ``v``'s incident, as stored."""
-        return incidents.stored_source_key(self._violation_facts(v, False).source_key)
+        return incidents.stored_source_key(
+            self._violation_facts(lane, v, False).source_key
+        )
 
-    def _violation_facts(self, v: Violation, closed: bool) -> IncidentFacts:
-        assert self._protocol is not None
+    def _violation_facts(
+        self, lane: _Lane, v: Violation, closed: bool
+    ) -> IncidentFacts:
+        assert lane.protocol is not None
         party, aircraft = split_key(v.aircraft_id)
         if v.kind is ViolationKind.LINE:
-            line = next(ln for ln in self._protocol.lines if ln.id == v.boundary_id)
+            line = next(ln for ln in lane.protocol.lines if ln.id == v.boundary_id)
             involved = tuple(sorted(p for p in line.sides if p != party))
             kind = IncidentKind.LINE_VIOLATION
         else:
-            zone = next(z for z in self._protocol.zones if z.id == v.boundary_id)
+            zone = next(z for z in lane.protocol.zones if z.id == v.boundary_id)
             involved = (zone.owner,)
             kind = IncidentKind.ZONE_INCURSION
         facts = IncidentFacts(
-            source_key=f"{kind.value}|{v.aircraft_id}|{v.boundary_id}|{v.entry_t_s:.3f}",
+            # The agreement's id: the same line id in two agreements makes two
+            # incidents.
+            source_key=(
+                f"{kind.value}|{lane.protocol.id}|{v.aircraft_id}|{v.boundary_id}"
+                f"|{v.entry_t_s:.3f}"
+            ),
             kind=kind,
             party_id=party,
             involved=involved,

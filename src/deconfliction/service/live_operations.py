@@ -9,7 +9,7 @@ position outside.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,8 +61,10 @@ class OperationMonitor:
         protocol: Protocol,
         up_to_row_id: int,
         now_t_s: float,
+        parties: Collection[str] | None = None,
     ) -> int:
-        """Take over the excursions an earlier run left ongoing, and follow them
+        """Take over the excursions an earlier run left ongoing (of the operations
+        of ``parties``, if given: those this monitor follows), and follow them
         over the stored positions of their aircraft since their first position
         outside (rows up to ``up_to_row_id``, those the earlier run read).
 
@@ -73,6 +75,7 @@ class OperationMonitor:
             if (
                 incident.kind is IncidentKind.OPERATION_NONCONFORMANCE
                 and incident.boundary_id is not None  # the operation's id
+                and (parties is None or incident.aircraft[0].party in parties)
             ):
                 start = incident.aircraft[0]
                 self._out[incident.boundary_id] = _Excursion(start, start)

@@ -86,8 +86,10 @@ EDITABLE = (
 )
 
 
-def _protocol(conn: Connection) -> Protocol:
-    effective = protocols.in_effect(conn)
+def _protocol(conn: Connection, party: str) -> Protocol:
+    """The agreement ``party``'s operations follow: its oldest in effect (or, if
+    it has none, the newest in effect, whose parties check then refuses)."""
+    effective = protocols.agreement_of(conn, party) or protocols.in_effect(conn)
     if effective is None:
         raise ConflictError("no protocol is in effect: operations follow the protocol")
     return effective.protocol
@@ -319,7 +321,7 @@ def file(
         raise ForbiddenError("observers cannot file operations")
     if op.party != who.party_id:
         raise ForbiddenError(f"party {who.party_id!r} cannot file for {op.party!r}")
-    protocol = _protocol(conn)
+    protocol = _protocol(conn, who.party_id)
     if who.party_id not in protocol.parties:
         raise ForbiddenError(f"party {who.party_id!r} is not named in the protocol")
     if _row(conn, op.id) is not None:
@@ -394,7 +396,7 @@ def update_operation(
             f"operation {op_id} is at version {row.version}, not {replaces_version}: "
             "someone changed it; read it again"
         )
-    protocol = _protocol(conn)
+    protocol = _protocol(conn, row.party_id)
     new_version = row.version + 1
     candidate = Operation(
         op_id,
@@ -488,7 +490,7 @@ def activate(
             allows), or if its time is over.
     """
     row = _own_row(conn, who, op_id)
-    protocol = _protocol(conn)
+    protocol = _protocol(conn, row.party_id)
     allowed = {OperationState.ACCEPTED.value}
     if protocol.planning.allow_conflicted_activation:
         allowed.add(OperationState.CONFLICTED.value)
@@ -609,14 +611,13 @@ def _accept_if_ready(
 
 def tick(conn: Connection, now_t_s: float) -> int:
     """Accept operations whose notices are settled; end those whose time is over."""
-    effective = protocols.in_effect(conn)
-    if effective is None:
+    if protocols.in_effect(conn) is None:
         return 0
     changed = 0
     for row in conn.execute(
         select(operations).where(operations.c.state == OperationState.PENDING.value)
     ).all():
-        _accept_if_ready(conn, row, effective.protocol, now_t_s)
+        _accept_if_ready(conn, row, _protocol(conn, row.party_id), now_t_s)
         changed += int(_row(conn, row.id).state != row.state)
     for row in conn.execute(
         select(operations).where(
@@ -715,7 +716,7 @@ def keep_peer_operation(
         ConflictError: no protocol is in effect.
         ForbiddenError: the id is taken by an operation of another party.
     """
-    protocol = _protocol(conn)
+    protocol = _protocol(conn, op.party)
     row = _row(conn, op.id)
     if row is not None and row.party_id != op.party:
         raise ForbiddenError(f"operation id {op.id!r} is another party's")

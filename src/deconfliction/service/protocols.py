@@ -1,12 +1,16 @@
 """Protocol lifecycle: proposed, accepted by every party whose consent it needs,
 then in effect.
 
-Only one protocol version is in effect at a time. An agreement ends only with the
-consent of its parties: a version takes effect when every party it names has
-accepted it, and also every party of the version in effect that it would replace
-(:func:`replaced_by`); that version is then superseded. Otherwise a version in
-effect ends only by its own termination clause (``[termination] notice_s``: a
-party's notice of withdrawal, ``service.withdrawal``). Proposing counts as the
+Several agreements may be in effect at once, between different parties: a version
+replaces a version in effect only if it is a version of the same protocol or the
+two share a pair of parties (:func:`replaces`), so no two agreements in effect
+ever bind the same pair; the others stay in effect beside it. An agreement ends
+only with the consent of its parties: a version takes effect when every party it
+names has accepted it, and also every party of each version in effect that it
+would replace (:func:`replaced_by`); those versions are then superseded.
+Otherwise a version in effect ends only by its own termination clause
+(``[termination] notice_s``: a party's notice of withdrawal,
+``service.withdrawal``). Proposing counts as the
 proposing party's acceptance. Earlier versions stay readable by the parties they
 name, and a version stays readable by the parties whose consent it asked.
 """
@@ -114,6 +118,8 @@ def _load(conn: Connection, pk: int) -> ProtocolVersion:
     if row.effective_t_s is None and row.superseded_t_s is None:
         # Still proposed: the parties of what it would replace must consent too.
         for replaced in _in_effect_versions(conn):
+            if not replaces(protocol, replaced.protocol):
+                continue
             consent_of += tuple(
                 p for p in replaced.protocol.parties if p not in consent_of
             )
@@ -141,7 +147,7 @@ def load(conn: Connection, pk: int) -> ProtocolVersion:
 
 
 def _in_effect_versions(conn: Connection) -> list[ProtocolVersion]:
-    """Every version in effect (today at most one)."""
+    """Every version in effect, oldest first."""
     pks = conn.execute(
         select(protocol_versions.c.id)
         .where(
@@ -153,14 +159,25 @@ def _in_effect_versions(conn: Connection) -> list[ProtocolVersion]:
     return [_load(conn, int(pk)) for pk in pks]
 
 
-def replaced_by(conn: Connection, version: ProtocolVersion) -> list[ProtocolVersion]:
-    """The versions in effect that ``version`` would replace if it took effect now.
+def replaces(new: Protocol, old: Protocol) -> bool:
+    """Whether ``new`` taking effect ends ``old`` (in effect): it is a version of
+    the same protocol, or the two share a pair of parties (two agreements never
+    bind the same pair). Otherwise they stay in effect side by side, each between
+    its own parties, even when they have one party in common."""
+    if new.id == old.id:
+        return True
+    return len(set(new.parties) & set(old.parties)) >= 2
 
-    Only one version is in effect at a time, so a version that takes effect
-    replaces the one in effect, whoever its parties are; hence that version's
-    parties must all consent (:attr:`ProtocolVersion.consent_of`).
-    """
-    return [v for v in _in_effect_versions(conn) if v.pk != version.pk]
+
+def replaced_by(conn: Connection, version: ProtocolVersion) -> list[ProtocolVersion]:
+    """The versions in effect that ``version`` would replace if it took effect now
+    (:func:`replaces`); every party of each must consent
+    (:attr:`ProtocolVersion.consent_of`)."""
+    return [
+        v
+        for v in _in_effect_versions(conn)
+        if v.pk != version.pk and replaces(version.protocol, v.protocol)
+    ]
 
 
 def _summary(v: ProtocolVersion) -> dict[str, object]:
@@ -327,7 +344,9 @@ def _take_effect_if_complete(
 
 
 def in_effect(conn: Connection) -> ProtocolVersion | None:
-    """The version in effect, if any."""
+    """The newest version in effect, if any (one of several agreements: callers
+    that act for a party or a pair use :func:`agreements_of` or
+    :func:`agreement_between`)."""
     effective = _in_effect_versions(conn)
     return effective[-1] if effective else None
 
@@ -341,6 +360,13 @@ def agreements_in_effect(conn: Connection) -> list[ProtocolVersion]:
 def agreements_of(conn: Connection, party: str) -> list[ProtocolVersion]:
     """The versions in effect that name ``party``, oldest first."""
     return [v for v in _in_effect_versions(conn) if party in v.protocol.parties]
+
+
+def agreement_of(conn: Connection, party: str) -> ProtocolVersion | None:
+    """``party``'s oldest agreement in effect, or None (what ``GET
+    /v1/protocols/current`` shows it)."""
+    mine = agreements_of(conn, party)
+    return mine[0] if mine else None
 
 
 def agreement_between(conn: Connection, p: str, q: str) -> ProtocolVersion | None:

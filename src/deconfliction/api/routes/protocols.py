@@ -141,10 +141,12 @@ async def propose(request: Request, ctx: CtxDep, who: WhoDep) -> ProtocolVersion
 
 @router.get("/current", response_model=ProtocolVersionOut)
 def current(ctx: CtxDep, who: WhoDep) -> ProtocolVersionOut:
-    """The version in effect, with its text and geometry."""
+    """The caller's agreement in effect, with its text and geometry: with several
+    (one per set of partners), the oldest; ``GET /v1/protocols`` lists them all
+    with their status."""
     with ctx.engine.connect() as conn:
-        effective = protocols.in_effect(conn)
-    if effective is None or who.party_id not in effective.protocol.parties:
+        effective = protocols.agreement_of(conn, who.party_id)
+    if effective is None:
         raise NotFoundError("protocol in effect")
     return _out(effective, full=True)
 
