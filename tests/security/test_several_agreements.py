@@ -190,3 +190,31 @@ def test_a_version_sharing_a_pair_still_needs_its_parties(server: Server) -> Non
             for v in b.get("/v1/protocols").json()
         }
     assert listed[(A_B, 1)] == listed[(B_C, 1)] == "superseded", listed
+
+
+def _file(world: w.World, party: str, op_id: str) -> dict[str, Any]:
+    """``party`` files an operation at the same place and time as the others."""
+    with world.client(party) as client:
+        filed = client.post(
+            "/v1/operations", json={**w.operation_body(op_id, 36.30, 41.00)}
+        )
+    assert filed.status_code == 201, filed.text
+    body: dict[str, Any] = filed.json()
+    return body
+
+
+def test_operations_are_checked_under_each_agreement_of_their_party(
+    server: Server,
+) -> None:
+    world = w.register(server)
+    _two_agreements(world)
+    assert _file(world, w.C, "charlie-op")["state"] == "pending"
+    # a and c: no agreement binds them, so a's operation is not checked against
+    # c's (nor does a learn of it).
+    alpha = _file(world, w.A, "alpha-op")
+    assert alpha["state"] == "pending" and alpha["conflicts"] == [], alpha
+    assert "charlie-op" not in json.dumps(alpha)
+    # b: checked under b-c too (not only its oldest agreement, with a).
+    bravo = _file(world, w.B, "bravo-op")
+    assert bravo["state"] == "conflicted", bravo
+    assert "charlie-op" in json.dumps(bravo["conflicts"]), bravo

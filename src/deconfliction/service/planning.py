@@ -160,12 +160,26 @@ def _state_after_check(conflicted: bool) -> OperationState:
 def _check(
     conn: Connection, op: Operation, protocol: Protocol
 ) -> tuple[bool, dict[str, Any]]:
-    result = check_operation(op, _candidates(conn, op, protocol), protocol)
-    return (not result.is_clear), {
-        "operations": [_conflict_record(c) for c in result.operations],
-        "zones": [_conflict_record(c) for c in result.zones],
-        "lines": [_conflict_record(c) for c in result.lines],
+    """Check ``op`` under every agreement in effect of its party (``protocol``
+    alone if it has none): each agreement's lines, zones and minima, against the
+    operations of that agreement's other parties."""
+    agreements = [v.protocol for v in protocols.agreements_of(conn, op.party)]
+    found: dict[str, list[dict[str, Any]]] = {
+        "operations": [],
+        "zones": [],
+        "lines": [],
     }
+    clear = True
+    for agreement in agreements or [protocol]:
+        others = [
+            o for o in _candidates(conn, op, agreement) if o.party in agreement.parties
+        ]
+        result = check_operation(op, others, agreement)
+        clear = clear and result.is_clear
+        found["operations"] += [_conflict_record(c) for c in result.operations]
+        found["zones"] += [_conflict_record(c) for c in result.zones]
+        found["lines"] += [_conflict_record(c) for c in result.lines]
+    return (not clear), found
 
 
 # -- views -----------------------------------------------------------------------------
