@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import Connection
 from websockets.sync.client import connect
 
 from deconfliction.adapters.protocol_file import builtin_protocol_path
 from deconfliction.domain import geodesy
+from deconfliction.service import alerts, protocols
 
 
 def protocol_text(version: int = 1, sharing: str = "conflicts") -> str:
@@ -130,3 +132,36 @@ class StreamReader:
     def drain(self, seconds: float) -> list[dict[str, Any]]:
         """Whatever arrives within ``seconds``."""
         return self.collect(lambda got: False, seconds, must=False)
+
+
+def store_alert(
+    conn: Connection, alert_id: str, coalition_id: str, russia_id: str, now_t_s: float
+) -> None:
+    """An alert between an aircraft of each party, as detection stores it: a
+    manoeuvre message must refer to an alert its sender sees (#14, #17.5)."""
+    side = {"cpa": {"lat_deg": 35.5, "lon_deg": 39.7, "alt_ft": 25000.0}}
+    alerts.save(
+        conn,
+        {
+            "id": alert_id,
+            "level": "warning",
+            "max_level": "warning",
+            "active": True,
+            "raised_t_s": now_t_s,
+            "updated_t_s": now_t_s,
+            "cleared_t_s": None,
+            "tcpa_s": 60.0,
+            "dcpa_nm": 0.5,
+            "dalt_ft_at_cpa": 0.0,
+            "tin_s": 30.0,
+            "min_dcpa_nm": 0.5,
+            "aircraft": [
+                {"party": "coalition", "id": coalition_id, **side},
+                {"party": "russia", "id": russia_id, **side},
+            ],
+        },
+        None,
+        "alert.raised",
+        now_t_s,
+        protocols.current_sharing(conn),
+    )

@@ -23,7 +23,13 @@ from deconfliction.errors import (
     InputError,
     NotFoundError,
 )
-from deconfliction.service import auth, events, hotline, incidents, protocols
+from deconfliction.service import (
+    auth,
+    events,
+    hotline,
+    incidents,
+    protocols,
+)
 from deconfliction.service.auth import Principal, Role
 from deconfliction.service.clock import ManualClock
 from deconfliction.service.hotline import (
@@ -38,7 +44,12 @@ from deconfliction.store import engine as store_engine
 from deconfliction.store.tables import hotline_log
 from deconfliction.store.tables import incidents as incidents_table
 from tests.conftest import Server, add_party
-from tests.integration.helpers import StreamReader, protocol_text, put_in_effect
+from tests.integration.helpers import (
+    StreamReader,
+    protocol_text,
+    put_in_effect,
+    store_alert,
+)
 
 DAY = "2017-12-13"
 T0 = datetime(2017, 12, 13, 5, 0, tzinfo=UTC).timestamp()  # 05:00Z, check-in due 06:00Z
@@ -230,6 +241,7 @@ class TestMessages:
     ) -> None:
         """#17.5: what we will do and what we ask of you, in each reader's language,
         acknowledged like every message; the person who sent it decided."""
+        desk.run(store_alert, "9f3c2a", "VIPER11", "RF93", desk.clock.now_t_s())
         sent = _send(
             desk, COALITION, kind=kind, facts=facts, text="", priority=Priority.FLASH
         )

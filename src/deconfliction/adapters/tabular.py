@@ -194,7 +194,7 @@ def float_column(array: Any) -> Column:
         try:
             array = pc.cast(array, pa.float64())
         except pa.ArrowInvalid:
-            return _column_slow(array.to_pylist(), float)
+            return _float_column_slow(array.to_pylist())
     elif pa.types.is_boolean(array.type) or not (
         pa.types.is_integer(array.type)
         or pa.types.is_floating(array.type)
@@ -212,9 +212,7 @@ def float_column(array: Any) -> Column:
     return Column(values, missing, bad)
 
 
-def _column_slow(items: list[Any], parse: Callable[[Any], float]) -> Column:
-    """Each item through ``parse``, one by one: blank or NaN is missing, what it
-    refuses (``ValueError``) or infinity is bad."""
+def _float_column_slow(items: list[Any]) -> Column:
     values = np.full(len(items), np.nan)
     missing = np.zeros(len(items), dtype=np.bool_)
     bad = np.zeros(len(items), dtype=np.bool_)
@@ -223,7 +221,7 @@ def _column_slow(items: list[Any], parse: Callable[[Any], float]) -> Column:
             missing[k] = True
             continue
         try:
-            value = parse(item)
+            value = float(item)
         except ValueError:
             bad[k] = True
             continue
@@ -263,7 +261,7 @@ def time_column(array: Any) -> Column:
             try:
                 stamps = pc.cast(array, pa.timestamp("ns", tz="UTC"))
             except pa.ArrowInvalid:
-                return _epoch(_column_slow(array.to_pylist(), _rfc3339_s))
+                return _time_column_slow(array.to_pylist())
             return time_column(stamps)
         return _epoch(float_column(numeric))
     return _epoch(float_column(array))
@@ -279,8 +277,19 @@ def _epoch(col: Column) -> Column:
     return Column(np.where(bad, np.nan, values), col.missing, bad)
 
 
-def _rfc3339_s(item: Any) -> float:
-    return parse_rfc3339_s(str(item))
+def _time_column_slow(items: list[Any]) -> Column:
+    values = np.full(len(items), np.nan)
+    missing = np.zeros(len(items), dtype=np.bool_)
+    bad = np.zeros(len(items), dtype=np.bool_)
+    for k, item in enumerate(items):
+        if item is None or not str(item).strip():
+            missing[k] = True
+            continue
+        try:
+            values[k] = parse_rfc3339_s(str(item))
+        except ValueError:
+            bad[k] = True
+    return _epoch(Column(values, missing, bad))
 
 
 def text_column(array: Any, n: int, upper: bool = False) -> npt.NDArray[np.str_]:

@@ -298,25 +298,6 @@ class ChainReport:
     last_seq: int | None
     last_hash: str | None
 
-    @classmethod
-    def verified(
-        cls, checked: int, last_seq: int | None, last_hash: str | None
-    ) -> ChainReport:
-        """Every entry verified, up to ``last_seq``."""
-        return cls(True, checked, None, None, last_seq, last_hash)
-
-    @classmethod
-    def failed(
-        cls,
-        checked: int,
-        first_bad_seq: int,
-        reason: str,
-        last_seq: int | None,
-        last_hash: str | None,
-    ) -> ChainReport:
-        """The chain fails at ``first_bad_seq`` for ``reason``."""
-        return cls(False, checked, first_bad_seq, reason, last_seq, last_hash)
-
     def __str__(self) -> str:
         if self.ok:
             span = "" if self.last_seq is None else f", up to entry {self.last_seq}"
@@ -391,8 +372,14 @@ def verify_chain(
     checked = 0
 
     def failed(seq: int, reason: str) -> ChainReport:
-        last_seq = None if previous is None else previous.seq
-        return ChainReport.failed(checked, seq, reason, last_seq, expected_prev)
+        return ChainReport(
+            ok=False,
+            checked=checked,
+            first_bad_seq=seq,
+            reason=reason,
+            last_seq=None if previous is None else previous.seq,
+            last_hash=expected_prev,
+        )
 
     for index, entry in enumerate(items):
         if expected_seq is None:
@@ -437,8 +424,14 @@ def verify_chain(
                 f"truncated (the log ends at entry {last}; "
                 f"entry {beyond[-1]} was received earlier)",
             )
-    last_seq = None if previous is None else previous.seq
-    return ChainReport.verified(checked, last_seq, expected_prev)
+    return ChainReport(
+        ok=True,
+        checked=checked,
+        first_bad_seq=None,
+        reason=None,
+        last_seq=None if previous is None else previous.seq,
+        last_hash=expected_prev,
+    )
 
 
 # --- transcripts ------------------------------------------------------------------
@@ -747,8 +740,13 @@ def verify_transcript(
 
 
 def _fail_after(report: ChainReport, seq: int, reason: str) -> ChainReport:
-    return ChainReport.failed(
-        report.checked, seq, reason, report.last_seq, report.last_hash
+    return ChainReport(
+        ok=False,
+        checked=report.checked,
+        first_bad_seq=seq,
+        reason=reason,
+        last_seq=report.last_seq,
+        last_hash=report.last_hash,
     )
 
 

@@ -43,7 +43,7 @@ from deconfliction.errors import (
     Problem,
 )
 from deconfliction.hotline import templates
-from deconfliction.service import events, incidents, protocols
+from deconfliction.service import alerts, events, incidents, protocols
 from deconfliction.service.auth import Principal
 from deconfliction.service.hotline_messages import ALL_PARTIES as ALL_PARTIES
 from deconfliction.service.hotline_messages import DAY_S as DAY_S
@@ -117,7 +117,7 @@ def send(
             [Problem("message", None, "lang", f"unknown language {lang!r}")]
         )
     text_ = message.text.strip()
-    _check_content(conn, who, message, lang, text_)
+    _check_content(conn, who, message, lang, text_, recipients)
     # Each recipient under the agreement binding it and the sender: its rules.
     deadlines_s = {
         p: v.protocol.hotline.ack_deadline_s.get(message.priority.value)
@@ -246,7 +246,12 @@ def _recipients(
 
 
 def _check_content(
-    conn: Connection, who: Principal, message: Outgoing, lang: str, text_: str
+    conn: Connection,
+    who: Principal,
+    message: Outgoing,
+    lang: str,
+    text_: str,
+    recipients: list[str],
 ) -> None:
     """Check a message's text, facts and what it refers to, before it is stored.
 
@@ -268,6 +273,72 @@ def _check_content(
         incidents.get_visible(
             conn, who, message.incident_id, protocols.current_sharing(conn)
         )
+    if message.alert_id is not None:
+        _visible_alert(conn, who, message.alert_id, "alert_id")
+    if message.kind in _MANOEUVRE_KINDS:
+        _check_manoeuvre(conn, who, message, recipients)
+
+
+_MANOEUVRE_KINDS = (MessageKind.MANOEUVRE_INTENTION, MessageKind.REQUEST_FOR_MANOEUVRE)
+
+
+def _visible_alert(
+    conn: Connection, who: Principal, alert_id: Any, field: str
+) -> dict[str, Any]:
+    """The alert ``alert_id`` as the sender sees it.
+
+    Raises:
+        InputError: the same error, naming only ``field``, whether the alert is
+            missing or hidden from the sender: a message cannot probe alert ids.
+    """
+    try:
+        return alerts.get_visible(
+            conn, who, str(alert_id), protocols.current_sharing(conn)
+        )
+    except NotFoundError:
+        raise InputError(
+            [Problem("message", None, field, "no alert you may see")]
+        ) from None
+
+
+def _check_manoeuvre(
+    conn: Connection, who: Principal, message: Outgoing, recipients: list[str]
+) -> None:
+    """A manoeuvre message refers to an alert the sender sees (#14, #17.5). An
+    intention announces a manoeuvre of one of the sender's own aircraft in that
+    alert; a request names no aircraft, or the addressee's aircraft in that alert
+    as the sender sees it at its sharing level (below ``full`` the other side's id
+    is not shown, so none may be named). The errors depend only on what the
+    sender sees: they tell nothing of aircraft or alerts hidden from it.
+
+    Raises:
+        InputError: otherwise.
+    """
+    facts = message.facts
+    alert = _visible_alert(conn, who, facts["alert_id"], "facts.alert_id")
+    if message.alert_id is not None and message.alert_id != facts["alert_id"]:
+        raise InputError(
+            [Problem("message", None, "alert_id", "not the alert of the facts")]
+        )
+    aircraft_id = facts.get("aircraft_id")
+    if aircraft_id is None:
+        return  # a request may leave the aircraft out (an intention may not)
+    sides = alert["aircraft"]
+    if message.kind is MessageKind.MANOEUVRE_INTENTION:
+        ok = any(
+            s["party"] == who.party_id and s.get("id") == aircraft_id for s in sides
+        )
+        why = "not an aircraft of yours in the alert"
+    else:
+        ok = any(
+            s["party"] != who.party_id
+            and s["party"] in recipients
+            and s.get("id") == aircraft_id
+            for s in sides
+        )
+        why = "not an aircraft of the addressee in the alert as you see it"
+    if not ok:
+        raise InputError([Problem("message", None, "facts.aircraft_id", why)])
 
 
 def acknowledge(

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 
-from deconfliction.adapters.geojson_io import line_properties
 from deconfliction.api.deps import CtxDep, WhoDep
 from deconfliction.api.params import VersionPath
 from deconfliction.api.schemas import ProtocolVersionOut
@@ -33,7 +32,15 @@ def geometry(protocol: Protocol) -> dict[str, Any]:
                         for lat, lon in zip(line.lat_deg, line.lon_deg, strict=True)
                     ],
                 },
-                "properties": line_properties(line),
+                "properties": {
+                    "kind": "line",
+                    "id": line.id,
+                    "name": line.name,
+                    "buffer_nm": line.buffer_nm,
+                    "reach_nm": line.effective_reach_nm,
+                    "sides": {p: s.value for p, s in line.sides.items()},
+                    "declared_sides": dict(line.declared_sides),
+                },
             }
         )
     for zone in protocol.zones:
