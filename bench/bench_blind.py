@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/bench_blind.py                 # N = 10, 50, 100
     .venv/bin/python bench/bench_blind.py --sizes 50 --profile
+    .venv/bin/python bench/bench_blind.py --sizes 50 --tls    # links over TLS
 
 Each size starts the three participants as separate processes
 (``python -m deconfliction.cli.blind run``) on 127.0.0.1, as deployed, and reports:
@@ -23,7 +24,9 @@ Each size starts the three participants as separate processes
 
 ``--profile`` runs party 0 under cProfile and splits its CPU time into MPyC's
 random bits, multiplications (reshares), the rest of the comparisons, openings,
-and the rest. Results go to stdout and to ``bench/out/bench_blind.json``.
+and the rest. ``--tls`` makes each participant's key (``blind keys``), pins the
+three certificates and runs the links over TLS; without it they are plain TCP
+(``--insecure-loopback``). Results go to stdout and to ``bench/out/bench_blind.json``.
 """
 
 from __future__ import annotations
@@ -185,10 +188,21 @@ class Outcome:
     profile: dict[str, float] | None
 
 
+def _pins(workdir: Path) -> str:
+    """Keys for the three in ``workdir``; the ``[pins]`` table naming them."""
+    from deconfliction.blind.tls import make_keys
+
+    lines = [
+        f'{name} = "{make_keys(name, workdir, ["127.0.0.1"])}"'
+        for name in (*PARTIES, "helper")
+    ]
+    return "\n[pins]\n" + "\n".join(lines) + "\n"
+
+
 def run_once(
-    n: int, workdir: Path, profile: bool
+    n: int, workdir: Path, profile: bool, tls: bool = False
 ) -> tuple[Outcome, AircraftStates, BlindPlan]:
-    text = config_text(n)
+    text = config_text(n) + (_pins(workdir) if tls else "")
     plan = make_plan(parse_blind_config(text), None)
     states = traffic(n, plan)
     config = workdir / "blind.toml"
@@ -211,6 +225,7 @@ def run_once(
             str(config),
             "--audit",
             str(workdir / f"{name}.audit.json"),
+            *(["--tls-dir", str(workdir)] if tls else ["--insecure-loopback"]),
         ]
         if name != "helper":
             own = workdir / f"{name}.csv"
@@ -291,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--profile", action="store_true", help="profile party 0")
+    parser.add_argument("--tls", action="store_true", help="links over pinned TLS")
     parser.add_argument(
         "--out", type=Path, default=BENCH_DIR / "out" / "bench_blind.json"
     )
@@ -305,13 +321,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench-blind-") as tmp:
-            outcome, states, plan = run_once(n, Path(tmp), args.profile)
+            outcome, states, plan = run_once(n, Path(tmp), args.profile, args.tls)
         agree = agreement(outcome, states, plan)
         run = outcome.reports[PARTIES[0]]["run"]
         timings = run["timings_s"]
         cpu = {name: r["run"]["timings_s"] for name, r in outcome.reports.items()}
         row = {
             "n": n,
+            "tls": args.tls,
             "slot_pairs": run["slot_pairs"],
             "wall_s": round(outcome.wall_s, 2),
             "cpu_all_processes_s": round(outcome.cpu_s, 2),

@@ -131,8 +131,10 @@ def start(
     states: AircraftStates | None,
     only: tuple[str, ...] = ("blue", "red", "helper"),
     configs: dict[str, str] | None = None,
+    tls: dict[str, Path] | None = None,
 ) -> Run:
-    """Start the participants (``only``), each with its own aircraft."""
+    """Start the participants (``only``), each with its own aircraft; over TLS
+    with ``tls`` (each participant's directory), else plain TCP on loopback."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     plan = make_plan(parse_blind_config(config_text), None)
     participants = {}
@@ -152,6 +154,7 @@ def start(
             "--audit",
             str(audit),
             "--verbose",
+            *(["--tls-dir", str(tls[name])] if tls else ["--insecure-loopback"]),
         ]
         if name != "helper":
             own = tmp_path / f"{name}.csv"
@@ -492,6 +495,7 @@ class TestBlindCommand:
                 str(config),
                 "--states",
                 str(states),
+                "--insecure-loopback",
             ],
         )
         assert result.exit_code == 2
@@ -507,6 +511,140 @@ class TestBlindCommand:
         result = CliRunner().invoke(_app(), ["blind", "plan", "--config", str(bad)])
         assert result.exit_code == 2
         assert f"{bad}:2: blind.max_aircraft:" in result.stderr
+
+
+def _make_keys(directory: Path, name: str) -> str:
+    """``blind keys`` for ``name`` into ``directory``; its fingerprint."""
+    result = CliRunner().invoke(
+        _app(), ["blind", "keys", "--party", name, "--dir", str(directory)]
+    )
+    assert result.exit_code == 0, result.output
+    label, fingerprint = result.stdout.strip().split(" = ")
+    assert label == name
+    return json.loads(fingerprint)
+
+
+def _tls_dirs(tmp_path: Path, names: tuple[str, ...]) -> tuple[dict[str, Path], str]:
+    """Each participant's TLS directory (its key, the three certificates) and the
+    ``[pins]`` table naming them."""
+    made = tmp_path / "made"
+    pins = {name: _make_keys(made / name, name) for name in names}
+    dirs = {}
+    for name in names:
+        own = tmp_path / "tls" / name
+        own.mkdir(parents=True)
+        for other in names:
+            crt = f"{other}.crt"
+            (own / crt).write_bytes((made / other / crt).read_bytes())
+        (own / f"{name}.key").write_bytes((made / name / f"{name}.key").read_bytes())
+        dirs[name] = own
+    table = "".join(f'{n} = "{f}"\n' for n, f in pins.items())
+    return dirs, "\n[pins]\n" + table
+
+
+class TestTls:
+    def test_same_conflicts_over_pinned_tls(
+        self, runs: list[Run], tmp_path: Path
+    ) -> None:
+        dirs, pins = _tls_dirs(tmp_path, ("blue", "red", "helper"))
+        config = _config_text(28) + pins
+        plan = make_plan(parse_blind_config(config), None)
+        assert plan.pins is not None
+        states = _traffic(plan)
+        run = start(runs, tmp_path, config, states, tls=dirs)
+        for name, (code, _, err) in run.finish().items():
+            assert code == 0, f"{name}: {err}"
+        assert_same_answers(states, plan, _blind_pairs(run))
+
+    def test_a_certificate_not_pinned_is_refused(
+        self, runs: list[Run], tmp_path: Path
+    ) -> None:
+        dirs, pins = _tls_dirs(tmp_path, ("blue", "red", "helper"))
+        config = _config_text(2, connect_timeout_s=5) + pins
+        # An impostor helper: its own key, and a blind.toml pinning it.
+        impostor = tmp_path / "impostor"
+        forged = _make_keys(impostor, "helper")
+        for other in ("blue", "red"):
+            crt = f"{other}.crt"
+            (impostor / crt).write_bytes((dirs[other] / crt).read_bytes())
+        genuine = parse_blind_config(config).pins
+        assert genuine is not None
+        forged_config = config.replace(genuine[2], forged)
+        states = place(
+            [
+                replace(p, party="blue" if p.id == "A" else "red")
+                for p in CATALOGUE[0].planes
+            ]
+        )
+        run = start(
+            runs,
+            tmp_path,
+            config,
+            states,
+            configs={"helper": forged_config},
+            tls={**dirs, "helper": impostor},
+        )
+        results = run.finish()
+        # red dials the helper (blue dials red first, and may find red gone).
+        code, _, err = results["red"]
+        assert code == blind_cli.EXIT_PEER_FAILURE, err
+        assert (
+            f"helper (127.0.0.1:{run.plan.ports[2]}) presented certificate "
+            f"{forged}, not the pinned {genuine[2]}: refused" in err
+        )
+        for name, (code, out, err) in results.items():
+            assert code == blind_cli.EXIT_PEER_FAILURE, f"{name}: {err}"
+            assert "parameters agree" not in err  # nothing computed
+            assert out == ""
+
+    def test_plain_tcp_needs_asking_and_loopback(self, tmp_path: Path) -> None:
+        config = tmp_path / "blind.toml"
+        text = _config_text(2)
+        config.write_text(text, encoding="utf-8")
+        states = tmp_path / "s.csv"
+        states.write_text(f"{HEADER}\nA,35,39,20000,400,90,0\n", encoding="utf-8")
+        args = ["blind", "run", "--party", "blue", "--config", str(config)]
+        args += ["--states", str(states)]
+        result = CliRunner().invoke(_app(), args)
+        assert result.exit_code == 2
+        assert "the links need TLS: give --tls-dir" in result.stderr
+        config.write_text(text.replace('red = "127.0.0.1', 'red = "10.1.2.3'))
+        result = CliRunner().invoke(_app(), [*args, "--insecure-loopback"])
+        assert result.exit_code == 2
+        assert "plain TCP only on loopback; 10.1.2.3:" in result.stderr
+
+    def test_tls_dir_needs_pins(self, tmp_path: Path) -> None:
+        dirs, _ = _tls_dirs(tmp_path, ("blue", "red", "helper"))
+        config = tmp_path / "blind.toml"
+        config.write_text(_config_text(2), encoding="utf-8")
+        states = tmp_path / "s.csv"
+        states.write_text(f"{HEADER}\nA,35,39,20000,400,90,0\n", encoding="utf-8")
+        result = CliRunner().invoke(
+            _app(),
+            [
+                "blind",
+                "run",
+                "--party",
+                "blue",
+                "--config",
+                str(config),
+                "--states",
+                str(states),
+                "--tls-dir",
+                str(dirs["blue"]),
+            ],
+        )
+        assert result.exit_code == 2
+        assert "pins: --tls-dir needs [pins]" in result.stderr
+
+    def test_keys_are_never_overwritten(self, tmp_path: Path) -> None:
+        _make_keys(tmp_path, "blue")
+        result = CliRunner().invoke(
+            _app(), ["blind", "keys", "--party", "blue", "--dir", str(tmp_path)]
+        )
+        assert result.exit_code == 2
+        assert "exists already; not overwritten" in result.stderr
+        assert (tmp_path / "blue.key").stat().st_mode & 0o077 == 0
 
 
 class TestPeersInTheProtocol:
@@ -542,6 +680,7 @@ class TestPeersInTheProtocol:
                 name,
                 "--protocol",
                 str(protocol),
+                "--insecure-loopback",
             ]
             if name != "helper":
                 own = tmp_path / f"{name}.csv"

@@ -200,6 +200,28 @@ def _openair_polygon(segments: Sequence[Any]) -> list[tuple[float, float]]:
     return deduped
 
 
+def _zone(
+    zone_id: str,
+    name: str,
+    cls: str,
+    floor: tuple[float | None, str, str | None],
+    ceiling: tuple[float | None, str, str | None],
+    polygon: tuple[tuple[float, float], ...] | None,
+    circle: tuple[float, float, float] | None,
+) -> AirspaceZone:
+    """A zone named with its class in brackets, its limits as written."""
+    return AirspaceZone(
+        zone_id,
+        f"{name} ({cls})" if cls else name,
+        floor[0],
+        ceiling[0],
+        polygon,
+        circle,
+        f"{floor[1]} - {ceiling[1]}",
+        cls,
+    )
+
+
 def _inverted(floor: float | None, ceiling: float | None) -> bool:
     return floor is not None and ceiling is not None and ceiling <= floor
 
@@ -231,7 +253,6 @@ def read_openair(path: str | os.PathLike[str], ground_ft: float = 0.0) -> Airspa
         high = _openair_limit(space["upperBound"], ground_ft, False)
         if not out.has_limits(source, where, low, high):
             continue
-        (floor, floor_text, _), (ceiling, ceiling_text, _) = low, high
         geom = space["geom"]
         polygon = circle = None
         if geom["type"] == "Circle":
@@ -242,18 +263,7 @@ def read_openair(path: str | os.PathLike[str], ground_ft: float = 0.0) -> Airspa
             if len(polygon) < 3:
                 out.skip(source, where, "fewer than 3 vertices: left out")
                 continue
-        out.zones.append(
-            AirspaceZone(
-                ids.make(name),
-                f"{name} ({cls})" if cls else name,
-                floor,
-                ceiling,
-                polygon,
-                circle,
-                f"{floor_text} - {ceiling_text}",
-                cls,
-            )
-        )
+        out.zones.append(_zone(ids.make(name), name, cls, low, high, polygon, circle))
     return out
 
 
@@ -411,47 +421,23 @@ def read_aixm(path: str | os.PathLike[str], ground_ft: float = 0.0) -> AirspaceR
         high = _aixm_limit(upper, upper_unit, upper_ref, ground_ft, False)
         if not out.has_limits(source, where, low, high):
             continue
-        (floor, floor_text, _), (ceiling, ceiling_text, _) = low, high
         if volume is None or not volume.geometry.rings:
             out.skip(source, where, "no geometry: left out")
             continue
         circle = _aixm_circle(volume.geometry)
-        if circle is not None:
-            cls = props.airspace_class or props.type or ""
-            name = props.name or props.designator or ident
-            out.zones.append(
-                AirspaceZone(
-                    ids.make(props.designator, props.name, ident),
-                    f"{name} ({cls})" if cls else name,
-                    floor,
-                    ceiling,
-                    None,
-                    circle,
-                    f"{floor_text} - {ceiling_text}",
-                    cls,
-                )
-            )
-            continue
-        ring = [(p.lat, p.lon) for p in volume.geometry.rings[0]]
-        if len(ring) > 1 and not _far(ring[0], ring[-1]):
-            ring.pop()
-        if len(ring) < 3:
-            out.skip(source, where, "fewer than 3 vertices")
-            continue
+        polygon: tuple[tuple[float, float], ...] | None = None
+        if circle is None:
+            ring = [(p.lat, p.lon) for p in volume.geometry.rings[0]]
+            if len(ring) > 1 and not _far(ring[0], ring[-1]):
+                ring.pop()
+            if len(ring) < 3:
+                out.skip(source, where, "fewer than 3 vertices")
+                continue
+            polygon = tuple(ring)
         cls = props.airspace_class or props.type or ""
         name = props.name or props.designator or ident
-        out.zones.append(
-            AirspaceZone(
-                ids.make(props.designator, props.name, ident),
-                f"{name} ({cls})" if cls else name,
-                floor,
-                ceiling,
-                tuple(ring),
-                None,
-                f"{floor_text} - {ceiling_text}",
-                cls,
-            )
-        )
+        zone_id = ids.make(props.designator, props.name, ident)
+        out.zones.append(_zone(zone_id, name, cls, low, high, polygon, circle))
     return out
 
 

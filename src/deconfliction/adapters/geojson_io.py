@@ -575,6 +575,19 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
     }
 
 
+def line_properties(line: DeconflictionLine) -> dict[str, Any]:
+    """The properties of a line's feature: its id, name, buffer, reach and sides."""
+    return {
+        "kind": "line",
+        "id": line.id,
+        "name": line.name,
+        "buffer_nm": line.buffer_nm,
+        "reach_nm": line.effective_reach_nm,
+        "sides": {p: s.value for p, s in line.sides.items()},
+        "declared_sides": dict(line.declared_sides),
+    }
+
+
 def line_feature(line: DeconflictionLine) -> dict[str, Any]:
     """A deconfliction line as a ``LineString`` feature."""
     return {
@@ -587,15 +600,7 @@ def line_feature(line: DeconflictionLine) -> dict[str, Any]:
                 for lat, lon in zip(line.lat_deg, line.lon_deg, strict=True)
             ],
         },
-        "properties": {
-            "kind": "line",
-            "id": line.id,
-            "name": line.name,
-            "buffer_nm": line.buffer_nm,
-            "reach_nm": line.effective_reach_nm,
-            "sides": {p: s.value for p, s in line.sides.items()},
-            "declared_sides": dict(line.declared_sides),
-        },
+        "properties": line_properties(line),
     }
 
 

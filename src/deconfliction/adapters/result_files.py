@@ -29,6 +29,7 @@ import numpy as np
 from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import Violation
 from deconfliction.domain.model import AircraftStates, FloatArray
+from deconfliction.domain.positions import HEADERS
 from deconfliction.timetext import rfc3339, rfc3339_array
 
 COORD_DECIMALS: int = 6  # 1e-6 deg is 0.11 m: finer than any reported position
@@ -78,17 +79,7 @@ VIOLATION_FIELDS: tuple[str, ...] = (
 
 # Same names as the states file read by ``deconfliction detect`` (adapters/states_csv),
 # plus the time: one step of tracks.csv is a valid input of that command.
-TRACK_FIELDS: tuple[str, ...] = (
-    "id",
-    "party",
-    "time",
-    "lat",
-    "lon",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
-)
+TRACK_FIELDS: tuple[str, ...] = HEADERS
 
 
 def _round(value: float | None, decimals: int) -> float | None:

@@ -18,16 +18,11 @@ import numpy as np
 from deconfliction.adapters.input_files import read_text
 from deconfliction.adapters.position_fields import RANGES, check_number
 from deconfliction.domain.model import AircraftStates, FloatArray
+from deconfliction.domain.positions import HEADERS
 from deconfliction.errors import Problem, StatesError
 
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "id",
-    "lat",
-    "lon",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(
+    h for h in HEADERS if h not in ("party", "time")
 )
 MAX_REPORTED_PROBLEMS: int = (
     50  # beyond this a file is plainly wrong; say how many more

@@ -194,7 +194,7 @@ def float_column(array: Any) -> Column:
         try:
             array = pc.cast(array, pa.float64())
         except pa.ArrowInvalid:
-            return _float_column_slow(array.to_pylist())
+            return _column_slow(array.to_pylist(), float)
     elif pa.types.is_boolean(array.type) or not (
         pa.types.is_integer(array.type)
         or pa.types.is_floating(array.type)
@@ -212,7 +212,9 @@ def float_column(array: Any) -> Column:
     return Column(values, missing, bad)
 
 
-def _float_column_slow(items: list[Any]) -> Column:
+def _column_slow(items: list[Any], parse: Callable[[Any], float]) -> Column:
+    """Each item through ``parse``, one by one: blank or NaN is missing, what it
+    refuses (``ValueError``) or infinity is bad."""
     values = np.full(len(items), np.nan)
     missing = np.zeros(len(items), dtype=np.bool_)
     bad = np.zeros(len(items), dtype=np.bool_)
@@ -221,7 +223,7 @@ def _float_column_slow(items: list[Any]) -> Column:
             missing[k] = True
             continue
         try:
-            value = float(item)
+            value = parse(item)
         except ValueError:
             bad[k] = True
             continue
@@ -261,7 +263,7 @@ def time_column(array: Any) -> Column:
             try:
                 stamps = pc.cast(array, pa.timestamp("ns", tz="UTC"))
             except pa.ArrowInvalid:
-                return _time_column_slow(array.to_pylist())
+                return _epoch(_column_slow(array.to_pylist(), _rfc3339_s))
             return time_column(stamps)
         return _epoch(float_column(numeric))
     return _epoch(float_column(array))
@@ -277,19 +279,8 @@ def _epoch(col: Column) -> Column:
     return Column(np.where(bad, np.nan, values), col.missing, bad)
 
 
-def _time_column_slow(items: list[Any]) -> Column:
-    values = np.full(len(items), np.nan)
-    missing = np.zeros(len(items), dtype=np.bool_)
-    bad = np.zeros(len(items), dtype=np.bool_)
-    for k, item in enumerate(items):
-        if item is None or not str(item).strip():
-            missing[k] = True
-            continue
-        try:
-            values[k] = parse_rfc3339_s(str(item))
-        except ValueError:
-            bad[k] = True
-    return _epoch(Column(values, missing, bad))
+def _rfc3339_s(item: Any) -> float:
+    return parse_rfc3339_s(str(item))
 
 
 def text_column(array: Any, n: int, upper: bool = False) -> npt.NDArray[np.str_]:

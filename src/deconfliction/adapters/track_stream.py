@@ -38,7 +38,12 @@ import numpy as np
 
 from deconfliction.adapters.input_files import read_text
 from deconfliction.domain.model import StrArray
-from deconfliction.domain.positions import RANGES, Positions, concat_columns
+from deconfliction.domain.positions import (
+    NUMBER_NAMES,
+    RANGES,
+    Positions,
+    concat_columns,
+)
 from deconfliction.errors import InputError, Problem
 
 MAX_EXAMPLES_PER_REASON: int = 3  # enough to find the fault, short enough to read
@@ -111,15 +116,7 @@ _TEXT_FIELDS: tuple[str, ...] = (
     "party",
     "cot_type",
 )
-_FLOAT_FIELDS: tuple[str, ...] = (
-    "t_s",
-    "lat_deg",
-    "lon_deg",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
-)
+_FLOAT_FIELDS: tuple[str, ...] = NUMBER_NAMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,16 @@ at the start of every run, see :mod:`deconfliction.blind.parameters`). Format::
     russia = "10.0.0.2:11365"
     helper = "10.0.0.3:11365"
 
+    [pins]                     # the TLS certificates (``blind keys``), see below
+    coalition = "sha256:..."
+    russia = "sha256:..."
+    helper = "sha256:..."
+
+``[pins]`` names each participant's certificate by its fingerprint; with it the
+three links run over TLS, each participant accepting only the pinned certificates
+(``blind run --tls-dir``). Without it, ``blind run`` refuses unless told
+``--insecure-loopback`` (plain TCP, every participant on this machine).
+
 Every key of ``[blind]`` has a default except ``reference`` (which defaults to the
 centre of the protocol's lines and zones when a protocol with some is given).
 Every problem is reported at once with its line, as for protocol files.
@@ -74,6 +84,8 @@ MAX_STEPS: int = 4096
 MAX_AIRCRAFT: int = 1000
 """1,000 x 1,000 pairs would take hours; refuse rather than start."""
 _ADDRESS_RE = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d+)")
+_FINGERPRINT_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_TABLES: tuple[str, ...] = ("blind", "peers", "pins")
 _HEADER_RE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
 _KEY_RE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
 
@@ -128,6 +140,8 @@ class BlindConfig:
         horizontal_nm: horizontal minimum, for runs without a protocol (or None).
         vertical_ft: vertical minimum, for runs without a protocol (or None).
         lookahead_s: lookahead, for runs without a protocol (or None).
+        pins: the ``sha256:`` fingerprints of the participants' TLS certificates,
+            in the order of ``peers`` (None: no ``[pins]``, no TLS).
     """
 
     source: str
@@ -148,6 +162,7 @@ class BlindConfig:
     horizontal_nm: float | None = None
     vertical_ft: float | None = None
     lookahead_s: float | None = None
+    pins: tuple[str, str, str] | None = None
 
     @property
     def parties(self) -> tuple[str, str]:
@@ -218,7 +233,7 @@ def parse_blind_config(
             [Problem(source, None, "", "TOML nested too deep")]
         ) from None
     if within_protocol:
-        data = {k: v for k, v in data.items() if k in ("blind", "peers")}
+        data = {k: v for k, v in data.items() if k in _TABLES}
         if "peers" not in data:
             raise BlindConfigError(
                 [Problem(source, None, "peers", "the protocol names no [peers]")]
@@ -249,8 +264,10 @@ class _Validator:
 
     def build(self, data: dict[str, Any]) -> BlindConfig:
         for name in data:
-            if name not in ("blind", "peers"):
-                self.report(name, "", "unknown table; expected [blind] and [peers]")
+            if name not in _TABLES:
+                self.report(
+                    name, "", "unknown table; expected [blind], [peers] and [pins]"
+                )
         blind = data.get("blind", {})
         if not isinstance(blind, dict):
             self.report("blind", "", "must be a table")
@@ -273,6 +290,7 @@ class _Validator:
         if values["min_alt_ft"] >= values["max_alt_ft"]:
             self.report("blind", "min_alt_ft", "must be below max_alt_ft")
         peers = self._peers(data.get("peers"))
+        pins = None if peers is None else self._pins(data.get("pins"), peers)
         if self.problems or peers is None:
             raise BlindConfigError(self.problems)
         return BlindConfig(
@@ -294,7 +312,40 @@ class _Validator:
             horizontal_nm=minima["horizontal_nm"],
             vertical_ft=minima["vertical_ft"],
             lookahead_s=minima["lookahead_s"],
+            pins=pins,
         )
+
+    def _pins(
+        self, value: Any, peers: tuple[Peer, Peer, Peer]
+    ) -> tuple[str, str, str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.report("pins", "", 'must be a table of party = "sha256:..."')
+            return None
+        names = [p.party for p in peers]
+        for name in value:
+            if name not in names:
+                self.report(
+                    "pins", name, f"not a participant of [peers] ({', '.join(names)})"
+                )
+        pins: list[str] = []
+        for name in names:
+            pin = value.get(name)
+            if pin is None:
+                self.report("pins", "", f"no pin for {name}: pin all three or none")
+            elif not (isinstance(pin, str) and _FINGERPRINT_RE.fullmatch(pin)):
+                self.report(
+                    "pins", name, f'must be "sha256:" and 64 hex digits, got {pin!r}'
+                )
+            else:
+                pins.append(pin)
+        if len(pins) != 3:
+            return None
+        if len(set(pins)) != 3:
+            self.report("pins", "", "each participant needs its own certificate")
+            return None
+        return (pins[0], pins[1], pins[2])
 
     def _number(
         self, table: dict[str, Any], key: str, minimum: float | None = None

@@ -262,6 +262,7 @@ class BlindPlan:
     max_conflicts: int
     connect_timeout_s: float
     idle_timeout_s: float
+    pins: tuple[str, str, str] | None = None
 
     @property
     def participants(self) -> tuple[str, str, str]:
@@ -346,6 +347,8 @@ class BlindPlan:
         for local in ("addresses", "hosts", "ports", "connect_timeout_s"):
             del record[local]
         del record["idle_timeout_s"]
+        if record["pins"] is None:  # plain runs keep their digest
+            del record["pins"]
         record["computation_version"] = PROTOCOL_VERSION
         record["security_parameter_bits"] = SECURITY_PARAMETER_BITS
         return record
@@ -437,6 +440,7 @@ def make_plan(config: BlindConfig, protocol: Protocol | None) -> BlindPlan:
         max_conflicts=config.max_conflicts,
         connect_timeout_s=config.connect_timeout_s,
         idle_timeout_s=config.idle_timeout_s,
+        pins=config.pins,
     )
 
 

@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from deconfliction.blind.config import HELPER
 from deconfliction.blind.encoding import EncodedStates, Slots, encode_states, fill_slots
 from deconfliction.blind.parameters import TCPA_FRACTION_BITS, BlindPlan
 from deconfliction.blind.session import Session, create_runtime
+from deconfliction.blind.tls import load_tls
 from deconfliction.domain import geodesy
 from deconfliction.domain.model import AircraftStates
 from deconfliction.units import M_PER_NM, MPS_PER_KT
@@ -230,6 +232,7 @@ def run_party(
     listen_host: str | None = None,
     rng: random.Random | None = None,
     progress: Callable[[str], None] | None = None,
+    tls_dir: Path | None = None,
 ) -> PartyResult:
     """Take part in a blind run.
 
@@ -242,6 +245,7 @@ def run_party(
             plan).
         rng: the source of our slot order (tests seed it).
         progress: called with a line of text at each stage.
+        tls_dir: our key and the three pinned certificates (None: plain TCP).
 
     Returns:
         What we learnt.
@@ -262,11 +266,12 @@ def run_party(
             states = AircraftStates.from_columns([], [], [], [], [], [], [])
         encoded = encode_states(states, plan, source)
         slots = fill_slots(encoded, plan, rng)
+    tls = None if tls_dir is None else load_tls(plan, index, tls_dir)
     rt = create_runtime(plan, index)
     timings: dict[str, float] = {}
     report = progress or (lambda _message: None)
     computation = _Computation(rt, plan, index, slots, timings, report)
-    session = Session(rt, plan, listen_host, report)
+    session = Session(rt, plan, listen_host, report, tls)
     computation.sent = lambda: (session.messages_sent, session.bytes_sent)
     view = session.run(computation.run)
     traffic = {

@@ -24,15 +24,19 @@ import contextlib
 import functools
 import importlib.util
 import os
+import ssl
 import sys
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from deconfliction.blind.parameters import SECURITY_PARAMETER_BITS, BlindPlan
 from deconfliction.errors import DeconflictionError
+
+if TYPE_CHECKING:
+    from deconfliction.blind.tls import PinnedTls
 
 T = TypeVar("T")
 
@@ -142,6 +146,7 @@ class Session:
         listen_host: the interface to accept connections on (default: our host
             in the plan).
         progress: called with a line of text at each stage.
+        tls: the pinned TLS contexts (None: plain TCP).
     """
 
     def __init__(
@@ -150,12 +155,15 @@ class Session:
         plan: BlindPlan,
         listen_host: str | None = None,
         progress: Callable[[str], None] | None = None,
+        tls: PinnedTls | None = None,
     ) -> None:
         self.rt = rt
+        self.tls = tls
         self.plan = plan
         self.progress = progress or (lambda _message: None)
         self.listen_host = listen_host or plan.hosts[rt.pid]
         self.closing = False
+        self.connected = False  # every participant connected
         self.silenced = False
         self.messages_sent = 0  # one per peer and communication step: the rounds
         self.failure: asyncio.Future[None] = rt._loop.create_future()
@@ -247,6 +255,7 @@ class Session:
                     lambda: _exchanger_class()(self),
                     host=self.listen_host,
                     port=self.plan.ports[rt.pid],
+                    ssl=None if self.tls is None else self.tls.server,
                 )
             except OSError as exc:
                 raise PeerError(
@@ -277,6 +286,7 @@ class Session:
             if server is not None:
                 server.close()
         rt.start_time = time.time()
+        self.connected = True
 
     async def _connect(self, index: int, deadline: float) -> None:
         loop = self.rt._loop
@@ -284,9 +294,20 @@ class Session:
         while True:
             try:
                 await loop.create_connection(
-                    lambda: _exchanger_class()(self, index), host, port
+                    lambda: _exchanger_class()(self, index),
+                    host,
+                    port,
+                    ssl=None if self.tls is None else self.tls.client,
                 )
                 return
+            except ssl.SSLError as exc:
+                # The server refused our certificate: a pinning failure, not a
+                # participant that is not up yet.
+                raise PeerError(
+                    self.plan.participants[index],
+                    f"{self.name(index)} refused our TLS certificate ({exc.reason}): "
+                    "is [pins] the same for all three?",
+                ) from None
             except OSError as exc:
                 if time.monotonic() >= deadline:
                     raise PeerError(
@@ -326,14 +347,47 @@ class Session:
         """Bytes sent to the other participants so far."""
         return sum(int(e.nbytes_sent) for e in self.exchangers)
 
+    def refuse(self, index: int, why: str) -> None:
+        """Participant ``index``'s certificate is not its pinned one."""
+        self.fail(
+            PeerError(
+                self.plan.participants[index],
+                f"{self.name(index)} {why}",
+            )
+        )
+
     def lost(self, index: int | None, exc: BaseException | None) -> None:
         """A connection closed before the end of the run."""
         who = "a participant" if index is None else self.name(index)
         participant = "?" if index is None else self.plan.participants[index]
         cause = f": {exc}" if exc else ""
+        if not self.connected:
+            hint = ""
+            if self.tls is not None and index is not None and index > self.rt.pid:
+                # We dialled it: it may have refused the certificate we presented.
+                hint = (
+                    ": did it refuse our TLS certificate? The pins table must name "
+                    "the same three certificates for all three"
+                )
+            self.fail(
+                PeerError(
+                    participant,
+                    f"{who} closed the connection before the run began{cause}{hint}",
+                )
+            )
+            return
         self.fail(
             PeerError(participant, f"{who} disconnected during the computation{cause}")
         )
+
+
+def _peer_der(transport: Any) -> bytes | None:
+    """The certificate the other end of a TLS transport presented (DER)."""
+    tls_object = transport.get_extra_info("ssl_object")
+    if tls_object is None:
+        return None
+    der: bytes | None = tls_object.getpeercert(binary_form=True)
+    return der
 
 
 @functools.cache
@@ -349,6 +403,17 @@ def _exchanger_class() -> type:
             self.session = session
             self.last_seen = time.monotonic()
             session.exchangers.append(self)
+
+        def connection_made(self, transport: Any) -> None:
+            tls = self.session.tls
+            if tls is not None and self.peer_pid is not None:
+                # We dialled peer_pid: is it the pinned one? Nothing is sent before.
+                why = tls.mismatch(self.peer_pid, _peer_der(transport))
+                if why is not None:
+                    transport.abort()
+                    self.session.refuse(self.peer_pid, why)
+                    return
+            super().connection_made(transport)
 
         def send(self, pc: int, payload: bytes) -> None:
             # After a failure nobody listens, and the connection may be gone.
@@ -367,6 +432,13 @@ def _exchanger_class() -> type:
                 if not (0 <= claimed < rt.pid and rt.parties[claimed].protocol is None):
                     self.transport.close()
                     return
+                tls = self.session.tls
+                if tls is not None:
+                    why = tls.mismatch(claimed, _peer_der(self.transport))
+                    if why is not None:
+                        self.transport.abort()
+                        self.session.refuse(claimed, why)
+                        return
             super().data_received(data)
 
         def connection_lost(self, exc: Exception | None) -> None:

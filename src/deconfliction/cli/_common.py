@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,12 +12,30 @@ from rich.markup import escape
 
 from deconfliction.errors import DeconflictionError, InputError, Problem
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
 EXIT_BAD_INPUT: int = 2  # as argparse and Typer use for usage errors
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def stage_bars(console: Console) -> Progress:
+    """The demos' progress display: one bar per stage, its label, percentage and
+    elapsed time; use it as a context manager."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description:<26}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 @contextmanager

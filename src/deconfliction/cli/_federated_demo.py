@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import numpy as np
 
+from deconfliction.cli._common import stage_bars
 from deconfliction.domain.geodesy import geodesic_distance_nm
 from deconfliction.errors import DeconflictionError
 from deconfliction.scenario.traffic import Traffic
@@ -673,7 +674,6 @@ def federated_demo(
             both nodes.
     """
     import typer
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from deconfliction.analysis.demo import scenario_line
     from deconfliction.domain.protocol import SharingLevel
@@ -696,14 +696,7 @@ def federated_demo(
         f"Simulating {config.hours:g} h of the Euphrates scenario (seed {config.seed})"
     )
     traffic = simulate_traffic(scenario_line(loaded), config.traffic_config())
-    with Progress(
-        TextColumn("{task.description:<26}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
+    with stage_bars(console) as bar:
         tasks = {
             stage: bar.add_task(label, total=1) for stage, label in _STAGES.items()
         }

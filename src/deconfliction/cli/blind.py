@@ -129,6 +129,22 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Report each stage on stderr.")
     ] = False,
+    tls_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-dir",
+            help="Our key and certificate and the other two's certificates "
+            "(blind keys); the links run over TLS, each peer pinned by \\[pins].",
+        ),
+    ] = None,
+    insecure_loopback: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-loopback",
+            help="Plain TCP without --tls-dir (tests, benchmarks): only when all "
+            "three participants are on this machine.",
+        ),
+    ] = False,
 ) -> None:
     """Take part in a blind run; prints our aircraft's conflicts."""
     from deconfliction.adapters.states_csv import read_states
@@ -164,6 +180,7 @@ def run(
                     )
                 ]
             )
+    _check_transport(plan, tls_dir, insecure_loopback)
     try:
         result = run_party(
             plan,
@@ -172,6 +189,7 @@ def run(
             source=str(states or ""),
             listen_host=listen,
             progress=_progress(party) if verbose else None,
+            tls_dir=tls_dir,
         )
     except PeerError as exc:
         stderr.print(f"[bold red]error:[/] {exc}", markup=True)
@@ -188,6 +206,86 @@ def run(
         f"conflicts of ours ({timings})",
         highlight=False,
     )
+
+
+def _check_transport(plan: BlindPlan, tls_dir: Path | None, insecure: bool) -> None:
+    """Refuse plain TCP unless asked for on loopback, and TLS without pins."""
+    import ipaddress
+
+    from deconfliction.errors import InputError, Problem
+
+    if tls_dir is not None:
+        if insecure:
+            raise InputError(
+                [
+                    Problem(
+                        "command line",
+                        None,
+                        "--insecure-loopback",
+                        "give --tls-dir or --insecure-loopback, not both",
+                    )
+                ]
+            )
+        return
+    if not insecure:
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--tls-dir",
+                    "the links need TLS: give --tls-dir (keys from 'deconfliction "
+                    "blind keys', fingerprints in [pins]); plain TCP only with "
+                    "--insecure-loopback, all three on this machine",
+                )
+            ]
+        )
+
+    def loopback(host: str) -> bool:
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    remote = [
+        a for h, a in zip(plan.hosts, plan.addresses, strict=True) if not loopback(h)
+    ]
+    if remote:
+        raise InputError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--insecure-loopback",
+                    f"plain TCP only on loopback; {', '.join(remote)} is not: "
+                    "give --tls-dir",
+                )
+            ]
+        )
+
+
+@blind_app.command("keys")
+@guarded
+def keys_command(
+    party: Annotated[
+        str, typer.Option(help="Whose key: a party id of \\[peers], or 'helper'.")
+    ],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to write PARTY.key and PARTY.crt.")
+    ],
+    host: Annotated[
+        list[str] | None,
+        typer.Option(help="Name or address the certificate is for (repeatable)."),
+    ] = None,
+) -> None:
+    """Make our TLS key and certificate for blind runs; prints its fingerprint for
+    the \\[pins] table (give the other two the .crt file, never the .key)."""
+    from deconfliction.blind.tls import make_keys
+
+    fingerprint = make_keys(party, directory, host or ["127.0.0.1"])
+    typer.echo(f'{party} = "{fingerprint}"')
 
 
 @blind_app.command("plan")

@@ -613,18 +613,10 @@ def _cat062_records(
     import numpy as np
 
     from deconfliction.adapters.asterix_out import encode_records
+    from deconfliction.domain.positions import NUMBER_NAMES
 
     column = {
-        k: np.array([p[k] for p in picture], dtype=np.float64)
-        for k in (
-            "t_s",
-            "lat_deg",
-            "lon_deg",
-            "alt_ft",
-            "gs_kt",
-            "trk_deg",
-            "vs_fpm",
-        )
+        k: np.array([p[k] for p in picture], dtype=np.float64) for k in NUMBER_NAMES
     }
     return encode_records(
         [p["id"] for p in picture],

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deconfliction.cli._common import guarded
+from deconfliction.cli._common import guarded, stage_bars
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,7 +105,6 @@ def demo(
     """
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from deconfliction.adapters.protocol_file import resolve_protocol
     from deconfliction.analysis.demo import DemoConfig, run_demo, write_demo_outputs
@@ -133,14 +132,7 @@ def demo(
             nodes_dir=nodes_dir,
         )
         return
-    with Progress(
-        TextColumn("{task.description:<26}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
+    with stage_bars(console) as bar:
         tasks = {
             stage: bar.add_task(label, total=1)
             for stage, label in _STAGE_LABELS.items()

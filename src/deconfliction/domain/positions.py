@@ -78,6 +78,10 @@ KINEMATIC_HEADERS: tuple[str, ...] = tuple(h for h in HEADERS if h != "party")
 """One aircraft's position in files and APIs, without its party:
 ``id,time,lat,lon,alt_ft,gs_kt,trk_deg,vs_fpm``."""
 
+NUMBER_NAMES: tuple[str, ...] = tuple(c.name for c in POSITION_COLUMNS if not c.is_text)
+"""The number columns, in order: ``t_s, lat_deg, lon_deg, alt_ft, gs_kt, trk_deg,
+vs_fpm``."""
+
 SNAPSHOT_NAMES: tuple[str, ...] = tuple(n for n in COLUMN_NAMES if n != "t_s")
 """The attributes of an :class:`AircraftStates` snapshot: the columns but time."""
 

@@ -235,19 +235,7 @@ def _own_picture(
     newest: dict[str, Any] = {}
     for r in rows:
         newest.setdefault(r.aircraft_id, r)
-    return [
-        {
-            "id": r.aircraft_id,
-            "time": r.t_s,
-            "lat": r.lat_deg,
-            "lon": r.lon_deg,
-            "alt_ft": r.alt_ft,
-            "gs_kt": r.gs_kt,
-            "trk_deg": r.trk_deg,
-            "vs_fpm": r.vs_fpm,
-        }
-        for r in newest.values()
-    ]
+    return [ingest.stored_row(r) for r in newest.values()]
 
 
 def exchange(fed: Federation, tolerance_s: float) -> int:

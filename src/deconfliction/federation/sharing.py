@@ -139,16 +139,7 @@ def expand(conn: Connection, fed: Federation, peer: str, item: outbox.Item) -> A
         .order_by(positions.c.id)
     ).all()
     out = [
-        {
-            "id": r.aircraft_id,
-            "time": r.t_s,
-            "lat": r.lat_deg,
-            "lon": r.lon_deg,
-            "alt_ft": r.alt_ft,
-            "gs_kt": r.gs_kt,
-            "trk_deg": r.trk_deg,
-            "vs_fpm": r.vs_fpm,
-        }
+        ingest.stored_row(r)
         for r in rows
         if sends_tracks(sharing.as_recorded(r.t_s), fed.node.party, peer)
     ]

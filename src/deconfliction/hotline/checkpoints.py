@@ -194,14 +194,8 @@ def verify_served_log(
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
 
     def failed(seq: int, reason: str) -> ChainReport:
-        return ChainReport(
-            ok=False,
-            checked=checked,
-            first_bad_seq=seq,
-            reason=reason,
-            last_seq=expected_seq - 1 if expected_seq > 1 else None,
-            last_hash=expected_prev,
-        )
+        last_seq = expected_seq - 1 if expected_seq > 1 else None
+        return ChainReport.failed(checked, seq, reason, last_seq, expected_prev)
 
     for entry in items:
         if entry.seq != expected_seq:
@@ -229,14 +223,7 @@ def verify_served_log(
             f"truncated (the log ends at entry {last}; "
             f"entry {beyond[-1]} was kept earlier)",
         )
-    return ChainReport(
-        ok=True,
-        checked=checked,
-        first_bad_seq=None,
-        reason=None,
-        last_seq=last or None,
-        last_hash=expected_prev,
-    )
+    return ChainReport.verified(checked, last or None, expected_prev)
 
 
 # --- the checkpoint file ------------------------------------------------------------

@@ -298,6 +298,25 @@ class ChainReport:
     last_seq: int | None
     last_hash: str | None
 
+    @classmethod
+    def verified(
+        cls, checked: int, last_seq: int | None, last_hash: str | None
+    ) -> ChainReport:
+        """Every entry verified, up to ``last_seq``."""
+        return cls(True, checked, None, None, last_seq, last_hash)
+
+    @classmethod
+    def failed(
+        cls,
+        checked: int,
+        first_bad_seq: int,
+        reason: str,
+        last_seq: int | None,
+        last_hash: str | None,
+    ) -> ChainReport:
+        """The chain fails at ``first_bad_seq`` for ``reason``."""
+        return cls(False, checked, first_bad_seq, reason, last_seq, last_hash)
+
     def __str__(self) -> str:
         if self.ok:
             span = "" if self.last_seq is None else f", up to entry {self.last_seq}"
@@ -372,14 +391,8 @@ def verify_chain(
     checked = 0
 
     def failed(seq: int, reason: str) -> ChainReport:
-        return ChainReport(
-            ok=False,
-            checked=checked,
-            first_bad_seq=seq,
-            reason=reason,
-            last_seq=None if previous is None else previous.seq,
-            last_hash=expected_prev,
-        )
+        last_seq = None if previous is None else previous.seq
+        return ChainReport.failed(checked, seq, reason, last_seq, expected_prev)
 
     for index, entry in enumerate(items):
         if expected_seq is None:
@@ -424,14 +437,8 @@ def verify_chain(
                 f"truncated (the log ends at entry {last}; "
                 f"entry {beyond[-1]} was received earlier)",
             )
-    return ChainReport(
-        ok=True,
-        checked=checked,
-        first_bad_seq=None,
-        reason=None,
-        last_seq=None if previous is None else previous.seq,
-        last_hash=expected_prev,
-    )
+    last_seq = None if previous is None else previous.seq
+    return ChainReport.verified(checked, last_seq, expected_prev)
 
 
 # --- transcripts ------------------------------------------------------------------
@@ -740,13 +747,8 @@ def verify_transcript(
 
 
 def _fail_after(report: ChainReport, seq: int, reason: str) -> ChainReport:
-    return ChainReport(
-        ok=False,
-        checked=report.checked,
-        first_bad_seq=seq,
-        reason=reason,
-        last_seq=report.last_seq,
-        last_hash=report.last_hash,
+    return ChainReport.failed(
+        report.checked, seq, reason, report.last_seq, report.last_hash
     )
 
 

@@ -151,6 +151,15 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}"/>'
 
 
+def _figure(png: bytes, alt: str, caption: str, css_class: str = "") -> str:
+    """A chart with its caption (HTML, escaped by the caller)."""
+    attribute = f' class="{css_class}"' if css_class else ""
+    return (
+        f"<figure{attribute}>{_img(png, alt)}<figcaption>{caption}</figcaption>"
+        "</figure>"
+    )
+
+
 def _legend(items: Sequence[tuple[str, str]]) -> str:
     spans = "".join(
         f'<span class="item"><span class="swatch" style="background:{c}"></span>'
@@ -318,9 +327,10 @@ class _Writer:
                 [self.colours[p] for p in visible],
             )
             stale = r.protocol.stale_after_s if r.protocol else 60.0
-            figure = (
-                f"<figure>{_img(png, heading)}<figcaption>"
-                + _legend([(self.colours[p], r.party_names.get(p, p)) for p in visible])
+            figure = _figure(
+                png,
+                heading,
+                _legend([(self.colours[p], r.party_names.get(p, p)) for p in visible])
                 + _e(
                     _(
                         "Bars: sorties flown by each party during the day. A sortie is "
@@ -328,8 +338,7 @@ class _Writer:
                         "are more than %(stale)s s apart (the protocol's stale time)."
                     )
                     % {"stale": self.t.number(stale)}
-                )
-                + "</figcaption></figure>"
+                ),
             )
         table = _table(
             [_e(_("Party")), _e(_("Sorties")), _e(_("Positions"))], rows, [1, 2]
@@ -384,11 +393,8 @@ class _Writer:
             if rows
             else self._none()
         )
-        return (
-            f"<h2>{_e(heading)}</h2>"
-            f"<figure>{_img(png, heading)}<figcaption>{legend}"
-            f"{caption}</figcaption></figure>{listing}"
-        )
+        figure = _figure(png, heading, legend + caption)
+        return f"<h2>{_e(heading)}</h2>{figure}{listing}"
 
     def violations(self) -> str:
         _ = self._
@@ -418,11 +424,8 @@ class _Writer:
             if rows
             else self._none()
         )
-        return (
-            f"<h2>{_e(heading)}</h2>"
-            f"<figure>{_img(png, heading)}<figcaption>{legend}"
-            f"{caption}</figcaption></figure>{listing}"
-        )
+        figure = _figure(png, heading, legend + caption)
+        return f"<h2>{_e(heading)}</h2>{figure}{listing}"
 
     def _incident_head(self) -> list[str]:
         _ = self._
@@ -509,11 +512,7 @@ class _Writer:
             "distance of each alert (bars) and the smallest distance in each loss of "
             "separation (line); dashed: the horizontal minimum, %(minimum)s NM."
         ) % {"minimum": self.t.number(minimum, 1)}
-        return (
-            f"<h2>{_e(heading)}</h2>"
-            f"<figure>{_img(png, heading)}<figcaption>{legend}"
-            f"{_e(caption)}</figcaption></figure>"
-        )
+        return f"<h2>{_e(heading)}</h2>{_figure(png, heading, legend + _e(caption))}"
 
     def hotline(self) -> str:
         _ = self._
@@ -566,11 +565,7 @@ class _Writer:
                 "Overdue is as of the time the report was generated."
             )
         )
-        return (
-            f"<h2>{_e(heading)}</h2>{table}"
-            f"<figure>{_img(png, heading)}<figcaption>{legend}{caption}"
-            "</figcaption></figure>"
-        )
+        return f"<h2>{_e(heading)}</h2>{table}{_figure(png, heading, legend + caption)}"
 
     def _hotline_cells(self, s: HotlineStats) -> list[str]:
         return [
@@ -611,10 +606,7 @@ class _Writer:
                 "and conflict alerts by highest level."
             )
         )
-        return (
-            f'<h2>{_e(heading)}</h2><figure class="map">'
-            f"{_img(png, heading)}<figcaption>{caption}</figcaption></figure>"
-        )
+        return f"<h2>{_e(heading)}</h2>{_figure(png, heading, caption, 'map')}"
 
     def _more(self, total: int) -> str:
         if total <= MAX_LISTED:

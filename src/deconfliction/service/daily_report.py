@@ -276,16 +276,7 @@ def _alerts(
         sides = []
         for side in view["aircraft"]:
             point = side.get("cpa") if "id" not in side else side
-            point = point or {}
-            sides.append(
-                {
-                    "party": side["party"],
-                    "id": side.get("id"),
-                    "lat_deg": point.get("lat_deg"),
-                    "lon_deg": point.get("lon_deg"),
-                    "alt_ft": point.get("alt_ft"),
-                }
-            )
+            sides.append(_side(side, point or {}))
         out.append(
             AlertItem(
                 id=str(view["id"]),
@@ -299,20 +290,27 @@ def _alerts(
     return out
 
 
+def _side(
+    side: dict[str, Any], point: dict[str, Any], with_time: bool = False
+) -> dict[str, Any]:
+    """One aircraft of an alert or incident as the report lists it: its party, id
+    (None when withheld) and position at ``point`` (and the time, ``with_time``)."""
+    out = {
+        "party": side["party"],
+        "id": side.get("id"),
+        "lat_deg": point.get("lat_deg"),
+        "lon_deg": point.get("lon_deg"),
+        "alt_ft": point.get("alt_ft"),
+    }
+    if with_time:
+        out["t_s"] = point.get("t_s")
+    return out
+
+
 def _incident_item(view: dict[str, Any]) -> IncidentItem:
     sides = []
     for side in view["aircraft"]:
-        point = side.get("point") or {}
-        sides.append(
-            {
-                "party": side["party"],
-                "id": side.get("id"),
-                "lat_deg": point.get("lat_deg"),
-                "lon_deg": point.get("lon_deg"),
-                "alt_ft": point.get("alt_ft"),
-                "t_s": point.get("t_s"),
-            }
-        )
+        sides.append(_side(side, side.get("point") or {}, with_time=True))
     return IncidentItem(
         id=int(view["id"]),
         kind=str(view["kind"]),

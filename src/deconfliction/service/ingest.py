@@ -42,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from deconfliction.adapters.position_fields import NUMERIC_FIELDS, check_number
 from deconfliction.domain.geodesy import MAX_ABS_LAT_DEG
+from deconfliction.domain.positions import NUMBER_NAMES
 from deconfliction.errors import ConflictError, ForbiddenError, InputError, Problem
 from deconfliction.service import protocols
 from deconfliction.service.auth import Principal
@@ -427,16 +428,25 @@ def _already_stored(
     return found
 
 
+def stored_row(r: Any) -> dict[str, Any]:
+    """A stored position (a row of ``positions``) as a row of a batch, without its
+    party: what a node passes on of its own aircraft."""
+    return {
+        "id": r.aircraft_id,
+        "time": r.t_s,
+        "lat": r.lat_deg,
+        "lon": r.lon_deg,
+        "alt_ft": r.alt_ft,
+        "gs_kt": r.gs_kt,
+        "trk_deg": r.trk_deg,
+        "vs_fpm": r.vs_fpm,
+    }
+
+
 _COPY_COLUMNS: tuple[str, ...] = (
     "party_id",
     "aircraft_id",
-    "t_s",
-    "lat_deg",
-    "lon_deg",
-    "alt_ft",
-    "gs_kt",
-    "trk_deg",
-    "vs_fpm",
+    *NUMBER_NAMES,
     "batch_id",
     "received_t_s",
 )

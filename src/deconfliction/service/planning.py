@@ -153,6 +153,32 @@ def _index(conn: Connection, pk: int, op: Operation) -> None:
     )
 
 
+def _version_values(
+    stored: Operation,
+    op: Operation,
+    aircraft: Sequence[str],
+    check: Any,
+    short_notice: bool,
+    conflicted: bool,
+    now_t_s: float,
+) -> dict[str, Any]:
+    """The columns of ``operations`` that a version sets, filed or replaced."""
+    return {
+        "kind": stored.kind,
+        "version": stored.version,
+        "ovn": stored.ovn,
+        "state": stored.state.value,
+        "short_notice": int(short_notice),
+        "conflicted": int(conflicted),
+        "body_json": json.dumps(operation_to_json(stored)),
+        "aircraft_json": json.dumps(list(aircraft)),
+        "check_json": json.dumps(check),
+        "time_start_t_s": op.time_start_t_s,
+        "time_end_t_s": op.time_end_t_s,
+        "updated_t_s": now_t_s,
+    }
+
+
 def _state_after_check(conflicted: bool) -> OperationState:
     return OperationState.CONFLICTED if conflicted else OperationState.PENDING
 
@@ -351,19 +377,10 @@ def file(
             insert(operations).values(
                 id=op.id,
                 party_id=op.party,
-                kind=op.kind,
-                version=1,
-                ovn=ovn,
-                state=stored.state.value,
-                short_notice=int(short_notice),
-                conflicted=int(conflicted),
-                body_json=json.dumps(operation_to_json(stored)),
-                aircraft_json=json.dumps(list(aircraft)),
-                check_json=json.dumps(check),
-                time_start_t_s=op.time_start_t_s,
-                time_end_t_s=op.time_end_t_s,
                 filed_t_s=now_t_s,
-                updated_t_s=now_t_s,
+                **_version_values(
+                    stored, op, aircraft, check, short_notice, conflicted, now_t_s
+                ),
             )
         )
     except IntegrityError:
@@ -439,18 +456,9 @@ def update_operation(
         update(operations)
         .where(operations.c.pk == row.pk, operations.c.version == replaces_version)
         .values(
-            kind=op.kind,
-            version=new_version,
-            ovn=ovn,
-            state=state.value,
-            short_notice=int(short_notice),
-            conflicted=int(conflicted),
-            body_json=json.dumps(operation_to_json(stored)),
-            aircraft_json=json.dumps(list(aircraft)),
-            check_json=json.dumps(check),
-            time_start_t_s=op.time_start_t_s,
-            time_end_t_s=op.time_end_t_s,
-            updated_t_s=now_t_s,
+            **_version_values(
+                stored, op, aircraft, check, short_notice, conflicted, now_t_s
+            )
         )
     ).rowcount
     if changed != 1:  # another writer won between our read and our write

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -100,3 +101,41 @@ class TestLoadBlindConfig:
     def test_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(FileNotFoundError):
             load_blind_config(tmp_path / "nope.toml")
+
+
+class TestPins:
+    PINS: ClassVar[dict[str, str]] = {
+        n: "sha256:" + c * 64 for n, c in (("coalition", "a"), ("russia", "b"))
+    }
+
+    def test_pins_in_participant_order(self) -> None:
+        text = (
+            CONFIG_TEXT
+            + "\n[pins]\n"
+            + "".join(
+                f'{n} = "{f}"\n'
+                for n, f in {**self.PINS, HELPER: "sha256:" + "c" * 64}.items()
+            )
+        )
+        config = parse_blind_config(text)
+        assert config.pins == (
+            self.PINS["coalition"],
+            self.PINS["russia"],
+            "sha256:" + "c" * 64,
+        )
+
+    def test_no_pins_no_tls(self) -> None:
+        assert parse_blind_config(CONFIG_TEXT).pins is None
+
+    def test_every_pin_problem_with_its_line(self) -> None:
+        text = CONFIG_TEXT + (
+            '\n[pins]\ncoalition = "sha256:AB"\nrussia = "'
+            + self.PINS["russia"]
+            + '"\n'
+            'nobody = "' + self.PINS["russia"] + '"\n'
+        )
+        with pytest.raises(BlindConfigError) as info:
+            parse_blind_config(text, "b.toml")
+        fields = sorted(p.field for p in info.value.problems)
+        assert fields == ["pins", "pins.coalition", "pins.nobody"]
+        assert any("pin all three or none" in p.message for p in info.value.problems)

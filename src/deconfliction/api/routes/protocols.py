@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 
+from deconfliction.adapters.geojson_io import line_properties
 from deconfliction.api.deps import CtxDep, WhoDep
 from deconfliction.api.params import VersionPath
 from deconfliction.api.schemas import ProtocolVersionOut
@@ -32,15 +33,7 @@ def geometry(protocol: Protocol) -> dict[str, Any]:
                         for lat, lon in zip(line.lat_deg, line.lon_deg, strict=True)
                     ],
                 },
-                "properties": {
-                    "kind": "line",
-                    "id": line.id,
-                    "name": line.name,
-                    "buffer_nm": line.buffer_nm,
-                    "reach_nm": line.effective_reach_nm,
-                    "sides": {p: s.value for p, s in line.sides.items()},
-                    "declared_sides": dict(line.declared_sides),
-                },
+                "properties": line_properties(line),
             }
         )
     for zone in protocol.zones:
