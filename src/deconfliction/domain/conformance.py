@@ -551,6 +551,20 @@ def _segment_starts(
     return new_aircraft | gap
 
 
+def _runs_of(rows: _Rows, debounce_s: float, *, with_closing_rows: bool) -> _Runs:
+    """:func:`_find_runs` over the rows of one boundary."""
+    return _find_runs(
+        rows.key,
+        rows.t_s,
+        rows.starts,
+        rows.nc,
+        rows.depth_nm,
+        rows.weight,
+        debounce_s,
+        with_closing_rows=with_closing_rows,
+    )
+
+
 def _sample_rows(samples: _Samples, b: _Boundary, max_gap_s: float) -> _Rows:
     p = samples.positions
     n = len(samples)
@@ -636,16 +650,7 @@ def detect_violations(
     out: list[Violation] = []
     for b in _assess(prepared, samples):
         rows = _sample_rows(samples, b, rules.max_gap_s)
-        runs = _find_runs(
-            rows.key,
-            rows.t_s,
-            rows.starts,
-            rows.nc,
-            rows.depth_nm,
-            rows.weight,
-            rules.exit_debounce_s,
-            with_closing_rows=False,
-        )
+        runs = _runs_of(rows, rules.exit_debounce_s, with_closing_rows=False)
         out.extend(_violations(b, rows, runs))
     out.sort(key=_violation_order)
     return out
@@ -750,16 +755,7 @@ class ConformanceMonitor:
             rows = _sample_rows(samples, b, rules.max_gap_s)
             if carried:
                 rows = self._with_carried(rows, carried, rules.max_gap_s)
-            runs = _find_runs(
-                rows.key,
-                rows.t_s,
-                rows.starts,
-                rows.nc,
-                rows.depth_nm,
-                rows.weight,
-                rules.exit_debounce_s,
-                with_closing_rows=True,
-            )
+            runs = _runs_of(rows, rules.exit_debounce_s, with_closing_rows=True)
             events.extend(self._advance(bi, b, rows, runs))
         for aid, t_last in zip(aircraft, p.t_s[last_rows].tolist(), strict=True):
             self._last_t_s[aid] = t_last
