@@ -218,3 +218,18 @@ def test_operations_are_checked_under_each_agreement_of_their_party(
     bravo = _file(world, w.B, "bravo-op")
     assert bravo["state"] == "conflicted", bravo
     assert "charlie-op" in json.dumps(bravo["conflicts"]), bravo
+
+
+def test_a_suspension_covers_the_agreements_of_its_party(server: Server) -> None:
+    world = w.register(server)
+    _two_agreements(world)
+    with world.client(w.C) as c:
+        made = c.post(
+            "/v1/hotline/suspensions", json={"scope": "channel", "reason": "c's own"}
+        )
+    assert made.status_code == 201, made.text
+    # c suspended its channel: b-c's messages wait, a-b's go on.
+    refused = _message(world, w.B, w.C)
+    assert refused.status_code == 409, refused.text
+    assert _message(world, w.A, w.B).status_code == 201
+    assert _message(world, w.B, w.A).status_code == 201

@@ -105,11 +105,13 @@ def send(
     if not who.can_write:
         raise ForbiddenError("observers cannot send hotline messages")
     _protocol(conn, who.party_id)  # the sender is party to an agreement
-    if channel_suspended(conn):
+    under = _recipients(conn, who, message.to)
+    # Suspended by a party of an agreement it goes under (a suspension covers the
+    # agreements of the party that made it, not the others in effect).
+    if any(channel_suspended(conn, v.protocol.parties) for v in under.values()):
         # Not who suspended it: the parties read that in the suspensions they
         # may see (GET /v1/hotline/suspensions), not in an error.
         raise ConflictError("the hotline channel is suspended")
-    under = _recipients(conn, who, message.to)
     recipients = list(under)
     lang = message.lang or _party_language(conn, who.party_id)
     if lang not in templates.LANGUAGES:

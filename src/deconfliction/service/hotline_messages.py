@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from types import SimpleNamespace
@@ -232,14 +232,20 @@ def active_suspensions(
     )
 
 
-def channel_suspended(conn: Connection) -> bool:
-    """Whether any party has the channel (or the whole protocol's channel) suspended."""
-    return bool(active_suspensions(conn, SuspensionScope.CHANNEL))
+def channel_suspended(conn: Connection, parties: Collection[str] | None = None) -> bool:
+    """Whether any party (of ``parties``, if given: those of one agreement) has the
+    channel suspended."""
+    found = active_suspensions(conn, SuspensionScope.CHANNEL)
+    return any(parties is None or s.party_id in parties for s in found)
 
 
-def protocol_suspended(conn: Connection) -> bool:
-    """Whether any party has suspended the protocol."""
-    return bool(active_suspensions(conn, SuspensionScope.PROTOCOL))
+def protocol_suspended(
+    conn: Connection, parties: Collection[str] | None = None
+) -> bool:
+    """Whether any party (of ``parties``, if given: those of one agreement) has
+    suspended the protocol."""
+    found = active_suspensions(conn, SuspensionScope.PROTOCOL)
+    return any(parties is None or s.party_id in parties for s in found)
 
 
 def _render(row: Any, lang: str) -> templates.Rendered | None:

@@ -340,9 +340,8 @@ class LiveDetection:
         """First tick of this run: take over what the earlier run left in the
         store (``live_resume``), so that a restart changes nothing anyone sees."""
         self._adopt(protocols.agreements_in_effect(conn))
-        suspended = hotline.protocol_suspended(conn)
         for lane in self._lanes:
-            lane.suspended = suspended
+            lane.suspended = hotline.protocol_suspended(conn, lane.protocol.parties)
         newest = live_resume.newest_row_id(conn)
         checkpoint = live_resume.read_checkpoint(conn)
         self._last_row_id = newest if checkpoint is None else min(checkpoint, newest)
@@ -448,7 +447,6 @@ class LiveDetection:
             )
             names = _party_names(states)
             judge = _judges(self._lanes, names)
-            suspended = hotline.protocol_suspended(conn)
             n_conflicts = n_alert_events = n_violation_events = 0
             for k, lane in enumerate(self._lanes):
                 protocol = lane.protocol
@@ -467,7 +465,7 @@ class LiveDetection:
                 n_conflicts += len(conflicts)
                 n_alert_events += self._alerts(lane, conn, now_t_s, mine, conflicts)
                 self._losses_of_separation(lane, conn, now_t_s, mine, conflicts)
-                lane.suspended = suspended
+                lane.suspended = hotline.protocol_suspended(conn, lane.protocol.parties)
                 usable = new.take(new.computable() & new.of_parties(protocol.parties))
                 in_time_order = usable.take(np.argsort(usable.t_s, kind="stable"))
                 n_violation_events += self._conformance(
