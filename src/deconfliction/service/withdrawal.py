@@ -15,6 +15,7 @@ A version without the clause cannot be left unilaterally.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -93,24 +94,14 @@ def give_notice(
     noticed = protocols.get_visible(conn, who, protocol_id, version)
     if done.rowcount != 1:
         return noticed
-    body = _notice_view(noticed)
-    entry = hotline.append_record(
+    _record_and_publish(
         conn,
         keys,
         "protocol_notice",
         who.party_id,
-        body,
+        _notice_view(noticed),
         now_t_s,
         noticed.protocol.parties,
-    )
-    events.publish(
-        conn,
-        "protocol.notice",
-        {
-            p: {**body, "record": {"seq": entry.seq, "hash": entry.hash}}
-            for p in noticed.protocol.parties
-        },
-        now_t_s,
     )
     end_due(conn, keys, now_t_s)
     return protocols.get_visible(conn, who, protocol_id, version)
@@ -149,23 +140,36 @@ def end_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
             continue
         ended += 1
         v = protocols.load(conn, int(pk))
-        body = {**_notice_view(v), "ended_t_s": ends_t_s}
-        entry = hotline.append_record(
+        _record_and_publish(
             conn,
             keys,
             "protocol_ended",
             SERVER_SIGNER,
-            body,
+            {**_notice_view(v), "ended_t_s": ends_t_s},
             now_t_s,
             v.protocol.parties,
         )
-        events.publish(
-            conn,
-            "protocol.ended",
-            {
-                p: {**body, "record": {"seq": entry.seq, "hash": entry.hash}}
-                for p in v.protocol.parties
-            },
-            now_t_s,
-        )
     return ended
+
+
+def _record_and_publish(
+    conn: Connection,
+    keys: KeyRing,
+    kind: str,
+    signer: str,
+    body: dict[str, Any],
+    now_t_s: float,
+    parties: Collection[str],
+) -> None:
+    """Append ``body`` to the hotline record as ``kind`` and publish it to each
+    party as the event ``protocol.<notice|ended>``, with its place in the record."""
+    entry = hotline.append_record(conn, keys, kind, signer, body, now_t_s, parties)
+    events.publish(
+        conn,
+        kind.replace("_", ".", 1),
+        {
+            p: {**body, "record": {"seq": entry.seq, "hash": entry.hash}}
+            for p in parties
+        },
+        now_t_s,
+    )
