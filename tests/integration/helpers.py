@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert
 from websockets.sync.client import connect
 
 from deconfliction.adapters.protocol_file import builtin_protocol_path
 from deconfliction.domain import geodesy
 from deconfliction.service import alerts, protocols
+from deconfliction.store.tables import operations
 
 
 def protocol_text(version: int = 1, sharing: str = "conflicts") -> str:
@@ -164,4 +165,28 @@ def store_alert(
         "alert.raised",
         now_t_s,
         protocols.current_sharing(conn),
+    )
+
+
+def store_operation(conn: Connection, op_id: str, party: str, now_t_s: float) -> None:
+    """An operation of ``party`` as the store keeps it (no volumes, no check): a
+    message's ``operation_id`` must be an operation its sender sees (#14.3)."""
+    conn.execute(
+        insert(operations).values(
+            id=op_id,
+            party_id=party,
+            kind="air_patrol",
+            version=1,
+            ovn="ovn-" + op_id,
+            state="accepted",
+            short_notice=0,
+            conflicted=0,
+            body_json="{}",
+            aircraft_json="[]",
+            check_json="{}",
+            time_start_t_s=now_t_s,
+            time_end_t_s=now_t_s + 3600.0,
+            filed_t_s=now_t_s,
+            updated_t_s=now_t_s,
+        )
     )

@@ -41,7 +41,7 @@ from deconfliction.store.tables import (
     hotline_receipts,
     hotline_suspensions,
 )
-from tests.integration.helpers import protocol_text, store_alert
+from tests.integration.helpers import protocol_text, store_alert, store_operation
 
 T0 = datetime(2017, 12, 13, 5, 0, tzinfo=UTC).timestamp()  # check-in due 06:00Z
 COALITION = Principal("coalition", Role.OFFICER)
@@ -107,6 +107,7 @@ def conversation(database_url: str, tmp_path: Path) -> Iterator[Conversation]:
     try:
         with engine.begin() as conn:
             store_alert(conn, "alert-1", "VIPER11", "RF93", clock.now_t_s())
+            store_operation(conn, "op-1", "coalition", clock.now_t_s())
             m1 = _send(
                 conn,
                 keys,

@@ -233,3 +233,34 @@ def test_a_suspension_covers_the_agreements_of_its_party(server: Server) -> None
     assert refused.status_code == 409, refused.text
     assert _message(world, w.A, w.B).status_code == 201
     assert _message(world, w.B, w.A).status_code == 201
+
+
+def test_a_message_refers_only_to_an_operation_its_sender_may_see(
+    server: Server,
+) -> None:
+    world = w.register(server)
+    _two_agreements(world)
+    _file(world, w.C, "charlie-op")  # hidden from a: no agreement binds a and c
+    _file(world, w.A, "alpha-op")
+
+    def refer(op_id: str) -> httpx.Response:
+        with world.client(w.A) as a:
+            return a.post(
+                "/v1/hotline/messages",
+                json={
+                    "to": w.B,
+                    "kind": "free_text",
+                    "text": "about that operation",
+                    "operation_id": op_id,
+                },
+            )
+
+    hidden, missing = refer("charlie-op"), refer("nobody-op")
+    assert hidden.status_code == missing.status_code == 422, hidden.text
+    assert hidden.json() == missing.json()
+    assert "charlie-op" not in hidden.text
+    assert refer("alpha-op").status_code == 201
+    with world.client(w.B) as b:
+        inbox = b.get("/v1/hotline/messages").json()
+    sent = [m["operation_id"] for m in inbox if m["kind"] == "free_text"]
+    assert sent == ["alpha-op"], inbox

@@ -277,6 +277,8 @@ def _check_content(
         )
     if message.alert_id is not None:
         _visible_alert(conn, who, message.alert_id, "alert_id")
+    if message.operation_id is not None:
+        _visible_operation(conn, who, message.operation_id)
     if message.kind in _MANOEUVRE_KINDS:
         _check_manoeuvre(conn, who, message, recipients)
 
@@ -300,6 +302,25 @@ def _visible_alert(
     except NotFoundError:
         raise InputError(
             [Problem("message", None, field, "no alert you may see")]
+        ) from None
+
+
+def _visible_operation(conn: Connection, who: Principal, op_id: str) -> None:
+    """The operation ``op_id`` is one the sender may see (its own, or one its
+    agreements show it).
+
+    Raises:
+        InputError: the same error, naming only ``operation_id``, whether the
+            operation is missing or hidden from the sender: a message cannot probe
+            operation ids.
+    """
+    from deconfliction.service import planning  # planning's notices send messages
+
+    try:
+        planning.get_visible(conn, who, str(op_id))
+    except NotFoundError:
+        raise InputError(
+            [Problem("message", None, "operation_id", "no operation you may see")]
         ) from None
 
 
