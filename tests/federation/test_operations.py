@@ -1,17 +1,24 @@
 """Operations between nodes (issue 16, item 6): an operation is filed on its
 filer's node; under ``plans`` and ``full`` it goes to the peer's node, which keeps
 it as the peer's operation and checks it against its own party's operations, so a
-conflict between the two parties' operations is found on both nodes."""
+conflict between the two parties' operations is found on both nodes. Its notice of
+operation goes to the peer's node over the hotline between nodes, signed by the
+filer's node, with the facts the sharing level allows (below ``plans`` only what
+``notice_discloses`` names: by default the id and kind)."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from deconfliction.store.tables import events
 from tests.federation.conftest import Node, wait_for
+from tests.federation.test_hotline import _keys, _messages, _record, _verified
+from tests.federation.test_links import _rows
 from tests.federation.test_sharing import agree, database_bytes
 
 pytestmark = pytest.mark.slow
@@ -64,8 +71,23 @@ def test_a_conflict_between_operations_is_found_on_both_nodes_under_plans(
     with coalition.officer() as c:
         filed = c.post("/v1/operations", json=operation("C-OP-1", 35.5, 39.5, now))
     assert filed.status_code == 201, filed.text
-    # The coalition's operation reaches Russia's node.
+    # The coalition's operation reaches Russia's node...
     wait_for("C-OP-1 on russia's node", lambda: _operation_on(russia, "C-OP-1"))
+    # ... and its notice, with every fact (Russia may see the coalition's plans).
+    notice = wait_for("the notice on russia's node", lambda: _notice(russia, "C-OP-1"))
+    assert set(notice["facts"]) == {
+        "operation_id",
+        "operation_kind",
+        "floor_ft",
+        "ceiling_ft",
+        "start_t_s",
+        "end_t_s",
+        "lat_deg",
+        "lon_deg",
+        "radius_nm",
+        "aircraft_count",
+    }, notice
+    assert notice["facts"]["floor_ft"] == 15000 and notice["from"] == "coalition"
     with russia.officer() as r:
         filed = r.post("/v1/operations", json=operation("R-OP-1", 35.55, 39.55, now))
     assert filed.status_code == 201, filed.text
@@ -133,17 +155,68 @@ def _in_effect_tag(node: Node) -> str:
     return f"euphrates-2017/{v['version']}/{v['sha256']}"
 
 
-@pytest.mark.parametrize("node_databases", ["sqlite"], indirect=True)
-def test_under_conflicts_no_operation_leaves_its_node(
+def _notice(node: Node, op_id: str) -> dict[str, Any] | None:
+    """The notice of operation ``op_id`` among the node's hotline messages
+    between nodes, once delivered."""
+    return next(
+        (
+            m
+            for m in _messages(node)
+            if m.get("kind") == "notice_of_operation"
+            and m.get("operation_id") == op_id
+            and m["status"] == "delivered"
+        ),
+        None,
+    )
+
+
+def test_under_conflicts_the_notice_crosses_with_the_least_and_not_the_operation(
     two_nodes: tuple[Node, Node],
 ) -> None:
     coalition, russia = two_nodes
-    agree(coalition, russia, "conflicts")
+    disclosed = 'notice_discloses = ["area", "altitudes", "times", "aircraft_count"]'
+    agree(
+        coalition, russia, "conflicts", (disclosed, 'notice_discloses = ["altitudes"]')
+    )
     now = time.time()
     with coalition.officer() as c:
-        filed = c.post("/v1/operations", json=operation("C-OP-9", 35.5, 39.5, now))
+        filed = c.post("/v1/operations", json=operation("C-OP-9", 35.4321, 39.5, now))
     assert filed.status_code == 201, filed.text
-    time.sleep(3.0)  # several link rounds (0.5 s each)
+    # Russia's officer is given the notice on Russia's node: its id, kind and what
+    # the protocol's notice_discloses names (its altitudes), the rest withheld.
+    notice = wait_for("the notice on russia's node", lambda: _notice(russia, "C-OP-9"))
+    assert notice["facts"] == {
+        "operation_id": "C-OP-9",
+        "operation_kind": "air_patrol",
+        "floor_ft": 15000,
+        "ceiling_ft": 25000,
+        "withheld": ["area", "times", "aircraft_count"],
+    }, notice
+    assert notice["from"] == "coalition" and notice["to"] == "russia"
+    assert notice["priority"] == "urgent" and "C-OP-9" in notice["text"]
+    # On Russia's stream, as the coalition's node signed it on their common record.
+    arrived = [
+        json.loads(r.payload_json)
+        for r in _rows(russia, events)
+        if r.type == "federation.hotline.sent" and r.party_id == "russia"
+    ]
+    assert [a["facts"] for a in arrived] == [notice["facts"]], arrived
+    entries = _record(russia, "coalition")
+    sent = [e for e in entries if e["event"] == "sent"]
+    assert [(e["signer"], e["body"]["kind"]) for e in sent] == [
+        ("coalition", "notice_of_operation")
+    ]
+    assert sent[0]["body"]["facts"] == notice["facts"]
+    _verified(entries, _keys(coalition, russia))
+    # Written once however many rounds pass, and the same on both records.
+    wait_for(
+        "the delivery on the coalition's record",
+        lambda: len(_record(coalition, "russia")) == 2,
+    )
+    time.sleep(2.0)  # several link rounds (0.5 s each)
+    assert _record(coalition, "russia") == _record(russia, "coalition")
+    assert len(_record(russia, "coalition")) == 2
+    # The operation itself stays on its node.
     assert _operation_on(russia, "C-OP-9") is None
-    assert b"C-OP-9" in database_bytes(coalition), "a broken search"
-    assert b"C-OP-9" not in database_bytes(russia)
+    assert b"35.4321" in database_bytes(coalition), "a broken search"
+    assert b"35.4321" not in database_bytes(russia)

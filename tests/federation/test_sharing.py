@@ -84,10 +84,16 @@ def link_rounds_after(node: Node, peer: str, t_s: float, rounds: int) -> None:
         )
 
 
-def agree(coalition: Node, russia: Node, sharing: str) -> None:
-    """The coalition proposes euphrates-2017 at ``sharing`` naming both nodes;
-    Russia's officer accepts on Russia's node; both links up."""
+def agree(
+    coalition: Node, russia: Node, sharing: str, replace: tuple[str, str] = ("", "")
+) -> None:
+    """The coalition proposes euphrates-2017 at ``sharing`` naming both nodes
+    (with ``replace``'s first text replaced by its second); Russia's officer
+    accepts on Russia's node; both links up."""
     text_ = _with_sharing(federated_protocol([coalition, russia]), sharing)
+    if replace[0]:
+        assert replace[0] in text_, replace
+        text_ = text_.replace(replace[0], replace[1], 1)
     with coalition.officer() as officer:
         answer = officer.post(
             "/v1/protocols", content=text_, headers={"Content-Type": "application/toml"}

@@ -21,6 +21,16 @@ the peer's copy of that chain, names the first entry that differs, keeps both
 versions and the signed checkpoint as evidence (``federation_equivocations``) and
 raises an ``equivocation`` event on its party's stream.
 
+Notices of operation: an operation filed on a node sends its notice to every other
+party of the agreement on that node's own hotline (``service/planning_notices.py``),
+with the facts the sharing level lets that party see (below ``plans`` only what the
+protocol's ``notice_discloses`` names). Every link round :func:`forward_notices`
+writes each such notice addressed to a peer's party, not written yet, as this node's
+next signed ``sent`` entry of the record with that peer (kind
+``notice_of_operation``, the same facts, the operation's id, the receipt's deadline),
+under an id made from the notice's own (:func:`notice_message_id`), so it is written
+once; the outbox takes it there in order, through link cuts, like any message.
+
 Deadlines: a message not acknowledged by its deadline is ``overdue`` when the
 addressee's node had it (delivered), ``undelivered`` when it never got there (the
 link was down): it was not ignored.
@@ -29,6 +39,7 @@ link was down): it was not ignored.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import secrets
@@ -47,11 +58,17 @@ from deconfliction.errors import (
     Problem,
 )
 from deconfliction.federation import certs, outbox
-from deconfliction.hotline import record
+from deconfliction.hotline import record, templates
 from deconfliction.service import events, protocols
 from deconfliction.service.auth import Principal
 from deconfliction.service.keys import KeyRing
-from deconfliction.store.tables import federation_equivocations, federation_record
+from deconfliction.store.tables import (
+    federation_equivocations,
+    federation_record,
+    hotline_messages,
+    hotline_receipts,
+    operation_notices,
+)
 
 if TYPE_CHECKING:
     from deconfliction.federation.link import Federation
@@ -74,6 +91,9 @@ DIFFERS: str = "differs"  # receive(): another entry with that seq is held
 EVENT_SENT: str = "sent"
 EVENT_DELIVERED: str = "delivered"
 EVENT_ACKNOWLEDGED: str = "acknowledged"
+FREE_TEXT: str = "free_text"  # the kind of a message an officer writes
+NOTICE_OF_OPERATION: str = "notice_of_operation"
+MAX_NOTICES_PER_ROUND: int = 100
 
 
 # --- the chains ---------------------------------------------------------------------
@@ -249,6 +269,82 @@ def send(
     return _message_view(entry, None, None, now_t_s)
 
 
+def notice_message_id(party: str, local_id: int) -> str:
+    """The id between nodes of the notice ``local_id`` of ``party``'s node: the
+    same every round (written once), not guessable as another node's.
+
+    >>> notice_message_id("coalition", 7) == notice_message_id("coalition", 7)
+    True
+    >>> len(notice_message_id("coalition", 7))
+    16
+    """
+    digest = hashlib.sha256(f"{party}/notice/{local_id}".encode())
+    return digest.hexdigest()[: 2 * MESSAGE_ID_BYTES]
+
+
+def forward_notices(conn: Connection, fed: Federation, now_t_s: float) -> int:
+    """Write, sign and queue for each peer the notices of operation this node's
+    party sent to the peer's party and not written to their record yet (oldest
+    first, at most :data:`MAX_NOTICES_PER_ROUND`); returns how many."""
+    me = fed.node.party
+    peers = [p for p in fed.peers.parties() if p != me]
+    if not peers:
+        return 0
+    rows = conn.execute(
+        select(
+            hotline_messages,
+            operation_notices.c.party_id.label("to_party"),
+            hotline_receipts.c.deadline_t_s.label("deadline_t_s"),
+        )
+        .join(
+            operation_notices, operation_notices.c.message_id == hotline_messages.c.id
+        )
+        .join(
+            hotline_receipts,
+            (hotline_receipts.c.message_id == hotline_messages.c.id)
+            & (hotline_receipts.c.party_id == operation_notices.c.party_id),
+        )
+        .where(
+            hotline_messages.c.sender_party == me,
+            operation_notices.c.party_id.in_(peers),
+        )
+        .order_by(hotline_messages.c.sent_t_s, hotline_messages.c.id)
+    ).all()
+    if not rows:
+        return 0
+    _lock(conn)
+    written = {
+        peer: {
+            str(e.body.get("message_id"))
+            for e in chain(conn, peer, me)
+            if e.event == EVENT_SENT and e.body.get("kind") == NOTICE_OF_OPERATION
+        }
+        for peer in {r.to_party for r in rows}
+    }
+    done = 0
+    for row in rows:
+        message_id = notice_message_id(me, int(row.id))
+        if message_id in written[row.to_party] or done >= MAX_NOTICES_PER_ROUND:
+            continue
+        facts = json.loads(row.facts_json)
+        body = {
+            "message_id": message_id,
+            "from": me,
+            "to": row.to_party,
+            "priority": row.priority,
+            "text": templates.render(row.kind, facts, row.lang).body,
+            "deadline_t_s": float(row.deadline_t_s),
+            "kind": NOTICE_OF_OPERATION,
+            "operation_id": row.operation_id,
+            "facts": facts,
+            "lang": row.lang,
+        }
+        _append(conn, fed, row.to_party, EVENT_SENT, body, now_t_s)
+        written[row.to_party].add(message_id)
+        done += 1
+    return done
+
+
 def _find_sent(
     conn: Connection, fed: Federation, message_id: str
 ) -> tuple[str, record.LogEntry] | None:
@@ -337,6 +433,16 @@ def _message_view(
         "acknowledged_t_s": None if acknowledged is None else acknowledged.t_s,
         "status": status,
         "deadline_missed": missed,
+        "kind": sent.body.get("kind", FREE_TEXT),
+        **(
+            {
+                "operation_id": sent.body.get("operation_id"),
+                "facts": sent.body.get("facts"),
+                "lang": sent.body.get("lang"),
+            }
+            if sent.body.get("kind") == NOTICE_OF_OPERATION
+            else {}
+        ),
         "entry": {"author": sent.signer, "seq": sent.seq, "hash": sent.hash},
     }
 

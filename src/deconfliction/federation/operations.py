@@ -15,9 +15,13 @@ send twice) and checks it against its own party's operations: each node thus
 finds the conflicts between its party's operations and the peer's, and its officers
 see them as on one server.
 
-Under ``conflicts`` and ``zones`` nothing of an operation leaves its node yet: the
-filer's node finds no conflict with the other party's operations (docs/federation.md,
-"Not built yet").
+Under ``conflicts`` and ``zones`` nothing of an operation leaves its node yet but its
+notice (below): the filer's node finds no conflict with the other party's operations
+(docs/federation.md, "Not built yet").
+
+At every level the notice of each version goes to the peers' nodes over the hotline
+between nodes, with the facts the level allows (:func:`.hotline.forward_notices`,
+run each round before the outbox is sent).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from sqlalchemy import Connection, select
 from deconfliction.adapters.operation_file import operation_from_json, operation_to_json
 from deconfliction.domain.planning import OperationState
 from deconfliction.errors import ForbiddenError, InputError, Problem
-from deconfliction.federation import outbox
+from deconfliction.federation import hotline, outbox
 from deconfliction.federation.link import Federation
 from deconfliction.federation.sharing import sends_tracks
 from deconfliction.service import planning, protocols
@@ -135,11 +139,14 @@ def receive_operation(
 
 
 def install(fed: Federation) -> None:
-    """Wire the sending of operations into the node's link rounds."""
+    """Wire the sending of operations, and of their notices over the hotline
+    between nodes (:func:`.hotline.forward_notices`), into the node's link rounds."""
 
     def before_send() -> None:
         with fed.engine.begin() as conn:
             queue_operations(conn, fed, fed.clock.now_t_s())
+        with fed.engine.begin() as conn:
+            hotline.forward_notices(conn, fed, fed.clock.now_t_s())
 
     def body_of(peer: str, item: outbox.Item) -> Any:
         with fed.engine.connect() as conn:
