@@ -264,3 +264,58 @@ def test_a_message_refers_only_to_an_operation_its_sender_may_see(
         inbox = b.get("/v1/hotline/messages").json()
     sent = [m["operation_id"] for m in inbox if m["kind"] == "free_text"]
     assert sent == ["alpha-op"], inbox
+
+
+def _with_line(text: str, line_id: str, west: str, east: str) -> str:
+    """``text`` with a deconfliction line far from any traffic."""
+    return text.replace(
+        "[separation]",
+        f'[[lines]]\nid = "{line_id}"\nname = "{line_id} line"\nbuffer_nm = 5\n'
+        "points = [[30.5, 30.0], [30.0, 30.0]]\n"
+        f'sides = {{ {east} = "east", {west} = "west" }}\n\n[separation]',
+    )
+
+
+def test_the_daily_report_has_a_section_per_agreement_of_its_reader(
+    server: Server,
+) -> None:
+    world = w.register(server)
+    ab = _with_line(
+        w.agreement_text(A_B, (w.A, w.B), sharing="conflicts"), "ab", w.A, w.B
+    )
+    bc = _with_line(w.agreement_text(B_C, (w.B, w.C), sharing="full"), "bc", w.B, w.C)
+    assert world.propose(w.A, ab).status_code == 201
+    assert world.accept(w.B, A_B, 1).json()["status"] == "in_effect"
+    assert world.propose(w.B, bc).status_code == 201
+    assert world.accept(w.C, B_C, 1).json()["status"] == "in_effect"
+    day = datetime.now(tz=UTC).strftime("%Y-%m-%d")
+
+    def report(party: str) -> str:
+        with world.client(party) as client:
+            got = client.get("/v1/reports/daily", params={"day": day})
+        assert got.status_code == 200, got.text
+        return got.text
+
+    # b, party to both: a section for each, with its title and its line.
+    b = report(w.B)
+    for own in (A_B, B_C):
+        assert f"{own} agreement" in b
+        assert f"{own} v1" in b
+    assert "ab line" in b and "bc line" in b
+    assert b.count("<section>") == 2
+    # b's partners in both agreements are listed (a's tracks not shared: conflicts).
+    assert w.A.title() in b and w.C.title() in b
+    # a and c: their own agreement only, as before (no section of the other).
+    for party, own, other in ((w.A, A_B, B_C), (w.C, B_C, A_B)):
+        text = report(party)
+        assert f"{own} agreement" in text, party
+        assert f"{other} agreement" not in text, party
+        assert f"{other.replace('-', '')} line" not in text, party
+        assert "<section>" not in text, party
+    # An outsider: none.
+    world.tokens["outsider"] = {
+        role: w.add_party(server.database_url, "outsider", role, "en")
+        for role in w.ROLES
+    }
+    outsider = report("outsider")
+    assert "agreement" not in outsider and "<section>" not in outsider

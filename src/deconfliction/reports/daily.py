@@ -4,7 +4,7 @@ from the store (with the disclosure rules it applies) and :mod:`.render` draws."
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -210,6 +210,9 @@ class DailyReport:
         open_incidents: incidents not resolved, started before the day ended.
         receipts: hotline receipts of messages sent during the day.
         tracks: what the map draws.
+        agreements: with several agreements naming the reader during the day (or,
+            for the operator, in effect during it), each of them, oldest first:
+            the report has a section for each. Empty otherwise.
     """
 
     day: date
@@ -227,11 +230,42 @@ class DailyReport:
     receipts: tuple[ReceiptItem, ...]
     tracks: MapTracks
     extra: dict[str, Any] = field(default_factory=dict)
+    agreements: tuple[Protocol, ...] = ()
 
     @property
     def start_t_s(self) -> float:
         """The day's first second (epoch seconds)."""
         return day_start_t_s(self.day)
+
+    def of_agreement(self, protocol: Protocol) -> DailyReport:
+        """The part of the report one agreement covers: its parties' tracks, the
+        alerts and losses of separation between its parties, the violations of its
+        lines and zones by its parties; ``protocol`` as the protocol of the day."""
+        named = set(protocol.parties)
+        boundaries = {line.id for line in protocol.lines} | {
+            zone.id for zone in protocol.zones
+        }
+
+        def covered(i: IncidentItem) -> bool:
+            if i.kind in VIOLATION_KINDS:
+                return i.party_id in named and i.boundary_id in boundaries
+            return set(i.involved) <= named
+
+        states = self.tracks.states
+        keep = np.isin(states.party, sorted(named))
+        return replace(
+            self,
+            protocol=protocol,
+            parties=tuple(p for p in self.parties if p in named),
+            alerts=tuple(
+                a for a in self.alerts if {s["party"] for s in a.sides} <= named
+            ),
+            incidents=tuple(i for i in self.incidents if covered(i)),
+            open_incidents=tuple(i for i in self.open_incidents if covered(i)),
+            receipts=(),
+            tracks=MapTracks(self.tracks.t_s[keep], states.take(keep)),
+            agreements=(),
+        )
 
     def conflicts_by_level(self) -> dict[str, int]:
         """Alerts raised during the day by the highest level they reached."""

@@ -34,6 +34,7 @@ from deconfliction.adapters.map_plot import (
 from deconfliction.domain.alert_tracker import Alert
 from deconfliction.domain.conformance import Violation, ViolationKind
 from deconfliction.domain.model import AlertLevel
+from deconfliction.domain.protocol import Protocol
 from deconfliction.errors import DeconflictionError
 from deconfliction.reports import charts
 from deconfliction.reports.daily import (
@@ -186,6 +187,11 @@ def _table(
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _agreement_label(protocol: Protocol) -> str:
+    """An agreement's title and version (HTML)."""
+    return f"{_e(protocol.title)} ({_ltr(f'{protocol.id} v{protocol.version}')})"
+
+
 class _Writer:
     """Writes one report in one language."""
 
@@ -235,8 +241,9 @@ class _Writer:
         protocol = (
             _("No protocol in effect")
             if r.protocol is None
-            else f"{_e(r.protocol.title)} "
-            f"({_ltr(f'{r.protocol.id} v{r.protocol.version}')})"
+            else _(", ").join(
+                _agreement_label(p) for p in (r.agreements or (r.protocol,))
+            )
         )
         scope = (
             _("The operator's report: every party's data, unreduced.")
@@ -270,6 +277,7 @@ class _Writer:
                 self.hotline(),
                 self.open_incidents(),
                 self.map(),
+                *(self.agreement(p) for p in r.agreements),
             ]
         )
         css = _CSS % {"fonts": FONT_STACK}
@@ -607,6 +615,58 @@ class _Writer:
             )
         )
         return f"<h2>{_e(heading)}</h2>{_figure(png, heading, caption, 'map')}"
+
+    def agreement(self, protocol: Protocol) -> str:
+        """One of several agreements naming the reader: its parties, lines and
+        zones, its figures (alerts and losses between its parties, violations of
+        its lines and zones) and its map."""
+        _ = self._
+        part = self.r.of_agreement(protocol)
+        parties = _(", ").join(_e(part.party_names.get(p, p)) for p in protocol.parties)
+        boundaries = [
+            [_ltr(line.id) + " " + _e(line.name), _e(_("deconfliction line"))]
+            for line in protocol.lines
+        ] + [
+            [
+                _ltr(zone.id) + " " + _e(zone.name),
+                _e(_("zone of %(party)s") % {"party": zone.owner}),
+            ]
+            for zone in protocol.zones
+        ]
+        closest = part.closest_predicted_nm()
+        figures = [
+            (_("Conflict alerts"), self.n(len(part.alerts))),
+            (_("Violations"), self.n(len(part.violations()))),
+            (_("Losses of separation"), self.n(len(part.losses()))),
+            (_("Closest predicted approach"), self.nm(closest[0] if closest else None)),
+            (_("Open incidents"), self.n(len(part.open_incidents))),
+        ]
+        heading = _("Map of the day")
+        caption = _e(
+            _(
+                "The tracks the reader may see, the protocol's lines with their "
+                "buffers and its zones, violations at their deepest point (crosses) "
+                "and conflict alerts by highest level."
+            )
+        )
+        png = map_png(part, labels=map_labels(self.t))
+        protocol_label, parties_label = _("Protocol"), _("Parties")
+        return (
+            f"<section><h2>{_e(protocol_label)}: {_agreement_label(protocol)}</h2>"
+            f"<p>{_e(parties_label)}: {parties}</p>"
+            + (
+                _table([_e(_("Boundary")), _e(_("Kind"))], boundaries)
+                if boundaries
+                else ""
+            )
+            + _table(
+                [_e(_("What")), _e(_("Figure"))],
+                [[_e(k), v] for k, v in figures],
+                numeric=[1],
+            )
+            + _figure(png, heading, caption, "map")
+            + "</section>"
+        )
 
     def _more(self, total: int) -> str:
         if total <= MAX_LISTED:

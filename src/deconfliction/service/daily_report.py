@@ -20,6 +20,10 @@ sharing in effect, exactly as the API serves it:
 
 The operator's report (no party) is everything, unreduced. The protocol of the day
 (its lines, zones and stale time) is the version in effect at the end of the day.
+With several agreements in effect during the day naming the reader (any, for the
+operator), the report also has a section per agreement: its title, parties, lines
+and zones, figures and map (``DailyReport.of_agreement``); an agreement that does
+not name the reader is never shown to it.
 """
 
 from __future__ import annotations
@@ -114,7 +118,13 @@ def gather(
     level = SharingLevel.FULL if viewer is None else sharing.own_level(viewer)
     stale_s = protocol.stale_after_s if protocol else DEFAULT_STALE_S
 
+    agreements = agreements_of_day(conn, t0, t1, viewer)
     names = list(protocol.parties) if protocol else []
+    if len(agreements) > 1:
+        # The parties of each agreement (the reader's partners in all of them).
+        names = list(
+            dict.fromkeys([*names, *(p for a in agreements for p in a.parties)])
+        )
     if viewer is None:
         names += sorted(p for p in registered if p not in names)
     elif viewer not in names:
@@ -168,7 +178,38 @@ def gather(
         ),
         receipts=tuple(_receipts(conn, t0, t1, viewer)),
         tracks=_map_tracks(conn, recorded, shown_parties),
+        agreements=_several(agreements),
     )
+
+
+def _several(agreements: list[Protocol]) -> tuple[Protocol, ...]:
+    return tuple(agreements) if len(agreements) > 1 else ()
+
+
+def agreements_of_day(
+    conn: Connection, t0_s: float, t1_s: float, viewer: str | None
+) -> list[Protocol]:
+    """The agreements in effect at some time of the day that name ``viewer``
+    (all, for the operator): the newest version of the day of each protocol,
+    oldest agreement first."""
+    pv = protocol_versions
+    rows = conn.execute(
+        select(pv.c.toml_text, pv.c.protocol_id, pv.c.version)
+        .where(
+            pv.c.effective_t_s.is_not(None),
+            pv.c.effective_t_s < t1_s,
+            or_(pv.c.superseded_t_s.is_(None), pv.c.superseded_t_s >= t0_s),
+        )
+        .order_by(pv.c.effective_t_s.desc(), pv.c.id.desc())
+    ).all()
+    newest: dict[str, Protocol] = {}
+    for row in rows:
+        if row.protocol_id in newest:
+            continue
+        protocol = parse_protocol(row.toml_text, f"{row.protocol_id} v{row.version}")
+        if viewer is None or viewer in protocol.parties:
+            newest[row.protocol_id] = protocol
+    return list(reversed(newest.values()))
 
 
 def reader_language(
