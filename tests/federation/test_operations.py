@@ -155,6 +155,11 @@ def _in_effect_tag(node: Node) -> str:
     return f"euphrates-2017/{v['version']}/{v['sha256']}"
 
 
+def _state(node: Node, op_id: str) -> str | None:
+    view = _operation_on(node, op_id)
+    return None if view is None else str(view["state"])
+
+
 def _notice(node: Node, op_id: str) -> dict[str, Any] | None:
     """The notice of operation ``op_id`` among the node's hotline messages
     between nodes, once delivered."""
@@ -180,7 +185,7 @@ def test_under_conflicts_the_notice_crosses_with_the_least_and_not_the_operation
     )
     now = time.time()
     with coalition.officer() as c:
-        filed = c.post("/v1/operations", json=operation("C-OP-9", 35.4321, 39.5, now))
+        filed = c.post("/v1/operations", json=operation("C-OP-9", 36.4321, 40.8, now))
     assert filed.status_code == 201, filed.text
     # Russia's officer is given the notice on Russia's node: its id, kind and what
     # the protocol's notice_discloses names (its altitudes), the rest withheld.
@@ -216,7 +221,16 @@ def test_under_conflicts_the_notice_crosses_with_the_least_and_not_the_operation
     time.sleep(2.0)  # several link rounds (0.5 s each)
     assert _record(coalition, "russia") == _record(russia, "coalition")
     assert len(_record(russia, "coalition")) == 2
+    # Russia's officer acknowledges it on Russia's node: the coalition's operation,
+    # pending until then, is accepted on the coalition's node.
+    assert _state(coalition, "C-OP-9") == "pending"
+    with russia.officer() as r:
+        acked = r.post(
+            f"/v1/federation/hotline/messages/{notice['message_id']}/acknowledge"
+        )
+    assert acked.status_code == 200, acked.text
+    wait_for("C-OP-9 accepted", lambda: _state(coalition, "C-OP-9") == "accepted")
     # The operation itself stays on its node.
     assert _operation_on(russia, "C-OP-9") is None
-    assert b"35.4321" in database_bytes(coalition), "a broken search"
-    assert b"35.4321" not in database_bytes(russia)
+    assert b"36.4321" in database_bytes(coalition), "a broken search"
+    assert b"36.4321" not in database_bytes(russia)

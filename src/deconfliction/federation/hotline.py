@@ -30,6 +30,9 @@ next signed ``sent`` entry of the record with that peer (kind
 ``notice_of_operation``, the same facts, the operation's id, the receipt's deadline),
 under an id made from the notice's own (:func:`notice_message_id`), so it is written
 once; the outbox takes it there in order, through link cuts, like any message.
+When the peer's node delivers it and its officer acknowledges it there, the signed
+answers coming back set the notice's receipt on the filer's node
+(:func:`_settle_notice`), so the operation is accepted as on one server.
 
 Deadlines: a message not acknowledged by its deadline is ``overdue`` when the
 addressee's node had it (delivered), ``undelivered`` when it never got there (the
@@ -48,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from deconfliction.errors import (
     ConflictError,
@@ -338,6 +341,7 @@ def forward_notices(conn: Connection, fed: Federation, now_t_s: float) -> int:
             "operation_id": row.operation_id,
             "facts": facts,
             "lang": row.lang,
+            "notice_id": int(row.id),
         }
         _append(conn, fed, row.to_party, EVENT_SENT, body, now_t_s)
         written[row.to_party].add(message_id)
@@ -553,9 +557,47 @@ def receive(
             if entry.event == EVENT_SENT
             else _find_sent_in(conn, fed, peer, str(entry.body.get("message_id")))
         )
+        if sent is not None and entry.event != EVENT_SENT:
+            _settle_notice(conn, peer, sent, entry)
         view = None if sent is None else _view_of(conn, peer, sent, now_t_s)
         events.publish(conn, f"federation.hotline.{entry.event}", {me: view}, now_t_s)
     return "taken"
+
+
+def _settle_notice(
+    conn: Connection, peer: str, sent: record.LogEntry, answer: record.LogEntry
+) -> None:
+    """The peer's node delivered or its officer acknowledged a notice of operation
+    this node sent: the notice's receipt here says so (the planning tick then
+    accepts the operation once every notice of its version is acknowledged)."""
+    if (
+        sent.signer == peer
+        or sent.body.get("kind") != NOTICE_OF_OPERATION
+        or sent.body.get("to") != peer
+        or not isinstance(sent.body.get("notice_id"), int)
+    ):
+        return
+    mine = (hotline_receipts.c.message_id == int(sent.body["notice_id"])) & (
+        hotline_receipts.c.party_id == peer
+    )
+    if answer.event == EVENT_DELIVERED:
+        conn.execute(
+            update(hotline_receipts)
+            .where(mine, hotline_receipts.c.delivered_t_s.is_(None))
+            .values(delivered_t_s=answer.t_s)
+        )
+    elif answer.event == EVENT_ACKNOWLEDGED:
+        conn.execute(
+            update(hotline_receipts)
+            .where(mine, hotline_receipts.c.acknowledged_t_s.is_(None))
+            .values(
+                acknowledged_t_s=answer.t_s,
+                acknowledged_by=f"{peer} (its node)",
+                delivered_t_s=func.coalesce(
+                    hotline_receipts.c.delivered_t_s, answer.t_s
+                ),
+            )
+        )
 
 
 def _find_sent_in(
