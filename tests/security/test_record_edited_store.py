@@ -227,6 +227,7 @@ def _edits(c: Conversation) -> list[tuple[Any, dict[str, Any], str, Any, int]]:
         (hotline_suspensions, s, "reason", "none given", suspended),
         (hotline_suspensions, s, "start_t_s", T0, suspended),
         (hotline_suspensions, s, "end_t_s", T0 + 99_999, resumed),
+        (hotline_suspensions, s, "protocol_id", "another", suspended),
         (hotline_checkins_missed, k, "party_id", "syria", checkin),
         (hotline_checkins_missed, k, "day", "2017-12-12", checkin),
         (hotline_checkins_missed, k, "t_s", T0, checkin),

@@ -319,3 +319,48 @@ def test_the_daily_report_has_a_section_per_agreement_of_its_reader(
     }
     outsider = report("outsider")
     assert "agreement" not in outsider and "<section>" not in outsider
+
+
+def _suspend(world: w.World, party: str, **body: Any) -> httpx.Response:
+    with world.client(party) as client:
+        return client.post(
+            "/v1/hotline/suspensions", json={"scope": "channel", "reason": "", **body}
+        )
+
+
+def test_a_party_suspends_one_of_its_agreements(server: Server) -> None:
+    world = w.register(server)
+    _two_agreements(world)
+    # b suspends its channel under b-c only: b-c's messages wait, a-b's go on.
+    made = _suspend(world, w.B, protocol_id=B_C)
+    assert made.status_code == 201, made.text
+    assert made.json()["protocol_id"] == B_C
+    assert _message(world, w.B, w.C).status_code == 409
+    assert _message(world, w.C, w.B).status_code == 409
+    assert _message(world, w.A, w.B).status_code == 201
+    assert _message(world, w.B, w.A).status_code == 201
+    assert _suspend(world, w.B, protocol_id=B_C).status_code == 409  # already
+    # An agreement one is not party to is refused as one that does not exist.
+    hidden = _suspend(world, w.A, protocol_id=B_C)
+    missing = _suspend(world, w.A, protocol_id="nobody")
+    assert hidden.status_code == missing.status_code == 422, hidden.text
+    assert hidden.json() == missing.json()
+    # a hears nothing of b's suspension under b-c.
+    with world.client(w.A) as a:
+        assert a.get("/v1/hotline/suspensions").json() == []
+    # Then under a-b too; resuming b-c leaves a-b suspended.
+    assert _suspend(world, w.B, protocol_id=A_B).status_code == 201
+    assert _message(world, w.A, w.B).status_code == 409
+    with world.client(w.B) as b:
+        resumed = b.post(f"/v1/hotline/suspensions/{made.json()['id']}/resume")
+    assert resumed.status_code == 200, resumed.text
+    assert _message(world, w.B, w.C).status_code == 201
+    assert _message(world, w.A, w.B).status_code == 409
+    # a was told of the a-b suspension only, never of b-c's nor of its end.
+    with world.client(w.A) as a:
+        seen = a.get("/v1/hotline/suspensions").json()
+    assert [s["protocol_id"] for s in seen] == [A_B], seen
+    events = json.dumps(w.drain_stream(world, w.A))
+    assert "hotline.suspended" in events, "a broken test"  # a-b's
+    assert "hotline.resumed" not in events and B_C not in events
+    assert str(made.json()["id"]) not in events

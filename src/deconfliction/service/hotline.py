@@ -108,7 +108,10 @@ def send(
     under = _recipients(conn, who, message.to)
     # Suspended by a party of an agreement it goes under (a suspension covers the
     # agreements of the party that made it, not the others in effect).
-    if any(channel_suspended(conn, v.protocol.parties) for v in under.values()):
+    if any(
+        channel_suspended(conn, v.protocol.parties, v.protocol.id)
+        for v in under.values()
+    ):
         # Not who suspended it: the parties read that in the suspensions they
         # may see (GET /v1/hotline/suspensions), not in an error.
         raise ConflictError("the hotline channel is suspended")
@@ -810,20 +813,41 @@ def suspend(
     scope: SuspensionScope,
     reason: str,
     now_t_s: float,
+    protocol_id: str | None = None,
 ) -> dict[str, Any]:
-    """Suspend the channel or the protocol for the caller's party.
+    """Suspend the channel or the protocol for the caller's party: under the
+    agreement ``protocol_id`` only, or (None) every agreement naming it.
 
     Raises:
         ForbiddenError: for an observer, or a party not in the protocol.
         ConflictError: if the party already has that suspension in force.
+        InputError: ``protocol_id`` is no agreement in effect naming the party
+            (the same whether such a protocol exists or not).
     """
     if not who.can_write:
         raise ForbiddenError("observers cannot suspend")
     protocol = _protocol(conn, who.party_id)
+    if protocol_id is not None:
+        chosen = [
+            v.protocol
+            for v in protocols.agreements_of(conn, who.party_id)
+            if v.protocol.id == protocol_id
+        ]
+        if not chosen:
+            raise InputError(
+                [Problem("suspension", None, "protocol_id", "no agreement of yours")]
+            )
+        protocol = chosen[0]
     if conn.dialect.name == "postgresql":
         # one suspender at a time, so that the check below sees the others' rows
         conn.execute(text("LOCK TABLE hotline_suspensions IN SHARE ROW EXCLUSIVE MODE"))
-    current = [s for s in active_suspensions(conn, scope) if s.party_id == who.party_id]
+
+    def same(s: Any) -> bool:  # the party's, over the same agreement(s)
+        return s.party_id == who.party_id and (
+            s.protocol_id is None or protocol_id is None or s.protocol_id == protocol_id
+        )
+
+    current = [s for s in active_suspensions(conn, scope) if same(s)]
     if current:
         raise ConflictError(f"{who.party_id} already suspended the {scope.value}")
     sid = inserted_pk(
@@ -834,16 +858,13 @@ def suspend(
                 scope=scope.value,
                 reason=reason,
                 start_t_s=now_t_s,
+                protocol_id=protocol_id,
             )
         )
     )
     # SQLite reads before the first write outside the write lock: checked again
     # now that this transaction holds it (the transaction is then rolled back).
-    earlier = [
-        s
-        for s in active_suspensions(conn, scope)
-        if s.party_id == who.party_id and s.id != sid
-    ]
+    earlier = [s for s in active_suspensions(conn, scope) if same(s) and s.id != sid]
     if earlier:
         raise ConflictError(f"{who.party_id} already suspended the {scope.value}")
     entry = append_record(
@@ -856,6 +877,7 @@ def suspend(
             "party": who.party_id,
             "scope": scope.value,
             "reason": reason,
+            **({"protocol_id": protocol_id} if protocol_id is not None else {}),
         },
         now_t_s,
         protocol.parties,
@@ -913,7 +935,10 @@ def resume(
             )
             .values(deadline_t_s=hotline_receipts.c.deadline_t_s + moved_s)
         )
-    audience = set(_protocol(conn, who.party_id).parties)
+    # Told to those told of the suspension (the parties of its agreement).
+    audience = _suspension_audiences(conn).get(suspension_id) or set(
+        _protocol(conn, who.party_id).parties
+    )
     entry = append_record(
         conn,
         keys,
@@ -954,6 +979,7 @@ def _suspension_view(conn: Connection, suspension_id: int) -> dict[str, Any]:
         "start_t_s": row.start_t_s,
         "end_t_s": row.end_t_s,
         "active": row.end_t_s is None,
+        "protocol_id": row.protocol_id,
     }
 
 

@@ -232,20 +232,41 @@ def active_suspensions(
     )
 
 
-def channel_suspended(conn: Connection, parties: Collection[str] | None = None) -> bool:
-    """Whether any party (of ``parties``, if given: those of one agreement) has the
-    channel suspended."""
+def channel_suspended(
+    conn: Connection,
+    parties: Collection[str] | None = None,
+    protocol_id: str | None = None,
+) -> bool:
+    """Whether any party (of ``parties``, if given: those of the agreement
+    ``protocol_id``) has the channel suspended (for that agreement, or for every
+    agreement naming it)."""
     found = active_suspensions(conn, SuspensionScope.CHANNEL)
-    return any(parties is None or s.party_id in parties for s in found)
+    return any(_covers(s, parties, protocol_id) for s in found)
 
 
 def protocol_suspended(
-    conn: Connection, parties: Collection[str] | None = None
+    conn: Connection,
+    parties: Collection[str] | None = None,
+    protocol_id: str | None = None,
 ) -> bool:
-    """Whether any party (of ``parties``, if given: those of one agreement) has
-    suspended the protocol."""
+    """Whether any party (of ``parties``, if given: those of the agreement
+    ``protocol_id``) has suspended that protocol (or every agreement naming it)."""
     found = active_suspensions(conn, SuspensionScope.PROTOCOL)
-    return any(parties is None or s.party_id in parties for s in found)
+    return any(_covers(s, parties, protocol_id) for s in found)
+
+
+def _covers(
+    suspension: Any, parties: Collection[str] | None, protocol_id: str | None
+) -> bool:
+    """Whether a suspension covers the agreement of ``parties`` and
+    ``protocol_id`` (None: any)."""
+    if parties is not None and suspension.party_id not in parties:
+        return False
+    return (
+        protocol_id is None
+        or suspension.protocol_id is None
+        or suspension.protocol_id == protocol_id
+    )
 
 
 def _render(row: Any, lang: str) -> templates.Rendered | None:

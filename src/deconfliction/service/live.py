@@ -341,7 +341,9 @@ class LiveDetection:
         store (``live_resume``), so that a restart changes nothing anyone sees."""
         self._adopt(protocols.agreements_in_effect(conn))
         for lane in self._lanes:
-            lane.suspended = hotline.protocol_suspended(conn, lane.protocol.parties)
+            lane.suspended = hotline.protocol_suspended(
+                conn, lane.protocol.parties, lane.protocol.id
+            )
         newest = live_resume.newest_row_id(conn)
         checkpoint = live_resume.read_checkpoint(conn)
         self._last_row_id = newest if checkpoint is None else min(checkpoint, newest)
@@ -465,7 +467,9 @@ class LiveDetection:
                 n_conflicts += len(conflicts)
                 n_alert_events += self._alerts(lane, conn, now_t_s, mine, conflicts)
                 self._losses_of_separation(lane, conn, now_t_s, mine, conflicts)
-                lane.suspended = hotline.protocol_suspended(conn, lane.protocol.parties)
+                lane.suspended = hotline.protocol_suspended(
+                    conn, lane.protocol.parties, lane.protocol.id
+                )
                 usable = new.take(new.computable() & new.of_parties(protocol.parties))
                 in_time_order = usable.take(np.argsort(usable.t_s, kind="stable"))
                 n_violation_events += self._conformance(

@@ -177,6 +177,7 @@ def _suspended(state: _Replay, entry: LogEntry) -> None:
         "reason": (body.get("reason", ""), entry.seq),
         "start_t_s": (entry.t_s, entry.seq),
         "end_t_s": (None, entry.seq),
+        "protocol_id": (body.get("protocol_id"), entry.seq),
     }
     if body["scope"] == "channel":
         state.channel_suspended.add(sid)

@@ -354,6 +354,8 @@ hotline_suspensions = Table(
     Column("reason", Text, nullable=False),
     Column("start_t_s", Float, nullable=False),
     Column("end_t_s", Float, nullable=True),
+    # The agreement it covers; NULL: every agreement naming its party.
+    Column("protocol_id", String(100), nullable=True),
 )
 
 hotline_checkins_missed = Table(

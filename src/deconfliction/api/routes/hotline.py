@@ -75,6 +75,8 @@ class SuspensionIn(BaseModel):
 
     scope: hotline.SuspensionScope
     reason: str = Field(default="", max_length=2000)
+    # One agreement of the caller's party (default: every one naming it).
+    protocol_id: str | None = Field(default=None, max_length=100)
 
 
 Lang = Annotated[
@@ -186,7 +188,13 @@ def suspend(body: SuspensionIn, ctx: CtxDep, who: WhoDep) -> dict[str, Any]:
     """Suspend the channel or the whole protocol for the caller's party."""
     with ctx.engine.begin() as conn:
         out = hotline.suspend(
-            conn, ctx.keys, who, body.scope, body.reason, ctx.clock.now_t_s()
+            conn,
+            ctx.keys,
+            who,
+            body.scope,
+            body.reason,
+            ctx.clock.now_t_s(),
+            body.protocol_id,
         )
     ctx.notifier.notify()
     return out
