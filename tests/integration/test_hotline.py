@@ -29,6 +29,7 @@ from deconfliction.service import (
     hotline,
     incidents,
     protocols,
+    record_audit,
 )
 from deconfliction.service.auth import Principal, Role
 from deconfliction.service.clock import ManualClock
@@ -50,6 +51,7 @@ from tests.integration.helpers import (
     put_in_effect,
     store_alert,
 )
+from tests.security.world import agreement_text
 
 DAY = "2017-12-13"
 T0 = datetime(2017, 12, 13, 5, 0, tzinfo=UTC).timestamp()  # 05:00Z, check-in due 06:00Z
@@ -446,6 +448,60 @@ class TestSuspension:
         assert desk.run(hotline.escalate_due, desk.keys, desk.clock.now_t_s()) == 1
         types = [e.type for e in desk.events_of("coalition")]
         assert "hotline.suspended" in types and "hotline.resumed" in types
+
+    def test_a_suspension_holds_only_its_agreements_deadlines(self, desk: Desk) -> None:
+        """Russia is also in an agreement with Syria; Syria suspends its channel:
+        coalition-Russia's deadlines run on (escalated, shown overdue), missed
+        check-ins are still recorded there, and Syria's resumption moves on
+        Russia-Syria's deadlines only (#14.3)."""
+        syria = Principal("syria", Role.OFFICER)
+        text = agreement_text("r-s", ("russia", "syria"))
+        desk.run(protocols.propose, RUSSIA, text, desk.clock.now_t_s())
+        desk.run(protocols.accept, syria, "r-s", 1, desk.clock.now_t_s())
+        to_russia = _send(desk, COALITION, priority=Priority.FLASH)
+        to_syria = _send(desk, RUSSIA, to="syria", priority=Priority.FLASH)
+        suspension = desk.run(
+            hotline.suspend,
+            desk.keys,
+            syria,
+            SuspensionScope.CHANNEL,
+            "consultations",
+            desk.clock.now_t_s(),
+        )
+        desk.clock.advance(1000)  # past both deadlines
+        # Only coalition-Russia's receipt is escalated; Russia-Syria's is held.
+        assert desk.run(hotline.escalate_due, desk.keys, desk.clock.now_t_s()) == 1
+        view = desk.run(
+            hotline.get_message,
+            desk.keys,
+            COALITION,
+            to_russia["id"],
+            desk.clock.now_t_s(),
+        )
+        assert view["receipts"][0]["overdue"] is True
+        held = desk.run(
+            hotline.get_message, desk.keys, RUSSIA, to_syria["id"], desk.clock.now_t_s()
+        )
+        assert held["receipts"][0]["overdue"] is False
+        # 06:00Z passed with no check-in: recorded under coalition-Russia.
+        desk.clock.t_s = T0 + 3600 + 60
+        assert (
+            desk.run(hotline.check_missed_checkins, desk.keys, desk.clock.now_t_s())
+            == 2
+        )
+        desk.run(
+            hotline.resume, desk.keys, syria, suspension["id"], desk.clock.now_t_s()
+        )
+        moved = desk.run(
+            hotline.get_message, desk.keys, RUSSIA, to_syria["id"], desk.clock.now_t_s()
+        )["receipts"][0]["deadline_t_s"]
+        assert moved == pytest.approx(
+            to_syria["receipts"][0]["deadline_t_s"] + desk.clock.now_t_s() - T0
+        )
+        # and the record replays to the same store (hotline verify).
+        with desk.engine.connect() as conn:
+            found = record_audit.audit_store(conn, hotline.log_entries(conn))
+        assert found == []
 
     def test_protocol_suspension_is_recorded(self, desk: Desk) -> None:
         desk.run(

@@ -55,12 +55,14 @@ from deconfliction.service.hotline_messages import Priority as Priority
 from deconfliction.service.hotline_messages import SuspensionScope as SuspensionScope
 from deconfliction.service.hotline_messages import (
     _audience,
+    _covers,
     _party_language,
     _protocol,
     _publish,
     _render,
     _view,
     _visible_row,
+    channel_holds,
 )
 from deconfliction.service.hotline_messages import (
     active_suspensions as active_suspensions,
@@ -662,11 +664,12 @@ def _depth_facts(incident: dict[str, Any], protocol: Protocol) -> dict[str, Any]
 
 
 def escalate_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
-    """Escalate every receipt past its deadline and not acknowledged (once each)."""
-    if channel_suspended(conn):
-        return 0
+    """Escalate every receipt past its deadline and not acknowledged (once each),
+    but those the channel's suspension holds (per agreement)."""
+    held = channel_holds(conn)
     due = conn.execute(
-        select(hotline_receipts)
+        select(hotline_receipts, hotline_messages.c.sender_party)
+        .join(hotline_messages, hotline_messages.c.id == hotline_receipts.c.message_id)
         .where(
             hotline_receipts.c.acknowledged_t_s.is_(None),
             hotline_receipts.c.escalated_t_s.is_(None),
@@ -676,6 +679,8 @@ def escalate_due(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
     ).all()
     escalated = 0
     for receipt in due:
+        if held(receipt.sender_party, receipt.party_id):
+            continue
         changed = conn.execute(
             update(hotline_receipts)
             .where(
@@ -733,12 +738,14 @@ def _due_checkin_t_s(protocol: Protocol, now_t_s: float) -> tuple[str, float] | 
 
 def check_missed_checkins(conn: Connection, keys: KeyRing, now_t_s: float) -> int:
     """Record each party that has not checked in by today's due time (once a day),
-    under each agreement in effect (its check-in time, its parties told)."""
-    if channel_suspended(conn):
-        return 0
+    under each agreement in effect (its check-in time, its parties told) whose
+    channel is not suspended."""
     return sum(
         _missed_checkins(conn, keys, effective, now_t_s)
         for effective in protocols.agreements_in_effect(conn)
+        if not channel_suspended(
+            conn, effective.protocol.parties, effective.protocol.id
+        )
     )
 
 
@@ -924,17 +931,22 @@ def resume(
     if ended == 0:
         raise ConflictError(f"suspension {suspension_id} has ended")
     moved_s: float | None = None
-    if row.scope == SuspensionScope.CHANNEL.value and not channel_suspended(conn):
-        # Deadlines stood still while the channel was down: move them on.
+    moved: list[tuple[int, str]] = []
+    if row.scope == SuspensionScope.CHANNEL.value:
+        # Deadlines stood still while the channel was down: move on those this
+        # suspension held and no other holds now (its agreement's messages only).
+        moved = _released(conn, row)
+    if moved:
         moved_s = now_t_s - row.start_t_s
-        conn.execute(
-            update(hotline_receipts)
-            .where(
-                hotline_receipts.c.acknowledged_t_s.is_(None),
-                hotline_receipts.c.escalated_t_s.is_(None),
+        for message_id, party in moved:
+            conn.execute(
+                update(hotline_receipts)
+                .where(
+                    hotline_receipts.c.message_id == message_id,
+                    hotline_receipts.c.party_id == party,
+                )
+                .values(deadline_t_s=hotline_receipts.c.deadline_t_s + moved_s)
             )
-            .values(deadline_t_s=hotline_receipts.c.deadline_t_s + moved_s)
-        )
     # Told to those told of the suspension (the parties of its agreement).
     audience = _suspension_audiences(conn).get(suspension_id) or set(
         _protocol(conn, who.party_id).parties
@@ -950,6 +962,8 @@ def resume(
             "scope": row.scope,
             # the open deadlines moved on by this much (None: not moved)
             "deadlines_moved_s": moved_s,
+            # which: [message id, recipient] (others' agreements' stay)
+            "deadlines_moved_for": [[m, p] for m, p in moved],
         },
         now_t_s,
         audience,
@@ -965,6 +979,42 @@ def resume(
         now_t_s,
     )
     return out
+
+
+def _released(conn: Connection, suspension: Any) -> list[tuple[int, str]]:
+    """The open receipts the ended channel ``suspension`` held and no other
+    suspension holds now: of messages between the parties of an agreement it
+    covered."""
+    held = channel_holds(conn)
+    agreements = [v.protocol for v in protocols.agreements_in_effect(conn)]
+    rows = conn.execute(
+        select(
+            hotline_receipts.c.message_id,
+            hotline_receipts.c.party_id,
+            hotline_messages.c.sender_party,
+        )
+        .join(hotline_messages, hotline_messages.c.id == hotline_receipts.c.message_id)
+        .where(
+            hotline_receipts.c.acknowledged_t_s.is_(None),
+            hotline_receipts.c.escalated_t_s.is_(None),
+        )
+        .order_by(hotline_receipts.c.message_id, hotline_receipts.c.party_id)
+    ).all()
+
+    def covered(sender: str, recipient: str) -> bool:
+        binding = next(
+            (p for p in agreements if sender in p.parties and recipient in p.parties),
+            None,
+        )
+        if binding is None:
+            return suspension.party_id in (sender, recipient)
+        return _covers(suspension, binding.parties, binding.id)
+
+    return [
+        (int(r.message_id), r.party_id)
+        for r in rows
+        if covered(r.sender_party, r.party_id) and not held(r.sender_party, r.party_id)
+    ]
 
 
 def _suspension_view(conn: Connection, suspension_id: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import secrets
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from types import SimpleNamespace
@@ -255,6 +255,28 @@ def protocol_suspended(
     return any(_covers(s, parties, protocol_id) for s in found)
 
 
+def channel_holds(conn: Connection) -> Callable[[str, str], bool]:
+    """Whether the channel is suspended for a message from one party to another:
+    by a party of the agreement binding the two, over that agreement (with none
+    binding them any more, by either of them). Other agreements' suspensions
+    neither hold a message nor show in it."""
+    found = active_suspensions(conn, SuspensionScope.CHANNEL)
+    if not found:
+        return lambda sender, recipient: False
+    agreements = [v.protocol for v in protocols.agreements_in_effect(conn)]
+
+    def held(sender: str, recipient: str) -> bool:
+        binding = next(
+            (p for p in agreements if sender in p.parties and recipient in p.parties),
+            None,
+        )
+        if binding is None:
+            return any(s.party_id in (sender, recipient) for s in found)
+        return any(_covers(s, binding.parties, binding.id) for s in found)
+
+    return held
+
+
 def _covers(
     suspension: Any, parties: Collection[str] | None, protocol_id: str | None
 ) -> bool:
@@ -362,7 +384,7 @@ def _view(
         .where(hotline_receipts.c.message_id == row.id)
         .order_by(hotline_receipts.c.party_id)
     ).all()
-    suspended = channel_suspended(conn)
+    held = channel_holds(conn)
     shown = [
         {
             "party": r.party_id,
@@ -374,7 +396,7 @@ def _view(
             "overdue": r.acknowledged_t_s is None
             and (
                 r.escalated_t_s is not None
-                or (not suspended and now_t_s > r.deadline_t_s)
+                or (not held(row.sender_party, r.party_id) and now_t_s > r.deadline_t_s)
             ),
         }
         for r in receipts

@@ -208,9 +208,15 @@ def _resumed(state: _Replay, entry: LogEntry) -> None:
         moved_s = None
     if moved_s is None:
         return
-    for receipt in state.rows[hotline_receipts.name].values():
+    receipts = state.rows[hotline_receipts.name]
+    if "deadlines_moved_for" in body:  # those named (per agreement), else all open
+        which = [receipts.get((m, p)) for m, p in body["deadlines_moved_for"]]
+    else:
+        which = list(receipts.values())
+    for receipt in which:
         if (
-            receipt["acknowledged_t_s"][0] is None
+            receipt is not None
+            and receipt["acknowledged_t_s"][0] is None
             and receipt["escalated_t_s"][0] is None
         ):
             receipt["deadline_t_s"] = (receipt["deadline_t_s"][0] + moved_s, entry.seq)
