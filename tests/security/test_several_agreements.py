@@ -233,6 +233,14 @@ def test_a_suspension_covers_the_agreements_of_its_party(server: Server) -> None
     assert refused.status_code == 409, refused.text
     assert _message(world, w.A, w.B).status_code == 201
     assert _message(world, w.B, w.A).status_code == 201
+    # b suspends its channel under every agreement naming it: a and c are told.
+    by_b = _suspend(world, w.B)
+    assert by_b.status_code == 201, by_b.text
+    for party in (w.A, w.C):
+        with world.client(party) as client:
+            seen = {s["id"] for s in client.get("/v1/hotline/suspensions").json()}
+        assert by_b.json()["id"] in seen, party
+    assert _message(world, w.A, w.B).status_code == 409
 
 
 def test_a_message_refers_only_to_an_operation_its_sender_may_see(

@@ -833,18 +833,16 @@ def suspend(
     """
     if not who.can_write:
         raise ForbiddenError("observers cannot suspend")
-    protocol = _protocol(conn, who.party_id)
+    _protocol(conn, who.party_id)  # the party is in an agreement
+    covered = [v.protocol for v in protocols.agreements_of(conn, who.party_id)]
     if protocol_id is not None:
-        chosen = [
-            v.protocol
-            for v in protocols.agreements_of(conn, who.party_id)
-            if v.protocol.id == protocol_id
-        ]
-        if not chosen:
+        covered = [p for p in covered if p.id == protocol_id]
+        if not covered:
             raise InputError(
                 [Problem("suspension", None, "protocol_id", "no agreement of yours")]
             )
-        protocol = chosen[0]
+    # Told to the parties of every agreement it covers.
+    told = list(dict.fromkeys(p for a in covered for p in a.parties))
     if conn.dialect.name == "postgresql":
         # one suspender at a time, so that the check below sees the others' rows
         conn.execute(text("LOCK TABLE hotline_suspensions IN SHARE ROW EXCLUSIVE MODE"))
@@ -887,16 +885,13 @@ def suspend(
             **({"protocol_id": protocol_id} if protocol_id is not None else {}),
         },
         now_t_s,
-        protocol.parties,
+        told,
     )
     out = _suspension_view(conn, sid)
     events.publish(
         conn,
         "hotline.suspended",
-        {
-            p: {**out, "record": {"seq": entry.seq, "hash": entry.hash}}
-            for p in protocol.parties
-        },
+        {p: {**out, "record": {"seq": entry.seq, "hash": entry.hash}} for p in told},
         now_t_s,
     )
     return out
