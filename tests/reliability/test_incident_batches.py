@@ -182,15 +182,16 @@ def test_a_tick_writes_its_incidents_as_one_at_a_time_did(
 
     def record_violation_now(
         self: LiveDetection,
+        lane: Any,
         conn: Connection,
         v: Violation,
         now_t_s: float,
         closed: bool,
     ) -> None:  # as the tick did before its violations were written together
-        if self._agreement_suspended:
+        if lane.suspended:
             return
-        facts = self._violation_facts(v, closed)
-        one_at_a_time(conn, [facts], now_t_s, protocols.sharing_of(self._protocol))
+        facts = self._violation_facts(lane, v, closed)
+        one_at_a_time(conn, [facts], now_t_s, protocols.sharing_of(lane.protocol))
 
     full = incidents._full
 
