@@ -36,7 +36,7 @@ from deconfliction.domain.planning import OperationState
 from deconfliction.errors import ForbiddenError, InputError, Problem
 from deconfliction.federation import hotline, outbox
 from deconfliction.federation.link import Federation
-from deconfliction.federation.sharing import sends_tracks
+from deconfliction.federation.sharing import require_sending, sends_tracks
 from deconfliction.service import planning, protocols
 from deconfliction.store.tables import federation_outbox, operations
 
@@ -114,13 +114,7 @@ def receive_operation(
             taken here by another party's.
         InputError: the body is not an operation.
     """
-    sharing = protocols.current_sharing(conn)
-    if not sends_tracks(sharing, peer, own):
-        level = sharing.between(own, peer)
-        raise ForbiddenError(
-            f"the sharing in effect ({level.value if level else 'none'}) sends no "
-            "operations between these nodes"
-        )
+    require_sending(protocols.current_sharing(conn), peer, own, "operations")
     if not isinstance(body, dict) or not isinstance(body.get("operation"), dict):
         raise InputError(
             [Problem("request", None, "operation", "expected {operation, state}")]

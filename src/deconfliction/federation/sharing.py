@@ -71,6 +71,21 @@ def sends_tracks(sharing: Sharing, own: str, peer: str) -> bool:
     return level is not None and level.allows(TRACKS_FROM)
 
 
+def require_sending(sharing: Sharing, peer: str, own: str, what: str) -> None:
+    """Refuse what ``peer``'s node sends here (``what``: "tracks", "operations")
+    unless ``sharing`` lets ``peer``'s tracks come to ``own``'s node.
+
+    Raises:
+        ForbiddenError: naming the level in effect between the two.
+    """
+    if not sends_tracks(sharing, peer, own):
+        level = sharing.between(own, peer)
+        raise ForbiddenError(
+            f"the sharing in effect ({level.value if level else 'none'}) sends no "
+            f"{what} between these nodes"
+        )
+
+
 def _queued_up_to(conn: Connection, peer: str) -> int:
     """The last position id queued for ``peer`` (0: none yet)."""
     body = conn.execute(
@@ -166,13 +181,7 @@ def receive_positions(
         ForbiddenError: the sharing in effect sends no tracks between nodes.
         InputError: the body is not a batch, or holds no valid position.
     """
-    sharing = protocols.current_sharing(conn)
-    if not sends_tracks(sharing, peer, own):
-        level = sharing.between(own, peer)
-        raise ForbiddenError(
-            f"the sharing in effect ({level.value if level else 'none'}) sends no "
-            "tracks between these nodes"
-        )
+    require_sending(protocols.current_sharing(conn), peer, own, "tracks")
     if not isinstance(body, dict) or not isinstance(body.get("positions"), list):
         raise InputError(
             [Problem("request", None, "positions", "expected {batch_id, positions}")]

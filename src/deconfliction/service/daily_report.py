@@ -186,22 +186,30 @@ def _several(agreements: list[Protocol]) -> tuple[Protocol, ...]:
     return tuple(agreements) if len(agreements) > 1 else ()
 
 
+def _versions_of_day(conn: Connection, t0_s: float, t1_s: float) -> list[Any]:
+    """The versions in effect at some time of the day, newest taking effect
+    first: their text, protocol id and version."""
+    pv = protocol_versions
+    return list(
+        conn.execute(
+            select(pv.c.toml_text, pv.c.protocol_id, pv.c.version)
+            .where(
+                pv.c.effective_t_s.is_not(None),
+                pv.c.effective_t_s < t1_s,
+                or_(pv.c.superseded_t_s.is_(None), pv.c.superseded_t_s >= t0_s),
+            )
+            .order_by(pv.c.effective_t_s.desc(), pv.c.id.desc())
+        ).all()
+    )
+
+
 def agreements_of_day(
     conn: Connection, t0_s: float, t1_s: float, viewer: str | None
 ) -> list[Protocol]:
     """The agreements in effect at some time of the day that name ``viewer``
     (all, for the operator): the newest version of the day of each protocol,
     oldest agreement first."""
-    pv = protocol_versions
-    rows = conn.execute(
-        select(pv.c.toml_text, pv.c.protocol_id, pv.c.version)
-        .where(
-            pv.c.effective_t_s.is_not(None),
-            pv.c.effective_t_s < t1_s,
-            or_(pv.c.superseded_t_s.is_(None), pv.c.superseded_t_s >= t0_s),
-        )
-        .order_by(pv.c.effective_t_s.desc(), pv.c.id.desc())
-    ).all()
+    rows = _versions_of_day(conn, t0_s, t1_s)
     newest: dict[str, Protocol] = {}
     for row in rows:
         if row.protocol_id in newest:
@@ -232,16 +240,7 @@ def protocol_of_day(
     for the operator), else the one in effect now. With several agreements in
     effect, a party's report shows its newest of the day, never one between
     other parties."""
-    pv = protocol_versions
-    rows = conn.execute(
-        select(pv.c.toml_text, pv.c.protocol_id, pv.c.version)
-        .where(
-            pv.c.effective_t_s.is_not(None),
-            pv.c.effective_t_s < t1_s,
-            or_(pv.c.superseded_t_s.is_(None), pv.c.superseded_t_s >= t0_s),
-        )
-        .order_by(pv.c.effective_t_s.desc(), pv.c.id.desc())
-    ).all()
+    rows = _versions_of_day(conn, t0_s, t1_s)
     for row in rows:
         protocol = parse_protocol(row.toml_text, f"{row.protocol_id} v{row.version}")
         if viewer is None or viewer in protocol.parties:
