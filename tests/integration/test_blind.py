@@ -340,14 +340,16 @@ class TestThreeProcesses:
         red = run.participants["red"]
         red.wait_for("phase 1")
         red.process.send_signal(signal.SIGKILL)
+        errors = []
         for name in ("blue", "helper"):
             code, out, err = run.participants[name].finish()
             assert code == blind_cli.EXIT_PEER_FAILURE, err
-            assert (
-                "red (127.0.0.1:" in err
-                and "disconnected during the computation" in err
-            )
+            # Each reports the first peer it lost: red, or a survivor that
+            # stopped on losing red first.
+            assert "disconnected during the computation" in err
             assert "Traceback" not in err and out == ""
+            errors.append(err)
+        assert any("red (127.0.0.1:" in e for e in errors), errors
 
     def test_a_frozen_peer_times_out(self, runs: list[Run], tmp_path: Path) -> None:
         config = _config_text(40, idle_timeout_s=2)
@@ -585,13 +587,13 @@ class TestTls:
             tls={**dirs, "helper": impostor},
         )
         results = run.finish()
-        # red dials the helper (blue dials red first, and may find red gone).
-        code, _, err = results["red"]
-        assert code == blind_cli.EXIT_PEER_FAILURE, err
-        assert (
+        # Blue and red both dial the helper; whichever reaches it first refuses
+        # it by name, the other may find that one gone first.
+        refusal = (
             f"helper (127.0.0.1:{run.plan.ports[2]}) presented certificate "
-            f"{forged}, not the pinned {genuine[2]}: refused" in err
+            f"{forged}, not the pinned {genuine[2]}: refused"
         )
+        assert any(refusal in err for _, _, err in results.values()), results
         for name, (code, out, err) in results.items():
             assert code == blind_cli.EXIT_PEER_FAILURE, f"{name}: {err}"
             assert "parameters agree" not in err  # nothing computed
